@@ -1,0 +1,161 @@
+import { parseConfig, redactUrl, type ConfigResult, type HostConfig } from './config';
+
+const base = ['--registry', 'http://localhost:3000', '--instance', 'inst_1', '--password', 's3cret'];
+
+function ok(result: ConfigResult): HostConfig {
+  if (result.kind !== 'ok') throw new Error(`expected ok, got ${JSON.stringify(result)}`);
+  return result.config;
+}
+
+function error(result: ConfigResult): string {
+  if (result.kind !== 'error') throw new Error(`expected an error, got ${result.kind}`);
+  return result.message;
+}
+
+describe('parseConfig', () => {
+  it('reads the required flags and fills defaults', () => {
+    const c = ok(parseConfig(base, {}));
+    expect(c).toMatchObject({
+      registryUrls: ['http://localhost:3000'],
+      instanceId: 'inst_1',
+      password: 's3cret',
+      upstreamUrl: 'http://127.0.0.1:11434/v1',
+      concurrency: 8,
+      heartbeatMs: 30_000,
+      pingMs: 15_000,
+      backoffBaseMs: 500,
+      backoffCapMs: 30_000,
+      stableMs: 10_000,
+      verbose: false,
+    });
+    expect(c.upstreamKey).toBeUndefined();
+    expect(c.model).toBeUndefined();
+  });
+
+  it('accepts --flag=value and all options', () => {
+    const c = ok(
+      parseConfig(
+        [
+          '--registry=https://reg.example.com/base/',
+          '--instance=abc',
+          '--password=p',
+          '--upstream=http://127.0.0.1:8080/v1/',
+          '--upstream-key=sk-1',
+          '--concurrency=3',
+          '--model=llama3',
+          '--verbose',
+        ],
+        {},
+      ),
+    );
+    expect(c.registryUrls).toEqual(['https://reg.example.com/base']);
+    expect(c.upstreamUrl).toBe('http://127.0.0.1:8080/v1');
+    expect(c).toMatchObject({ upstreamKey: 'sk-1', concurrency: 3, model: 'llama3', verbose: true });
+  });
+
+  it('takes everything from the environment, flags winning', () => {
+    const env = {
+      REGISTRY_URL: 'ws://a:1, wss://b:2',
+      INSTANCE_ID: 'env-id',
+      INSTANCE_PASSWORD: 'env-pw',
+      UPSTREAM_URL: 'http://u:1/v1',
+      UPSTREAM_API_KEY: 'k',
+      HOST_CONCURRENCY: '16',
+      UPSTREAM_MODEL: 'm',
+      HOST_HEARTBEAT_MS: '100',
+      HOST_PING_MS: '50',
+      HOST_BACKOFF_BASE_MS: '10',
+      HOST_BACKOFF_CAP_MS: '200',
+      HOST_STABLE_MS: '0',
+    };
+    const c = ok(parseConfig([], env));
+    expect(c).toMatchObject({
+      registryUrls: ['ws://a:1', 'wss://b:2'],
+      instanceId: 'env-id',
+      password: 'env-pw',
+      upstreamUrl: 'http://u:1/v1',
+      upstreamKey: 'k',
+      concurrency: 16,
+      model: 'm',
+      heartbeatMs: 100,
+      pingMs: 50,
+      backoffBaseMs: 10,
+      backoffCapMs: 200,
+      stableMs: 0,
+    });
+    expect(ok(parseConfig(['--instance', 'flag-id', '--concurrency', '2'], env))).toMatchObject({
+      instanceId: 'flag-id',
+      concurrency: 2,
+    });
+  });
+
+  it('splits a comma-separated registry list', () => {
+    const c = ok(
+      parseConfig(['--registry', 'http://a:1,http://b:2/,,', '--instance', 'i', '--password', 'p'], {}),
+    );
+    expect(c.registryUrls).toEqual(['http://a:1', 'http://b:2']);
+  });
+
+  it('reads the password from a file', () => {
+    const c = ok(
+      parseConfig(
+        ['--registry', 'http://a', '--instance', 'i', '--password-file', '/pw'],
+        {},
+        {
+          readFile: (p) => (p === '/pw' ? 'from-file\nignored\n' : ''),
+        },
+      ),
+    );
+    expect(c.password).toBe('from-file');
+  });
+
+  it('returns help for --help and -h', () => {
+    expect(parseConfig(['--help'], {}).kind).toBe('help');
+    const help = parseConfig(['--registry', 'x', '-h'], {});
+    expect(help.kind === 'help' && help.text).toContain('--registry');
+  });
+
+  it.each([
+    [[], 'missing --registry'],
+    [['--instance', 'i', '--password', 'p'], 'missing --registry'],
+    [['--registry', 'http://a', '--password', 'p'], 'missing --instance'],
+    [['--registry', 'http://a', '--instance', 'i'], 'missing --password'],
+    [[...base, '--concurrency', '0'], '--concurrency must be between 1 and 1024'],
+    [[...base, '--concurrency', 'many'], '--concurrency must be a whole number'],
+    [[...base, '--concurrency'], '--concurrency needs a value'],
+    [[...base, '--model', '--verbose'], '--model needs a value'],
+    [[...base, '--bogus', '1'], 'unknown option --bogus'],
+    [[...base, 'extra'], 'unexpected argument "extra"'],
+    [[...base, '--instance', 'again'], '--instance given twice'],
+    [['--registry', 'ftp://a', '--instance', 'i', '--password', 'p'], 'http, https, ws or wss'],
+    [['--registry', 'not a url', '--instance', 'i', '--password', 'p'], 'not a valid URL'],
+    [['--registry', 'http://u:pw@a', '--instance', 'i', '--password', 'p'], 'must not contain a user name'],
+    [['--registry', 'http://a/?password=x', '--instance', 'i', '--password', 'p'], 'query string'],
+    [['--registry', 'http://a', '--instance', 'a:b', '--password', 'p'], 'must not contain ":"'],
+    [['--registry', 'http://a', '--instance', 'i', '--password', 'p w'], 'must not contain spaces'],
+    [[...base, '--upstream', 'ws://x'], '--upstream must be an http or https URL'],
+  ])('rejects %j (%s)', (argv, message) => {
+    expect(error(parseConfig(argv as string[], {}))).toContain(message);
+  });
+
+  it('rejects bad tuning variables', () => {
+    expect(error(parseConfig(base, { HOST_PING_MS: 'x' }))).toContain('HOST_PING_MS');
+    expect(error(parseConfig(base, { HOST_BACKOFF_BASE_MS: '500', HOST_BACKOFF_CAP_MS: '100' }))).toContain(
+      'HOST_BACKOFF_CAP_MS',
+    );
+  });
+
+  it('never echoes the password in an error', () => {
+    const msg = error(
+      parseConfig(['--registry', 'http://user:topsecret@a', '--instance', 'i', '--password', 'p'], {}),
+    );
+    expect(msg).not.toContain('topsecret');
+    expect(
+      error(parseConfig(['--registry', '::bad?password=topsecret', '--instance', 'i'], {})),
+    ).not.toContain('topsecret');
+  });
+
+  it('redactUrl hides user info and query', () => {
+    expect(redactUrl('http://u:p@h/x?password=s')).toBe('http://***@h/x?***');
+  });
+});

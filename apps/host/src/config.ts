@@ -1,0 +1,280 @@
+import { readFileSync } from 'node:fs';
+
+/** Everything the agent needs, already validated. */
+export interface HostConfig {
+  /** Registry base URLs (http, https, ws or wss), no trailing slash; tried in turn on reconnect. */
+  registryUrls: string[];
+  instanceId: string;
+  /** The instance secret. Never log it, never put it in a URL. */
+  password: string;
+  /** OpenAI-compatible base URL of the model server, no trailing slash (e.g. http://127.0.0.1:11434/v1). */
+  upstreamUrl: string;
+  /** Bearer token for the upstream, if it needs one. */
+  upstreamKey?: string;
+  /** Chats served at once; more are refused with "host busy". */
+  concurrency: number;
+  /** Model used when a request names none (otherwise the upstream's first model). */
+  model?: string;
+  /** JSON heartbeat period. */
+  heartbeatMs: number;
+  /** Native ping period; a ping left without a pong until the next one drops the socket. */
+  pingMs: number;
+  backoffBaseMs: number;
+  backoffCapMs: number;
+  /** A connection that lived this long resets the backoff. */
+  stableMs: number;
+  /** Print debug lines. */
+  verbose: boolean;
+}
+
+export const DEFAULT_UPSTREAM = 'http://127.0.0.1:11434/v1';
+
+export const defaults = {
+  upstreamUrl: DEFAULT_UPSTREAM,
+  concurrency: 8,
+  heartbeatMs: 30_000,
+  pingMs: 15_000,
+  backoffBaseMs: 500,
+  backoffCapMs: 30_000,
+  stableMs: 10_000,
+} as const;
+
+export const USAGE = `Usage: model-registry-host --registry <url> --instance <id> --password <secret> [options]
+
+Connects a local OpenAI-compatible model server to a model registry, so the model answers at
+<registry>/api/chat/<instance id>. The agent dials out (no open port needed) and reconnects
+by itself. Every option can also be given as the environment variable in brackets.
+
+Required:
+  --registry <url>         Registry base URL: http, https, ws or wss. Several URLs separated
+                           by commas are tried in turn when reconnecting.   [REGISTRY_URL]
+  --instance <id>          Instance id from registration.                   [INSTANCE_ID]
+  --password <secret>      Instance password from registration.             [INSTANCE_PASSWORD]
+                           Prefer the variable or --password-file: command
+                           lines are visible to other users of this machine.
+  --password-file <path>   Read the password from a file's first line.      [INSTANCE_PASSWORD_FILE]
+
+Options:
+  --upstream <url>         Base URL of the model server                     [UPSTREAM_URL]
+                           (default ${DEFAULT_UPSTREAM}, Ollama).
+  --upstream-key <key>     Bearer token for the model server, if needed.    [UPSTREAM_API_KEY]
+  --concurrency <n>        Chats served at once, 1-1024 (default ${defaults.concurrency}).        [HOST_CONCURRENCY]
+  --model <name>           Model for requests that name none (default: the  [UPSTREAM_MODEL]
+                           model server's first model).
+  --verbose                Print debug lines.                               [HOST_VERBOSE=1]
+  -h, --help               Show this help.
+
+Tuning, in milliseconds (environment only): HOST_HEARTBEAT_MS (${defaults.heartbeatMs}),
+HOST_PING_MS (${defaults.pingMs}), HOST_BACKOFF_BASE_MS (${defaults.backoffBaseMs}), HOST_BACKOFF_CAP_MS (${defaults.backoffCapMs}),
+HOST_STABLE_MS (${defaults.stableMs}).
+
+Exit codes: 0 stopped with Ctrl-C or SIGTERM; 1 refused by the registry (wrong id or password,
+instance deleted, another agent took over); 2 invalid options.`;
+
+export type ConfigResult =
+  { kind: 'ok'; config: HostConfig } | { kind: 'help'; text: string } | { kind: 'error'; message: string };
+
+type FlagName =
+  | 'registry'
+  | 'instance'
+  | 'password'
+  | 'password-file'
+  | 'upstream'
+  | 'upstream-key'
+  | 'concurrency'
+  | 'model';
+
+const valueFlags: ReadonlySet<string> = new Set<FlagName>([
+  'registry',
+  'instance',
+  'password',
+  'password-file',
+  'upstream',
+  'upstream-key',
+  'concurrency',
+  'model',
+]);
+
+const envNames: Record<FlagName, string> = {
+  registry: 'REGISTRY_URL',
+  instance: 'INSTANCE_ID',
+  password: 'INSTANCE_PASSWORD',
+  'password-file': 'INSTANCE_PASSWORD_FILE',
+  upstream: 'UPSTREAM_URL',
+  'upstream-key': 'UPSTREAM_API_KEY',
+  concurrency: 'HOST_CONCURRENCY',
+  model: 'UPSTREAM_MODEL',
+};
+
+class ConfigError extends Error {}
+
+export interface ParseOptions {
+  /** Reads --password-file; injectable for tests. */
+  readFile?: (path: string) => string;
+}
+
+/**
+ * Parses command-line arguments (without `node` and the script) and environment variables.
+ * Flags win over the environment. Accepts `--flag value` and `--flag=value`.
+ */
+export function parseConfig(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+  options: ParseOptions = {},
+): ConfigResult {
+  try {
+    const flags = new Map<string, string>();
+    let verbose = false;
+    for (let i = 0; i < argv.length; i++) {
+      const arg = argv[i];
+      if (arg === '-h' || arg === '--help') return { kind: 'help', text: USAGE };
+      if (arg === '--verbose') {
+        verbose = true;
+        continue;
+      }
+      if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument "${arg}"`);
+      const eq = arg.indexOf('=');
+      const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
+      if (!valueFlags.has(name)) throw new ConfigError(`unknown option --${name}`);
+      let value: string;
+      if (eq !== -1) {
+        value = arg.slice(eq + 1);
+      } else {
+        const next = argv[i + 1];
+        if (next === undefined || (next.startsWith('--') && next.length > 2)) {
+          throw new ConfigError(`--${name} needs a value`);
+        }
+        value = next;
+        i++;
+      }
+      if (flags.has(name)) throw new ConfigError(`--${name} given twice`);
+      flags.set(name, value);
+    }
+
+    const get = (name: FlagName): string | undefined => {
+      const fromFlag = flags.get(name);
+      if (fromFlag !== undefined) return fromFlag.trim();
+      const fromEnv = env[envNames[name]];
+      return fromEnv === undefined || fromEnv.trim() === '' ? undefined : fromEnv.trim();
+    };
+    const required = (name: FlagName): string => {
+      const value = get(name);
+      if (value === undefined || value === '') {
+        throw new ConfigError(`missing --${name} (or ${envNames[name]})`);
+      }
+      return value;
+    };
+
+    const registryUrls = required('registry')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '')
+      .map(normalizeRegistryUrl);
+    if (registryUrls.length === 0) throw new ConfigError('missing --registry (or REGISTRY_URL)');
+
+    const instanceId = required('instance');
+    // The Bearer credential is "<id>:<password>": an id with ':' or spaces could not be parsed back.
+    if (/[\s:]/.test(instanceId)) throw new ConfigError('--instance must not contain ":" or spaces');
+
+    const password = readPassword(get('password'), get('password-file'), options.readFile);
+    if (/\s/.test(password)) throw new ConfigError('the password must not contain spaces');
+
+    const upstreamUrl = normalizeHttpUrl(get('upstream') ?? DEFAULT_UPSTREAM, '--upstream');
+    const concurrency = parseIntOption(get('concurrency'), '--concurrency', defaults.concurrency, 1, 1024);
+    const upstreamKey = get('upstream-key');
+    const model = get('model');
+
+    const envMs = (name: string, fallback: number, min: number) =>
+      parseIntOption(env[name]?.trim() || undefined, name, fallback, min, 24 * 3600_000);
+    const backoffBaseMs = envMs('HOST_BACKOFF_BASE_MS', defaults.backoffBaseMs, 1);
+    const backoffCapMs = envMs('HOST_BACKOFF_CAP_MS', Math.max(defaults.backoffCapMs, backoffBaseMs), 1);
+    if (backoffCapMs < backoffBaseMs)
+      throw new ConfigError('HOST_BACKOFF_CAP_MS must be >= HOST_BACKOFF_BASE_MS');
+
+    return {
+      kind: 'ok',
+      config: {
+        registryUrls,
+        instanceId,
+        password,
+        upstreamUrl,
+        upstreamKey,
+        concurrency,
+        model,
+        heartbeatMs: envMs('HOST_HEARTBEAT_MS', defaults.heartbeatMs, 10),
+        pingMs: envMs('HOST_PING_MS', defaults.pingMs, 10),
+        backoffBaseMs,
+        backoffCapMs,
+        stableMs: envMs('HOST_STABLE_MS', defaults.stableMs, 0),
+        verbose: verbose || env.HOST_VERBOSE === '1' || env.HOST_VERBOSE === 'true',
+      },
+    };
+  } catch (e) {
+    if (e instanceof ConfigError) return { kind: 'error', message: e.message };
+    throw e;
+  }
+}
+
+function readPassword(
+  direct: string | undefined,
+  file: string | undefined,
+  readFile: (path: string) => string = (p) => readFileSync(p, 'utf8'),
+): string {
+  if (direct !== undefined && direct !== '') return direct;
+  if (file !== undefined && file !== '') {
+    let text: string;
+    try {
+      text = readFile(file);
+    } catch (e) {
+      throw new ConfigError(`cannot read --password-file ${file}: ${(e as Error).message}`);
+    }
+    const first = text.split(/\r?\n/)[0].trim();
+    if (first === '') throw new ConfigError(`--password-file ${file} is empty`);
+    return first;
+  }
+  throw new ConfigError('missing --password (or INSTANCE_PASSWORD, or --password-file)');
+}
+
+function parseIntOption(raw: string | undefined, name: string, fallback: number, min: number, max: number) {
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function parseUrl(raw: string, what: string): URL {
+  try {
+    return new URL(raw);
+  } catch {
+    throw new ConfigError(`${what} is not a valid URL: "${redactUrl(raw)}"`);
+  }
+}
+
+/** Registry base URL: http(s) or ws(s); query, fragment and user info are refused (no secrets in URLs). */
+export function normalizeRegistryUrl(raw: string): string {
+  const url = parseUrl(raw, '--registry');
+  if (!['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol)) {
+    throw new ConfigError(`--registry must be an http, https, ws or wss URL, got "${url.protocol}"`);
+  }
+  if (url.username || url.password) {
+    throw new ConfigError(
+      '--registry must not contain a user name or password; use --instance and --password',
+    );
+  }
+  if (url.search || url.hash) throw new ConfigError('--registry must not contain a query string or fragment');
+  return url.toString().replace(/\/+$/, '');
+}
+
+function normalizeHttpUrl(raw: string, what: string): string {
+  const url = parseUrl(raw, what);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`${what} must be an http or https URL, got "${url.protocol}"`);
+  }
+  return url.toString().replace(/\/+$/, '');
+}
+
+/** Removes user info and query from a URL for printing. */
+export function redactUrl(raw: string): string {
+  return raw.replace(/\/\/[^/@]*@/, '//***@').replace(/\?.*$/, '?***');
+}

@@ -1,0 +1,31 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ChatModule } from './chat/chat.module';
+import { ClusterModule } from './cluster/cluster.module';
+import { CoreModule } from './common/core.module';
+import type { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { HostsModule } from './hosts/hosts.module';
+import { InstancesModule } from './instances/instances.module';
+import { RolesModule } from './roles/roles.module';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        CoreModule,
+        DatabaseModule,
+        ClusterModule,
+        InstancesModule,
+        RolesModule,
+        HostsModule,
+        ChatModule,
+        HealthModule,
+      ],
+    };
+  }
+}

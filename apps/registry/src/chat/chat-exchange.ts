@@ -1,0 +1,150 @@
+import type { ServerResponse } from 'node:http';
+import type { ChatFailureCode, ChatSink } from '../hosts/chat-sink';
+import { openAiError, openAiErrorType } from '../common/openai-error';
+import { CompletionAssembler } from './completion-assembler';
+import { failureStatus } from './failure-status';
+
+export interface ExchangeOptions {
+  requestId: string;
+  stream: boolean;
+  keepaliveMs: number;
+  firstChunkTimeoutMs: number;
+  idleTimeoutMs: number;
+  totalTimeoutMs: number;
+  /** Bytes the caller may leave unread before this request (only this one) is cut off. */
+  maxBufferedBytes: number;
+  /** Stop the request at the host (caller left, timed out, or too slow). */
+  cancel: () => void;
+  /** Called once with the outcome, for metrics and logs. */
+  finished?: (outcome: ChatOutcome) => void;
+}
+
+export type ChatOutcome = 'completed' | ChatFailureCode | 'caller_gone' | 'slow_reader';
+
+const DONE = 'data: [DONE]\n\n';
+
+/**
+ * The caller's side of one chat: turns what the host sends into an SSE stream (or one JSON
+ * answer), with keepalives, timeouts and cancellation. Headers wait for the first event, so a
+ * failure before any token still gets a real HTTP status; after that, failures are reported as
+ * an SSE error event and the stream ends without [DONE].
+ */
+export class ChatExchange implements ChatSink {
+  private started = false;
+  private finished = false;
+  private sawChunk = false;
+  private readonly assembler: CompletionAssembler | null;
+  private readonly timers: { keepalive?: NodeJS.Timeout; idle?: NodeJS.Timeout; total?: NodeJS.Timeout } = {};
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly options: ExchangeOptions,
+  ) {
+    this.assembler = options.stream ? null : new CompletionAssembler();
+    res.on('close', () => {
+      if (!this.finished) this.finish('caller_gone', true);
+    });
+    this.timers.total = setTimeout(
+      () => this.error('timeout', 'the model took longer than the total time limit'),
+      options.totalTimeoutMs,
+    );
+    this.armIdle(options.firstChunkTimeoutMs, 'the host sent nothing before the first-chunk time limit');
+    if (options.stream) this.timers.keepalive = setInterval(() => this.keepalive(), options.keepaliveMs);
+  }
+
+  lines(lines: string[]): void {
+    if (this.finished) return;
+    this.sawChunk = true;
+    this.armIdle(this.options.idleTimeoutMs, 'the host went silent mid-answer');
+    if (this.assembler) {
+      for (const line of lines) this.assembler.add(line);
+      return;
+    }
+    this.startStream();
+    let text = '';
+    for (const line of lines) text += `data: ${line}\n\n`;
+    this.res.write(text);
+    if (this.res.writableLength > this.options.maxBufferedBytes) {
+      // The caller reads slower than the model writes: cut off this request, not the node.
+      this.finish('slow_reader', true);
+      this.res.destroy();
+    }
+  }
+
+  done(): void {
+    if (this.finished) return;
+    if (this.assembler) {
+      this.sendJson(200, this.assembler.result(`chatcmpl-${this.options.requestId}`));
+    } else {
+      this.startStream();
+      this.res.end(DONE);
+    }
+    this.finish('completed', false);
+  }
+
+  error(code: ChatFailureCode, message: string): void {
+    if (this.finished) return;
+    const status = failureStatus(code);
+    const body = openAiError(message, openAiErrorType(status), code);
+    if (!this.started) {
+      const headers: Record<string, string> = {};
+      if (status === 503 || status === 429) headers['retry-after'] = '1';
+      this.sendJson(status, body, headers);
+    } else {
+      this.res.end(`data: ${JSON.stringify(body)}\n\n`);
+    }
+    // Timeouts are ours to report; the host still has to be told to stop.
+    this.finish(code, code === 'timeout' || code === 'sequence_gap');
+  }
+
+  private keepalive(): void {
+    if (this.finished) return;
+    this.startStream();
+    this.res.write(': keepalive\n\n');
+  }
+
+  private startStream(): void {
+    if (this.started) return;
+    this.started = true;
+    this.res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+      'x-request-id': this.options.requestId,
+    });
+    this.res.flushHeaders();
+  }
+
+  private sendJson(status: number, body: unknown, headers: Record<string, string> = {}): void {
+    this.started = true;
+    const text = JSON.stringify(body);
+    this.res.writeHead(status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+      'x-request-id': this.options.requestId,
+      ...headers,
+    });
+    this.res.end(text);
+  }
+
+  private armIdle(ms: number, message: string): void {
+    clearTimeout(this.timers.idle);
+    this.timers.idle = setTimeout(() => this.error('timeout', message), ms);
+  }
+
+  private finish(outcome: ChatOutcome, cancelAtHost: boolean): void {
+    if (this.finished) return;
+    this.finished = true;
+    clearTimeout(this.timers.total);
+    clearTimeout(this.timers.idle);
+    clearInterval(this.timers.keepalive);
+    if (cancelAtHost) this.options.cancel();
+    this.options.finished?.(outcome);
+  }
+
+  /** Whether any token arrived (for metrics). */
+  get receivedAnyChunk(): boolean {
+    return this.sawChunk;
+  }
+}

@@ -1,0 +1,57 @@
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { instanceNotFound } from '../common/http-errors';
+import { ChatRelayService } from './chat-relay.service';
+import { ChatCompletionDto } from './dto/chat-completion.dto';
+import { InstanceDirectory } from './instance-directory';
+
+/**
+ * The per-instance OpenAI-compatible chat URL. `/api/chat/{id}` is Second Me's path and streams
+ * unless told otherwise; `/api/chat/{id}/chat/completions` is what an OpenAI SDK builds from
+ * `base_url` and answers one JSON object unless the caller asks for a stream.
+ */
+@ApiTags('chat')
+@Controller('api/chat/:instanceId')
+export class ChatController {
+  constructor(
+    private readonly relay: ChatRelayService,
+    private readonly directory: InstanceDirectory,
+  ) {}
+
+  @Post()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Chat with an instance (Second Me path; streams by default)' })
+  @ApiBody({ type: ChatCompletionDto })
+  async chat(@Param('instanceId') instanceId: string, @Body() body: unknown, @Res() reply: FastifyReply) {
+    await this.relay.relay(instanceId, body, true, reply);
+  }
+
+  @Post('chat/completions')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'OpenAI chat completions (JSON unless stream: true or Accept: text/event-stream)',
+  })
+  @ApiBody({ type: ChatCompletionDto })
+  async completions(
+    @Param('instanceId') instanceId: string,
+    @Body() body: unknown,
+    @Headers('accept') accept: string | undefined,
+    @Res() reply: FastifyReply,
+  ) {
+    await this.relay.relay(instanceId, body, (accept ?? '').includes('text/event-stream'), reply);
+  }
+
+  @Get('models')
+  @ApiOperation({ summary: 'Models of the instance (OpenAI list format)' })
+  async models(@Param('instanceId') instanceId: string) {
+    const entry = await this.directory.lookup(instanceId);
+    if (!entry.exists) throw instanceNotFound(instanceId);
+    const ids = new Set(entry.models);
+    if (ids.size === 0) ids.add(instanceId);
+    return {
+      object: 'list',
+      data: [...ids].map((id) => ({ id, object: 'model', created: 0, owned_by: instanceId })),
+    };
+  }
+}

@@ -1,0 +1,25 @@
+import { Module } from '@nestjs/common';
+import { HostsModule } from '../hosts/hosts.module';
+import { InstancesModule } from '../instances/instances.module';
+import { ChatRelayService } from './chat-relay.service';
+import { ChatStats } from './chat-stats';
+import { ChatController } from './chat.controller';
+import { ClusterRequestDispatcher } from './cluster-request.dispatcher';
+import { InstanceDirectory } from './instance-directory';
+import { RemoteChatClient } from './remote-chat.client';
+import { RemoteChatServer } from './remote-chat.server';
+
+@Module({
+  imports: [InstancesModule, HostsModule],
+  controllers: [ChatController],
+  providers: [
+    ChatRelayService,
+    ChatStats,
+    InstanceDirectory,
+    RemoteChatClient,
+    RemoteChatServer,
+    ClusterRequestDispatcher,
+  ],
+  exports: [ChatStats, RemoteChatClient, RemoteChatServer],
+})
+export class ChatModule {}

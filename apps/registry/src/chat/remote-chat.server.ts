@@ -1,0 +1,65 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { ChatRequestBody, NodeReplyMessage, NodeRequestMessage } from '@app/protocol';
+import { ClusterBus } from '../cluster/cluster-bus';
+import type { ChatFailureCode, ChatSink } from '../hosts/chat-sink';
+import { ConnectedHosts } from '../hosts/connected-hosts';
+
+type ChatMessage = Extract<NodeRequestMessage, { kind: 'chat' }>;
+
+/** The owner's side of a cross-node chat: runs it on the local host socket, replies with sequence numbers. */
+@Injectable()
+export class RemoteChatServer {
+  private readonly logger = new Logger(RemoteChatServer.name);
+  /** requestId → instanceId of chats this node runs for other nodes. */
+  private readonly running = new Map<string, string>();
+
+  constructor(
+    private readonly bus: ClusterBus,
+    private readonly hosts: ConnectedHosts,
+  ) {}
+
+  get size(): number {
+    return this.running.size;
+  }
+
+  handleChat(message: ChatMessage): void {
+    const { requestId, from, instanceId } = message;
+    let seq = 0;
+    let open = true;
+    const reply = (build: (seq: number) => NodeReplyMessage, last: boolean) => {
+      if (!open) return;
+      if (last) {
+        open = false;
+        this.running.delete(requestId);
+      }
+      this.bus.sendReply(from, build(seq++)).then(
+        (delivered) => {
+          // The caller's node is gone: stop the host instead of streaming into the void.
+          if (!delivered && !last) this.cancel(requestId);
+        },
+        (error: Error) => this.logger.warn(`reply for ${requestId} failed: ${error.message}`),
+      );
+    };
+    const sink: ChatSink = {
+      lines: (lines) => reply((s) => ({ kind: 'chunks', requestId, seq: s, lines }), false),
+      done: () => reply((s) => ({ kind: 'done', requestId, seq: s }), true),
+      error: (code: ChatFailureCode, text: string) =>
+        reply((s) => ({ kind: 'error', requestId, seq: s, code, message: text }), true),
+    };
+    const connection = this.hosts.get(instanceId);
+    if (!connection || connection.epoch < message.epoch) {
+      sink.error('not_connected', 'the instance is not connected');
+      return;
+    }
+    this.running.set(requestId, instanceId);
+    if (!connection.startChat(requestId, message.body as ChatRequestBody, sink))
+      sink.error('queue_full', 'too many requests are waiting for this instance');
+  }
+
+  cancel(requestId: string): void {
+    const instanceId = this.running.get(requestId);
+    if (instanceId === undefined) return;
+    this.running.delete(requestId);
+    this.hosts.get(instanceId)?.cancelChat(requestId);
+  }
+}

@@ -1,0 +1,71 @@
+import { Global, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { MemoryPresenceStore } from '../presence/memory-presence.store';
+import { PresenceStore } from '../presence/presence.store';
+import { RedisPresenceStore } from '../presence/redis-presence.store';
+import { RedisConnections } from '../redis/redis-connections';
+import { ClusterBus } from './cluster-bus';
+import { LocalClusterBus } from './local-cluster-bus';
+import { RedisClusterBus } from './redis-cluster-bus';
+
+/** Redis connections exist only in distributed mode (REDIS_URL set). */
+export const REDIS = Symbol('REDIS');
+
+/**
+ * Presence and node-to-node messaging, chosen by configuration alone: in memory for one
+ * embedded node, Redis for several nodes.
+ */
+@Global()
+@Module({
+  providers: [
+    {
+      provide: REDIS,
+      inject: [APP_CONFIG],
+      useFactory: async (config: AppConfig): Promise<RedisConnections | null> => {
+        if (!config.redisUrl) return null;
+        const logger = new Logger('Redis');
+        const connections = new RedisConnections(config.redisUrl, logger, { name: config.nodeId });
+        await connections.waitReady();
+        return connections;
+      },
+    },
+    {
+      provide: PresenceStore,
+      inject: [APP_CONFIG, REDIS],
+      useFactory: (config: AppConfig, redis: RedisConnections | null): PresenceStore =>
+        redis
+          ? new RedisPresenceStore(redis, {
+              prefix: config.redisPrefix,
+              nodeId: config.nodeId,
+              ttlMs: config.presence.ttlMs,
+            })
+          : new MemoryPresenceStore(config.nodeId),
+    },
+    {
+      provide: ClusterBus,
+      inject: [APP_CONFIG, REDIS],
+      useFactory: async (config: AppConfig, redis: RedisConnections | null): Promise<ClusterBus> => {
+        if (!redis) return new LocalClusterBus(config.nodeId);
+        const logger = new Logger('ClusterBus');
+        const bus = new RedisClusterBus(redis, {
+          prefix: config.redisPrefix,
+          nodeId: config.nodeId,
+          log: logger,
+        });
+        await bus.start();
+        return bus;
+      },
+    },
+  ],
+  exports: [REDIS, PresenceStore, ClusterBus],
+})
+export class ClusterModule implements OnApplicationShutdown {
+  constructor(private readonly moduleRef: ModuleRef) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.moduleRef.get(ClusterBus).close();
+    await this.moduleRef.get(PresenceStore).close();
+    await this.moduleRef.get<RedisConnections | null>(REDIS)?.close();
+  }
+}

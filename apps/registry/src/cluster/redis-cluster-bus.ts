@@ -1,0 +1,258 @@
+import { channelNames, type NodeReplyMessage, type NodeRequestMessage } from '@app/protocol';
+import type { Redis } from 'ioredis';
+import type { RedisConnections, RedisLog } from '../redis/redis-connections';
+import { ClusterBus } from './cluster-bus';
+
+export interface RedisClusterBusOptions {
+  /** Channel prefix shared by all nodes of one registry. */
+  prefix: string;
+  nodeId: string;
+  log?: RedisLog;
+}
+
+export interface RedisClusterBusStats {
+  /** Messages received on our channels that were not valid JSON or not a message of the protocol. */
+  malformed: number;
+  /** PUBLISH calls that failed (Redis down, timeout). */
+  publishFailures: number;
+  /** PUBLISH calls that reached no subscriber (the target node is gone). */
+  undelivered: number;
+  /** Exceptions thrown by our own handlers (logged, never allowed to reach ioredis). */
+  handlerErrors: number;
+}
+
+const REQUEST_KINDS = new Set(['chat', 'cancel', 'evict']);
+const REPLY_KINDS = new Set(['chunks', 'done', 'error']);
+
+/** Cheap structural checks: enough that a handler can trust the fields it routes on. */
+function isRequest(value: unknown): value is NodeRequestMessage {
+  const m = value as Record<string, unknown> | null;
+  return (
+    typeof m === 'object' &&
+    m !== null &&
+    typeof m.kind === 'string' &&
+    REQUEST_KINDS.has(m.kind) &&
+    typeof m.from === 'string' &&
+    typeof m.instanceId === 'string' &&
+    Number.isInteger(m.epoch) &&
+    (m.kind === 'evict' || typeof m.requestId === 'string')
+  );
+}
+
+function isReply(value: unknown): value is NodeReplyMessage {
+  const m = value as Record<string, unknown> | null;
+  return (
+    typeof m === 'object' &&
+    m !== null &&
+    typeof m.kind === 'string' &&
+    REPLY_KINDS.has(m.kind) &&
+    typeof m.requestId === 'string' &&
+    Number.isInteger(m.seq) &&
+    (m.kind !== 'chunks' || Array.isArray(m.lines))
+  );
+}
+
+/**
+ * Distributed mode: each node subscribes to exactly two channels, its request channel and its
+ * reply channel (`channelNames(prefix)`), on the dedicated subscriber connection.
+ *
+ * - Sending = one PUBLISH of one JSON.stringify on the target node's channel, on the publisher
+ *   connection, which has no offline queue: while Redis is down a send resolves false at once
+ *   instead of being delivered late. PUBLISH returning 0 (nobody subscribed: node gone) → false.
+ * - Disconnect: when the subscriber connection closes, `onDisconnect` handlers run once per outage
+ *   (messages sent to us meanwhile are lost, so in-flight requests must fail). When it is ready
+ *   again the bus SUBSCRIBEs its two channels again itself and awaits the confirmation (ioredis'
+ *   own autoResubscribe may do the same; SUBSCRIBE is idempotent), then `connected` is true again.
+ */
+export class RedisClusterBus extends ClusterBus {
+  readonly nodeId: string;
+  readonly stats: RedisClusterBusStats = {
+    malformed: 0,
+    publishFailures: 0,
+    undelivered: 0,
+    handlerErrors: 0,
+  };
+  private readonly channels: ReturnType<typeof channelNames>;
+  private readonly requestChannel: string;
+  private readonly replyChannel: string;
+  private readonly subscriber: Redis;
+  private readonly publisher: Redis;
+  private readonly log?: RedisLog;
+  private requestHandler: (message: NodeRequestMessage) => void = () => undefined;
+  private replyHandler: (message: NodeReplyMessage) => void = () => undefined;
+  private readonly disconnectHandlers: (() => void)[] = [];
+  private started = false;
+  private closed = false;
+  private subscribed = false;
+  /** Set on disconnect; the next `ready` of the subscriber resubscribes. */
+  private lost = false;
+
+  private readonly onMessage = (channel: string, payload: string) => {
+    if (channel === this.requestChannel) this.dispatch(payload, isRequest, this.requestHandler);
+    else if (channel === this.replyChannel) this.dispatch(payload, isReply, this.replyHandler);
+  };
+  private readonly onClose = () => this.disconnected();
+  private readonly onError = (err: Error) => {
+    // Socket errors are followed by `close`; an error while still ready is only worth a log line.
+    if (this.subscriber.status !== 'ready') this.disconnected();
+    else this.log?.warn(`cluster bus subscriber error: ${err.message}`);
+  };
+  private readonly onReady = () => {
+    if (this.lost && !this.closed) void this.resubscribe();
+  };
+
+  constructor(connections: RedisConnections, opts: RedisClusterBusOptions) {
+    super();
+    this.nodeId = opts.nodeId;
+    this.log = opts.log;
+    this.channels = channelNames(opts.prefix);
+    this.requestChannel = this.channels.requests(opts.nodeId);
+    this.replyChannel = this.channels.replies(opts.nodeId);
+    this.subscriber = connections.subscriber;
+    this.publisher = connections.publisher;
+  }
+
+  /** True while our two channels are subscribed (false from a disconnect until the resubscribe is confirmed). */
+  get connected(): boolean {
+    return this.subscribed;
+  }
+
+  /** Subscribes to this node's two channels; rejects if Redis refuses or is unreachable. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    this.subscriber.on('message', this.onMessage);
+    this.subscriber.on('close', this.onClose);
+    this.subscriber.on('error', this.onError);
+    this.subscriber.on('ready', this.onReady);
+    try {
+      await this.subscriber.subscribe(this.requestChannel, this.replyChannel);
+    } catch (err) {
+      this.detach();
+      this.started = false;
+      throw err;
+    }
+    this.subscribed = true;
+  }
+
+  sendRequest(nodeId: string, message: NodeRequestMessage): Promise<boolean> {
+    return this.publish(this.channels.requests(nodeId), message);
+  }
+
+  sendReply(nodeId: string, message: NodeReplyMessage): Promise<boolean> {
+    return this.publish(this.channels.replies(nodeId), message);
+  }
+
+  onRequest(handler: (message: NodeRequestMessage) => void): void {
+    this.requestHandler = handler;
+  }
+
+  onReply(handler: (message: NodeReplyMessage) => void): void {
+    this.replyHandler = handler;
+  }
+
+  onDisconnect(handler: () => void): void {
+    this.disconnectHandlers.push(handler);
+  }
+
+  /**
+   * PUBSUB NUMSUB on the node's request channel: a node that died (even SIGKILLed) has no
+   * subscription left. Uses the publisher connection, so while Redis is unreachable this
+   * answers false at once (we could not reach that node anyway).
+   */
+  async isNodeAlive(nodeId: string): Promise<boolean> {
+    try {
+      const reply = await this.publisher.pubsub('NUMSUB', this.channels.requests(nodeId));
+      return Number(reply[1]) > 0;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.detach();
+    if (this.started && this.subscriber.status === 'ready') {
+      await this.subscriber.unsubscribe(this.requestChannel, this.replyChannel).catch(() => undefined);
+    }
+    this.subscribed = false;
+  }
+
+  private detach() {
+    this.subscriber.off('close', this.onClose);
+    this.subscriber.off('error', this.onError);
+    this.subscriber.off('ready', this.onReady);
+    this.subscriber.off('message', this.onMessage);
+  }
+
+  private async publish(channel: string, message: NodeRequestMessage | NodeReplyMessage): Promise<boolean> {
+    if (this.closed) return false;
+    let receivers: number;
+    try {
+      receivers = await this.publisher.publish(channel, JSON.stringify(message));
+    } catch {
+      this.stats.publishFailures++;
+      return false;
+    }
+    if (receivers > 0) return true;
+    this.stats.undelivered++;
+    return false;
+  }
+
+  private dispatch<T>(payload: string, valid: (value: unknown) => value is T, handler: (message: T) => void) {
+    let message: unknown;
+    try {
+      message = JSON.parse(payload);
+    } catch {
+      this.stats.malformed++;
+      return;
+    }
+    if (!valid(message)) {
+      this.stats.malformed++;
+      return;
+    }
+    try {
+      handler(message);
+    } catch (err) {
+      // Thrown inside ioredis' data handler it would become an uncaught exception.
+      this.stats.handlerErrors++;
+      this.log?.warn(`cluster bus handler failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  private disconnected() {
+    if (this.closed || !this.started || this.lost) return;
+    this.lost = true;
+    this.subscribed = false;
+    this.log?.warn('cluster bus lost its Redis subscription; failing in-flight cross-node requests');
+    for (const handler of this.disconnectHandlers) {
+      try {
+        handler();
+      } catch (err) {
+        this.stats.handlerErrors++;
+        this.log?.warn(
+          `cluster bus disconnect handler failed: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+    }
+  }
+
+  private async resubscribe() {
+    if (this.closed || !this.lost) return;
+    try {
+      await this.subscriber.subscribe(this.requestChannel, this.replyChannel);
+    } catch (err) {
+      this.log?.warn(`cluster bus resubscribe failed: ${err instanceof Error ? err.message : String(err)}`);
+      // Usually the connection dropped again (`close` follows and the next `ready` retries);
+      // if it is still up (e.g. the SUBSCRIBE timed out), try again shortly.
+      if (!this.closed && this.subscriber.status === 'ready')
+        setTimeout(() => void this.resubscribe(), 1000).unref();
+      return;
+    }
+    if (this.closed || this.subscriber.status !== 'ready') return;
+    this.lost = false;
+    this.subscribed = true;
+    this.log?.log('cluster bus subscription restored');
+  }
+}

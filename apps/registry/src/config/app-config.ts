@@ -1,0 +1,141 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import * as path from 'node:path';
+
+/**
+ * Every setting of a registry node, read once from the environment at boot.
+ * `PORT`, `DATABASE_URL` and `REDIS_URL` are the contract; the rest are ours (see docs/configuration.md).
+ */
+export interface AppConfig {
+  port: number;
+  host: string;
+  /** PostgreSQL URL; absent = embedded PGlite in `dataDir`. */
+  databaseUrl?: string;
+  dataDir: string;
+  /** Apply committed migrations at boot (MIGRATE_ON_START=false to run `npm run db:migrate` yourself). */
+  migrateOnStart: boolean;
+  /** Redis URL; absent = presence and routing in memory (single node). */
+  redisUrl?: string;
+  redisPrefix: string;
+  nodeId: string;
+  /** Public base URL used to build `ws_url` in register answers; derived from the request when absent. */
+  publicUrl?: string;
+  bodyLimitBytes: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  ws: {
+    maxPayloadBytes: number;
+    pingIntervalMs: number;
+    handshakeTimeoutMs: number;
+  };
+  presence: {
+    ttlMs: number;
+    refreshMs: number;
+    /** How often buffered last_heartbeat values are written to the database. */
+    flushMs: number;
+  };
+  chat: {
+    firstChunkTimeoutMs: number;
+    idleTimeoutMs: number;
+    totalTimeoutMs: number;
+    keepaliveMs: number;
+    /** Queue length per instance beyond the host's concurrency before 429. */
+    queueLimit: number;
+    /** Bytes buffered for one slow caller before the request is cut off. */
+    maxBufferedBytes: number;
+    /** How long a node trusts its cached "this instance exists". */
+    instanceCacheMs: number;
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`Invalid configuration: ${variable} ${problem}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(name, `must be an integer, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max)
+    throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function url(env: Env, name: string, protocols: string[]): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, 'is not a valid URL');
+  }
+  if (!protocols.includes(parsed.protocol))
+    throw new ConfigError(name, `must use ${protocols.join(' or ')}, got ${parsed.protocol}`);
+  return raw;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes'].includes(raw.toLowerCase())) return true;
+  if (['0', 'false', 'no'].includes(raw.toLowerCase())) return false;
+  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!values.includes(raw as T))
+    throw new ConfigError(name, `must be one of ${values.join(', ')}, got "${raw}"`);
+  return raw as T;
+}
+
+export function loadConfig(env: Env = process.env): AppConfig {
+  const presenceTtlMs = int(env, 'PRESENCE_TTL_MS', 30_000, 1_000, 600_000);
+  const config: AppConfig = {
+    port: int(env, 'PORT', 3000, 0, 65_535),
+    host: env.HOST || '0.0.0.0',
+    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    dataDir: path.resolve(env.REGISTRY_DATA_DIR || '.data/pglite'),
+    migrateOnStart: bool(env, 'MIGRATE_ON_START', true),
+    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    redisPrefix: env.REDIS_PREFIX || 'mreg',
+    nodeId: env.NODE_ID || `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+    publicUrl: url(env, 'PUBLIC_URL', ['http:', 'https:']),
+    bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
+    ws: {
+      maxPayloadBytes: int(env, 'WS_MAX_PAYLOAD_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+      pingIntervalMs: int(env, 'WS_PING_INTERVAL_MS', 15_000, 100, 600_000),
+      handshakeTimeoutMs: int(env, 'WS_HANDSHAKE_TIMEOUT_MS', 10_000, 100, 120_000),
+    },
+    presence: {
+      ttlMs: presenceTtlMs,
+      refreshMs: int(env, 'PRESENCE_REFRESH_MS', Math.round(presenceTtlMs / 3), 100, 600_000),
+      flushMs: int(env, 'HEARTBEAT_FLUSH_MS', 5_000, 50, 600_000),
+    },
+    chat: {
+      firstChunkTimeoutMs: int(env, 'CHAT_FIRST_CHUNK_TIMEOUT_MS', 120_000, 100, 3_600_000),
+      idleTimeoutMs: int(env, 'CHAT_IDLE_TIMEOUT_MS', 60_000, 100, 3_600_000),
+      totalTimeoutMs: int(env, 'CHAT_TOTAL_TIMEOUT_MS', 600_000, 100, 24 * 3_600_000),
+      keepaliveMs: int(env, 'CHAT_KEEPALIVE_MS', 15_000, 50, 600_000),
+      queueLimit: int(env, 'CHAT_QUEUE_LIMIT', 32, 0, 100_000),
+      maxBufferedBytes: int(env, 'CHAT_MAX_BUFFERED_BYTES', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+      instanceCacheMs: int(env, 'CHAT_INSTANCE_CACHE_MS', 2_000, 0, 600_000),
+    },
+  };
+  if (config.presence.refreshMs >= config.presence.ttlMs)
+    throw new ConfigError('PRESENCE_REFRESH_MS', 'must be smaller than PRESENCE_TTL_MS');
+  return config;
+}
+
+/** Nest injection token for AppConfig. */
+export const APP_CONFIG = Symbol('APP_CONFIG');

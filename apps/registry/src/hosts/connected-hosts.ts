@@ -1,0 +1,166 @@
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import type { WebSocket } from 'ws';
+import { CloseCodes, NodeRequestMessage } from '@app/protocol';
+import { ClusterBus } from '../cluster/cluster-bus';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { InstanceEvents } from '../instances/instance-events';
+import { InstancesRepository } from '../instances/instances.repository';
+import { PresenceStore } from '../presence/presence.store';
+import { HeartbeatRecorder } from './heartbeat-recorder';
+import { HostConnection } from './host-connection';
+
+/**
+ * The host sockets this node holds, and their presence in the cluster: claim on connect
+ * (a newer connection supersedes an older one anywhere), refresh while held, compare-and-delete
+ * on close, ping to drop dead peers.
+ */
+@Injectable()
+export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(ConnectedHosts.name);
+  private readonly connections = new Map<string, HostConnection>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private unsubscribe?: () => void;
+
+  constructor(
+    private readonly presence: PresenceStore,
+    private readonly bus: ClusterBus,
+    private readonly instances: InstancesRepository,
+    private readonly heartbeats: HeartbeatRecorder,
+    private readonly events: InstanceEvents,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    this.timers.push(setInterval(() => this.pingAll(), this.config.ws.pingIntervalMs));
+    this.timers.push(setInterval(() => void this.refreshPresence(), this.config.presence.refreshMs));
+    for (const timer of this.timers) timer.unref();
+    this.unsubscribe = this.events.on('deleted', ({ instanceId }) => void this.evictDeleted(instanceId));
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer);
+    this.unsubscribe?.();
+    await Promise.all(
+      [...this.connections.values()].map((c) =>
+        this.closeAndRelease(c, CloseCodes.GoingAway, 'node shutting down'),
+      ),
+    );
+  }
+
+  get size(): number {
+    return this.connections.size;
+  }
+
+  get(instanceId: string): HostConnection | undefined {
+    const connection = this.connections.get(instanceId);
+    return connection?.isOpen ? connection : undefined;
+  }
+
+  all(): IterableIterator<HostConnection> {
+    return this.connections.values();
+  }
+
+  /** A host passed authentication: take ownership of the instance, superseding any older socket. */
+  async accept(socket: WebSocket, instanceId: string): Promise<HostConnection> {
+    const { epoch, previous } = await this.presence.claim(instanceId);
+    const older = this.connections.get(instanceId);
+    const connection = new HostConnection(instanceId, epoch, socket, this.config.chat.queueLimit, {
+      heartbeat: (c) => this.heartbeats.record(c.instanceId),
+      hello: (c) =>
+        void this.instances
+          .setHostModels(c.instanceId, c.capabilities.models ?? [])
+          .catch((error: Error) =>
+            this.logger.warn(`could not record models of ${c.instanceId}: ${error.message}`),
+          ),
+      closed: (c, code) => void this.onClosed(c, code),
+    });
+    this.connections.set(instanceId, connection);
+    if (older) older.close(CloseCodes.Superseded, 'another connection took over this instance');
+    if (previous && previous.nodeId !== this.bus.nodeId) {
+      await this.bus.sendRequest(previous.nodeId, {
+        kind: 'evict',
+        from: this.bus.nodeId,
+        instanceId,
+        epoch,
+        reason: 'superseded',
+      });
+    }
+    this.instances
+      .markConnected(instanceId, connection.connectedAt)
+      .catch((error: Error) =>
+        this.logger.warn(`could not record connection of ${instanceId}: ${error.message}`),
+      );
+    this.logger.log(`host ${instanceId} connected (epoch ${epoch})`);
+    return connection;
+  }
+
+  /** Another node took the instance over, or it was deleted. */
+  handleEvict(message: Extract<NodeRequestMessage, { kind: 'evict' }>): void {
+    const connection = this.connections.get(message.instanceId);
+    if (!connection) return;
+    if (message.reason === 'deleted') connection.close(CloseCodes.Unregistered, 'instance unregistered');
+    else if (connection.epoch < message.epoch)
+      connection.close(CloseCodes.Superseded, 'another connection took over this instance');
+  }
+
+  private async evictDeleted(instanceId: string): Promise<void> {
+    const local = this.connections.get(instanceId);
+    if (local) {
+      local.close(CloseCodes.Unregistered, 'instance unregistered');
+      return;
+    }
+    const owner = await this.presence.owner(instanceId).catch(() => null);
+    if (owner && owner.nodeId !== this.bus.nodeId) {
+      await this.bus.sendRequest(owner.nodeId, {
+        kind: 'evict',
+        from: this.bus.nodeId,
+        instanceId,
+        epoch: owner.epoch,
+        reason: 'deleted',
+      });
+    }
+  }
+
+  private async onClosed(connection: HostConnection, code: number): Promise<void> {
+    if (this.connections.get(connection.instanceId) === connection)
+      this.connections.delete(connection.instanceId);
+    this.logger.log(`host ${connection.instanceId} disconnected (code ${code})`);
+    await this.presence
+      .release(connection.instanceId, connection.epoch)
+      .catch((error: Error) =>
+        this.logger.warn(`could not release presence of ${connection.instanceId}: ${error.message}`),
+      );
+    this.heartbeats.record(connection.instanceId);
+  }
+
+  private async closeAndRelease(connection: HostConnection, code: number, reason: string): Promise<void> {
+    connection.close(code, reason);
+    await this.presence.release(connection.instanceId, connection.epoch).catch(() => false);
+  }
+
+  private pingAll(): void {
+    for (const connection of this.connections.values()) connection.checkAlive();
+  }
+
+  /** Extends our owner records; re-claims records Redis lost (e.g. it restarted), yields to newer owners. */
+  private async refreshPresence(): Promise<void> {
+    if (this.connections.size === 0) return;
+    const held = new Map([...this.connections.values()].map((c) => [c.instanceId, c.epoch] as const));
+    try {
+      const lost = await this.presence.refresh(held);
+      for (const instanceId of lost) {
+        const connection = this.connections.get(instanceId);
+        if (!connection) continue;
+        const owner = await this.presence.owner(instanceId);
+        if (owner === null) {
+          connection.epoch = (await this.presence.claim(instanceId)).epoch;
+          this.logger.log(`re-claimed presence of ${instanceId} (epoch ${connection.epoch})`);
+        } else if (owner.nodeId !== this.bus.nodeId || owner.epoch > connection.epoch) {
+          connection.close(CloseCodes.Superseded, 'another connection took over this instance');
+        }
+      }
+    } catch (error) {
+      this.logger.warn(`presence refresh failed: ${(error as Error).message}`);
+    }
+  }
+}

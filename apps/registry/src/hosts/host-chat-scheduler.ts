@@ -1,0 +1,117 @@
+import type {
+  ChatRequestBody,
+  ChatResponseFrame,
+  HostCapabilities,
+  RegistryToHostFrame,
+} from '@app/protocol';
+import type { ChatSink } from './chat-sink';
+
+interface Waiting {
+  requestId: string;
+  request: ChatRequestBody;
+  sink: ChatSink;
+}
+
+/**
+ * Per-host chat scheduling: up to `concurrency` requests on the socket at once, the rest in a
+ * bounded queue. A host without our `hello` (stock Second Me) serves one at a time and cannot
+ * cancel, so a request its caller abandoned keeps its slot until the host finishes it.
+ */
+export class HostChatScheduler {
+  private concurrency = 1;
+  private canCancel = false;
+  /** requestId → sink; null marks an abandoned request a non-cancelling host is still streaming. */
+  private readonly active = new Map<string, ChatSink | null>();
+  private readonly waiting: Waiting[] = [];
+  /** Frames for requests we no longer know (late, cancelled, or from a confused host). */
+  droppedFrames = 0;
+
+  constructor(
+    private readonly send: (frame: RegistryToHostFrame) => void,
+    private readonly queueLimit: number,
+  ) {}
+
+  setCapabilities(capabilities: Partial<HostCapabilities>): void {
+    const concurrency = Number(capabilities.concurrency);
+    this.concurrency = Number.isInteger(concurrency) && concurrency >= 1 ? Math.min(concurrency, 1024) : 1;
+    this.canCancel = capabilities.cancel === true;
+    this.pump();
+  }
+
+  get activeCount(): number {
+    return this.active.size;
+  }
+
+  get queuedCount(): number {
+    return this.waiting.length;
+  }
+
+  /** Returns false when the queue is full (the caller answers 429). */
+  submit(requestId: string, request: ChatRequestBody, sink: ChatSink): boolean {
+    if (this.active.size < this.concurrency) {
+      this.start({ requestId, request, sink });
+      return true;
+    }
+    if (this.waiting.length >= this.queueLimit) return false;
+    this.waiting.push({ requestId, request, sink });
+    return true;
+  }
+
+  cancel(requestId: string): void {
+    const index = this.waiting.findIndex((w) => w.requestId === requestId);
+    if (index >= 0) {
+      this.waiting.splice(index, 1);
+      return;
+    }
+    if (!this.active.has(requestId)) return;
+    if (this.canCancel) {
+      this.active.delete(requestId);
+      this.send({ type: 'cancel', request_id: requestId });
+      this.pump();
+    } else {
+      this.active.set(requestId, null);
+    }
+  }
+
+  onResponse(frame: ChatResponseFrame): void {
+    const id = frame.request_id;
+    if (!this.active.has(id)) {
+      this.droppedFrames++;
+      return;
+    }
+    const sink = this.active.get(id) ?? null;
+    if (frame.error !== undefined && frame.error !== null) {
+      this.finish(id);
+      sink?.error('host_error', frame.error || 'the host reported an error');
+      return;
+    }
+    const lines = frame.raw_sse_batch ?? (typeof frame.raw_sse === 'string' ? [frame.raw_sse] : []);
+    if (lines.length > 0) sink?.lines(lines);
+    if (frame.done === true) {
+      this.finish(id);
+      sink?.done();
+    }
+  }
+
+  /** The socket is gone: every request on it or waiting for it fails. */
+  failAll(code: 'host_disconnected', message: string): void {
+    const sinks = [...this.active.values(), ...this.waiting.map((w) => w.sink)];
+    this.active.clear();
+    this.waiting.length = 0;
+    for (const sink of sinks) sink?.error(code, message);
+  }
+
+  private finish(requestId: string): void {
+    this.active.delete(requestId);
+    this.pump();
+  }
+
+  private start(next: Waiting): void {
+    this.active.set(next.requestId, next.sink);
+    this.send({ type: 'chat', request_id: next.requestId, request: next.request });
+  }
+
+  private pump(): void {
+    while (this.active.size < this.concurrency && this.waiting.length > 0) this.start(this.waiting.shift()!);
+  }
+}

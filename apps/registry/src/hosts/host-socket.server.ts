@@ -1,0 +1,83 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { ApiError } from '../common/http-errors';
+import { InstanceAuthService } from '../instances/instance-auth.service';
+import { ConnectedHosts } from './connected-hosts';
+import { parseUpgradeRequest } from './upgrade-request';
+
+/**
+ * `GET /api/ws/{instance_id}` on the registry's own port. Authentication happens during the
+ * HTTP upgrade: a bad secret gets a plain HTTP 401 (unknown instance 404) and no socket.
+ * The request URL carries `?password=` for stock clients, so it is never logged.
+ */
+@Injectable()
+export class HostSocketServer implements OnApplicationShutdown {
+  private readonly logger = new Logger(HostSocketServer.name);
+  private readonly wss: WebSocketServer;
+  private server?: Server;
+  rejectedUpgrades = 0;
+
+  constructor(
+    private readonly auth: InstanceAuthService,
+    private readonly hosts: ConnectedHosts,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: config.ws.maxPayloadBytes,
+      perMessageDeflate: false,
+      clientTracking: false,
+    });
+  }
+
+  attach(server: Server): void {
+    this.server = server;
+    server.on(
+      'upgrade',
+      (request: IncomingMessage, socket: Duplex, head: Buffer) => void this.onUpgrade(request, socket, head),
+    );
+  }
+
+  onApplicationShutdown(): void {
+    this.server?.removeAllListeners('upgrade');
+    this.wss.close();
+  }
+
+  private async onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => socket.destroy());
+    const timer = setTimeout(() => socket.destroy(), this.config.ws.handshakeTimeoutMs);
+    try {
+      const target = parseUpgradeRequest(request);
+      if (target.kind === 'not_found') return this.reject(socket, 404, 'not found');
+      if (target.kind === 'unauthenticated')
+        return this.reject(socket, 401, 'missing or invalid credentials');
+      await this.auth.verify(target.instanceId, target.password);
+      if (socket.destroyed) return;
+      this.wss.handleUpgrade(request, socket, head, (ws) => {
+        this.hosts.accept(ws, target.instanceId).catch((error: Error) => {
+          this.logger.error(`could not accept host ${target.instanceId}: ${error.message}`);
+          ws.close(1011, 'registry error');
+        });
+      });
+    } catch (error) {
+      if (error instanceof ApiError) return this.reject(socket, error.getStatus(), error.message);
+      this.logger.error(`upgrade failed: ${(error as Error).message}`);
+      this.reject(socket, 503, 'registry unavailable');
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private reject(socket: Duplex, status: number, message: string): void {
+    this.rejectedUpgrades++;
+    if (socket.destroyed) return;
+    const body = JSON.stringify({ code: status, message, data: null });
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+}

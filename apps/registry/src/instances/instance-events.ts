@@ -1,0 +1,25 @@
+import { Injectable } from '@nestjs/common';
+import { EventEmitter } from 'node:events';
+
+/** Events other capabilities react to (typed name → payload map). */
+export interface InstanceEventMap {
+  /** An instance was deleted: disconnect its host, forget cached existence. */
+  deleted: { instanceId: string };
+}
+
+@Injectable()
+export class InstanceEvents {
+  private readonly emitter = new EventEmitter();
+
+  emit<K extends keyof InstanceEventMap>(name: K, payload: InstanceEventMap[K]): void {
+    this.emitter.emit(name, payload);
+  }
+
+  on<K extends keyof InstanceEventMap>(
+    name: K,
+    listener: (payload: InstanceEventMap[K]) => void,
+  ): () => void {
+    this.emitter.on(name, listener);
+    return () => this.emitter.off(name, listener);
+  }
+}

@@ -1,0 +1,84 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Post,
+  Put,
+  Query,
+  Req,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { ok } from '../common/envelope';
+import { requestBaseUrl } from '../common/request-base-url';
+import { CountInstancesQuery, ListInstancesQuery } from './dto/list-instances.query';
+import { RegisterInstanceDto } from './dto/register-instance.dto';
+import { UpdateInstanceDto } from './dto/update-instance.dto';
+import { InstancesService } from './instances.service';
+
+/** The Second Me `upload` API. Every answer is the `{code, message, data}` envelope. */
+@ApiTags('instances')
+@Controller('api/upload')
+export class InstancesController {
+  constructor(private readonly instances: InstancesService) {}
+
+  @Post('register')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Register an instance (or re-register with credentials); the password is shown once',
+  })
+  async register(
+    @Body() dto: RegisterInstanceDto,
+    @Headers('authorization') authorization: string | undefined,
+    @Req() request: FastifyRequest,
+  ) {
+    return ok(await this.instances.register(dto, authorization, requestBaseUrl(request)));
+  }
+
+  @Get('list')
+  @ApiOperation({ summary: 'List instances (public; no secrets, masked emails)' })
+  async list(@Query() query: ListInstancesQuery) {
+    return ok(await this.instances.list(query.page_no, query.page_size, query.status ?? []));
+  }
+
+  @Get('count')
+  @ApiOperation({ summary: 'Count instances, optionally by status' })
+  async count(@Query() query: CountInstancesQuery) {
+    return ok(await this.instances.count(query.status ?? []));
+  }
+
+  @Get(':instanceId')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Instance detail, including connection state' })
+  async detail(
+    @Param('instanceId') instanceId: string,
+    @Headers('authorization') authorization: string | undefined,
+  ) {
+    return ok(await this.instances.detail(instanceId, authorization));
+  }
+
+  @Put(':instanceId')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Update upload_name, capabilities, email or description' })
+  async update(
+    @Param('instanceId') instanceId: string,
+    @Headers('authorization') authorization: string | undefined,
+    @Body() dto: UpdateInstanceDto,
+  ) {
+    return ok(await this.instances.update(instanceId, authorization, dto));
+  }
+
+  @Delete(':instanceId')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Unregister: the host is disconnected and the chat URL answers 404 from then on' })
+  async remove(
+    @Param('instanceId') instanceId: string,
+    @Headers('authorization') authorization: string | undefined,
+  ) {
+    return ok(await this.instances.remove(instanceId, authorization));
+  }
+}

@@ -1,0 +1,85 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '../database/prisma.service';
+import type { Instance, Prisma } from '../database/generated/client';
+import type { InstanceStatus } from './instance-status';
+
+export type InstanceRecord = Instance;
+
+/** All instance reads and writes; only active (not deleted) instances are visible. */
+@Injectable()
+export class InstancesRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  create(data: Prisma.InstanceCreateInput): Promise<InstanceRecord> {
+    return this.prisma.instance.create({ data });
+  }
+
+  findActive(id: string): Promise<InstanceRecord | null> {
+    return this.prisma.instance.findFirst({ where: { id, deletedAt: null } });
+  }
+
+  update(id: string, data: Prisma.InstanceUpdateInput): Promise<InstanceRecord> {
+    return this.prisma.instance.update({ where: { id }, data });
+  }
+
+  async softDelete(id: string): Promise<void> {
+    await this.prisma.instance.update({ where: { id }, data: { deletedAt: new Date() } });
+  }
+
+  async exists(id: string): Promise<boolean> {
+    const row = await this.prisma.instance.findFirst({
+      where: { id, deletedAt: null },
+      select: { id: true },
+    });
+    return row !== null;
+  }
+
+  list(statuses: InstanceStatus[], onlineIds: string[], skip: number, take: number) {
+    const where = this.statusFilter(statuses, onlineIds);
+    return this.prisma.$transaction([
+      this.prisma.instance.findMany({ where, orderBy: [{ registeredAt: 'asc' }, { id: 'asc' }], skip, take }),
+      this.prisma.instance.count({ where }),
+    ]);
+  }
+
+  count(statuses: InstanceStatus[], onlineIds: string[]): Promise<number> {
+    return this.prisma.instance.count({ where: this.statusFilter(statuses, onlineIds) });
+  }
+
+  /** Marks the first connection (status leaves `registered`) and the connection time. */
+  async markConnected(id: string, at: Date): Promise<void> {
+    await this.prisma.instance.updateMany({
+      where: { id, firstConnectedAt: null },
+      data: { firstConnectedAt: at },
+    });
+    await this.prisma.instance.updateMany({ where: { id }, data: { lastWsCheck: at, lastHeartbeat: at } });
+  }
+
+  async setHostModels(id: string, models: string[]): Promise<void> {
+    await this.prisma.instance.updateMany({ where: { id }, data: { hostModels: models } });
+  }
+
+  /** Writes buffered heartbeat times in one statement per batch rather than one per heartbeat. */
+  async recordHeartbeats(beats: ReadonlyMap<string, Date>): Promise<void> {
+    if (beats.size === 0) return;
+    const ids = [...beats.keys()];
+    const times = ids.map((id) => beats.get(id)!.toISOString());
+    await this.prisma.$executeRaw`
+      UPDATE instances AS i
+         SET last_heartbeat = GREATEST(COALESCE(i.last_heartbeat, v.at), v.at), last_ws_check = v.at
+        FROM UNNEST(${ids}::text[], ${times}::timestamp(3)[]) AS v(id, at)
+       WHERE i.id = v.id`;
+  }
+
+  private statusFilter(statuses: InstanceStatus[], onlineIds: string[]): Prisma.InstanceWhereInput {
+    const active: Prisma.InstanceWhereInput = { deletedAt: null };
+    if (statuses.length === 0) return active;
+    const or: Prisma.InstanceWhereInput[] = [];
+    if (statuses.includes('online')) or.push({ id: { in: onlineIds } });
+    if (statuses.includes('offline')) or.push({ firstConnectedAt: { not: null }, id: { notIn: onlineIds } });
+    if (statuses.includes('registered')) or.push({ firstConnectedAt: null, id: { notIn: onlineIds } });
+    // `unregistered` instances are deleted and never listed.
+    if (or.length === 0) return { id: { in: [] } };
+    return { ...active, OR: or };
+  }
+}

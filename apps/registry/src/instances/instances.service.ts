@@ -1,0 +1,134 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Paths } from '@app/protocol';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { instanceNotFound, invalidField } from '../common/http-errors';
+import { PresenceStore } from '../presence/presence.store';
+import { generateInstanceId, generatePassword, hashPassword, INSTANCE_ID_PATTERN } from './credentials';
+import { maskEmail } from './email-mask';
+import { InstanceAuthService } from './instance-auth.service';
+import { InstanceEvents } from './instance-events';
+import { deriveStatus, InstanceStatus } from './instance-status';
+import { InstanceRecord, InstancesRepository } from './instances.repository';
+import { RegisterInstanceDto } from './dto/register-instance.dto';
+import { UpdateInstanceDto } from './dto/update-instance.dto';
+
+const iso = (date: Date | null) => (date ? date.toISOString() : null);
+
+@Injectable()
+export class InstancesService {
+  constructor(
+    private readonly instances: InstancesRepository,
+    private readonly auth: InstanceAuthService,
+    private readonly presence: PresenceStore,
+    private readonly events: InstanceEvents,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** New registration, or re-registration of an existing id (credentials required; the password rotates). */
+  async register(dto: RegisterInstanceDto, authorization: string | undefined, requestBaseUrl: string) {
+    const password = generatePassword();
+    const metadata = {
+      uploadName: dto.upload_name,
+      description: dto.description ?? '',
+      email: dto.email ?? '',
+      config: (dto.config ?? dto.tags ?? {}) as object,
+      passwordHash: hashPassword(password),
+    };
+    let record: InstanceRecord;
+    if (dto.instance_id) {
+      if (!INSTANCE_ID_PATTERN.test(dto.instance_id))
+        throw invalidField('instance_id', 'instance_id is malformed');
+      await this.auth.authenticate(authorization, dto.instance_id);
+      record = await this.instances.update(dto.instance_id, metadata);
+    } else {
+      record = await this.instances.create({ id: generateInstanceId(), ...metadata });
+    }
+    const online = (await this.presence.owner(record.id)) !== null;
+    return {
+      instance_id: record.id,
+      instance_password: password,
+      status: deriveStatus(record, online),
+      upload_name: record.uploadName,
+      ws_url: this.wsUrl(record.id, requestBaseUrl),
+    };
+  }
+
+  async detail(instanceId: string, authorization: string | undefined) {
+    const record = await this.auth.authenticate(authorization, instanceId);
+    const online = (await this.presence.owner(instanceId)) !== null;
+    return {
+      upload_name: record.uploadName,
+      instance_id: record.id,
+      status: deriveStatus(record, online),
+      description: record.description,
+      email: record.email,
+      config: record.config,
+      capabilities: record.capabilities,
+      registration_time: iso(record.registeredAt),
+      last_heartbeat: iso(record.lastHeartbeat),
+      is_connected: online,
+      last_ws_check: iso(record.lastWsCheck),
+    };
+  }
+
+  async update(instanceId: string, authorization: string | undefined, dto: UpdateInstanceDto) {
+    await this.auth.authenticate(authorization, instanceId);
+    const updated_fields = (['upload_name', 'capabilities', 'email', 'description'] as const).filter(
+      (field) => dto[field] !== undefined,
+    );
+    const record = await this.instances.update(instanceId, {
+      uploadName: dto.upload_name,
+      capabilities: dto.capabilities as object | undefined,
+      email: dto.email,
+      description: dto.description,
+    });
+    const online = (await this.presence.owner(instanceId)) !== null;
+    return {
+      instance_id: record.id,
+      status: deriveStatus(record, online),
+      upload_name: record.uploadName,
+      updated_fields,
+    };
+  }
+
+  async remove(instanceId: string, authorization: string | undefined) {
+    await this.auth.authenticate(authorization, instanceId);
+    await this.instances.softDelete(instanceId);
+    this.events.emit('deleted', { instanceId });
+    return { instance_id: instanceId, status: 'unregistered' as InstanceStatus };
+  }
+
+  async list(pageNo: number, pageSize: number, statuses: InstanceStatus[]) {
+    const onlineIds = await this.presence.onlineIds();
+    const online = new Set(onlineIds);
+    const [rows, total] = await this.instances.list(statuses, onlineIds, (pageNo - 1) * pageSize, pageSize);
+    return {
+      items: rows.map((row) => ({
+        upload_name: row.uploadName,
+        instance_id: row.id,
+        description: row.description,
+        email: maskEmail(row.email),
+        status: deriveStatus(row, online.has(row.id)),
+      })),
+      pagination: { page_no: pageNo, page_size: pageSize, total, total_pages: Math.ceil(total / pageSize) },
+    };
+  }
+
+  async count(statuses: InstanceStatus[]) {
+    const onlineIds = statuses.length ? await this.presence.onlineIds() : [];
+    return { count: await this.instances.count(statuses, onlineIds) };
+  }
+
+  /** Used by other capabilities that must 404 exactly like the REST API. */
+  async requireActive(instanceId: string): Promise<InstanceRecord> {
+    const record = await this.instances.findActive(instanceId);
+    if (!record) throw instanceNotFound(instanceId);
+    return record;
+  }
+
+  private wsUrl(instanceId: string, requestBaseUrl: string): string {
+    const base = new URL(this.config.publicUrl ?? requestBaseUrl);
+    const scheme = base.protocol === 'https:' ? 'wss:' : 'ws:';
+    return `${scheme}//${base.host}${base.pathname.replace(/\/$/, '')}${Paths.hostSocket(instanceId)}`;
+  }
+}

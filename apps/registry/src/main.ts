@@ -1,0 +1,33 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { ConfigError, loadConfig } from './config/app-config';
+import { createRegistryApp } from './create-app';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const app = await createRegistryApp(config);
+  await app.listen(config.port, config.host);
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  new Logger('Registry').log(
+    `node ${config.nodeId} listening on http://${config.host}:${port} ` +
+      `(${config.databaseUrl ? 'PostgreSQL' : 'PGlite'}, ${config.redisUrl ? 'Redis: distributed' : 'embedded: single node'}); API docs at /docs`,
+  );
+  // Machine-readable line for process supervisors and tests that start on port 0.
+  if (process.env.REGISTRY_ANNOUNCE_PORT === '1')
+    console.log(JSON.stringify({ event: 'listening', port, nodeId: config.nodeId }));
+}
+
+main().catch((error: Error) => {
+  console.error(`registry failed to start: ${error.message}`);
+  process.exit(1);
+});

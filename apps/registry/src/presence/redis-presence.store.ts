@@ -1,0 +1,233 @@
+import type { Redis } from 'ioredis';
+import { RedisConnections } from '../redis/redis-connections';
+import { PresenceOwner, PresenceStore } from './presence.store';
+
+export interface RedisPresenceOptions {
+  /** Key prefix shared by all nodes of one registry. */
+  prefix: string;
+  nodeId: string;
+  /** Lifetime of an owner record that is not refreshed. */
+  ttlMs: number;
+}
+
+/** Owner record value: `<nodeId>|<epoch>`. Node ids may contain `|`: the epoch is after the last one. */
+export function formatOwnerRecord(owner: PresenceOwner): string {
+  return `${owner.nodeId}|${owner.epoch}`;
+}
+
+export function parseOwnerRecord(value: string | null | undefined): PresenceOwner | null {
+  if (!value) return null;
+  const bar = value.lastIndexOf('|');
+  if (bar <= 0) return null;
+  const digits = value.slice(bar + 1);
+  if (!/^[1-9]\d*$/.test(digits)) return null;
+  const epoch = Number(digits);
+  if (!Number.isSafeInteger(epoch)) return null;
+  return { nodeId: value.slice(0, bar), epoch };
+}
+
+/**
+ * Clock: every absolute time (the `online` zset's scores) is taken from the Redis server's clock
+ * (`TIME` inside the scripts), never from `Date.now()` of a node. The owner record's own TTL is
+ * relative (`PX`), enforced by Redis. So the zset score and the key's expiry come from the same
+ * clock and agree, and clock skew between nodes cannot make one node list another node's live
+ * instance as offline (or a dead one as online). Redis >= 5 replicates script effects, so calling
+ * TIME before writing is allowed.
+ */
+const nowMs = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+
+const scripts = {
+  /**
+   * KEYS: epoch, owner, online. ARGV: nodeId, ttlMs, instanceId.
+   * INCR the epoch, read the displaced owner record, SET ours with PX ttl, ZADD online at now+ttl.
+   * One script, so two concurrent claims cannot interleave (the higher epoch always ends up as owner).
+   * Returns {epoch, previous record or ''}.
+   */
+  registryPresenceClaim: {
+    numberOfKeys: 3,
+    lua: `local epoch = redis.call('INCR', KEYS[1])
+local previous = redis.call('GET', KEYS[2])
+${nowMs}
+local ttl = tonumber(ARGV[2])
+redis.call('SET', KEYS[2], ARGV[1] .. '|' .. epoch, 'PX', ttl)
+redis.call('ZADD', KEYS[3], now + ttl, ARGV[3])
+return {epoch, previous or ''}`,
+  },
+  /**
+   * KEYS: owner, online. ARGV: expected record, instanceId.
+   * Compare-and-delete: DEL + ZREM only if the record is still exactly ours. Returns 1 or 0.
+   */
+  registryPresenceRelease: {
+    numberOfKeys: 2,
+    lua: `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[2])
+return 1`,
+  },
+  /**
+   * KEYS: owner, online. ARGV: expected record, ttlMs, instanceId.
+   * Compare-and-extend: PEXPIRE + ZADD online at now+ttl only if the record is still exactly ours.
+   * Returns 1, or 0 when the record names another node/epoch or has expired.
+   */
+  registryPresenceRefresh: {
+    numberOfKeys: 2,
+    lua: `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+${nowMs}
+local ttl = tonumber(ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ttl)
+redis.call('ZADD', KEYS[2], now + ttl, ARGV[3])
+return 1`,
+  },
+  /**
+   * KEYS: online. Drops members whose score (expiry) is past, then lists those still in the future.
+   * The prune is O(log N + removed), so it is done on every call rather than on a timer.
+   */
+  registryPresenceOnline: {
+    numberOfKeys: 1,
+    lua: `${nowMs}
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+return redis.call('ZRANGE', KEYS[1], '(' .. string.format('%.0f', now), '+inf', 'BYSCORE')`,
+  },
+} as const;
+
+interface PresenceCommands {
+  registryPresenceClaim(
+    epochKey: string,
+    ownerKey: string,
+    onlineKey: string,
+    nodeId: string,
+    ttlMs: number,
+    instanceId: string,
+  ): Promise<[number, string]>;
+  registryPresenceRelease(
+    ownerKey: string,
+    onlineKey: string,
+    expected: string,
+    instanceId: string,
+  ): Promise<number>;
+  registryPresenceRefresh(
+    ownerKey: string,
+    onlineKey: string,
+    expected: string,
+    ttlMs: number,
+    instanceId: string,
+  ): Promise<number>;
+  registryPresenceOnline(onlineKey: string): Promise<string[]>;
+}
+
+interface RefreshPipeline {
+  registryPresenceRefresh(
+    ownerKey: string,
+    onlineKey: string,
+    expected: string,
+    ttlMs: number,
+    instanceId: string,
+  ): RefreshPipeline;
+  exec(): Promise<[Error | null, unknown][] | null>;
+}
+
+/** Ids refreshed per pipeline: bounds memory and lets other clients' commands interleave. */
+const REFRESH_BATCH = 1000;
+
+/**
+ * Distributed presence (design.md §4). Keys, for prefix P:
+ * - `P:epoch:<id>`  counter, INCR per accepted connection; no TTL (epochs must never go back while
+ *   an older socket may still be open somewhere).
+ * - `P:owner:<id>`  `<nodeId>|<epoch>` with PX ttl, refreshed by the owning node.
+ * - `P:online`      zset, member = instance id, score = expiry time (Redis clock, ms), so that
+ *   `onlineIds()` needs no SCAN.
+ *
+ * `close()` does nothing: the connection belongs to whoever created it (RedisConnections.close()).
+ */
+export class RedisPresenceStore extends PresenceStore {
+  private readonly redis: Redis;
+  private readonly commands: PresenceCommands;
+  private readonly onlineKey: string;
+
+  constructor(
+    redis: Redis | RedisConnections,
+    private readonly opts: RedisPresenceOptions,
+  ) {
+    super();
+    if (!Number.isInteger(opts.ttlMs) || opts.ttlMs <= 0) throw new Error('ttlMs must be a positive integer');
+    this.redis = redis instanceof RedisConnections ? redis.command : redis;
+    for (const [name, definition] of Object.entries(scripts)) this.redis.defineCommand(name, definition);
+    this.commands = this.redis as unknown as PresenceCommands;
+    this.onlineKey = `${opts.prefix}:online`;
+  }
+
+  private ownerKey(instanceId: string) {
+    return `${this.opts.prefix}:owner:${instanceId}`;
+  }
+
+  private epochKey(instanceId: string) {
+    return `${this.opts.prefix}:epoch:${instanceId}`;
+  }
+
+  private record(epoch: number) {
+    return formatOwnerRecord({ nodeId: this.opts.nodeId, epoch });
+  }
+
+  async claim(instanceId: string): Promise<{ epoch: number; previous: PresenceOwner | null }> {
+    const [epoch, previous] = await this.commands.registryPresenceClaim(
+      this.epochKey(instanceId),
+      this.ownerKey(instanceId),
+      this.onlineKey,
+      this.opts.nodeId,
+      this.opts.ttlMs,
+      instanceId,
+    );
+    return { epoch: Number(epoch), previous: parseOwnerRecord(previous) };
+  }
+
+  async release(instanceId: string, epoch: number): Promise<boolean> {
+    const deleted = await this.commands.registryPresenceRelease(
+      this.ownerKey(instanceId),
+      this.onlineKey,
+      this.record(epoch),
+      instanceId,
+    );
+    return deleted === 1;
+  }
+
+  /**
+   * Extends every record this node still holds. Returns the ids whose record no longer names this
+   * node and epoch (superseded by a newer connection, or expired). Rejects if Redis fails: a failure
+   * to refresh is not a loss of ownership, the caller retries on its next beat.
+   */
+  async refresh(held: ReadonlyMap<string, number>): Promise<string[]> {
+    const lost: string[] = [];
+    const entries = [...held];
+    for (let start = 0; start < entries.length; start += REFRESH_BATCH) {
+      const batch = entries.slice(start, start + REFRESH_BATCH);
+      const pipeline = this.redis.pipeline() as unknown as RefreshPipeline;
+      for (const [id, epoch] of batch) {
+        pipeline.registryPresenceRefresh(
+          this.ownerKey(id),
+          this.onlineKey,
+          this.record(epoch),
+          this.opts.ttlMs,
+          id,
+        );
+      }
+      const results = await pipeline.exec();
+      if (!results) throw new Error('presence refresh: pipeline was aborted');
+      results.forEach(([err, extended], i) => {
+        if (err) throw err;
+        if (Number(extended) !== 1) lost.push(batch[i][0]);
+      });
+    }
+    return lost;
+  }
+
+  async owner(instanceId: string): Promise<PresenceOwner | null> {
+    return parseOwnerRecord(await this.redis.get(this.ownerKey(instanceId)));
+  }
+
+  async onlineIds(): Promise<string[]> {
+    return this.commands.registryPresenceOnline(this.onlineKey);
+  }
+
+  async close(): Promise<void> {}
+}

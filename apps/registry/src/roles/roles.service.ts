@@ -1,0 +1,55 @@
+import { Injectable } from '@nestjs/common';
+import type { Role } from '../database/generated/client';
+import { ApiError } from '../common/http-errors';
+import { InstanceAuthService } from '../instances/instance-auth.service';
+import { UpsertRoleDto } from './dto/upsert-role.dto';
+import { RolesRepository } from './roles.repository';
+
+const view = (role: Role) => ({
+  role_id: role.roleId,
+  instance_id: role.instanceId,
+  name: role.name,
+  description: role.description,
+  system_prompt: role.systemPrompt,
+  is_active: role.isActive,
+  icon: role.icon,
+  enable_l0_retrieval: role.enableL0Retrieval,
+  enable_l1_retrieval: role.enableL1Retrieval,
+  created_at: role.createdAt.toISOString(),
+  updated_at: role.updatedAt.toISOString(),
+});
+
+/** Roles of an instance; a chat's `metadata.role_id` names one. */
+@Injectable()
+export class RolesService {
+  constructor(
+    private readonly roles: RolesRepository,
+    private readonly auth: InstanceAuthService,
+  ) {}
+
+  async upsert(dto: UpsertRoleDto, authorization: string | undefined) {
+    await this.auth.authenticate(authorization, dto.instance_id);
+    const role = await this.roles.upsert(dto.instance_id, dto.role_id, {
+      name: dto.name,
+      description: dto.description,
+      systemPrompt: dto.system_prompt,
+      isActive: dto.is_active,
+      icon: dto.icon,
+      enableL0Retrieval: dto.enable_l0_retrieval,
+      enableL1Retrieval: dto.enable_l1_retrieval,
+    });
+    return view(role);
+  }
+
+  async list(instanceId: string, authorization: string | undefined) {
+    await this.auth.authenticate(authorization, instanceId);
+    return { items: (await this.roles.listFor(instanceId)).map(view) };
+  }
+
+  async remove(instanceId: string, roleId: string, authorization: string | undefined) {
+    await this.auth.authenticate(authorization, instanceId);
+    if (!(await this.roles.remove(instanceId, roleId)))
+      throw new ApiError(404, `role '${roleId}' not found`, { code: 'role_not_found' });
+    return { instance_id: instanceId, role_id: roleId };
+  }
+}

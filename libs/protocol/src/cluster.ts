@@ -1,0 +1,31 @@
+/**
+ * Messages between registry nodes over Redis pub/sub (distributed mode only).
+ * One request channel and one reply channel per node; never one subscription per request.
+ */
+
+export const channelNames = (prefix: string) => ({
+  requests: (nodeId: string) => `${prefix}:node:${nodeId}:req`,
+  replies: (nodeId: string) => `${prefix}:node:${nodeId}:rep`,
+});
+
+/** Sent to the node that owns the host socket. */
+export type NodeRequestMessage =
+  | {
+      kind: 'chat';
+      requestId: string;
+      /** Node that holds the caller and waits for the replies. */
+      from: string;
+      instanceId: string;
+      /** Epoch of the host connection the sender believes is current. */
+      epoch: number;
+      body: unknown;
+    }
+  | { kind: 'cancel'; requestId: string; from: string; instanceId: string; epoch: number }
+  /** Close the host socket of `instanceId` if its epoch is older than `epoch` (superseded) or the instance was deleted. */
+  | { kind: 'evict'; from: string; instanceId: string; epoch: number; reason: 'superseded' | 'deleted' };
+
+/** Sent back to the caller's node; `seq` starts at 0 and increases by one per message of a request. */
+export type NodeReplyMessage =
+  | { kind: 'chunks'; requestId: string; seq: number; lines: string[] }
+  | { kind: 'done'; requestId: string; seq: number }
+  | { kind: 'error'; requestId: string; seq: number; message: string; code: string };

@@ -1,0 +1,98 @@
+/**
+ * WebSocket frames between a host (our agent or a stock Second Me client) and a registry node.
+ * The Second Me frames are the contract; `hello`, `cancel` and `goaway` are our extensions,
+ * which a stock host ignores.
+ */
+
+export const PROTOCOL_VERSION = '1.0';
+
+/** Close codes of our own (4000-4999 is the application range). */
+export const CloseCodes = {
+  /** A newer connection for the same instance took over. */
+  Superseded: 4409,
+  /** The instance was deleted while connected. */
+  Unregistered: 4404,
+  /** The host broke the protocol badly enough to be dropped. */
+  ProtocolError: 4400,
+  /** Standard: endpoint going away (node draining). */
+  GoingAway: 1001,
+  /** Standard: message too big. */
+  TooBig: 1009,
+  /** Standard: service restart. */
+  ServiceRestart: 1012,
+} as const;
+
+export interface HostCapabilities {
+  /** How many chats the host serves at once. */
+  concurrency: number;
+  /** Whether the host honours `cancel`. */
+  cancel: boolean;
+  /** Model ids of the host's upstream, from its `/models`. */
+  models?: string[];
+}
+
+// ---- host -> registry ----
+
+export interface HeartbeatFrame {
+  type: 'heartbeat';
+  data?: { timestamp?: number; instance_id?: string; status?: string };
+  version?: string;
+}
+
+export interface HelloFrame {
+  type: 'hello';
+  version?: string;
+  agent?: string;
+  capabilities?: Partial<HostCapabilities>;
+}
+
+/**
+ * One frame per SSE `data:` line of the model's answer (`raw_sse` is the chunk JSON as a string),
+ * `done: true` at `[DONE]`, or `error` on failure (an error ends the request; no `done` follows).
+ * Our agent may put several lines of one upstream read into `raw_sse_batch` (an extension) to
+ * save frames; a stock host never does.
+ */
+export interface ChatResponseFrame {
+  type: 'chat_response';
+  request_id: string;
+  raw_sse?: string;
+  raw_sse_batch?: string[];
+  done?: boolean;
+  error?: string;
+}
+
+export type HostToRegistryFrame = HeartbeatFrame | HelloFrame | ChatResponseFrame;
+
+// ---- registry -> host ----
+
+export interface HeartbeatAckFrame {
+  type: 'heartbeat_ack';
+}
+
+export interface ChatFrame {
+  type: 'chat';
+  request_id: string;
+  request: ChatRequestBody;
+}
+
+export interface CancelFrame {
+  type: 'cancel';
+  request_id: string;
+}
+
+export interface GoawayFrame {
+  type: 'goaway';
+  reason: string;
+}
+
+export type RegistryToHostFrame = HeartbeatAckFrame | ChatFrame | CancelFrame | GoawayFrame;
+
+/** The chat body as sent to a host: the caller's fields, validated, defaults filled, stream forced on. */
+export interface ChatRequestBody {
+  messages: Array<{ role: string; content: unknown; [k: string]: unknown }>;
+  stream: true;
+  temperature: number;
+  max_tokens: number;
+  metadata?: { enable_l0_retrieval?: boolean; role_id?: string; [k: string]: unknown };
+  [field: string]: unknown;
+}

@@ -1,0 +1,4 @@
+export * from './frames';
+export * from './decode';
+export * from './paths';
+export * from './cluster';

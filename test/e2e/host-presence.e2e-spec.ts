@@ -1,0 +1,215 @@
+import WebSocket from 'ws';
+import { createTestDatabase } from '../support/postgres';
+import {
+  RunningRegistry,
+  startAgent,
+  startFakeModelProcess,
+  startRegistry,
+  TestProcess,
+} from '../support/processes';
+import { eventually, instanceDetail, registerInstance } from '../support/registry-client';
+
+const fastTimers = { WS_PING_INTERVAL_MS: '500', HEARTBEAT_FLUSH_MS: '200' };
+
+describe('hosts connect and stay online (embedded mode)', () => {
+  let registry: RunningRegistry;
+  let model: { url: string; proc: TestProcess };
+  const agents: TestProcess[] = [];
+
+  beforeAll(async () => {
+    [registry, model] = await Promise.all([startRegistry({ ...fastTimers }), startFakeModelProcess()]);
+  });
+  afterAll(async () => {
+    await Promise.all([...agents.map((a) => a.stop('SIGKILL')), registry?.proc.stop(), model?.proc.stop()]);
+  });
+
+  it('shows online within 1 s of the agent connecting and offline within 1 s of a clean close', async () => {
+    const instance = await registerInstance(registry.url);
+    expect((await instanceDetail(registry.url, instance)).status).toBe('registered');
+    const agent = await startAgent({
+      registry: registry.url,
+      instanceId: instance.instanceId,
+      password: instance.password,
+      upstream: model.url,
+    });
+    agents.push(agent);
+    const toOnline = await eventually(
+      async () => (await instanceDetail(registry.url, instance)).status === 'online',
+      1_000,
+    );
+    const detail = await instanceDetail(registry.url, instance);
+    expect(detail.is_connected).toBe(true);
+    expect(detail.last_heartbeat).not.toBeNull();
+    await agent.stop('SIGINT');
+    expect(await agent.exited).toBe(0);
+    const toOffline = await eventually(
+      async () => (await instanceDetail(registry.url, instance)).status === 'offline',
+      1_000,
+    );
+    console.log(`online ${toOnline} ms after "connected"; offline ${toOffline} ms after the agent exited`);
+    expect(agent.output.join('\n')).not.toContain(instance.password);
+  });
+
+  it('rejects a wrong password with HTTP 401 and an unknown instance with 404, before any socket opens', async () => {
+    const instance = await registerInstance(registry.url);
+    const status = (url: string, headers: Record<string, string> = {}) =>
+      new Promise<number>((resolve, reject) => {
+        const ws = new WebSocket(url, { headers });
+        ws.on('unexpected-response', (_req, res) => {
+          resolve(res.statusCode ?? 0);
+          ws.terminate();
+        });
+        ws.on('open', () => reject(new Error('socket opened')));
+        ws.on('error', () => undefined);
+      });
+    const base = registry.url.replace('http', 'ws');
+    expect(await status(`${base}/api/ws/${instance.instanceId}?password=wrong`)).toBe(401);
+    expect(await status(`${base}/api/ws/${instance.instanceId}`)).toBe(401);
+    expect(
+      await status(`${base}/api/ws/${instance.instanceId}`, {
+        authorization: `Bearer ${instance.instanceId}:nope`,
+      }),
+    ).toBe(401);
+    expect(await status(`${base}/api/ws/doesnotexist99?password=x`)).toBe(404);
+    expect(registry.proc.output.join('\n')).not.toMatch(/password=/);
+  });
+
+  it('accepts a stock Second Me client: query-string password, JSON heartbeats, no hello', async () => {
+    const instance = await registerInstance(registry.url);
+    const ws = new WebSocket(
+      `${registry.url.replace('http', 'ws')}/api/ws/${instance.instanceId}?password=${instance.password}`,
+    );
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    const ack = new Promise<string>((resolve) => ws.once('message', (data) => resolve(data.toString())));
+    ws.send(
+      JSON.stringify({
+        type: 'heartbeat',
+        data: { timestamp: Date.now() / 1000, instance_id: instance.instanceId, status: 'alive' },
+        version: '1.0',
+      }),
+    );
+    expect(JSON.parse(await ack)).toEqual({ type: 'heartbeat_ack' });
+    ws.send('this is not json');
+    ws.send(JSON.stringify({ type: 'something_new', x: 1 }));
+    await eventually(async () => (await instanceDetail(registry.url, instance)).status === 'online', 1_000);
+    ws.close();
+    await eventually(async () => (await instanceDetail(registry.url, instance)).status === 'offline', 1_000);
+  });
+
+  it('lets exactly one of two agents with the same credentials own the instance, and tells the other why', async () => {
+    const instance = await registerInstance(registry.url);
+    const opts = {
+      registry: registry.url,
+      instanceId: instance.instanceId,
+      password: instance.password,
+      upstream: model.url,
+    };
+    const first = await startAgent(opts);
+    agents.push(first);
+    const second = await startAgent(opts);
+    agents.push(second);
+    expect(await first.exited).toBe(1);
+    expect(first.output.join('\n')).toMatch(/another agent/i);
+    expect(second.running).toBe(true);
+    expect((await instanceDetail(registry.url, instance)).status).toBe('online');
+    await second.stop();
+  });
+
+  it('drops a peer that stops answering pings within two ping intervals', async () => {
+    const instance = await registerInstance(registry.url);
+    const ws = new WebSocket(
+      `${registry.url.replace('http', 'ws')}/api/ws/${instance.instanceId}?password=${instance.password}`,
+      {
+        autoPong: false,
+      },
+    );
+    await new Promise((resolve) => ws.once('open', resolve));
+    await eventually(async () => (await instanceDetail(registry.url, instance)).status === 'online', 1_000);
+    const closed = new Promise<number>((resolve) => ws.once('close', () => resolve(Date.now())));
+    const start = Date.now();
+    const at = await closed;
+    expect(at - start).toBeLessThanOrEqual(2 * 500 + 300);
+    await eventually(async () => (await instanceDetail(registry.url, instance)).status === 'offline', 1_000);
+  });
+});
+
+describe('presence across nodes (distributed mode, real Redis and PostgreSQL)', () => {
+  let nodeA: RunningRegistry;
+  let nodeB: RunningRegistry;
+  let model: { url: string; proc: TestProcess };
+  let dropDatabase: () => Promise<void>;
+  let env: Record<string, string>;
+  const agents: TestProcess[] = [];
+
+  beforeAll(async () => {
+    const db = await createTestDatabase('presence');
+    dropDatabase = db.drop;
+    env = {
+      DATABASE_URL: db.url,
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_PREFIX: `e2e-presence-${process.pid}-${Date.now()}`,
+      PRESENCE_TTL_MS: '3000',
+      PRESENCE_REFRESH_MS: '1000',
+      ...fastTimers,
+    };
+    nodeA = await startRegistry(env, 'node-a');
+    [nodeB, model] = await Promise.all([startRegistry(env, 'node-b'), startFakeModelProcess()]);
+  });
+  afterAll(async () => {
+    await Promise.all([
+      ...agents.map((a) => a.stop('SIGKILL')),
+      nodeA?.proc.stop('SIGKILL'),
+      nodeB?.proc.stop(),
+      model?.proc.stop(),
+    ]);
+    await dropDatabase?.();
+  });
+
+  it('reports online through node B for an agent on node A; after SIGKILL of A the agent is back via B within 5 s', async () => {
+    const instance = await registerInstance(nodeA.url);
+    const agent = await startAgent({
+      registry: `${nodeA.url},${nodeB.url}`,
+      instanceId: instance.instanceId,
+      password: instance.password,
+      upstream: model.url,
+    });
+    agents.push(agent);
+    await agent.waitFor(new RegExp(`connected to ${nodeA.url}`));
+    await eventually(async () => (await instanceDetail(nodeB.url, instance)).status === 'online', 1_000);
+
+    const from = agent.output.length;
+    const killedAt = Date.now();
+    nodeA.proc.signal('SIGKILL');
+    await agent.waitFor(new RegExp(`connected to ${nodeB.url}`), 5_000, from);
+    const reconnected = Date.now() - killedAt;
+    // Until node A's record expires, B cannot know whether A still holds a socket; the new claim replaces it at once.
+    await eventually(
+      async () => (await instanceDetail(nodeB.url, instance)).status === 'online',
+      5_000 - reconnected,
+    );
+    console.log(`agent reconnected through node B ${reconnected} ms after node A was killed`);
+  });
+
+  it('never reports online longer than the presence TTL after the holding node dies', async () => {
+    const nodeC = await startRegistry(env, 'node-c');
+    const instance = await registerInstance(nodeC.url);
+    // A stock client does not reconnect: only the node that dies ever holds its socket.
+    const ws = new WebSocket(
+      `${nodeC.url.replace('http', 'ws')}/api/ws/${instance.instanceId}?password=${instance.password}`,
+    );
+    ws.on('error', () => undefined);
+    await new Promise((resolve) => ws.once('open', resolve));
+    await eventually(async () => (await instanceDetail(nodeB.url, instance)).status === 'online', 1_000);
+    const killedAt = Date.now();
+    nodeC.proc.signal('SIGKILL');
+    await eventually(
+      async () => (await instanceDetail(nodeB.url, instance)).status === 'offline',
+      3_000 + 500,
+    );
+    console.log(`ghost presence ended ${Date.now() - killedAt} ms after the holding node died (TTL 3000 ms)`);
+    ws.terminate();
+  });
+});

@@ -1,0 +1,333 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import * as net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { channelNames, type NodeReplyMessage, type NodeRequestMessage } from '@app/protocol';
+import { RedisClusterBus } from '../../apps/registry/src/cluster/redis-cluster-bus';
+import { RedisPresenceStore } from '../../apps/registry/src/presence/redis-presence.store';
+import { RedisConnections } from '../../apps/registry/src/redis/redis-connections';
+
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+const chat = (requestId: string, from = 'node-a'): NodeRequestMessage => ({
+  kind: 'chat',
+  requestId,
+  from,
+  instanceId: 'inst-1',
+  epoch: 3,
+  body: { messages: [{ role: 'user', content: 'hi' }] },
+});
+
+/** Collects what a bus receives; `next()` resolves with the next message (or one already received). */
+class Inbox<T> {
+  readonly received: T[] = [];
+  private waiters: { index: number; resolve: (message: T) => void }[] = [];
+
+  push = (message: T) => {
+    this.received.push(message);
+    this.waiters = this.waiters.filter((w) => {
+      if (w.index >= this.received.length) return true;
+      w.resolve(this.received[w.index]);
+      return false;
+    });
+  };
+
+  /** Resolves with the message number `index` (0-based) once it has arrived. */
+  at(index: number, timeoutMs = 2000): Promise<T> {
+    if (index < this.received.length) return Promise.resolve(this.received[index]);
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no message #${index} within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      this.waiters.push({
+        index,
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+      });
+    });
+  }
+}
+
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+describe('RedisClusterBus (shared Redis)', () => {
+  const prefix = `test:bus:${randomUUID()}`;
+  let connA: RedisConnections;
+  let connB: RedisConnections;
+  let busA: RedisClusterBus;
+  let busB: RedisClusterBus;
+  const requestsAtB = new Inbox<NodeRequestMessage>();
+  const repliesAtA = new Inbox<NodeReplyMessage>();
+
+  beforeAll(async () => {
+    connA = new RedisConnections(REDIS_URL);
+    connB = new RedisConnections(REDIS_URL);
+    await Promise.all([connA.waitReady(), connB.waitReady()]);
+    busA = new RedisClusterBus(connA, { prefix, nodeId: 'node-a' });
+    busB = new RedisClusterBus(connB, { prefix, nodeId: 'node-b' });
+    busB.onRequest(requestsAtB.push);
+    busA.onReply(repliesAtA.push);
+    await Promise.all([busA.start(), busB.start()]);
+  });
+
+  afterAll(async () => {
+    await Promise.all([busA.close(), busB.close()]);
+    await Promise.all([connA.close(), connB.close()]);
+  });
+
+  it('delivers a request to the target node and the reply back to the caller', async () => {
+    const base = requestsAtB.received.length;
+    expect(await busA.sendRequest('node-b', chat('r1'))).toBe(true);
+    expect(await requestsAtB.at(base)).toEqual(chat('r1'));
+
+    const replyBase = repliesAtA.received.length;
+    const lines = ['data: {"choices":[{"delta":{"content":"héllo ✓ \\n"}}]}', ''];
+    expect(await busB.sendReply('node-a', { kind: 'chunks', requestId: 'r1', seq: 0, lines })).toBe(true);
+    expect(await busB.sendReply('node-a', { kind: 'done', requestId: 'r1', seq: 1 })).toBe(true);
+    expect(await repliesAtA.at(replyBase)).toEqual({ kind: 'chunks', requestId: 'r1', seq: 0, lines });
+    expect(await repliesAtA.at(replyBase + 1)).toEqual({ kind: 'done', requestId: 'r1', seq: 1 });
+  });
+
+  it('keeps the order of a burst of chunks', async () => {
+    const base = repliesAtA.received.length;
+    const sends = Array.from({ length: 500 }, (_, seq) =>
+      busB.sendReply('node-a', { kind: 'chunks', requestId: 'burst', seq, lines: [`data: ${seq}`] }),
+    );
+    expect(await Promise.all(sends)).toEqual(sends.map(() => true));
+    await repliesAtA.at(base + 499);
+    expect(repliesAtA.received.slice(base).map((m) => m.seq)).toEqual(sends.map((_, i) => i));
+  });
+
+  it('resolves false quickly when no node listens on the target channel', async () => {
+    const before = busA.stats.undelivered;
+    const started = Date.now();
+    expect(await busA.sendRequest('node-gone', chat('r2'))).toBe(false);
+    expect(await busA.sendReply('node-gone', { kind: 'done', requestId: 'r2', seq: 0 })).toBe(false);
+    expect(Date.now() - started).toBeLessThan(200);
+    expect(busA.stats.undelivered).toBe(before + 2);
+    expect(busA.stats.publishFailures).toBe(0);
+  });
+
+  it('tells whether a node still listens', async () => {
+    expect(await busA.isNodeAlive('node-b')).toBe(true);
+    expect(await busB.isNodeAlive('node-a')).toBe(true);
+    expect(await busA.isNodeAlive('node-gone')).toBe(false);
+  });
+
+  it('drops and counts malformed messages, and keeps delivering valid ones', async () => {
+    const channels = channelNames(prefix);
+    const base = requestsAtB.received.length;
+    const replyBase = repliesAtA.received.length;
+    const raw = connA.command;
+    await raw.publish(channels.requests('node-b'), 'not json {');
+    await raw.publish(channels.requests('node-b'), JSON.stringify({ kind: 'bogus', from: 'x' }));
+    await raw.publish(channels.requests('node-b'), 'null');
+    // A reply shaped message on the request channel is not a request.
+    await raw.publish(channels.requests('node-b'), JSON.stringify({ kind: 'done', requestId: 'x', seq: 0 }));
+    await raw.publish(channels.replies('node-a'), JSON.stringify({ kind: 'chunks', requestId: 'x', seq: 0 }));
+    expect(await busA.sendRequest('node-b', chat('r3'))).toBe(true);
+    expect(await busB.sendReply('node-a', { kind: 'done', requestId: 'r3', seq: 0 })).toBe(true);
+
+    expect(await requestsAtB.at(base)).toEqual(chat('r3'));
+    expect(await repliesAtA.at(replyBase)).toEqual({ kind: 'done', requestId: 'r3', seq: 0 });
+    expect(requestsAtB.received.length).toBe(base + 1);
+    expect(busB.stats.malformed).toBe(4);
+    expect(busA.stats.malformed).toBe(1);
+  });
+
+  it('survives a handler that throws', async () => {
+    const base = repliesAtA.received.length;
+    busA.onReply(() => {
+      throw new Error('boom');
+    });
+    try {
+      expect(await busB.sendReply('node-a', { kind: 'done', requestId: 'r4', seq: 0 })).toBe(true);
+      await until(() => busA.stats.handlerErrors === 1, 2000, 'the handler error');
+    } finally {
+      busA.onReply(repliesAtA.push);
+    }
+    expect(await busB.sendReply('node-a', { kind: 'done', requestId: 'r5', seq: 0 })).toBe(true);
+    expect(await repliesAtA.at(base)).toEqual({ kind: 'done', requestId: 'r5', seq: 0 });
+  });
+});
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** A private redis-server, so that killing it cannot disturb anything else. */
+class OwnRedis {
+  private child?: ChildProcess;
+
+  constructor(readonly port: number) {}
+
+  get url() {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  async start() {
+    const child = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--loglevel',
+        'warning',
+      ],
+      { stdio: 'ignore' },
+    );
+    this.child = child;
+    const exited = once(child, 'exit').then(() => {
+      throw new Error(`redis-server on port ${this.port} exited at start`);
+    });
+    exited.catch(() => undefined);
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const up = await new Promise<boolean>((resolve) => {
+        const socket = net.connect(this.port, '127.0.0.1');
+        socket.once('connect', () => {
+          socket.destroy();
+          resolve(true);
+        });
+        socket.once('error', () => resolve(false));
+      });
+      if (up) return;
+      if (child.exitCode !== null || Date.now() > deadline) await exited;
+      await sleep(20);
+    }
+  }
+
+  async kill() {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+describe('RedisClusterBus across a Redis restart (own redis-server)', () => {
+  const prefix = `test:bus:${randomUUID()}`;
+  let redis: OwnRedis;
+  let connA: RedisConnections;
+  let connB: RedisConnections;
+  let busA: RedisClusterBus;
+  let busB: RedisClusterBus;
+  const requestsAtB = new Inbox<NodeRequestMessage>();
+  const repliesAtA = new Inbox<NodeReplyMessage>();
+  let disconnectsA = 0;
+  let disconnectsB = 0;
+
+  beforeAll(async () => {
+    redis = new OwnRedis(await freePort());
+    await redis.start();
+    connA = new RedisConnections(redis.url);
+    connB = new RedisConnections(redis.url);
+    await Promise.all([connA.waitReady(), connB.waitReady()]);
+    busA = new RedisClusterBus(connA, { prefix, nodeId: 'node-a' });
+    busB = new RedisClusterBus(connB, { prefix, nodeId: 'node-b' });
+    busB.onRequest(requestsAtB.push);
+    busA.onReply(repliesAtA.push);
+    busA.onDisconnect(() => disconnectsA++);
+    busB.onDisconnect(() => disconnectsB++);
+    await Promise.all([busA.start(), busB.start()]);
+  });
+
+  afterAll(async () => {
+    await Promise.all([busA?.close(), busB?.close()]);
+    await Promise.all([connA?.close(), connB?.close()]);
+    await redis?.kill();
+  });
+
+  it('fails fast during the outage, reports the disconnect once, and delivers again after the restart', async () => {
+    expect(await busA.sendRequest('node-b', chat('before'))).toBe(true);
+    expect((await requestsAtB.at(0)).kind).toBe('chat');
+    expect(busA.connected && busB.connected).toBe(true);
+
+    await redis.kill();
+    await until(() => disconnectsA === 1 && disconnectsB === 1, 2000, 'onDisconnect');
+    expect(busA.connected).toBe(false);
+
+    // No offline queue on the publisher: fails at once, and is never sent late.
+    const started = Date.now();
+    expect(await busB.sendReply('node-a', { kind: 'chunks', requestId: 'x', seq: 7, lines: ['stale'] })).toBe(
+      false,
+    );
+    expect(await busA.sendRequest('node-b', chat('stale'))).toBe(false);
+    expect(await busA.isNodeAlive('node-b')).toBe(false);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(busB.stats.publishFailures).toBe(1);
+    expect(busA.stats.publishFailures).toBe(1);
+
+    // Presence commands are queued briefly, then fail (never hang until Redis is back).
+    const presence = new RedisPresenceStore(connA, { prefix, nodeId: 'node-a', ttlMs: 30_000 });
+    const claimStarted = Date.now();
+    await expect(presence.claim('inst-1')).rejects.toThrow();
+    expect(Date.now() - claimStarted).toBeLessThan(5000);
+
+    // Several reconnect attempts fail meanwhile; the handlers still ran only once.
+    await sleep(300);
+    expect([disconnectsA, disconnectsB]).toEqual([1, 1]);
+
+    await redis.start();
+    await until(() => busA.connected && busB.connected, 10_000, 'the subscriptions to be restored');
+    await until(
+      () => connA.publisher.status === 'ready' && connB.publisher.status === 'ready',
+      10_000,
+      'publishers',
+    );
+    expect(await busA.isNodeAlive('node-b')).toBe(true);
+
+    expect(await busA.sendRequest('node-b', chat('after'))).toBe(true);
+    expect(await requestsAtB.at(1)).toEqual(chat('after'));
+    expect(await busB.sendReply('node-a', { kind: 'done', requestId: 'after', seq: 0 })).toBe(true);
+    expect(await repliesAtA.at(0)).toEqual({ kind: 'done', requestId: 'after', seq: 0 });
+
+    // Presence works again (this Redis kept no data: epochs start over).
+    expect(await presence.claim('inst-1')).toEqual({ epoch: 1, previous: null });
+
+    // What was published during the outage never arrived.
+    await sleep(100);
+    expect(requestsAtB.received.map((m) => (m.kind === 'evict' ? m.kind : m.requestId))).toEqual([
+      'before',
+      'after',
+    ]);
+    expect(repliesAtA.received).toHaveLength(1);
+    expect([disconnectsA, disconnectsB]).toEqual([1, 1]);
+  });
+
+  it('waitReady fails fast with a clear error when Redis is unreachable', async () => {
+    const port = await freePort();
+    const conn = new RedisConnections(`redis://:secret@127.0.0.1:${port}`);
+    const started = Date.now();
+    await expect(conn.waitReady(500)).rejects.toThrow(
+      new RegExp(
+        `Redis at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${port} is not reachable after 500 ms \\(.*ECONNREFUSED`,
+      ),
+    );
+    expect(Date.now() - started).toBeLessThan(1500);
+    await conn.close();
+  });
+});

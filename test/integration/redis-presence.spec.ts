@@ -1,0 +1,163 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { RedisPresenceStore } from '../../apps/registry/src/presence/redis-presence.store';
+import { RedisConnections } from '../../apps/registry/src/redis/redis-connections';
+
+// Runs against the shared Redis; every test uses its own key prefix and deletes it afterwards.
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+describe('RedisPresenceStore (real Redis)', () => {
+  let connections: RedisConnections;
+  const prefixes: string[] = [];
+
+  beforeAll(async () => {
+    connections = new RedisConnections(REDIS_URL);
+    await connections.waitReady();
+  });
+
+  afterEach(async () => {
+    const redis = connections.command;
+    for (const prefix of prefixes.splice(0)) {
+      const keys: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+        cursor = next;
+        keys.push(...batch);
+      } while (cursor !== '0');
+      if (keys.length) await redis.del(...keys);
+    }
+  });
+
+  afterAll(async () => {
+    await connections.close();
+  });
+
+  function stores(ttlMs = 30_000) {
+    const prefix = `test:presence:${randomUUID()}`;
+    prefixes.push(prefix);
+    return {
+      prefix,
+      a: new RedisPresenceStore(connections, { prefix, nodeId: 'node-a', ttlMs }),
+      b: new RedisPresenceStore(connections.command, { prefix, nodeId: 'node-b', ttlMs }),
+    };
+  }
+
+  it('claim makes the owner visible to the other node', async () => {
+    const { a, b } = stores();
+    const first = await a.claim('inst-1');
+    expect(first).toEqual({ epoch: 1, previous: null });
+    expect(await b.owner('inst-1')).toEqual({ nodeId: 'node-a', epoch: 1 });
+    expect(await b.onlineIds()).toEqual(['inst-1']);
+    expect(await b.owner('unknown')).toBeNull();
+  });
+
+  it('a newer claim by another node returns the displaced owner and a higher epoch', async () => {
+    const { a, b } = stores();
+    const first = await a.claim('inst-1');
+    const second = await b.claim('inst-1');
+    expect(second.epoch).toBeGreaterThan(first.epoch);
+    expect(second.previous).toEqual({ nodeId: 'node-a', epoch: first.epoch });
+    expect(await a.owner('inst-1')).toEqual({ nodeId: 'node-b', epoch: second.epoch });
+  });
+
+  it('release is compare-and-delete: the displaced node cannot delete the new owner', async () => {
+    const { a, b } = stores();
+    const first = await a.claim('inst-1');
+    const second = await b.claim('inst-1');
+    expect(await a.release('inst-1', first.epoch)).toBe(false);
+    // Even the right epoch from the wrong node does not match.
+    expect(await a.release('inst-1', second.epoch)).toBe(false);
+    expect(await a.owner('inst-1')).toEqual({ nodeId: 'node-b', epoch: second.epoch });
+    expect(await a.onlineIds()).toEqual(['inst-1']);
+
+    expect(await b.release('inst-1', second.epoch)).toBe(true);
+    expect(await a.owner('inst-1')).toBeNull();
+    expect(await a.onlineIds()).toEqual([]);
+    expect(await b.release('inst-1', second.epoch)).toBe(false);
+  });
+
+  it('refresh reports ids superseded by another node and keeps the rest', async () => {
+    const { a, b } = stores();
+    const x = await a.claim('inst-x');
+    const y = await a.claim('inst-y');
+    await b.claim('inst-y');
+    const held = new Map([
+      ['inst-x', x.epoch],
+      ['inst-y', y.epoch],
+    ]);
+    expect(await a.refresh(held)).toEqual(['inst-y']);
+    expect(await a.refresh(new Map())).toEqual([]);
+  });
+
+  it('epochs keep increasing across release and reclaim', async () => {
+    const { a } = stores();
+    const first = await a.claim('inst-1');
+    await a.release('inst-1', first.epoch);
+    const again = await a.claim('inst-1');
+    expect(again.epoch).toBe(first.epoch + 1);
+    expect(again.previous).toBeNull();
+  });
+
+  it('concurrent claims: the highest epoch always ends up as the owner', async () => {
+    const { a, b } = stores();
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).claim('inst-race').then((r) => ({ ...r, i }))),
+    );
+    const epochs = results.map((r) => r.epoch).sort((p, q) => p - q);
+    expect(epochs).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    const top = results.find((r) => r.epoch === 40)!;
+    expect(await a.owner('inst-race')).toEqual({ nodeId: top.i % 2 ? 'node-a' : 'node-b', epoch: 40 });
+    // Every claim displaced exactly the previous epoch.
+    for (const r of results) {
+      if (r.epoch === 1) expect(r.previous).toBeNull();
+      else expect(r.previous?.epoch).toBe(r.epoch - 1);
+    }
+  });
+
+  it('an unrefreshed record expires: owner and onlineIds forget it, and refresh reports it lost', async () => {
+    const { a, b, prefix } = stores(300);
+    const x = await a.claim('inst-x');
+    await b.claim('inst-live');
+    expect((await a.onlineIds()).sort()).toEqual(['inst-live', 'inst-x']);
+
+    // Keep inst-live alive by refreshing it; let inst-x lapse.
+    const live = new Map([['inst-live', (await b.owner('inst-live'))!.epoch]]);
+    for (let i = 0; i < 4; i++) {
+      await sleep(120);
+      expect(await b.refresh(live)).toEqual([]);
+    }
+    expect(await a.owner('inst-x')).toBeNull();
+    expect(await a.onlineIds()).toEqual(['inst-live']);
+    expect(await a.refresh(new Map([['inst-x', x.epoch]]))).toEqual(['inst-x']);
+    // The expired member was pruned from the zset, not only filtered out.
+    expect(await connections.command.zrange(`${prefix}:online`, '0', '-1')).toEqual(['inst-live']);
+
+    await sleep(400);
+    expect(await b.owner('inst-live')).toBeNull();
+    expect(await b.onlineIds()).toEqual([]);
+  });
+
+  it('refresh of many ids is batched and returns exactly the lost ones', async () => {
+    const { a, b } = stores();
+    const ids = Array.from({ length: 2500 }, (_, i) => `inst-${i}`);
+    const claims = await Promise.all(ids.map((id) => a.claim(id)));
+    const held = new Map(ids.map((id, i) => [id, claims[i].epoch]));
+    await b.claim('inst-7');
+    await b.claim('inst-1999');
+    expect((await a.refresh(held)).sort()).toEqual(['inst-1999', 'inst-7']);
+    expect((await a.onlineIds()).length).toBe(2500);
+  });
+
+  it('uses the Redis clock, not the node clock', async () => {
+    const { a, b } = stores(10_000);
+    const spy = jest.spyOn(Date, 'now').mockReturnValue(0);
+    try {
+      await a.claim('inst-1');
+      expect(await b.onlineIds()).toEqual(['inst-1']);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(await b.onlineIds()).toEqual(['inst-1']);
+  });
+});

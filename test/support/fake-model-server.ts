@@ -1,0 +1,333 @@
+/**
+ * A fake OpenAI-compatible model server for tests and benchmarks (plain node:http).
+ *
+ *   GET  /v1/models            -> {object:'list', data:[{id, object:'model', created, owned_by}]}
+ *   POST /v1/chat/completions  -> SSE chat.completion.chunk stream, or one chat.completion JSON
+ *
+ * Per-request behaviours, chosen by the last user message's content:
+ *   [hang]     one chunk, then nothing until the client disconnects
+ *   [slow]     200 ms between chunks
+ *   [error500] HTTP 500
+ */
+import { EventEmitter } from 'node:events';
+import { createServer, type ServerResponse, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface FakeModelOptions {
+  /** Port to listen on (default 0: an ephemeral port). */
+  port?: number;
+  host?: string;
+  /** Content chunks per answer (default 5). */
+  chunks?: number;
+  /** Delay between chunks in ms; 0 writes the whole answer at once (default 0). */
+  delayMs?: number;
+  /** Words cycled through, or a function giving chunk i's content. */
+  content?: string[] | ((index: number, body: ChatBody) => string);
+  /** Answer every chat with this HTTP status and an OpenAI-style error. */
+  failWith?: number;
+  /** Model ids listed by /v1/models (default ['fake-model']). */
+  models?: string[];
+  /** Keep every request in `requests` (default true; turn off for long benchmarks). */
+  record?: boolean;
+}
+
+export interface ChatBody {
+  model?: string;
+  messages?: Array<{ role?: string; content?: unknown }>;
+  stream?: boolean;
+  stream_options?: { include_usage?: boolean };
+  [k: string]: unknown;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  /** Parsed JSON body (undefined for none, the raw text if it was not JSON). */
+  body: unknown;
+  /** Date.now() when the request arrived. */
+  at: number;
+}
+
+export interface AbortedEvent {
+  path: string;
+  body: unknown;
+  /** Date.now() when the client went away. */
+  at: number;
+  /** Chunks written before that. */
+  chunksSent: number;
+}
+
+export interface FakeModel {
+  /** Base URL ending in /v1. */
+  url: string;
+  port: number;
+  requests: RecordedRequest[];
+  /** Chat responses whose client closed the connection before the response ended. */
+  aborted: AbortedEvent[];
+  /** Emits 'request' (RecordedRequest), 'aborted' (AbortedEvent), 'completed' ({path, at}). */
+  events: EventEmitter;
+  counters: { requests: number; completed: number; aborted: number };
+  /** Resolves with the next 'aborted' event, or rejects after timeoutMs. */
+  nextAbort(timeoutMs?: number): Promise<AbortedEvent>;
+  close(): Promise<void>;
+}
+
+const DEFAULT_WORDS = ['Hello', ' from', ' the', ' fake', ' model', '.'];
+
+function lastUserText(body: ChatBody): string {
+  const messages = Array.isArray(body.messages) ? body.messages : [];
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i];
+    if (m?.role !== 'user') continue;
+    if (typeof m.content === 'string') return m.content;
+    if (Array.isArray(m.content)) {
+      return m.content
+        .map((part: unknown) =>
+          typeof part === 'object' && part !== null ? (part as { text?: unknown }).text : '',
+        )
+        .filter((t): t is string => typeof t === 'string')
+        .join(' ');
+    }
+    return '';
+  }
+  return '';
+}
+
+function promptTokens(body: ChatBody): number {
+  const messages = Array.isArray(body.messages) ? body.messages : [];
+  const chars = messages.reduce((n, m) => n + (typeof m?.content === 'string' ? m.content.length : 0), 0);
+  return Math.max(1, Math.ceil(chars / 4));
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const text = JSON.stringify(value);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function errorBody(message: string, type: string, code: string | null = null) {
+  return { error: { message, type, param: null, code } };
+}
+
+export async function startFakeModel(opts: FakeModelOptions = {}): Promise<FakeModel> {
+  const chunkCount = Math.max(0, opts.chunks ?? 5);
+  const baseDelay = Math.max(0, opts.delayMs ?? 0);
+  const models = opts.models ?? ['fake-model'];
+  const record = opts.record ?? true;
+  const created = Math.floor(Date.now() / 1000);
+  const contentFn =
+    typeof opts.content === 'function'
+      ? opts.content
+      : (i: number) => {
+          const words = Array.isArray(opts.content) && opts.content.length > 0 ? opts.content : DEFAULT_WORDS;
+          return words[i % words.length];
+        };
+
+  const events = new EventEmitter();
+  const requests: RecordedRequest[] = [];
+  const aborted: AbortedEvent[] = [];
+  const counters = { requests: 0, completed: 0, aborted: 0 };
+  const timers = new Set<NodeJS.Timeout>();
+  let nextId = 0;
+  let closing = false;
+
+  const later = (ms: number, fn: () => void) => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      if (!closing) fn();
+    }, ms);
+    timers.add(t);
+    return t;
+  };
+
+  const chat = (res: ServerResponse, path: string, body: ChatBody) => {
+    const text = lastUserText(body);
+    const status = opts.failWith ?? (text.includes('[error500]') ? 500 : undefined);
+    if (status !== undefined) {
+      sendJson(res, status, errorBody(`fake model failure (HTTP ${status})`, 'server_error', 'fake_failure'));
+      return;
+    }
+    const hang = text.includes('[hang]');
+    const delay = text.includes('[slow]') ? 200 : baseDelay;
+    const model =
+      typeof body.model === 'string' && body.model !== '' ? body.model : (models[0] ?? 'fake-model');
+    const id = `chatcmpl-fake-${++nextId}`;
+    const contents = Array.from({ length: hang ? 1 : chunkCount }, (_, i) => contentFn(i, body));
+    const completionTokens = contents.length;
+    const usage = {
+      prompt_tokens: promptTokens(body),
+      completion_tokens: completionTokens,
+      total_tokens: promptTokens(body) + completionTokens,
+    };
+
+    if (body.stream !== true) {
+      sendJson(res, 200, {
+        id,
+        object: 'chat.completion',
+        created,
+        model,
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content: contents.join('') },
+            logprobs: null,
+            finish_reason: 'stop',
+          },
+        ],
+        usage,
+      });
+      return;
+    }
+
+    const chunk = (delta: Record<string, unknown>, finish: string | null) =>
+      `data: ${JSON.stringify({
+        id,
+        object: 'chat.completion.chunk',
+        created,
+        model,
+        choices: [{ index: 0, delta, finish_reason: finish }],
+      })}\n\n`;
+    const parts = contents.map((content, i) =>
+      chunk(i === 0 ? { role: 'assistant', content } : { content }, null),
+    );
+    const tail: string[] = [chunk({}, 'stop')];
+    if (body.stream_options?.include_usage) {
+      tail.push(
+        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage })}\n\n`,
+      );
+    }
+    tail.push('data: [DONE]\n\n');
+
+    let sent = 0;
+    res.on('close', () => {
+      if (res.writableFinished) return;
+      const event: AbortedEvent = { path, body, at: Date.now(), chunksSent: sent };
+      counters.aborted++;
+      aborted.push(event);
+      events.emit('aborted', event);
+    });
+    res.on('finish', () => {
+      counters.completed++;
+      events.emit('completed', { path, at: Date.now() });
+    });
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream',
+      'Cache-Control': 'no-cache',
+      Connection: 'keep-alive',
+    });
+
+    if (hang) {
+      res.write(parts[0]);
+      sent = 1;
+      return; // until the client goes away (or close())
+    }
+    if (delay === 0) {
+      sent = parts.length;
+      res.end(parts.join('') + tail.join(''));
+      return;
+    }
+    const step = () => {
+      if (res.destroyed) return;
+      if (sent < parts.length) {
+        res.write(parts[sent++]);
+        later(delay, step);
+      } else {
+        res.end(tail.join(''));
+      }
+    };
+    step();
+  };
+
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0].replace(/\/+$/, '') || '/';
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      let body: unknown = undefined;
+      let badJson = false;
+      if (raw !== '') {
+        try {
+          body = JSON.parse(raw);
+        } catch {
+          body = raw;
+          badJson = true;
+        }
+      }
+      const recorded: RecordedRequest = {
+        method: req.method ?? '',
+        path,
+        headers: req.headers,
+        body,
+        at: Date.now(),
+      };
+      counters.requests++;
+      if (record) requests.push(recorded);
+      events.emit('request', recorded);
+
+      if (req.method === 'GET' && path === '/v1/models') {
+        sendJson(res, 200, {
+          object: 'list',
+          data: models.map((id) => ({ id, object: 'model', created, owned_by: 'fake' })),
+        });
+        return;
+      }
+      if (req.method === 'POST' && path === '/v1/chat/completions') {
+        if (badJson || typeof body !== 'object' || body === null || Array.isArray(body)) {
+          sendJson(res, 400, errorBody('body must be a JSON object', 'invalid_request_error'));
+          return;
+        }
+        chat(res, path, body as ChatBody);
+        return;
+      }
+      sendJson(
+        res,
+        404,
+        errorBody(`no route for ${req.method} ${path}`, 'invalid_request_error', 'not_found'),
+      );
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  return {
+    url: `http://${host}:${address.port}/v1`,
+    port: address.port,
+    requests,
+    aborted,
+    events,
+    counters,
+    nextAbort(timeoutMs = 5000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          events.off('aborted', onAbort);
+          reject(new Error(`no aborted request within ${timeoutMs} ms`));
+        }, timeoutMs);
+        const onAbort = (e: AbortedEvent) => {
+          clearTimeout(timer);
+          resolve(e);
+        };
+        events.once('aborted', onAbort);
+      });
+    },
+    close() {
+      closing = true;
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      return new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

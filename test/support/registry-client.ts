@@ -1,0 +1,54 @@
+/** Small HTTP helpers for tests that talk to a running registry. */
+export interface Registered {
+  instanceId: string;
+  password: string;
+  auth: string;
+}
+
+export async function registerInstance(baseUrl: string, name = 'e2e model'): Promise<Registered> {
+  const res = await fetch(`${baseUrl}/api/upload/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      upload_name: name,
+      instance_id: null,
+      description: '',
+      email: '',
+      config: { model_name: 'fake-model' },
+    }),
+  });
+  if (res.status !== 200) throw new Error(`register answered ${res.status}: ${await res.text()}`);
+  const { data } = (await res.json()) as { data: { instance_id: string; instance_password: string } };
+  return {
+    instanceId: data.instance_id,
+    password: data.instance_password,
+    auth: `Bearer ${data.instance_id}:${data.instance_password}`,
+  };
+}
+
+export async function instanceDetail(
+  baseUrl: string,
+  instance: Registered,
+): Promise<{ status: string; is_connected: boolean; last_heartbeat: string | null }> {
+  const res = await fetch(`${baseUrl}/api/upload/${instance.instanceId}`, {
+    headers: { authorization: instance.auth },
+  });
+  if (res.status !== 200) throw new Error(`detail answered ${res.status}`);
+  return (
+    (await res.json()) as { data: { status: string; is_connected: boolean; last_heartbeat: string | null } }
+  ).data;
+}
+
+/** Polls until `check` passes; returns how long it took. */
+export async function eventually(
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  intervalMs = 25,
+): Promise<number> {
+  const start = Date.now();
+  for (;;) {
+    if (await check().catch(() => false)) return Date.now() - start;
+    if (Date.now() - start > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
