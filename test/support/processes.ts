@@ -1,7 +1,13 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 
-const ROOT = path.resolve(__dirname, '..', '..');
+/** The repository root, whether this file runs from test/support or from dist/test/support. */
+const ROOT = (() => {
+  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir))
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+  throw new Error('package.json not found');
+})();
 /** End-to-end tests run the built program, exactly what `npm start` runs (`npm test` builds first). */
 export const DIST = {
   registry: path.join(ROOT, 'dist/apps/registry/src/main.js'),
