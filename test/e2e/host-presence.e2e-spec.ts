@@ -207,7 +207,7 @@ describe('presence across nodes (distributed mode, real Redis and PostgreSQL)', 
     nodeC.proc.signal('SIGKILL');
     await eventually(
       async () => (await instanceDetail(nodeB.url, instance)).status === 'offline',
-      3_000 + 500,
+      3_000 + 1_000,
     );
     console.log(`ghost presence ended ${Date.now() - killedAt} ms after the holding node died (TTL 3000 ms)`);
     ws.terminate();

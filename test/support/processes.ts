@@ -31,7 +31,12 @@ export class TestProcess {
     };
     child.stdout?.on('data', collect);
     child.stderr?.on('data', collect);
-    this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+    this.exited = new Promise((resolve) =>
+      child.on('exit', (code) => {
+        resolve(code);
+        for (const listener of this.listeners) listener();
+      }),
+    );
   }
 
   get pid(): number {

@@ -8,6 +8,7 @@ import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { HostsModule } from './hosts/hosts.module';
 import { InstancesModule } from './instances/instances.module';
+import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { RolesModule } from './roles/roles.module';
 
 @Module({})
@@ -25,6 +26,7 @@ export class AppModule {
         HostsModule,
         ChatModule,
         HealthModule,
+        LifecycleModule,
       ],
     };
   }

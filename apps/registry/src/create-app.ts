@@ -37,7 +37,6 @@ export async function createRegistryApp(config: AppConfig): Promise<NestFastifyA
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
-  app.enableShutdownHooks();
   app.get(HostSocketServer).attach(app.getHttpServer());
   return app;
 }

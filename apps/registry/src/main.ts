@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { ConfigError, loadConfig } from './config/app-config';
 import { createRegistryApp } from './create-app';
+import { DrainService } from './lifecycle/drain.service';
 
 async function main(): Promise<void> {
   let config;
@@ -22,6 +23,25 @@ async function main(): Promise<void> {
     `node ${config.nodeId} listening on http://${config.host}:${port} ` +
       `(${config.databaseUrl ? 'PostgreSQL' : 'PGlite'}, ${config.redisUrl ? 'Redis: distributed' : 'embedded: single node'}); API docs at /docs`,
   );
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    new Logger('Registry').log(`${signal}: draining, then shutting down`);
+    void app
+      .get(DrainService)
+      .drain()
+      .then(() => app.close())
+      .then(
+        () => process.exit(0),
+        (error: Error) => {
+          console.error(`shutdown failed: ${error.message}`);
+          process.exit(1);
+        },
+      );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
   // Machine-readable line for process supervisors and tests that start on port 0.
   if (process.env.REGISTRY_ANNOUNCE_PORT === '1')
     console.log(JSON.stringify({ event: 'listening', port, nodeId: config.nodeId }));

@@ -94,7 +94,7 @@ export class ChatExchange implements ChatSink {
       this.res.end(`data: ${JSON.stringify(body)}\n\n`);
     }
     // Timeouts are ours to report; the host still has to be told to stop.
-    this.finish(code, code === 'timeout' || code === 'sequence_gap');
+    this.finish(code, code === 'timeout' || code === 'sequence_gap' || code === 'shutting_down');
   }
 
   private keepalive(): void {

@@ -9,6 +9,7 @@ import { PresenceStore } from '../presence/presence.store';
 import { ChatExchange, ChatOutcome } from './chat-exchange';
 import { parseChatRequest } from './chat-request';
 import { ChatStats } from './chat-stats';
+import { NodeState } from '../lifecycle/node-state';
 import { InstanceDirectory } from './instance-directory';
 import { RemoteChatClient } from './remote-chat.client';
 
@@ -24,6 +25,9 @@ const notConnected = (instanceId: string) =>
  */
 @Injectable()
 export class ChatRelayService {
+  /** Chats whose caller is on this node and whose answer has not ended. */
+  private readonly active = new Set<ChatExchange>();
+
   constructor(
     private readonly directory: InstanceDirectory,
     private readonly presence: PresenceStore,
@@ -31,10 +35,25 @@ export class ChatRelayService {
     private readonly remote: RemoteChatClient,
     private readonly bus: ClusterBus,
     private readonly stats: ChatStats,
+    private readonly state: NodeState,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  get activeCount(): number {
+    return this.active.size;
+  }
+
+  /** Ends every chat in flight with an error event (end of a drain's grace period). */
+  abortAll(message: string): void {
+    for (const exchange of [...this.active]) exchange.error('shutting_down', message);
+  }
+
   async relay(instanceId: string, body: unknown, defaultStream: boolean, reply: FastifyReply): Promise<void> {
+    if (this.state.draining)
+      throw new ApiError(503, 'this registry node is shutting down; retry', {
+        code: 'shutting_down',
+        headers: { 'retry-after': '1' },
+      });
     const { hostBody, stream } = parseChatRequest(body, defaultStream);
     if (!(await this.directory.lookup(instanceId)).exists) throw instanceNotFound(instanceId);
     const requestId = randomUUID();
@@ -43,8 +62,8 @@ export class ChatRelayService {
     if (!local && (!owner || owner.nodeId === this.bus.nodeId)) throw notConnected(instanceId);
 
     let cancel: () => void = () => undefined;
-    const exchangeFor = () =>
-      new ChatExchange(reply.raw, {
+    const exchangeFor = () => {
+      const exchange = new ChatExchange(reply.raw, {
         requestId,
         stream,
         keepaliveMs: this.config.chat.keepaliveMs,
@@ -53,8 +72,14 @@ export class ChatRelayService {
         totalTimeoutMs: this.config.chat.totalTimeoutMs,
         maxBufferedBytes: this.config.chat.maxBufferedBytes,
         cancel: () => cancel(),
-        finished: (outcome: ChatOutcome) => this.stats.record(outcome),
+        finished: (outcome: ChatOutcome) => {
+          this.active.delete(exchange);
+          this.stats.record(outcome);
+        },
       });
+      this.active.add(exchange);
+      return exchange;
+    };
 
     if (local) {
       // Same-node fast path: straight onto the host socket, no Redis round trip.

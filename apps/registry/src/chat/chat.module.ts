@@ -20,6 +20,6 @@ import { RemoteChatServer } from './remote-chat.server';
     RemoteChatServer,
     ClusterRequestDispatcher,
   ],
-  exports: [ChatStats, RemoteChatClient, RemoteChatServer],
+  exports: [ChatStats, ChatRelayService, RemoteChatClient, RemoteChatServer],
 })
 export class ChatModule {}

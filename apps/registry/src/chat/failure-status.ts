@@ -9,6 +9,7 @@ export function failureStatus(code: ChatFailureCode): number {
     case 'not_connected':
     case 'host_disconnected':
     case 'node_unreachable':
+    case 'shutting_down':
       return 503;
     case 'timeout':
       return 504;

@@ -21,6 +21,8 @@ export interface AppConfig {
   /** Public base URL used to build `ws_url` in register answers; derived from the request when absent. */
   publicUrl?: string;
   bodyLimitBytes: number;
+  /** How long a draining node lets in-flight streams finish (SIGTERM). */
+  drainGraceMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   ws: {
     maxPayloadBytes: number;
@@ -111,6 +113,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     nodeId: env.NODE_ID || `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
     publicUrl: url(env, 'PUBLIC_URL', ['http:', 'https:']),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    drainGraceMs: int(env, 'DRAIN_GRACE_MS', 25_000, 0, 600_000),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
     ws: {
       maxPayloadBytes: int(env, 'WS_MAX_PAYLOAD_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),

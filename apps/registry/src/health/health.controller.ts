@@ -1,8 +1,22 @@
-import { Controller, Get, Inject } from '@nestjs/common';
+import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
 import { ChatStats } from '../chat/chat-stats';
+import { REDIS } from '../cluster/cluster.module';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { PrismaService } from '../database/prisma.service';
 import { ConnectedHosts } from '../hosts/connected-hosts';
+import { NodeState } from '../lifecycle/node-state';
+import type { RedisConnections } from '../redis/redis-connections';
+
+const CHECK_TIMEOUT_MS = 2_000;
+
+function withTimeout<T>(promise: Promise<T>): Promise<T> {
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timed out')), CHECK_TIMEOUT_MS).unref()),
+  ]);
+}
 
 @ApiTags('health')
 @Controller()
@@ -10,11 +24,14 @@ export class HealthController {
   constructor(
     private readonly hosts: ConnectedHosts,
     private readonly chats: ChatStats,
+    private readonly prisma: PrismaService,
+    private readonly state: NodeState,
+    @Inject(REDIS) private readonly redis: RedisConnections | null,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @Get('healthz')
-  @ApiOperation({ summary: 'Process is alive; with this node id and counters' })
+  @ApiOperation({ summary: 'Liveness: the process answers' })
   health() {
     return {
       status: 'ok',
@@ -23,5 +40,26 @@ export class HealthController {
       connected_hosts: this.hosts.size,
       chats: this.chats.snapshot(),
     };
+  }
+
+  @Get('readyz')
+  @ApiOperation({ summary: 'Readiness: database and Redis reachable, not draining (503 otherwise)' })
+  async ready(@Res() reply: FastifyReply) {
+    const checks: Record<string, string> = { draining: this.state.draining ? 'yes' : 'no' };
+    await Promise.all([
+      withTimeout(this.prisma.$queryRaw`SELECT 1`).then(
+        () => (checks.database = 'ok'),
+        (error: Error) => (checks.database = error.message),
+      ),
+      this.redis
+        ? withTimeout(this.redis.command.ping()).then(
+            () => (checks.redis = 'ok'),
+            (error: Error) => (checks.redis = error.message),
+          )
+        : Promise.resolve((checks.redis = 'not used')),
+    ]);
+    const ready =
+      !this.state.draining && checks.database === 'ok' && ['ok', 'not used'].includes(checks.redis);
+    void reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
   }
 }

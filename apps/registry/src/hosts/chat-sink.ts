@@ -17,4 +17,5 @@ export type ChatFailureCode =
   | 'node_unreachable'
   | 'sequence_gap'
   | 'timeout'
-  | 'cancelled';
+  | 'cancelled'
+  | 'shutting_down';

@@ -18,6 +18,8 @@ import { HostConnection } from './host-connection';
 export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(ConnectedHosts.name);
   private readonly connections = new Map<string, HostConnection>();
+  /** Every open socket, including retired ones that are not in `connections` any more. */
+  private readonly open = new Set<HostConnection>();
   private readonly timers: NodeJS.Timeout[] = [];
   private unsubscribe?: () => void;
 
@@ -53,7 +55,25 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
 
   get(instanceId: string): HostConnection | undefined {
     const connection = this.connections.get(instanceId);
-    return connection?.isOpen ? connection : undefined;
+    return connection?.isServing ? connection : undefined;
+  }
+
+  /** Sockets still open on this node, including retired ones finishing their last streams. */
+  get openCount(): number {
+    return this.open.size;
+  }
+
+  /** Tells every host to reconnect elsewhere; each socket closes once its streams end. */
+  goawayAll(reason: string): void {
+    for (const connection of this.open) {
+      connection.send({ type: 'goaway', reason });
+      connection.retire(CloseCodes.GoingAway, reason);
+    }
+  }
+
+  /** End of a drain's grace period: whatever is still open is cut. */
+  terminateAll(): void {
+    for (const connection of this.open) connection.close(CloseCodes.ServiceRestart, 'node shut down');
   }
 
   all(): IterableIterator<HostConnection> {
@@ -75,7 +95,8 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
       closed: (c, code) => void this.onClosed(c, code),
     });
     this.connections.set(instanceId, connection);
-    if (older) older.close(CloseCodes.Superseded, 'another connection took over this instance');
+    this.open.add(connection);
+    if (older) older.retire(CloseCodes.Superseded, 'another connection took over this instance');
     if (previous && previous.nodeId !== this.bus.nodeId) {
       await this.bus.sendRequest(previous.nodeId, {
         kind: 'evict',
@@ -139,7 +160,7 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
   }
 
   private pingAll(): void {
-    for (const connection of this.connections.values()) connection.checkAlive();
+    for (const connection of this.open) connection.checkAlive();
   }
 
   /** Extends our owner records; re-claims records Redis lost (e.g. it restarted), yields to newer owners. */
@@ -156,7 +177,8 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
           connection.epoch = (await this.presence.claim(instanceId)).epoch;
           this.logger.log(`re-claimed presence of ${instanceId} (epoch ${connection.epoch})`);
         } else if (owner.nodeId !== this.bus.nodeId || owner.epoch > connection.epoch) {
-          connection.close(CloseCodes.Superseded, 'another connection took over this instance');
+          this.connections.delete(instanceId);
+          connection.retire(CloseCodes.Superseded, 'another connection took over this instance');
         }
       }
     } catch (error) {

@@ -25,6 +25,8 @@ export class HostChatScheduler {
   private readonly waiting: Waiting[] = [];
   /** Frames for requests we no longer know (late, cancelled, or from a confused host). */
   droppedFrames = 0;
+  /** Called whenever the last active request ends (used to close a retired socket). */
+  onIdle?: () => void;
 
   constructor(
     private readonly send: (frame: RegistryToHostFrame) => void,
@@ -65,9 +67,8 @@ export class HostChatScheduler {
     }
     if (!this.active.has(requestId)) return;
     if (this.canCancel) {
-      this.active.delete(requestId);
       this.send({ type: 'cancel', request_id: requestId });
-      this.pump();
+      this.finish(requestId);
     } else {
       this.active.set(requestId, null);
     }
@@ -93,6 +94,11 @@ export class HostChatScheduler {
     }
   }
 
+  /** Fails the requests still waiting for a slot (the socket is being retired). */
+  failQueued(message: string): void {
+    for (const waiting of this.waiting.splice(0)) waiting.sink.error('host_disconnected', message);
+  }
+
   /** The socket is gone: every request on it or waiting for it fails. */
   failAll(code: 'host_disconnected', message: string): void {
     const sinks = [...this.active.values(), ...this.waiting.map((w) => w.sink)];
@@ -104,6 +110,7 @@ export class HostChatScheduler {
   private finish(requestId: string): void {
     this.active.delete(requestId);
     this.pump();
+    if (this.active.size === 0) this.onIdle?.();
   }
 
   private start(next: Waiting): void {

@@ -21,6 +21,8 @@ export class HostConnection {
   malformedFrames = 0;
   private alive = true;
   private closed = false;
+  /** No new chats; the socket closes once its in-flight chats end (superseded or draining). */
+  retired = false;
 
   constructor(
     readonly instanceId: string,
@@ -42,6 +44,11 @@ export class HostConnection {
 
   get isOpen(): boolean {
     return !this.closed;
+  }
+
+  /** Open and accepting new chats. */
+  get isServing(): boolean {
+    return !this.closed && !this.retired;
   }
 
   startChat(requestId: string, request: ChatRequestBody, sink: ChatSink): boolean {
@@ -67,6 +74,18 @@ export class HostConnection {
     }
     this.alive = false;
     this.socket.ping();
+  }
+
+  /**
+   * Stops giving this socket new chats and closes it once the ones in flight have ended, so a
+   * host that moves to another connection (goaway, reconnect) does not lose streams mid-answer.
+   */
+  retire(code: number, reason: string): void {
+    if (this.closed) return;
+    this.retired = true;
+    this.scheduler.failQueued('the host moved to another connection; retry');
+    if (this.scheduler.activeCount === 0) return this.close(code, reason);
+    this.scheduler.onIdle = () => this.close(code, reason);
   }
 
   close(code: number, reason: string): void {

@@ -5,6 +5,7 @@ import { WebSocketServer } from 'ws';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { ApiError } from '../common/http-errors';
 import { InstanceAuthService } from '../instances/instance-auth.service';
+import { NodeState } from '../lifecycle/node-state';
 import { ConnectedHosts } from './connected-hosts';
 import { parseUpgradeRequest } from './upgrade-request';
 
@@ -23,6 +24,7 @@ export class HostSocketServer implements OnApplicationShutdown {
   constructor(
     private readonly auth: InstanceAuthService,
     private readonly hosts: ConnectedHosts,
+    private readonly state: NodeState,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.wss = new WebSocketServer({
@@ -50,6 +52,7 @@ export class HostSocketServer implements OnApplicationShutdown {
     socket.on('error', () => socket.destroy());
     const timer = setTimeout(() => socket.destroy(), this.config.ws.handshakeTimeoutMs);
     try {
+      if (this.state.draining) return this.reject(socket, 503, 'this registry node is shutting down');
       const target = parseUpgradeRequest(request);
       if (target.kind === 'not_found') return this.reject(socket, 404, 'not found');
       if (target.kind === 'unauthenticated')

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Paths } from '@app/protocol';
+import { ClusterBus } from '../cluster/cluster-bus';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { instanceNotFound, invalidField } from '../common/http-errors';
 import { PresenceStore } from '../presence/presence.store';
@@ -21,6 +22,7 @@ export class InstancesService {
     private readonly auth: InstanceAuthService,
     private readonly presence: PresenceStore,
     private readonly events: InstanceEvents,
+    private readonly bus: ClusterBus,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -43,7 +45,7 @@ export class InstancesService {
     } else {
       record = await this.instances.create({ id: generateInstanceId(), ...metadata });
     }
-    const online = (await this.presence.owner(record.id)) !== null;
+    const online = await this.isOnline(record.id);
     return {
       instance_id: record.id,
       instance_password: password,
@@ -55,7 +57,7 @@ export class InstancesService {
 
   async detail(instanceId: string, authorization: string | undefined) {
     const record = await this.auth.authenticate(authorization, instanceId);
-    const online = (await this.presence.owner(instanceId)) !== null;
+    const online = await this.isOnline(instanceId);
     return {
       upload_name: record.uploadName,
       instance_id: record.id,
@@ -82,7 +84,7 @@ export class InstancesService {
       email: dto.email,
       description: dto.description,
     });
-    const online = (await this.presence.owner(instanceId)) !== null;
+    const online = await this.isOnline(instanceId);
     return {
       instance_id: record.id,
       status: deriveStatus(record, online),
@@ -117,6 +119,16 @@ export class InstancesService {
   async count(statuses: InstanceStatus[]) {
     const onlineIds = statuses.length ? await this.presence.onlineIds() : [];
     return { count: await this.instances.count(statuses, onlineIds) };
+  }
+
+  /**
+   * Online = an owner record exists and its node is alive. The liveness check (is anyone listening on
+   * the owner node's channel?) ends the "ghost online" of a killed node at once instead of at TTL expiry.
+   */
+  private async isOnline(instanceId: string): Promise<boolean> {
+    const owner = await this.presence.owner(instanceId);
+    if (!owner) return false;
+    return owner.nodeId === this.bus.nodeId || (await this.bus.isNodeAlive(owner.nodeId));
   }
 
   /** Used by other capabilities that must 404 exactly like the REST API. */

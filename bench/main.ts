@@ -1,0 +1,167 @@
+/**
+ * The benchmark suite: `npm run bench` (full, a few minutes) or `npm run bench:smoke` (seconds).
+ * Starts everything on loopback, measures relay overhead, throughput, paced streams, connection
+ * scale and cost independence side by side, prints a table and writes bench/results/<time>.json.
+ * Exit code: 0 when every request succeeded (targets missed or not), 1 on any failure.
+ */
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { Cleanup } from './cleanup';
+import { deploy } from './deployment';
+import { machineInfo } from './proc';
+import type { ProcessProfile } from './profiling';
+import { render, Results, verdicts } from './report';
+import { latencyAtConcurrency1 } from './scenarios/latency';
+import { pacedStreams } from './scenarios/paced';
+import { scaleAndCost } from './scenarios/scale';
+import type { Scenario } from './scenarios/scenario';
+import { throughput } from './scenarios/throughput';
+import { parseSettings, Section } from './settings';
+
+const ROOT = path.resolve(__dirname, '../..');
+/** A run that takes longer than this is stopped (the full mode normally needs 4–6 minutes). */
+const HARD_LIMIT_MS = { full: 14 * 60_000, smoke: 90_000 };
+
+function newestSource(dir: string, depth = 0): number {
+  let newest = 0;
+  if (depth > 8) return newest;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === 'node_modules' || entry.name === 'generated' || entry.name === 'results') continue;
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSource(full, depth + 1));
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+function staleBuildWarning(): string | null {
+  const built = statSync(__filename).mtimeMs;
+  const sources = Math.max(
+    ...['apps', 'libs', 'bench', 'test/support'].map((d) => newestSource(path.join(ROOT, d))),
+  );
+  return sources > built
+    ? 'dist/ is older than the sources: run `npm run build` first to measure the current code'
+    : null;
+}
+
+const duration = (ms: number) =>
+  ms < 60_000
+    ? `${(ms / 1000).toFixed(1)} s`
+    : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+
+async function main(): Promise<number> {
+  const settings = parseSettings(process.argv.slice(2), path.join(ROOT, 'bench/results'));
+  const started = Date.now();
+  const stamp = new Date(started).toISOString().replace(/[:.]/g, '-');
+  const log = (line: string) =>
+    process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(1)} s] ${line}\n`);
+  const warnings: string[] = [];
+  const stale = staleBuildWarning();
+  if (stale) {
+    warnings.push(stale);
+    log(`WARNING: ${stale}`);
+  }
+  mkdirSync(settings.outDir, { recursive: true });
+  const machine = machineInfo(ROOT);
+
+  const cleanup = new Cleanup();
+  const onSignal = (signal: NodeJS.Signals) => {
+    log(`${signal}: cleaning up`);
+    void cleanup.run().then(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const watchdog = setTimeout(() => {
+    log(`the run exceeded ${duration(HARD_LIMIT_MS[settings.mode])}: stopping`);
+    void cleanup.run().then(() => process.exit(1));
+  }, HARD_LIMIT_MS[settings.mode]);
+
+  const results: Results = {};
+  const profiles: ProcessProfile[] = [];
+  if (settings.profile) results.profiles = profiles;
+  try {
+    log(`starting (${settings.mode} mode): fake models, embedded node, two distributed nodes, agents`);
+    const deployment = await deploy(settings, cleanup);
+    const s: Scenario = { settings, deployment, log };
+    const all = ['direct', 'embedded', 'same', 'cross'] as const;
+
+    const run = (section: Section) => settings.only.includes(section);
+
+    if (run('overhead')) {
+      log('1. relay overhead at concurrency 1');
+      results.overhead = await latencyAtConcurrency1(
+        s,
+        [...all],
+        settings.overhead.warmup,
+        settings.overhead.requests,
+        settings.profile ? { stamp, out: profiles } : undefined,
+      );
+    }
+    if (run('throughput')) {
+      log(`2. throughput at ${settings.concurrency} streams`);
+      const t = await throughput(s, [...all], stamp);
+      results.throughput = t.paths;
+      profiles.push(...t.profiles);
+    }
+    if (run('paced')) {
+      log(`3. ${settings.paced.streams} paced streams`);
+      results.paced = await pacedStreams(s, [...all]);
+    }
+    if (run('scale')) {
+      log('4–5. connection scale and cost independence');
+      results.scale = await scaleAndCost(s);
+    }
+  } finally {
+    clearTimeout(watchdog);
+    log('cleaning up');
+    await cleanup.run();
+  }
+
+  const took = duration(Date.now() - started);
+  const targets = verdicts(results);
+  process.stdout.write(`${render(settings, machine, results, targets, took)}\n`);
+  const failures = [
+    ...(results.overhead ?? []),
+    ...(results.throughput ?? []),
+    ...(results.paced ?? []),
+    ...(results.scale?.cost.flatMap((c) => c.paths) ?? []),
+  ].reduce((n, p) => n + p.failures.count, 0);
+  const swarmFailures = results.scale?.steps.reduce((n, st) => n + st.failed, 0) ?? 0;
+  const file = path.join(settings.outDir, `${stamp}.json`);
+  writeFileSync(
+    file,
+    `${JSON.stringify(
+      {
+        mode: settings.mode,
+        startedAt: new Date(started).toISOString(),
+        durationMs: Date.now() - started,
+        note: `All processes (bench client, fake models, host agents, registry nodes, Redis, PostgreSQL) share the same ${machine.cores} cores.`,
+        machine,
+        settings,
+        results,
+        targets,
+        failedRequests: failures,
+        failedHostConnections: swarmFailures,
+        warnings,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  process.stdout.write(`\nResults: ${path.relative(process.cwd(), file)}\n`);
+  if (failures + swarmFailures > 0) {
+    process.stderr.write(
+      `${failures} requests and ${swarmFailures} host connections failed (see the tables)\n`,
+    );
+    return 1;
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    process.stderr.write(`benchmark failed: ${err.stack ?? err.message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,123 @@
+/** What Linux says about a process (/proc) and about this machine. */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+/** Kernel clock ticks per second (utime/stime unit in /proc/<pid>/stat). */
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** VmRSS and VmHWM of a process, in bytes (from /proc/<pid>/status). */
+export function processMemory(pid: number): { rss: number; hwm: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { rss: kb('VmRSS') * 1024, hwm: kb('VmHWM') * 1024 };
+}
+
+/** CPU seconds (user + system) a process has used so far; NaN if it is gone. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start at the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Measures the CPU share (1.0 = one full core) of several processes over a window. */
+export class CpuMeter {
+  private readonly start: Map<string, number>;
+  private readonly startedAt = performance.now();
+
+  constructor(private readonly pids: Record<string, number>) {
+    this.start = new Map(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
+  }
+
+  /** Cores used per process since construction. */
+  read(): Record<string, number> {
+    const seconds = (performance.now() - this.startedAt) / 1000;
+    const out: Record<string, number> = {};
+    for (const [name, pid] of Object.entries(this.pids))
+      out[name] = (cpuSeconds(pid) - (this.start.get(name) ?? NaN)) / seconds;
+    return out;
+  }
+}
+
+/** The soft and hard open-file limits of a process (this one by default). */
+export function fdLimits(pid: number | 'self' = 'self'): { soft: number; hard: number } {
+  const limits = readFileSync(`/proc/${pid}/limits`, 'utf8');
+  const m = /^Max open files\s+(\S+)\s+(\S+)/m.exec(limits);
+  const num = (v: string | undefined) => (v === undefined || v === 'unlimited' ? Infinity : Number(v));
+  return { soft: num(m?.[1]), hard: num(m?.[2]) };
+}
+
+function packageVersion(root: string, name: string): string | null {
+  const file = path.join(root, 'node_modules', name, 'package.json');
+  if (!existsSync(file)) return null;
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version?: string }).version ?? null;
+}
+
+function gitRevision(root: string): string | null {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root }).toString().trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'apps', 'libs'], { cwd: root })
+      .toString()
+      .trim();
+    return dirty ? `${head}+uncommitted changes in apps/ or libs/` : head;
+  } catch {
+    return null;
+  }
+}
+
+export interface MachineInfo {
+  cores: number;
+  cpuModel: string;
+  memoryBytes: number;
+  os: string;
+  node: string;
+  v8: string;
+  undici: string | null;
+  packages: Record<string, string | null>;
+  git: string | null;
+  ulimitNoFile: { soft: number; hard: number };
+}
+
+export function machineInfo(root: string): MachineInfo {
+  let cpuModel = os.cpus()[0]?.model ?? 'unknown';
+  try {
+    cpuModel = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpuModel;
+  } catch {
+    // not Linux: keep os.cpus()'s answer
+  }
+  const packages = [
+    '@nestjs/core',
+    '@nestjs/platform-fastify',
+    'fastify',
+    'ws',
+    'ioredis',
+    'pg',
+    '@prisma/client',
+    '@electric-sql/pglite',
+    'typescript',
+  ];
+  return {
+    cores: os.availableParallelism(),
+    cpuModel,
+    memoryBytes: os.totalmem(),
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    v8: process.versions.v8,
+    undici: process.versions.undici ?? null,
+    packages: Object.fromEntries(packages.map((name) => [name, packageVersion(root, name)])),
+    git: gitRevision(root),
+    ulimitNoFile: fdLimits(),
+  };
+}

@@ -1,0 +1,346 @@
+/** Turns the figures into the printed tables, the target verdicts, and the JSON document. */
+import type { MachineInfo } from './proc';
+import { PATH_LABELS, PathKey, RELAYED } from './paths';
+import type { PathLatency } from './scenarios/latency';
+import type { PathPaced } from './scenarios/paced';
+import type { ScaleResult } from './scenarios/scale';
+import type { ProcessProfile } from './profiling';
+import type { PathThroughput } from './scenarios/throughput';
+import type { Settings } from './settings';
+
+export interface Results {
+  overhead?: PathLatency[];
+  throughput?: PathThroughput[];
+  paced?: PathPaced[];
+  scale?: ScaleResult;
+  profiles?: ProcessProfile[];
+}
+
+export interface TargetVerdict {
+  target: string;
+  figure: string;
+  value: number | null;
+  verdict: 'met' | 'missed' | 'not measured';
+}
+
+const ms = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(2));
+const signed = (v: number) => (Number.isFinite(v) ? `${v >= 0 ? '+' : ''}${v.toFixed(2)}` : '—');
+const int = (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '—');
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+const pct = (v: number) => `${(v * 100).toFixed(0)}%`;
+
+/** A plain text table: the first column left-aligned, the others right-aligned. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+const byPath = <T extends { path: PathKey }>(list: T[] | undefined, key: PathKey) =>
+  list?.find((x) => x.path === key);
+
+function latencyTable(
+  paths: {
+    path: PathKey;
+    ttft: { p50: number; p99: number };
+    total: { p50: number; p99: number };
+    failures: { count: number };
+  }[],
+): string {
+  const direct = byPath(paths, 'direct');
+  return table(
+    [
+      'path (ms)',
+      'TTFT p50',
+      'TTFT p99',
+      'total p50',
+      'total p99',
+      'overhead TTFT p50',
+      'p99',
+      'overhead total p50',
+      'p99',
+      'failed',
+    ],
+    paths.map((p) => {
+      const d = p.path === 'direct' || !direct;
+      return [
+        PATH_LABELS[p.path],
+        ms(p.ttft.p50),
+        ms(p.ttft.p99),
+        ms(p.total.p50),
+        ms(p.total.p99),
+        d ? '—' : signed(p.ttft.p50 - direct.ttft.p50),
+        d ? '—' : signed(p.ttft.p99 - direct.ttft.p99),
+        d ? '—' : signed(p.total.p50 - direct.total.p50),
+        d ? '—' : signed(p.total.p99 - direct.total.p99),
+        String(p.failures.count),
+      ];
+    }),
+  );
+}
+
+const overheadP50 = (paths: PathLatency[] | undefined, key: PathKey) => {
+  const p = byPath(paths, key);
+  const d = byPath(paths, 'direct');
+  return p && d ? p.ttft.p50 - d.ttft.p50 : NaN;
+};
+
+/** Flat: within 0.25 ms or 20 % of the 10-instance figure, whichever is larger. */
+const FLAT_MS = 0.25;
+const FLAT_SHARE = 0.2;
+
+export function verdicts(results: Results): TargetVerdict[] {
+  const out: TargetVerdict[] = [];
+  const check = (target: string, value: number, met: boolean, figure: string) =>
+    out.push({
+      target,
+      figure,
+      value: Number.isFinite(value) ? Number(value.toFixed(3)) : null,
+      verdict: Number.isFinite(value) ? (met ? 'met' : 'missed') : 'not measured',
+    });
+  for (const [key, limit] of [
+    ['embedded', 1],
+    ['same', 1],
+    ['cross', 2],
+  ] as const) {
+    const v = overheadP50(results.overhead, key);
+    check(`overhead TTFT p50 at c=1, ${PATH_LABELS[key]} ≤ ${limit} ms`, v, v <= limit, `${signed(v)} ms`);
+  }
+  const direct = byPath(results.throughput, 'direct');
+  for (const key of RELAYED) {
+    const p = byPath(results.throughput, key);
+    const ratio = p && direct ? p.chunksPerSecond / direct.chunksPerSecond : NaN;
+    check(`chunks/s at 64 streams, ${PATH_LABELS[key]} ≥ 50% of direct`, ratio, ratio >= 0.5, pct(ratio));
+  }
+  const steps = results.scale?.steps ?? [];
+  const biggest = steps[steps.length - 1];
+  const perHost = biggest ? biggest.rssPerHostKB : NaN;
+  check(
+    `≤ 30 KB of RSS per idle host at 10,000 hosts`,
+    biggest && biggest.hosts >= 10_000 ? perHost : NaN,
+    perHost <= 30,
+    biggest ? `${perHost.toFixed(1)} KB at ${int(biggest.hosts)} hosts` : '—',
+  );
+  const cost = results.scale?.cost ?? [];
+  for (const key of ['same', 'cross'] as const) {
+    const figures = cost.map((c) => overheadP50(c.paths, key));
+    const base = figures[0];
+    const worst = Math.max(...figures.slice(1).map((f) => Math.abs(f - base)));
+    const allowed = Math.max(FLAT_MS, FLAT_SHARE * Math.abs(base));
+    check(
+      `overhead flat from 10 to ${int(cost[cost.length - 1]?.instances ?? NaN)} instances, ${PATH_LABELS[key]} (Δ ≤ ${allowed.toFixed(2)} ms)`,
+      cost.length > 1 ? worst : NaN,
+      worst <= allowed,
+      figures.map((f) => signed(f)).join(' → ') + ' ms',
+    );
+  }
+  return out;
+}
+
+export function render(
+  settings: Settings,
+  machine: MachineInfo,
+  results: Results,
+  targets: TargetVerdict[],
+  took: string,
+): string {
+  const s = settings;
+  const out: string[] = [];
+  const section = (title: string, body: string) => out.push('', title, body);
+  out.push(
+    `Model registry benchmark — ${s.mode} mode — ${new Date().toISOString()} (took ${took})`,
+    `Machine: ${machine.cpuModel}, ${machine.cores} cores, ${(machine.memoryBytes / 2 ** 30).toFixed(1)} GiB RAM, Node ${machine.node}, ${machine.os}`,
+    `Packages: ${Object.entries(machine.packages)
+      .filter(([, v]) => v)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}; code: ${machine.git ?? 'unknown'}`,
+    `NOTE: every process (this client, the fake models, the host agents, the registry nodes, Redis and`,
+    `PostgreSQL) shares the same ${machine.cores} cores; relayed paths run more processes, so their figures include that contention.`,
+  );
+  if (s.mode === 'smoke')
+    out.push('SMOKE MODE: tiny samples to prove the benchmark runs; the figures mean little.');
+  out.push(
+    `Fake model: ${s.burstChunks} chunks per answer written at once (sections 1, 2, 5); ${s.paced.chunks} chunks ${s.paced.delayMs} ms apart (section 3). Times in ms.`,
+  );
+
+  if (results.overhead) {
+    const cpu = byPath(results.overhead, 'embedded')?.cpuPerRequestUs;
+    section(
+      `1a. Relay overhead at concurrency 1 (${s.overhead.requests} requests per path, paths interleaved, after ${s.overhead.warmup} warm-up rounds)`,
+      latencyTable(results.overhead) +
+        (cpu
+          ? `\nCPU per embedded-node request at concurrency 1: ${Object.entries(cpu)
+              .map(([k, v]) => `${k} ${int(v)} µs`)
+              .join(', ')}`
+          : ''),
+    );
+  }
+  if (results.throughput) {
+    section(
+      `1b. Relay overhead at concurrency ${s.concurrency} (closed loop, ${s.throughput.rounds} × ${s.throughput.measureMs / 1000} s per path)`,
+      latencyTable(results.throughput),
+    );
+    const direct = byPath(results.throughput, 'direct');
+    section(
+      `2. Throughput at ${s.concurrency} concurrent streams (CPU: cores used while measuring; bench = this client)`,
+      table(
+        ['path', 'chunks/s', 'requests/s', 'vs direct', 'CPU, cores', 'CPU per request, µs'],
+        results.throughput.map((p) => [
+          PATH_LABELS[p.path],
+          int(p.chunksPerSecond),
+          p.requestsPerSecond.toFixed(0),
+          direct ? pct(p.chunksPerSecond / direct.chunksPerSecond) : '—',
+          Object.entries(p.cpu)
+            .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+            .join(', '),
+          Object.entries(p.cpu)
+            .filter(([k]) => k !== 'bench')
+            .map(([k, v]) => `${k} ${int((v / p.requestsPerSecond) * 1e6)}`)
+            .join(', '),
+        ]),
+      ),
+    );
+  }
+  if (results.paced) {
+    const direct = byPath(results.paced, 'direct');
+    section(
+      `3. Paced streams: ${s.paced.streams} concurrent, ${(1000 / s.paced.delayMs).toFixed(0)} tokens/s each, ${s.paced.chunks} tokens (gap excess = inter-token gap at the caller − ${s.paced.delayMs} ms)`,
+      table(
+        [
+          'path (ms)',
+          'TTFT p50',
+          'TTFT p99',
+          'excess p50',
+          'p99',
+          'p99.9',
+          'max',
+          'relay adds p99',
+          'failed',
+          'CPU',
+        ],
+        results.paced.map((p) => [
+          PATH_LABELS[p.path],
+          ms(p.ttft.p50),
+          ms(p.ttft.p99),
+          ms(p.excess.p50),
+          ms(p.excess.p99),
+          ms(p.excess.p999),
+          ms(p.excess.max),
+          p.path === 'direct' || !direct ? '—' : signed(p.excess.p99 - direct.excess.p99),
+          String(p.failures.count),
+          Object.entries(p.cpu)
+            .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+            .join(', '),
+        ]),
+      ),
+    );
+  }
+  const scale = results.scale;
+  if (scale) {
+    const r = scale.registration;
+    section(
+      `4. Connection scale: idle hosts on one distributed node (registration: ${int(r.instances)} instances over REST in ${(r.ms / 1000).toFixed(1)} s, ${int(r.perSecond)}/s, ${r.parallel} in flight; open-file limits: node ${scale.fdLimits.node}, swarm ${scale.fdLimits.swarm})`,
+      table(
+        [
+          'idle hosts',
+          'connect time',
+          'hosts/s',
+          'failed',
+          'RSS',
+          'heap used',
+          'RSS/host',
+          'heap/host',
+          'idle CPU',
+          'dropped',
+        ],
+        [
+          [
+            '0 (baseline)',
+            '—',
+            '—',
+            '—',
+            mib(scale.baseline.memory.rss),
+            mib(scale.baseline.memory.heapUsed),
+            '—',
+            '—',
+            pct(scale.baseline.idleCpu),
+            '—',
+          ],
+          ...scale.steps.map((st) => [
+            int(st.hosts),
+            `${(st.connectMs / 1000).toFixed(1)} s`,
+            int((st.hosts / st.connectMs) * 1000),
+            String(st.failed),
+            mib(st.memory.rss),
+            mib(st.memory.heapUsed),
+            `${st.rssPerHostKB.toFixed(1)} KB`,
+            `${st.heapPerHostKB.toFixed(1)} KB`,
+            pct(st.idleCpu),
+            String(st.unexpectedCloses),
+          ]),
+        ],
+      ) +
+        `\n(RSS from /proc/<pid>/status VmRSS, heap after two full GCs; per host = (after − baseline) / hosts; idle CPU over ${s.scale.idleWindowMs / 1000} s, 100% = one core;` +
+        `\n connect time = until the node counts every socket, ${s.scale.connectParallel} handshakes in flight; dropped = sockets the node closed while idle)` +
+        (scale.skipped.length ? `\nskipped: ${scale.skipped.join('; ')}` : ''),
+    );
+    section(
+      `5. Cost independence: concurrency-1 overhead (TTFT p50 / p99 minus direct) as instances grow (${s.cost.requests} requests per path)`,
+      table(
+        [
+          'instances',
+          'hosts connected',
+          'same node p50',
+          'p99',
+          'cross node p50',
+          'p99',
+          'direct TTFT p50',
+          'failed',
+        ],
+        scale.cost.map((c) => {
+          const d = byPath(c.paths, 'direct');
+          const o = (key: PathKey, q: 'p50' | 'p99') => {
+            const p = byPath(c.paths, key);
+            return p && d ? signed(p.ttft[q] - d.ttft[q]) : '—';
+          };
+          return [
+            int(c.instances),
+            int(c.connectedHosts),
+            o('same', 'p50'),
+            o('same', 'p99'),
+            o('cross', 'p50'),
+            o('cross', 'p99'),
+            ms(d?.ttft.p50),
+            String(c.paths.reduce((n, p) => n + p.failures.count, 0)),
+          ];
+        }),
+      ),
+    );
+  }
+  for (const p of results.profiles ?? []) {
+    section(
+      `Profile of ${p.process} during ${p.during} (${p.summary.busyMs} ms busy of ${p.summary.wallMs} ms; ${p.file})`,
+      table(
+        ['self time by area', '%'],
+        p.summary.areas.slice(0, 8).map((a) => [a.name, a.percent.toFixed(1)]),
+      ) +
+        '\n' +
+        table(
+          ['top functions by self time', '%'],
+          p.summary.functions.slice(0, 12).map((f) => [f.name, f.percent.toFixed(1)]),
+        ),
+    );
+  }
+  section(
+    'Targets (design.md §7)',
+    table(
+      ['target', 'figure', 'verdict'],
+      targets.map((t) => [t.target, t.figure, t.verdict.toUpperCase()]),
+    ),
+  );
+  return out.join('\n');
+}

@@ -1,0 +1,80 @@
+/** Relay overhead at concurrency 1: every path in turn, same client, same body, interleaved. */
+import { SseClient } from '../http-client';
+import { Failures, failuresOf, interleaved } from '../load';
+import { PATH_LABELS, PathKey, targets } from '../paths';
+import { profiled, ProcessProfile } from '../profiling';
+import { CpuMeter } from '../proc';
+import { round, roundSummary, summarize, Summary } from '../stats';
+import type { Scenario } from './scenario';
+
+export interface PathLatency {
+  path: PathKey;
+  /** Time to first token. */
+  ttft: Summary;
+  /** Time to the end of the answer. */
+  total: Summary;
+  failures: Failures;
+  /** Share of requests sent on a reused keep-alive connection. */
+  reused: number;
+  /**
+   * CPU per request of the processes serving only this path (µs): the embedded node and its
+   * agent; the distributed nodes and agent serve two paths, so they are not split here.
+   */
+  cpuPerRequestUs?: Record<string, number>;
+}
+
+export async function latencyAtConcurrency1(
+  { settings, deployment }: Scenario,
+  keys: PathKey[],
+  warmup: number,
+  requests: number,
+  /** Profile the embedded node and its agent while measuring. */
+  profile?: { stamp: string; out: ProcessProfile[] },
+): Promise<PathLatency[]> {
+  const client = new SseClient();
+  try {
+    const list = targets(deployment, 'burst', keys);
+    const opts = { timeoutMs: settings.requestTimeoutMs, expectChunks: settings.burstChunks + 1 };
+    await interleaved(client, list, warmup, opts);
+    const meter = new CpuMeter({
+      registry: deployment.embedded.pid,
+      agent: deployment.agents.embeddedBurst.pid,
+    });
+    const measure = async () => {
+      const started = performance.now();
+      const out = await interleaved(client, list, requests, opts);
+      const cores = meter.read();
+      const seconds = (performance.now() - started) / 1000;
+      for (const [k, v] of Object.entries(cores)) embeddedCpu[k] = round((v * seconds * 1e6) / requests, 0);
+      return out;
+    };
+    const embeddedCpu: Record<string, number> = {};
+    const byPath =
+      profile && keys.includes('embedded')
+        ? await profiled(
+            [deployment.embedded, deployment.agents.embeddedBurst],
+            settings.outDir,
+            `${profile.stamp}-c1-embedded`,
+            `concurrency 1, ${PATH_LABELS.embedded} (${requests} of its requests among the others)`,
+            measure,
+          ).then((p) => {
+            profile.out.push(...p.profiles);
+            return p.value;
+          })
+        : await measure();
+    return keys.map((path) => {
+      const results = byPath.get(path)!;
+      const ok = results.filter((r) => r.ok);
+      return {
+        path,
+        ttft: roundSummary(summarize(ok.map((r) => r.ttftMs))),
+        total: roundSummary(summarize(ok.map((r) => r.totalMs))),
+        failures: failuresOf(results),
+        reused: results.filter((r) => r.reused).length / Math.max(1, results.length),
+        ...(path === 'embedded' ? { cpuPerRequestUs: embeddedCpu } : {}),
+      };
+    });
+  } finally {
+    client.close();
+  }
+}

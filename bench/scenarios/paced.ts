@@ -1,0 +1,58 @@
+/**
+ * Many concurrent streams at a model's pace (the paced fake model waits `delayMs` between
+ * chunks): what the relay adds between tokens. Excess = gap seen by the caller − the model's
+ * delay; the direct path shows what the model and client themselves add on this machine.
+ */
+import { SseClient } from '../http-client';
+import { Failures, failuresOf, paced } from '../load';
+import { pathProcesses, PathKey, targets } from '../paths';
+import { CpuMeter } from '../proc';
+import { round, roundSummary, summarize, Summary } from '../stats';
+import type { Scenario } from './scenario';
+
+export interface PathPaced {
+  path: PathKey;
+  streams: number;
+  tokensPerSecondPerStream: number;
+  ttft: Summary;
+  /** Inter-token gap at the caller minus the model's delay, ms. */
+  excess: Summary;
+  failures: Failures;
+  cpu: Record<string, number>;
+  wallMs: number;
+}
+
+export async function pacedStreams(s: Scenario, keys: PathKey[]): Promise<PathPaced[]> {
+  const { settings, deployment } = s;
+  const { streams, chunks, delayMs, rampMs } = settings.paced;
+  const out: PathPaced[] = [];
+  for (const target of targets(deployment, 'paced', keys)) {
+    const key = target.name as PathKey;
+    s.log(`  ${streams} paced streams, ${key}`);
+    const client = new SseClient();
+    try {
+      const opts = { timeoutMs: settings.requestTimeoutMs + chunks * delayMs, expectChunks: chunks + 1 };
+      // Warm-up: the same streams once, so connection pools (client, agent → model) are full.
+      if (settings.paced.warmup) await paced(client, target, streams, rampMs, opts);
+      const meter = new CpuMeter(pathProcesses(deployment, key, 'paced'));
+      const run = await paced(client, target, streams, rampMs, opts);
+      const cpu = meter.read();
+      const ok = run.results.filter((r) => r.ok);
+      const excess: number[] = [];
+      for (const r of ok) for (const gap of r.gaps ?? []) excess.push(gap - delayMs);
+      out.push({
+        path: key,
+        streams,
+        tokensPerSecondPerStream: round(1000 / delayMs, 1),
+        ttft: roundSummary(summarize(ok.map((r) => r.ttftMs))),
+        excess: roundSummary(summarize(excess)),
+        failures: failuresOf(run.results),
+        cpu: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, round(v, 2)])),
+        wallMs: round(run.wallMs, 0),
+      });
+    } finally {
+      client.close();
+    }
+  }
+  return out;
+}

@@ -1,0 +1,113 @@
+export const SECTIONS = ['overhead', 'throughput', 'paced', 'scale'] as const;
+export type Section = (typeof SECTIONS)[number];
+
+/** What one run measures, and how much of it: `full` (minutes) or `smoke` (seconds, for CI). */
+export interface Settings {
+  mode: 'full' | 'smoke';
+  /** Profile the registry nodes (V8 CPU profiler) during the 64-stream throughput runs. */
+  profile: boolean;
+  /** Where results (and profiles) go. */
+  outDir: string;
+  /** Sections to run (default all). */
+  only: Section[];
+  /** Content chunks per answer of the burst model (it writes the whole answer at once). */
+  burstChunks: number;
+  concurrency: number;
+  requestTimeoutMs: number;
+  overhead: { warmup: number; requests: number };
+  throughput: { warmupMs: number; measureMs: number; rounds: number };
+  paced: { streams: number; chunks: number; delayMs: number; rampMs: number; warmup: boolean };
+  scale: {
+    /** Idle hosts to hold, in steps (each step adds hosts to reach the figure). */
+    hosts: number[];
+    settleMs: number;
+    /** CPU of the node is measured over this idle window at each step. */
+    idleWindowMs: number;
+    connectParallel: number;
+    registerParallel: number;
+  };
+  /** Concurrency-1 runs comparing 10 instances with many. */
+  cost: { warmup: number; requests: number };
+}
+
+const FULL: Omit<Settings, 'outDir' | 'profile' | 'only'> = {
+  mode: 'full',
+  burstChunks: 50,
+  concurrency: 64,
+  requestTimeoutMs: 30_000,
+  overhead: { warmup: 200, requests: 2_000 },
+  throughput: { warmupMs: 1_000, measureMs: 5_000, rounds: 2 },
+  paced: { streams: 1_000, chunks: 60, delayMs: 25, rampMs: 1_000, warmup: true },
+  scale: {
+    hosts: [1_000, 10_000],
+    settleMs: 3_000,
+    idleWindowMs: 30_000,
+    connectParallel: 100,
+    registerParallel: 32,
+  },
+  cost: { warmup: 100, requests: 1_000 },
+};
+
+const SMOKE: Omit<Settings, 'outDir' | 'profile' | 'only'> = {
+  mode: 'smoke',
+  burstChunks: 50,
+  concurrency: 64,
+  requestTimeoutMs: 10_000,
+  overhead: { warmup: 10, requests: 50 },
+  throughput: { warmupMs: 150, measureMs: 500, rounds: 1 },
+  paced: { streams: 30, chunks: 12, delayMs: 25, rampMs: 100, warmup: false },
+  scale: { hosts: [50, 200], settleMs: 200, idleWindowMs: 500, connectParallel: 50, registerParallel: 16 },
+  cost: { warmup: 5, requests: 25 },
+};
+
+export const USAGE = `usage: node dist/bench/main.js [--smoke] [--profile] [--hosts=1000,10000]
+                                [--paced=<streams>x<delay ms>] [--only=<sections>] [--out=<dir>]
+  --smoke     a few seconds, tiny samples (CI: proves the benchmark still runs)
+  --profile   CPU-profile the registry nodes during the 64-stream runs (.cpuprofile + top functions)
+  --hosts     idle host counts for the connection-scale steps
+  --paced     concurrent paced streams and the model's delay between tokens
+  --only      comma-separated subset of: ${SECTIONS.join(', ')} (scale includes cost independence)
+  --out       results directory (default bench/results)`;
+
+export function parseSettings(argv: string[], defaultOut: string): Settings {
+  const flags = new Map<string, string>();
+  for (const arg of argv) {
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    if (!m) throw new Error(`unexpected argument ${arg}\n${USAGE}`);
+    flags.set(m[1], m[2] ?? '');
+  }
+  for (const name of flags.keys())
+    if (!['smoke', 'profile', 'hosts', 'paced', 'only', 'out', 'help'].includes(name))
+      throw new Error(`unknown option --${name}\n${USAGE}`);
+  if (flags.has('help')) throw new Error(USAGE);
+  const base = flags.has('smoke') ? SMOKE : FULL;
+  const settings: Settings = {
+    ...structuredClone(base),
+    profile: flags.has('profile'),
+    outDir: flags.get('out') || defaultOut,
+    only: [...SECTIONS],
+  };
+  const only = flags.get('only');
+  if (only) {
+    const chosen = only.split(',');
+    const unknown = chosen.filter((c) => !(SECTIONS as readonly string[]).includes(c));
+    if (unknown.length > 0) throw new Error(`--only: unknown section ${unknown.join(', ')}\n${USAGE}`);
+    settings.only = SECTIONS.filter((c) => chosen.includes(c));
+  }
+  const hosts = flags.get('hosts');
+  if (hosts) {
+    settings.scale.hosts = hosts.split(',').map(Number);
+    if (settings.scale.hosts.some((n) => !Number.isInteger(n) || n < 1 || n > 50_000))
+      throw new Error('--hosts takes whole numbers between 1 and 50000, comma-separated');
+    settings.scale.hosts.sort((a, b) => a - b);
+  }
+  const paced = flags.get('paced');
+  if (paced) {
+    const m = /^(\d+)x(\d+)$/.exec(paced);
+    if (!m || Number(m[1]) < 1 || Number(m[1]) > 1024 || Number(m[2]) < 1)
+      throw new Error('--paced takes <streams>x<delay ms>, streams 1..1024 (the most one host may run)');
+    settings.paced.streams = Number(m[1]);
+    settings.paced.delayMs = Number(m[2]);
+  }
+  return settings;
+}
