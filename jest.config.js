@@ -36,5 +36,11 @@ module.exports = {
       setupFiles: ['<rootDir>/test/jest/timeouts.js'],
       testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
     },
+    {
+      ...common,
+      displayName: 'faults',
+      setupFiles: ['<rootDir>/test/jest/timeouts.js'],
+      testMatch: ['<rootDir>/test/faults/**/*.fault-spec.ts'],
+    },
   ],
 };
