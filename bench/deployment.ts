@@ -58,7 +58,11 @@ async function deleteRedisKeys(prefix: string): Promise<number> {
   return deleted;
 }
 
-export async function deploy(settings: Settings, cleanup: Cleanup): Promise<Deployment> {
+export async function deploy(
+  settings: Settings,
+  cleanup: Cleanup,
+  log: (line: string) => void,
+): Promise<Deployment> {
   const redisPrefix = `mreg-bench-${process.pid}-${Date.now().toString(36)}`;
   const dataDir = mkdtempSync(path.join(tmpdir(), 'mreg-bench-pglite-'));
   cleanup.add('remove the PGlite directory', () => rmSync(dataDir, { recursive: true, force: true }));
@@ -73,6 +77,7 @@ export async function deploy(settings: Settings, cleanup: Cleanup): Promise<Depl
   const startNode = async (name: string, env: Record<string, string>, minFds = 0) => {
     const node = await RegistryNode.startNode(name, env, minFds);
     cleanup.add(`stop ${name}`, () => node.stop());
+    log(`  ${name} listening at ${node.url}`);
     return node;
   };
   const distributed = async () => {
@@ -115,6 +120,7 @@ export async function deploy(settings: Settings, cleanup: Cleanup): Promise<Depl
       concurrency,
     });
     cleanup.add(`stop ${name}`, () => proc.stop());
+    log(`  ${name} connected`);
     return proc;
   };
   const [embeddedBurst, embeddedPaced, distributedBurst, distributedPaced] = await Promise.all([

@@ -5,10 +5,11 @@
  * Exit code: 0 when every request succeeded (targets missed or not), 1 on any failure.
  */
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Cleanup } from './cleanup';
 import { deploy } from './deployment';
-import { machineInfo } from './proc';
+import { childPids, machineBusyCores, machineInfo } from './proc';
 import type { ProcessProfile } from './profiling';
 import { render, Results, verdicts } from './report';
 import { latencyAtConcurrency1 } from './scenarios/latency';
@@ -63,25 +64,53 @@ async function main(): Promise<number> {
   }
   mkdirSync(settings.outDir, { recursive: true });
   const machine = machineInfo(ROOT);
+  // Anything else running on these cores skews every figure: say so.
+  const backgroundBefore = await machineBusyCores(settings.mode === 'smoke' ? 300 : 2_000);
+  if (backgroundBefore > 0.25) {
+    const line = `other processes were using ${backgroundBefore.toFixed(2)} of ${machine.cores} cores before the run started: figures will be noisy`;
+    warnings.push(line);
+    log(`WARNING: ${line}`);
+  }
 
   const cleanup = new Cleanup();
-  const onSignal = (signal: NodeJS.Signals) => {
-    log(`${signal}: cleaning up`);
-    void cleanup.run().then(() => process.exit(130));
+  // Kills, by pid, children that were interrupted mid-start (before their own stop step existed).
+  const killed = new Set<number>();
+  const killLeftovers = () => {
+    for (const pid of childPids()) {
+      if (killed.has(pid)) continue;
+      killed.add(pid);
+      try {
+        process.kill(pid, 'SIGKILL');
+        log(`killed leftover child ${pid}`);
+      } catch {
+        // already gone
+      }
+    }
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const watchdog = setTimeout(() => {
-    log(`the run exceeded ${duration(HARD_LIMIT_MS[settings.mode])}: stopping`);
-    void cleanup.run().then(() => process.exit(1));
-  }, HARD_LIMIT_MS[settings.mode]);
+  cleanup.add('kill leftover child processes', killLeftovers);
+  const abort = (why: string, code: number) => {
+    log(`${why}: cleaning up`);
+    void cleanup
+      .run()
+      .then(() => cleanup.drain(5_000))
+      .then(() => {
+        killLeftovers();
+        process.exit(code);
+      });
+  };
+  process.once('SIGINT', () => abort('SIGINT', 130));
+  process.once('SIGTERM', () => abort('SIGTERM', 143));
+  const watchdog = setTimeout(
+    () => abort(`the run exceeded ${duration(HARD_LIMIT_MS[settings.mode])}`, 1),
+    HARD_LIMIT_MS[settings.mode],
+  );
 
   const results: Results = {};
   const profiles: ProcessProfile[] = [];
   if (settings.profile) results.profiles = profiles;
   try {
     log(`starting (${settings.mode} mode): fake models, embedded node, two distributed nodes, agents`);
-    const deployment = await deploy(settings, cleanup);
+    const deployment = await deploy(settings, cleanup, log);
     const s: Scenario = { settings, deployment, log };
     const all = ['direct', 'embedded', 'same', 'cross'] as const;
 
@@ -104,7 +133,7 @@ async function main(): Promise<number> {
       profiles.push(...t.profiles);
     }
     if (run('paced')) {
-      log(`3. ${settings.paced.streams} paced streams`);
+      log(`3. paced streams (${settings.paced.streams.join(', ')})`);
       results.paced = await pacedStreams(s, [...all]);
     }
     if (run('scale')) {
@@ -118,8 +147,9 @@ async function main(): Promise<number> {
   }
 
   const took = duration(Date.now() - started);
+  const load = { busyCoresBeforeStart: Number(backgroundBefore.toFixed(2)), loadAverageAtEnd: os.loadavg() };
   const targets = verdicts(results);
-  process.stdout.write(`${render(settings, machine, results, targets, took)}\n`);
+  process.stdout.write(`${render(settings, machine, results, targets, took, warnings)}\n`);
   const failures = [
     ...(results.overhead ?? []),
     ...(results.throughput ?? []),
@@ -137,6 +167,7 @@ async function main(): Promise<number> {
         durationMs: Date.now() - started,
         note: `All processes (bench client, fake models, host agents, registry nodes, Redis, PostgreSQL) share the same ${machine.cores} cores.`,
         machine,
+        load,
         settings,
         results,
         targets,

@@ -1,6 +1,6 @@
 /** What Linux says about a process (/proc) and about this machine. */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -66,9 +66,12 @@ function packageVersion(root: string, name: string): string | null {
 }
 
 function gitRevision(root: string): string | null {
+  // For a tree without .git (e.g. exported with `git archive`), say what it is.
+  if (process.env.BENCH_CODE_REVISION) return process.env.BENCH_CODE_REVISION;
   try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root }).toString().trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'apps', 'libs'], { cwd: root })
+    const quiet = { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] as ['ignore', 'pipe', 'ignore'] };
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], quiet).toString().trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'apps', 'libs'], quiet)
       .toString()
       .trim();
     return dirty ? `${head}+uncommitted changes in apps/ or libs/` : head;
@@ -120,4 +123,32 @@ export function machineInfo(root: string): MachineInfo {
     git: gitRevision(root),
     ulimitNoFile: fdLimits(),
   };
+}
+
+/** Busy cores of the whole machine (all processes) over a window, from /proc/stat. */
+export async function machineBusyCores(windowMs: number): Promise<number> {
+  const read = () => {
+    const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const idle = cpu[3] + (cpu[4] ?? 0);
+    return { idle, total: cpu.reduce((a, b) => a + b, 0) };
+  };
+  const a = read();
+  await new Promise((r) => setTimeout(r, windowMs));
+  const b = read();
+  const total = b.total - a.total;
+  return total > 0 ? ((total - (b.idle - a.idle)) / total) * os.availableParallelism() : NaN;
+}
+
+/** Pids of this process's direct children (from /proc/self/task/<tid>/children). */
+export function childPids(): number[] {
+  const pids = new Set<number>();
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const list = readFileSync(`/proc/self/task/${tid}/children`, 'utf8').trim();
+      for (const pid of list ? list.split(/\s+/) : []) pids.add(Number(pid));
+    }
+  } catch {
+    // not Linux, or the kernel does not expose children: nothing to add
+  }
+  return [...pids];
 }

@@ -147,6 +147,7 @@ export function render(
   results: Results,
   targets: TargetVerdict[],
   took: string,
+  warnings: string[],
 ): string {
   const s = settings;
   const out: string[] = [];
@@ -163,6 +164,7 @@ export function render(
   );
   if (s.mode === 'smoke')
     out.push('SMOKE MODE: tiny samples to prove the benchmark runs; the figures mean little.');
+  for (const w of warnings) out.push(`WARNING: ${w}`);
   out.push(
     `Fake model: ${s.burstChunks} chunks per answer written at once (sections 1, 2, 5); ${s.paced.chunks} chunks ${s.paced.delayMs} ms apart (section 3). Times in ms.`,
   );
@@ -206,12 +208,13 @@ export function render(
     );
   }
   if (results.paced) {
-    const direct = byPath(results.paced, 'direct');
+    const paced = results.paced;
     section(
-      `3. Paced streams: ${s.paced.streams} concurrent, ${(1000 / s.paced.delayMs).toFixed(0)} tokens/s each, ${s.paced.chunks} tokens (gap excess = inter-token gap at the caller − ${s.paced.delayMs} ms)`,
+      `3. Paced streams: ${s.paced.streams.join(' and ')} concurrent, ${(1000 / s.paced.delayMs).toFixed(0)} tokens/s each, ${s.paced.chunks} tokens, started over ${s.paced.rampMs / 1000} s (excess = inter-token gap at the caller − ${s.paced.delayMs} ms)`,
       table(
         [
           'path (ms)',
+          'streams',
           'TTFT p50',
           'TTFT p99',
           'excess p50',
@@ -220,23 +223,30 @@ export function render(
           'max',
           'relay adds p99',
           'failed',
-          'CPU',
+          'CPU, cores',
         ],
-        results.paced.map((p) => [
-          PATH_LABELS[p.path],
-          ms(p.ttft.p50),
-          ms(p.ttft.p99),
-          ms(p.excess.p50),
-          ms(p.excess.p99),
-          ms(p.excess.p999),
-          ms(p.excess.max),
-          p.path === 'direct' || !direct ? '—' : signed(p.excess.p99 - direct.excess.p99),
-          String(p.failures.count),
-          Object.entries(p.cpu)
-            .map(([k, v]) => `${k} ${v.toFixed(2)}`)
-            .join(', '),
-        ]),
-      ),
+        paced.map((p) => {
+          const direct = paced.find((d) => d.path === 'direct' && d.streams === p.streams);
+          return [
+            PATH_LABELS[p.path],
+            int(p.streams),
+            ms(p.ttft.p50),
+            ms(p.ttft.p99),
+            ms(p.excess.p50),
+            ms(p.excess.p99),
+            ms(p.excess.p999),
+            ms(p.excess.max),
+            p.path === 'direct' || !direct ? '—' : signed(p.excess.p99 - direct.excess.p99),
+            String(p.failures.count),
+            Object.entries(p.cpu)
+              .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+              .join(', '),
+          ];
+        }),
+      ) +
+        '\n(an excess of −' +
+        String(s.paced.delayMs) +
+        ' is a gap of 0: tokens that arrived together after a delay)',
     );
   }
   const scale = results.scale;

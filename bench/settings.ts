@@ -16,7 +16,8 @@ export interface Settings {
   requestTimeoutMs: number;
   overhead: { warmup: number; requests: number };
   throughput: { warmupMs: number; measureMs: number; rounds: number };
-  paced: { streams: number; chunks: number; delayMs: number; rampMs: number; warmup: boolean };
+  /** Paced streams: one run per entry of `streams`, all at `delayMs` between tokens. */
+  paced: { streams: number[]; chunks: number; delayMs: number; rampMs: number; warmup: boolean };
   scale: {
     /** Idle hosts to hold, in steps (each step adds hosts to reach the figure). */
     hosts: number[];
@@ -37,7 +38,7 @@ const FULL: Omit<Settings, 'outDir' | 'profile' | 'only'> = {
   requestTimeoutMs: 30_000,
   overhead: { warmup: 200, requests: 2_000 },
   throughput: { warmupMs: 1_000, measureMs: 5_000, rounds: 2 },
-  paced: { streams: 1_000, chunks: 60, delayMs: 25, rampMs: 1_000, warmup: true },
+  paced: { streams: [200, 1_000], chunks: 60, delayMs: 50, rampMs: 1_000, warmup: true },
   scale: {
     hosts: [1_000, 10_000],
     settleMs: 3_000,
@@ -54,18 +55,18 @@ const SMOKE: Omit<Settings, 'outDir' | 'profile' | 'only'> = {
   concurrency: 64,
   requestTimeoutMs: 10_000,
   overhead: { warmup: 10, requests: 50 },
-  throughput: { warmupMs: 150, measureMs: 500, rounds: 1 },
-  paced: { streams: 30, chunks: 12, delayMs: 25, rampMs: 100, warmup: false },
-  scale: { hosts: [50, 200], settleMs: 200, idleWindowMs: 500, connectParallel: 50, registerParallel: 16 },
-  cost: { warmup: 5, requests: 25 },
+  throughput: { warmupMs: 100, measureMs: 400, rounds: 1 },
+  paced: { streams: [30], chunks: 12, delayMs: 25, rampMs: 100, warmup: false },
+  scale: { hosts: [20, 100], settleMs: 100, idleWindowMs: 300, connectParallel: 50, registerParallel: 16 },
+  cost: { warmup: 5, requests: 20 },
 };
 
 export const USAGE = `usage: node dist/bench/main.js [--smoke] [--profile] [--hosts=1000,10000]
-                                [--paced=<streams>x<delay ms>] [--only=<sections>] [--out=<dir>]
+                                [--paced=<streams,…>x<delay ms>] [--only=<sections>] [--out=<dir>]
   --smoke     a few seconds, tiny samples (CI: proves the benchmark still runs)
   --profile   CPU-profile the registry nodes during the 64-stream runs (.cpuprofile + top functions)
   --hosts     idle host counts for the connection-scale steps
-  --paced     concurrent paced streams and the model's delay between tokens
+  --paced     concurrent paced streams (one run per figure) and the model's delay between tokens
   --only      comma-separated subset of: ${SECTIONS.join(', ')} (scale includes cost independence)
   --out       results directory (default bench/results)`;
 
@@ -103,10 +104,11 @@ export function parseSettings(argv: string[], defaultOut: string): Settings {
   }
   const paced = flags.get('paced');
   if (paced) {
-    const m = /^(\d+)x(\d+)$/.exec(paced);
-    if (!m || Number(m[1]) < 1 || Number(m[1]) > 1024 || Number(m[2]) < 1)
-      throw new Error('--paced takes <streams>x<delay ms>, streams 1..1024 (the most one host may run)');
-    settings.paced.streams = Number(m[1]);
+    const m = /^([\d,]+)x(\d+)$/.exec(paced);
+    const streams = (m?.[1] ?? '').split(',').map(Number);
+    if (!m || streams.some((n) => !Number.isInteger(n) || n < 1 || n > 1024) || Number(m[2]) < 1)
+      throw new Error('--paced takes <streams,…>x<delay ms>, streams 1..1024 (the most one host may run)');
+    settings.paced.streams = streams;
     settings.paced.delayMs = Number(m[2]);
   }
   return settings;

@@ -24,34 +24,36 @@ export interface PathPaced {
 
 export async function pacedStreams(s: Scenario, keys: PathKey[]): Promise<PathPaced[]> {
   const { settings, deployment } = s;
-  const { streams, chunks, delayMs, rampMs } = settings.paced;
+  const { chunks, delayMs, rampMs } = settings.paced;
   const out: PathPaced[] = [];
-  for (const target of targets(deployment, 'paced', keys)) {
-    const key = target.name as PathKey;
-    s.log(`  ${streams} paced streams, ${key}`);
-    const client = new SseClient();
-    try {
-      const opts = { timeoutMs: settings.requestTimeoutMs + chunks * delayMs, expectChunks: chunks + 1 };
-      // Warm-up: the same streams once, so connection pools (client, agent → model) are full.
-      if (settings.paced.warmup) await paced(client, target, streams, rampMs, opts);
-      const meter = new CpuMeter(pathProcesses(deployment, key, 'paced'));
-      const run = await paced(client, target, streams, rampMs, opts);
-      const cpu = meter.read();
-      const ok = run.results.filter((r) => r.ok);
-      const excess: number[] = [];
-      for (const r of ok) for (const gap of r.gaps ?? []) excess.push(gap - delayMs);
-      out.push({
-        path: key,
-        streams,
-        tokensPerSecondPerStream: round(1000 / delayMs, 1),
-        ttft: roundSummary(summarize(ok.map((r) => r.ttftMs))),
-        excess: roundSummary(summarize(excess)),
-        failures: failuresOf(run.results),
-        cpu: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, round(v, 2)])),
-        wallMs: round(run.wallMs, 0),
-      });
-    } finally {
-      client.close();
+  for (const streams of settings.paced.streams) {
+    for (const target of targets(deployment, 'paced', keys)) {
+      const key = target.name as PathKey;
+      s.log(`  ${streams} paced streams, ${key}`);
+      const client = new SseClient();
+      try {
+        const opts = { timeoutMs: settings.requestTimeoutMs + chunks * delayMs, expectChunks: chunks + 1 };
+        // Warm-up: the same streams once, so connection pools (client, agent → model) are full.
+        if (settings.paced.warmup) await paced(client, target, streams, rampMs, opts);
+        const meter = new CpuMeter(pathProcesses(deployment, key, 'paced'));
+        const run = await paced(client, target, streams, rampMs, opts);
+        const cpu = meter.read();
+        const ok = run.results.filter((r) => r.ok);
+        const excess: number[] = [];
+        for (const r of ok) for (const gap of r.gaps ?? []) excess.push(gap - delayMs);
+        out.push({
+          path: key,
+          streams,
+          tokensPerSecondPerStream: round(1000 / delayMs, 1),
+          ttft: roundSummary(summarize(ok.map((r) => r.ttftMs))),
+          excess: roundSummary(summarize(excess)),
+          failures: failuresOf(run.results),
+          cpu: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, round(v, 2)])),
+          wallMs: round(run.wallMs, 0),
+        });
+      } finally {
+        client.close();
+      }
     }
   }
   return out;

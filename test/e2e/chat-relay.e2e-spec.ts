@@ -28,7 +28,7 @@ describe('chat relay across two registry nodes (real Redis, PostgreSQL, agent)',
     };
     nodeA = await startRegistry(env, 'node-a');
     nodeB = await startRegistry(env, 'node-b');
-    model = await startFakeModel({ chunks: 8, delayMs: 20 });
+    model = await startFakeModel({ chunks: 8, delayMs: 20, models: ['fake-model', 'announced-in-hello'] });
     instance = await registerInstance(nodeA.url);
     agent = await startAgent({
       registry: nodeA.url,
@@ -91,7 +91,10 @@ describe('chat relay across two registry nodes (real Redis, PostgreSQL, agent)',
       expect(omitted.choices[0].message.content).toBe('Hello from the fake model.Hello from');
 
       const models = await client.models.list();
-      expect(models.data.map((m) => m.id)).toContain('fake-model');
+      // 'announced-in-hello' only reaches the registry through the agent's hello frame.
+      expect(models.data.map((m) => m.id)).toEqual(
+        expect.arrayContaining(['fake-model', 'announced-in-hello']),
+      );
     }
   });
 

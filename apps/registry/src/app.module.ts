@@ -9,6 +9,7 @@ import { HealthModule } from './health/health.module';
 import { HostsModule } from './hosts/hosts.module';
 import { InstancesModule } from './instances/instances.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { RolesModule } from './roles/roles.module';
 
 @Module({})
@@ -27,6 +28,7 @@ export class AppModule {
         ChatModule,
         HealthModule,
         LifecycleModule,
+        MetricsModule,
       ],
     };
   }

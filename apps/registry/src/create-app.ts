@@ -1,27 +1,31 @@
-import type { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { createServer, type RequestListener } from 'node:http';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
+import { AppLogger } from './common/app-logger';
 import type { AppConfig } from './config/app-config';
 import { HostSocketServer } from './hosts/host-socket.server';
-
-const LEVELS: Record<AppConfig['logLevel'], LogLevel[]> = {
-  debug: ['debug', 'log', 'warn', 'error', 'fatal'],
-  info: ['log', 'warn', 'error', 'fatal'],
-  warn: ['warn', 'error', 'fatal'],
-  error: ['error', 'fatal'],
-  silent: [],
-};
 
 /** Builds a registry node (not yet listening): used by main.ts and by tests. */
 export async function createRegistryApp(config: AppConfig): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
     routerOptions: { maxParamLength: 256 },
+    // Our own server so slow senders (slowloris) are cut by header/request timeouts checked every second.
+    serverFactory: (handler: RequestListener) =>
+      createServer(
+        {
+          headersTimeout: config.http.headersTimeoutMs,
+          requestTimeout: config.http.requestTimeoutMs,
+          connectionsCheckingInterval: 1_000,
+          keepAliveTimeout: 65_000,
+        },
+        handler,
+      ),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
-    logger: LEVELS[config.logLevel],
+    logger: new AppLogger(config),
     // Let main.ts report a failed boot (with its cause) instead of Nest exiting silently.
     abortOnError: false,
   });

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import type { ChatFailureCode, ChatSink } from '../hosts/chat-sink';
 import { openAiError, openAiErrorType } from '../common/openai-error';
 import { CompletionAssembler } from './completion-assembler';
@@ -7,6 +8,8 @@ import { failureStatus } from './failure-status';
 export interface ExchangeOptions {
   requestId: string;
   stream: boolean;
+  /** performance.now() when the request arrived (for Server-Timing and metrics). */
+  receivedAt: number;
   keepaliveMs: number;
   firstChunkTimeoutMs: number;
   idleTimeoutMs: number;
@@ -15,11 +18,21 @@ export interface ExchangeOptions {
   maxBufferedBytes: number;
   /** Stop the request at the host (caller left, timed out, or too slow). */
   cancel: () => void;
-  /** Called once with the outcome, for metrics and logs. */
-  finished?: (outcome: ChatOutcome) => void;
+  /** Called once at the end, for metrics and logs. */
+  finished?: (summary: ChatSummary) => void;
 }
 
 export type ChatOutcome = 'completed' | ChatFailureCode | 'caller_gone' | 'slow_reader';
+
+export interface ChatSummary {
+  requestId: string;
+  outcome: ChatOutcome;
+  /** Registry time before the chat was handed on (validation, lookup, routing). */
+  registryMs: number;
+  /** From arrival to the first chunk; null if none came. */
+  firstChunkMs: number | null;
+  durationMs: number;
+}
 
 const DONE = 'data: [DONE]\n\n';
 
@@ -32,7 +45,8 @@ const DONE = 'data: [DONE]\n\n';
 export class ChatExchange implements ChatSink {
   private started = false;
   private finished = false;
-  private sawChunk = false;
+  private dispatchedAt: number;
+  private firstChunkAt: number | null = null;
   private readonly assembler: CompletionAssembler | null;
   private readonly timers: { keepalive?: NodeJS.Timeout; idle?: NodeJS.Timeout; total?: NodeJS.Timeout } = {};
 
@@ -41,6 +55,7 @@ export class ChatExchange implements ChatSink {
     private readonly options: ExchangeOptions,
   ) {
     this.assembler = options.stream ? null : new CompletionAssembler();
+    this.dispatchedAt = options.receivedAt;
     res.on('close', () => {
       if (!this.finished) this.finish('caller_gone', true);
     });
@@ -52,9 +67,14 @@ export class ChatExchange implements ChatSink {
     if (options.stream) this.timers.keepalive = setInterval(() => this.keepalive(), options.keepaliveMs);
   }
 
+  /** The chat was handed to the host (or the owner node): the registry's own part is over. */
+  dispatched(): void {
+    this.dispatchedAt = performance.now();
+  }
+
   lines(lines: string[]): void {
     if (this.finished) return;
-    this.sawChunk = true;
+    this.firstChunkAt ??= performance.now();
     this.armIdle(this.options.idleTimeoutMs, 'the host went silent mid-answer');
     if (this.assembler) {
       for (const line of lines) this.assembler.add(line);
@@ -112,6 +132,7 @@ export class ChatExchange implements ChatSink {
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
       'x-request-id': this.options.requestId,
+      'server-timing': this.serverTiming(),
     });
     this.res.flushHeaders();
   }
@@ -123,9 +144,17 @@ export class ChatExchange implements ChatSink {
       'content-type': 'application/json; charset=utf-8',
       'content-length': Buffer.byteLength(text),
       'x-request-id': this.options.requestId,
+      'server-timing': this.serverTiming(),
       ...headers,
     });
     this.res.end(text);
+  }
+
+  /** Splits the time before the answer started into the registry's part and the host's part. */
+  private serverTiming(): string {
+    const registry = this.dispatchedAt - this.options.receivedAt;
+    const host = performance.now() - this.dispatchedAt;
+    return `registry;dur=${registry.toFixed(2)};desc="registry", host;dur=${host.toFixed(2)};desc="host until first event"`;
   }
 
   private armIdle(ms: number, message: string): void {
@@ -140,11 +169,13 @@ export class ChatExchange implements ChatSink {
     clearTimeout(this.timers.idle);
     clearInterval(this.timers.keepalive);
     if (cancelAtHost) this.options.cancel();
-    this.options.finished?.(outcome);
-  }
-
-  /** Whether any token arrived (for metrics). */
-  get receivedAnyChunk(): boolean {
-    return this.sawChunk;
+    const now = performance.now();
+    this.options.finished?.({
+      requestId: this.options.requestId,
+      outcome,
+      registryMs: this.dispatchedAt - this.options.receivedAt,
+      firstChunkMs: this.firstChunkAt === null ? null : this.firstChunkAt - this.options.receivedAt,
+      durationMs: now - this.options.receivedAt,
+    });
   }
 }

@@ -1,15 +1,17 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { FastifyReply } from 'fastify';
 import { ClusterBus } from '../cluster/cluster-bus';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { ApiError, instanceNotFound } from '../common/http-errors';
 import { ConnectedHosts } from '../hosts/connected-hosts';
-import { PresenceStore } from '../presence/presence.store';
-import { ChatExchange, ChatOutcome } from './chat-exchange';
-import { parseChatRequest } from './chat-request';
-import { ChatStats } from './chat-stats';
 import { NodeState } from '../lifecycle/node-state';
+import { LimitsService } from '../limits/limits.service';
+import { Metrics } from '../metrics/metrics';
+import { PresenceStore } from '../presence/presence.store';
+import { ChatExchange, ChatSummary } from './chat-exchange';
+import { parseChatRequest } from './chat-request';
 import { InstanceDirectory } from './instance-directory';
 import { RemoteChatClient } from './remote-chat.client';
 
@@ -19,12 +21,26 @@ const notConnected = (instanceId: string) =>
     headers: { 'retry-after': '5' },
   });
 
+/** A caller-supplied request id is kept (so a chat can be followed across systems) if it looks sane. */
+const REQUEST_ID = /^[\w.:-]{8,128}$/;
+
+export interface ChatCall {
+  instanceId: string;
+  body: unknown;
+  /** What an absent `stream` means on the route that was called. */
+  defaultStream: boolean;
+  ip: string;
+  requestId?: string;
+  reply: FastifyReply;
+}
+
 /**
  * Routes a chat to the node that holds the instance's host socket — this node (no Redis at all)
  * or another one through the cluster bus — and relays the answer back to the caller.
  */
 @Injectable()
 export class ChatRelayService {
+  private readonly logger = new Logger('Chat');
   /** Chats whose caller is on this node and whose answer has not ended. */
   private readonly active = new Set<ChatExchange>();
 
@@ -34,8 +50,9 @@ export class ChatRelayService {
     private readonly hosts: ConnectedHosts,
     private readonly remote: RemoteChatClient,
     private readonly bus: ClusterBus,
-    private readonly stats: ChatStats,
+    private readonly metrics: Metrics,
     private readonly state: NodeState,
+    private readonly limits: LimitsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -48,54 +65,62 @@ export class ChatRelayService {
     for (const exchange of [...this.active]) exchange.error('shutting_down', message);
   }
 
-  async relay(instanceId: string, body: unknown, defaultStream: boolean, reply: FastifyReply): Promise<void> {
+  async relay(call: ChatCall): Promise<void> {
+    const receivedAt = performance.now();
+    const { instanceId, reply } = call;
     if (this.state.draining)
       throw new ApiError(503, 'this registry node is shutting down; retry', {
         code: 'shutting_down',
         headers: { 'retry-after': '1' },
       });
-    const { hostBody, stream } = parseChatRequest(body, defaultStream);
+    const { hostBody, stream } = parseChatRequest(call.body, call.defaultStream);
     if (!(await this.directory.lookup(instanceId)).exists) throw instanceNotFound(instanceId);
-    const requestId = randomUUID();
+    this.limits.assertChatAllowed(call.ip, instanceId);
+    const requestId = call.requestId && REQUEST_ID.test(call.requestId) ? call.requestId : randomUUID();
     const local = this.hosts.get(instanceId);
     const owner = local ? null : await this.presence.owner(instanceId);
     if (!local && (!owner || owner.nodeId === this.bus.nodeId)) throw notConnected(instanceId);
 
-    let cancel: () => void = () => undefined;
-    const exchangeFor = () => {
-      const exchange = new ChatExchange(reply.raw, {
-        requestId,
-        stream,
-        keepaliveMs: this.config.chat.keepaliveMs,
-        firstChunkTimeoutMs: this.config.chat.firstChunkTimeoutMs,
-        idleTimeoutMs: this.config.chat.idleTimeoutMs,
-        totalTimeoutMs: this.config.chat.totalTimeoutMs,
-        maxBufferedBytes: this.config.chat.maxBufferedBytes,
-        cancel: () => cancel(),
-        finished: (outcome: ChatOutcome) => {
-          this.active.delete(exchange);
-          this.stats.record(outcome);
-        },
-      });
-      this.active.add(exchange);
-      return exchange;
-    };
+    reply.hijack();
+    const exchange = new ChatExchange(reply.raw, {
+      requestId,
+      stream,
+      receivedAt,
+      keepaliveMs: this.config.chat.keepaliveMs,
+      firstChunkTimeoutMs: this.config.chat.firstChunkTimeoutMs,
+      idleTimeoutMs: this.config.chat.idleTimeoutMs,
+      totalTimeoutMs: this.config.chat.totalTimeoutMs,
+      maxBufferedBytes: this.config.chat.maxBufferedBytes,
+      cancel: () => (local ? local.cancelChat(requestId) : this.remote.cancel(requestId)),
+      finished: (summary) => this.finished(exchange, instanceId, summary),
+    });
+    this.active.add(exchange);
 
     if (local) {
       // Same-node fast path: straight onto the host socket, no Redis round trip.
-      reply.hijack();
-      const exchange = exchangeFor();
-      cancel = () => local.cancelChat(requestId);
+      exchange.dispatched();
       if (!local.startChat(requestId, hostBody, exchange))
         exchange.error('queue_full', 'too many requests are waiting for this instance');
       return;
     }
-
-    reply.hijack();
-    const exchange = exchangeFor();
-    cancel = () => this.remote.cancel(requestId);
+    exchange.dispatched();
     if (!(await this.remote.start(owner!, instanceId, requestId, hostBody, exchange))) {
       exchange.error('node_unreachable', `instance '${instanceId}' is not reachable right now`);
     }
+  }
+
+  private finished(exchange: ChatExchange, instanceId: string, summary: ChatSummary): void {
+    this.active.delete(exchange);
+    this.metrics.chats.inc({ outcome: summary.outcome });
+    this.metrics.registryTime.observe(summary.registryMs / 1000);
+    if (summary.firstChunkMs !== null) this.metrics.timeToFirstToken.observe(summary.firstChunkMs / 1000);
+    this.logger.log({
+      msg: 'chat finished',
+      request_id: summary.requestId,
+      instance_id: instanceId,
+      outcome: summary.outcome,
+      first_chunk_ms: summary.firstChunkMs,
+      duration_ms: summary.durationMs,
+    });
   }
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Ip, Param, Post, Res } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { instanceNotFound } from '../common/http-errors';
@@ -23,8 +23,14 @@ export class ChatController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Chat with an instance (Second Me path; streams by default)' })
   @ApiBody({ type: ChatCompletionDto })
-  async chat(@Param('instanceId') instanceId: string, @Body() body: unknown, @Res() reply: FastifyReply) {
-    await this.relay.relay(instanceId, body, true, reply);
+  async chat(
+    @Param('instanceId') instanceId: string,
+    @Body() body: unknown,
+    @Ip() ip: string,
+    @Headers('x-request-id') requestId: string | undefined,
+    @Res() reply: FastifyReply,
+  ) {
+    await this.relay.relay({ instanceId, body, defaultStream: true, ip, requestId, reply });
   }
 
   @Post('chat/completions')
@@ -37,9 +43,12 @@ export class ChatController {
     @Param('instanceId') instanceId: string,
     @Body() body: unknown,
     @Headers('accept') accept: string | undefined,
+    @Headers('x-request-id') requestId: string | undefined,
+    @Ip() ip: string,
     @Res() reply: FastifyReply,
   ) {
-    await this.relay.relay(instanceId, body, (accept ?? '').includes('text/event-stream'), reply);
+    const defaultStream = (accept ?? '').includes('text/event-stream');
+    await this.relay.relay({ instanceId, body, defaultStream, ip, requestId, reply });
   }
 
   @Get('models')

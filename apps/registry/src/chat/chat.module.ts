@@ -2,7 +2,6 @@ import { Module } from '@nestjs/common';
 import { HostsModule } from '../hosts/hosts.module';
 import { InstancesModule } from '../instances/instances.module';
 import { ChatRelayService } from './chat-relay.service';
-import { ChatStats } from './chat-stats';
 import { ChatController } from './chat.controller';
 import { ClusterRequestDispatcher } from './cluster-request.dispatcher';
 import { InstanceDirectory } from './instance-directory';
@@ -14,12 +13,11 @@ import { RemoteChatServer } from './remote-chat.server';
   controllers: [ChatController],
   providers: [
     ChatRelayService,
-    ChatStats,
     InstanceDirectory,
     RemoteChatClient,
     RemoteChatServer,
     ClusterRequestDispatcher,
   ],
-  exports: [ChatStats, ChatRelayService, RemoteChatClient, RemoteChatServer],
+  exports: [ChatRelayService, RemoteChatClient, RemoteChatServer],
 })
 export class ChatModule {}

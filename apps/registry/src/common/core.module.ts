@@ -1,6 +1,8 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { NodeState } from '../lifecycle/node-state';
+import { LimitsService } from '../limits/limits.service';
+import { Metrics } from '../metrics/metrics';
 import { AllExceptionsFilter } from './all-exceptions.filter';
 import { createValidationPipe } from './validation';
 
@@ -11,7 +13,9 @@ import { createValidationPipe } from './validation';
     { provide: APP_PIPE, useFactory: createValidationPipe },
     { provide: APP_FILTER, useClass: AllExceptionsFilter },
     NodeState,
+    LimitsService,
+    Metrics,
   ],
-  exports: [NodeState],
+  exports: [NodeState, LimitsService, Metrics],
 })
 export class CoreModule {}

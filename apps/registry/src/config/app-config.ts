@@ -24,6 +24,26 @@ export interface AppConfig {
   /** How long a draining node lets in-flight streams finish (SIGTERM). */
   drainGraceMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** `text` for people, `json` (one object per line) for log pipelines. */
+  logFormat: 'text' | 'json';
+  http: {
+    /** A client must finish sending request headers within this time (slowloris). */
+    headersTimeoutMs: number;
+    /** A client must finish sending the whole request within this time. */
+    requestTimeoutMs: number;
+  };
+  limits: {
+    /** Open host sockets per client IP (0 = no limit). */
+    socketsPerIp: number;
+    /** Failed authentications per IP per minute before 429 (0 = no limit). */
+    authFailuresPerIpPerMin: number;
+    /** Failed authentications per instance per minute before 429 (0 = no limit). */
+    authFailuresPerInstancePerMin: number;
+    /** Chat requests per caller IP per minute (0 = no limit). */
+    chatsPerIpPerMin: number;
+    /** Chat requests per instance per minute (0 = no limit). */
+    chatsPerInstancePerMin: number;
+  };
   ws: {
     maxPayloadBytes: number;
     pingIntervalMs: number;
@@ -115,6 +135,18 @@ export function loadConfig(env: Env = process.env): AppConfig {
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     drainGraceMs: int(env, 'DRAIN_GRACE_MS', 25_000, 0, 600_000),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
+    logFormat: oneOf(env, 'LOG_FORMAT', ['text', 'json'] as const, 'text'),
+    http: {
+      headersTimeoutMs: int(env, 'HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
+      requestTimeoutMs: int(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    },
+    limits: {
+      socketsPerIp: int(env, 'WS_MAX_SOCKETS_PER_IP', 2_000, 0, 10_000_000),
+      authFailuresPerIpPerMin: int(env, 'AUTH_FAILURES_PER_IP_PER_MIN', 30, 0, 10_000_000),
+      authFailuresPerInstancePerMin: int(env, 'AUTH_FAILURES_PER_INSTANCE_PER_MIN', 60, 0, 10_000_000),
+      chatsPerIpPerMin: int(env, 'CHAT_RATE_PER_IP_PER_MIN', 0, 0, 100_000_000),
+      chatsPerInstancePerMin: int(env, 'CHAT_RATE_PER_INSTANCE_PER_MIN', 0, 0, 100_000_000),
+    },
     ws: {
       maxPayloadBytes: int(env, 'WS_MAX_PAYLOAD_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
       pingIntervalMs: int(env, 'WS_PING_INTERVAL_MS', 15_000, 100, 600_000),

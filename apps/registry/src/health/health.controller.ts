@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { ChatStats } from '../chat/chat-stats';
+import { ChatRelayService } from '../chat/chat-relay.service';
 import { REDIS } from '../cluster/cluster.module';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { PrismaService } from '../database/prisma.service';
@@ -23,7 +23,7 @@ function withTimeout<T>(promise: Promise<T>): Promise<T> {
 export class HealthController {
   constructor(
     private readonly hosts: ConnectedHosts,
-    private readonly chats: ChatStats,
+    private readonly chats: ChatRelayService,
     private readonly prisma: PrismaService,
     private readonly state: NodeState,
     @Inject(REDIS) private readonly redis: RedisConnections | null,
@@ -38,7 +38,7 @@ export class HealthController {
       node_id: this.config.nodeId,
       mode: this.config.redisUrl ? 'distributed' : 'embedded',
       connected_hosts: this.hosts.size,
-      chats: this.chats.snapshot(),
+      active_chats: this.chats.activeCount,
     };
   }
 

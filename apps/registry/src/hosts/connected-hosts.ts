@@ -21,6 +21,8 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
   /** Every open socket, including retired ones that are not in `connections` any more. */
   private readonly open = new Set<HostConnection>();
   private readonly timers: NodeJS.Timeout[] = [];
+  /** Frames dropped as malformed, over all sockets this node ever held. */
+  malformedFrames = 0;
   private unsubscribe?: () => void;
 
   constructor(
@@ -82,10 +84,10 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
 
   /** A host passed authentication: take ownership of the instance, superseding any older socket. */
   async accept(socket: WebSocket, instanceId: string): Promise<HostConnection> {
-    const { epoch, previous } = await this.presence.claim(instanceId);
-    const older = this.connections.get(instanceId);
-    const connection = new HostConnection(instanceId, epoch, socket, this.config.chat.queueLimit, {
+    // Listeners first: a host sends `hello` the moment the socket opens, before any await below ends.
+    const connection = new HostConnection(instanceId, 0, socket, this.config.chat.queueLimit, {
       heartbeat: (c) => this.heartbeats.record(c.instanceId),
+      malformed: () => this.malformedFrames++,
       hello: (c) =>
         void this.instances
           .setHostModels(c.instanceId, c.capabilities.models ?? [])
@@ -94,8 +96,22 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
           ),
       closed: (c, code) => void this.onClosed(c, code),
     });
-    this.connections.set(instanceId, connection);
     this.open.add(connection);
+    // Recorded before the instance shows online, so it is never seen online and then `registered`.
+    await this.instances
+      .markConnected(instanceId, connection.connectedAt)
+      .catch((error: Error) =>
+        this.logger.warn(`could not record connection of ${instanceId}: ${error.message}`),
+      );
+    const { epoch, previous } = await this.presence.claim(instanceId);
+    connection.epoch = epoch;
+    if (!connection.isOpen) {
+      // The host left while we were claiming: undo the claim instead of leaving a ghost.
+      await this.presence.release(instanceId, epoch);
+      return connection;
+    }
+    const older = this.connections.get(instanceId);
+    this.connections.set(instanceId, connection);
     if (older) older.retire(CloseCodes.Superseded, 'another connection took over this instance');
     if (previous && previous.nodeId !== this.bus.nodeId) {
       await this.bus.sendRequest(previous.nodeId, {
@@ -106,11 +122,6 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
         reason: 'superseded',
       });
     }
-    this.instances
-      .markConnected(instanceId, connection.connectedAt)
-      .catch((error: Error) =>
-        this.logger.warn(`could not record connection of ${instanceId}: ${error.message}`),
-      );
     this.logger.log(`host ${instanceId} connected (epoch ${epoch})`);
     return connection;
   }

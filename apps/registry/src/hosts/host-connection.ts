@@ -7,6 +7,7 @@ import { HostChatScheduler } from './host-chat-scheduler';
 export interface HostConnectionEvents {
   heartbeat(connection: HostConnection): void;
   hello(connection: HostConnection): void;
+  malformed(): void;
   closed(connection: HostConnection, code: number): void;
 }
 
@@ -100,11 +101,15 @@ export class HostConnection {
     if (this.closed) return;
     if (isBinary) {
       this.malformedFrames++;
+      this.events.malformed();
       return;
     }
     const decoded = decodeHostFrame(data.toString());
     if (!decoded.ok) {
-      if (decoded.reason !== 'unknown_type') this.malformedFrames++;
+      if (decoded.reason !== 'unknown_type') {
+        this.malformedFrames++;
+        this.events.malformed();
+      }
       return;
     }
     const frame = decoded.frame;

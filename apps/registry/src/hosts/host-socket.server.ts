@@ -6,6 +6,7 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { ApiError } from '../common/http-errors';
 import { InstanceAuthService } from '../instances/instance-auth.service';
 import { NodeState } from '../lifecycle/node-state';
+import { LimitsService } from '../limits/limits.service';
 import { ConnectedHosts } from './connected-hosts';
 import { parseUpgradeRequest } from './upgrade-request';
 
@@ -20,11 +21,14 @@ export class HostSocketServer implements OnApplicationShutdown {
   private readonly wss: WebSocketServer;
   private server?: Server;
   rejectedUpgrades = 0;
+  /** Observer for rejected upgrades (metrics). */
+  onReject?: (status: number) => void;
 
   constructor(
     private readonly auth: InstanceAuthService,
     private readonly hosts: ConnectedHosts,
     private readonly state: NodeState,
+    private readonly limits: LimitsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.wss = new WebSocketServer({
@@ -55,18 +59,27 @@ export class HostSocketServer implements OnApplicationShutdown {
       if (this.state.draining) return this.reject(socket, 503, 'this registry node is shutting down');
       const target = parseUpgradeRequest(request);
       if (target.kind === 'not_found') return this.reject(socket, 404, 'not found');
-      if (target.kind === 'unauthenticated')
+      const ip = request.socket.remoteAddress ?? 'unknown';
+      if (target.kind === 'unauthenticated') {
+        this.limits.assertAuthAllowed(ip);
+        const limited = this.limits.authFailed(ip, null);
+        if (limited) return this.reject(socket, 429, limited.message, limited.details.headers);
         return this.reject(socket, 401, 'missing or invalid credentials');
-      await this.auth.verify(target.instanceId, target.password);
+      }
+      await this.auth.verify(target.instanceId, target.password, ip);
       if (socket.destroyed) return;
+      if (!this.limits.acquireSocket(ip))
+        return this.reject(socket, 429, 'too many host connections from this address');
       this.wss.handleUpgrade(request, socket, head, (ws) => {
+        ws.once('close', () => this.limits.releaseSocket(ip));
         this.hosts.accept(ws, target.instanceId).catch((error: Error) => {
           this.logger.error(`could not accept host ${target.instanceId}: ${error.message}`);
           ws.close(1011, 'registry error');
         });
       });
     } catch (error) {
-      if (error instanceof ApiError) return this.reject(socket, error.getStatus(), error.message);
+      if (error instanceof ApiError)
+        return this.reject(socket, error.getStatus(), error.message, error.details.headers);
       this.logger.error(`upgrade failed: ${(error as Error).message}`);
       this.reject(socket, 503, 'registry unavailable');
     } finally {
@@ -74,13 +87,22 @@ export class HostSocketServer implements OnApplicationShutdown {
     }
   }
 
-  private reject(socket: Duplex, status: number, message: string): void {
+  private reject(
+    socket: Duplex,
+    status: number,
+    message: string,
+    headers: Record<string, string> = {},
+  ): void {
     this.rejectedUpgrades++;
+    this.onReject?.(status);
     if (socket.destroyed) return;
     const body = JSON.stringify({ code: status, message, data: null });
+    const extra = Object.entries(headers)
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join('');
     socket.end(
       `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        `${extra}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
   }
 }

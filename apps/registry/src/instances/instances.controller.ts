@@ -5,6 +5,7 @@ import {
   Get,
   Headers,
   HttpCode,
+  Ip,
   Param,
   Post,
   Put,
@@ -34,9 +35,10 @@ export class InstancesController {
   async register(
     @Body() dto: RegisterInstanceDto,
     @Headers('authorization') authorization: string | undefined,
+    @Ip() ip: string,
     @Req() request: FastifyRequest,
   ) {
-    return ok(await this.instances.register(dto, authorization, requestBaseUrl(request)));
+    return ok(await this.instances.register(dto, { authorization, ip }, requestBaseUrl(request)));
   }
 
   @Get('list')
@@ -57,8 +59,9 @@ export class InstancesController {
   async detail(
     @Param('instanceId') instanceId: string,
     @Headers('authorization') authorization: string | undefined,
+    @Ip() ip: string,
   ) {
-    return ok(await this.instances.detail(instanceId, authorization));
+    return ok(await this.instances.detail(instanceId, { authorization, ip }));
   }
 
   @Put(':instanceId')
@@ -67,9 +70,10 @@ export class InstancesController {
   async update(
     @Param('instanceId') instanceId: string,
     @Headers('authorization') authorization: string | undefined,
+    @Ip() ip: string,
     @Body() dto: UpdateInstanceDto,
   ) {
-    return ok(await this.instances.update(instanceId, authorization, dto));
+    return ok(await this.instances.update(instanceId, { authorization, ip }, dto));
   }
 
   @Delete(':instanceId')
@@ -78,7 +82,8 @@ export class InstancesController {
   async remove(
     @Param('instanceId') instanceId: string,
     @Headers('authorization') authorization: string | undefined,
+    @Ip() ip: string,
   ) {
-    return ok(await this.instances.remove(instanceId, authorization));
+    return ok(await this.instances.remove(instanceId, { authorization, ip }));
   }
 }

@@ -6,7 +6,7 @@ import { instanceNotFound, invalidField } from '../common/http-errors';
 import { PresenceStore } from '../presence/presence.store';
 import { generateInstanceId, generatePassword, hashPassword, INSTANCE_ID_PATTERN } from './credentials';
 import { maskEmail } from './email-mask';
-import { InstanceAuthService } from './instance-auth.service';
+import { Caller, InstanceAuthService } from './instance-auth.service';
 import { InstanceEvents } from './instance-events';
 import { deriveStatus, InstanceStatus } from './instance-status';
 import { InstanceRecord, InstancesRepository } from './instances.repository';
@@ -27,7 +27,7 @@ export class InstancesService {
   ) {}
 
   /** New registration, or re-registration of an existing id (credentials required; the password rotates). */
-  async register(dto: RegisterInstanceDto, authorization: string | undefined, requestBaseUrl: string) {
+  async register(dto: RegisterInstanceDto, caller: Caller, requestBaseUrl: string) {
     const password = generatePassword();
     const metadata = {
       uploadName: dto.upload_name,
@@ -40,7 +40,7 @@ export class InstancesService {
     if (dto.instance_id) {
       if (!INSTANCE_ID_PATTERN.test(dto.instance_id))
         throw invalidField('instance_id', 'instance_id is malformed');
-      await this.auth.authenticate(authorization, dto.instance_id);
+      await this.auth.authenticate(caller, dto.instance_id);
       record = await this.instances.update(dto.instance_id, metadata);
     } else {
       record = await this.instances.create({ id: generateInstanceId(), ...metadata });
@@ -55,8 +55,8 @@ export class InstancesService {
     };
   }
 
-  async detail(instanceId: string, authorization: string | undefined) {
-    const record = await this.auth.authenticate(authorization, instanceId);
+  async detail(instanceId: string, caller: Caller) {
+    const record = await this.auth.authenticate(caller, instanceId);
     const online = await this.isOnline(instanceId);
     return {
       upload_name: record.uploadName,
@@ -73,8 +73,8 @@ export class InstancesService {
     };
   }
 
-  async update(instanceId: string, authorization: string | undefined, dto: UpdateInstanceDto) {
-    await this.auth.authenticate(authorization, instanceId);
+  async update(instanceId: string, caller: Caller, dto: UpdateInstanceDto) {
+    await this.auth.authenticate(caller, instanceId);
     const updated_fields = (['upload_name', 'capabilities', 'email', 'description'] as const).filter(
       (field) => dto[field] !== undefined,
     );
@@ -93,8 +93,8 @@ export class InstancesService {
     };
   }
 
-  async remove(instanceId: string, authorization: string | undefined) {
-    await this.auth.authenticate(authorization, instanceId);
+  async remove(instanceId: string, caller: Caller) {
+    await this.auth.authenticate(caller, instanceId);
     await this.instances.softDelete(instanceId);
     this.events.emit('deleted', { instanceId });
     return { instance_id: instanceId, status: 'unregistered' as InstanceStatus };

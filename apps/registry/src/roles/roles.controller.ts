@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Ip, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ok } from '../common/envelope';
 import { UpsertRoleDto } from './dto/upsert-role.dto';
@@ -13,8 +13,12 @@ export class RolesController {
   @Post()
   @HttpCode(200)
   @ApiOperation({ summary: 'Create or update a role of an instance' })
-  async upsert(@Body() dto: UpsertRoleDto, @Headers('authorization') authorization: string | undefined) {
-    return ok(await this.roles.upsert(dto, authorization));
+  async upsert(
+    @Body() dto: UpsertRoleDto,
+    @Headers('authorization') authorization: string | undefined,
+    @Ip() ip: string,
+  ) {
+    return ok(await this.roles.upsert(dto, { authorization, ip }));
   }
 
   @Get(':instanceId')
@@ -22,8 +26,9 @@ export class RolesController {
   async list(
     @Param('instanceId') instanceId: string,
     @Headers('authorization') authorization: string | undefined,
+    @Ip() ip: string,
   ) {
-    return ok(await this.roles.list(instanceId, authorization));
+    return ok(await this.roles.list(instanceId, { authorization, ip }));
   }
 
   @Delete(':instanceId/:roleId')
@@ -32,7 +37,8 @@ export class RolesController {
     @Param('instanceId') instanceId: string,
     @Param('roleId') roleId: string,
     @Headers('authorization') authorization: string | undefined,
+    @Ip() ip: string,
   ) {
-    return ok(await this.roles.remove(instanceId, roleId, authorization));
+    return ok(await this.roles.remove(instanceId, roleId, { authorization, ip }));
   }
 }

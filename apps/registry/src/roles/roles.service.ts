@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Role } from '../database/generated/client';
 import { ApiError } from '../common/http-errors';
-import { InstanceAuthService } from '../instances/instance-auth.service';
+import { Caller, InstanceAuthService } from '../instances/instance-auth.service';
 import { UpsertRoleDto } from './dto/upsert-role.dto';
 import { RolesRepository } from './roles.repository';
 
@@ -27,8 +27,8 @@ export class RolesService {
     private readonly auth: InstanceAuthService,
   ) {}
 
-  async upsert(dto: UpsertRoleDto, authorization: string | undefined) {
-    await this.auth.authenticate(authorization, dto.instance_id);
+  async upsert(dto: UpsertRoleDto, caller: Caller) {
+    await this.auth.authenticate(caller, dto.instance_id);
     const role = await this.roles.upsert(dto.instance_id, dto.role_id, {
       name: dto.name,
       description: dto.description,
@@ -41,13 +41,13 @@ export class RolesService {
     return view(role);
   }
 
-  async list(instanceId: string, authorization: string | undefined) {
-    await this.auth.authenticate(authorization, instanceId);
+  async list(instanceId: string, caller: Caller) {
+    await this.auth.authenticate(caller, instanceId);
     return { items: (await this.roles.listFor(instanceId)).map(view) };
   }
 
-  async remove(instanceId: string, roleId: string, authorization: string | undefined) {
-    await this.auth.authenticate(authorization, instanceId);
+  async remove(instanceId: string, roleId: string, caller: Caller) {
+    await this.auth.authenticate(caller, instanceId);
     if (!(await this.roles.remove(instanceId, roleId)))
       throw new ApiError(404, `role '${roleId}' not found`, { code: 'role_not_found' });
     return { instance_id: instanceId, role_id: roleId };

@@ -1,0 +1,131 @@
+import { readKey, TestCluster } from '../support/cluster';
+import { FakeModel, startFakeModel } from '../support/fake-model-server';
+import { startStream, textOf } from '../support/live-stream';
+import { RunningRegistry, startAgent, TestProcess } from '../support/processes';
+import { RawWsClient } from '../support/raw-ws-client';
+import { eventually, instanceDetail, registerInstance, Registered } from '../support/registry-client';
+
+const STALE = 'STALE';
+const staleChunk = (requestId: string, n: number) =>
+  JSON.stringify({
+    type: 'chat_response',
+    request_id: requestId,
+    raw_sse: JSON.stringify({
+      id: 'old',
+      object: 'chat.completion.chunk',
+      created: 0,
+      model: 'old',
+      choices: [{ index: 0, delta: { content: `${STALE}${n} ` }, finish_reason: null }],
+    }),
+    done: false,
+  });
+
+/**
+ * Scenario 5: a second connection with the same credentials while the first one lingers. The
+ * first host is a raw client that ignores the close frame and keeps streaming "STALE" chunks for
+ * every request it ever got.
+ */
+describe('fault: a second host connection with the same credentials while the first lingers', () => {
+  let cluster: TestCluster;
+  let nodeA: RunningRegistry;
+  let nodeB: RunningRegistry;
+  let model: FakeModel;
+  let instance: Registered;
+  let oldHost: RawWsClient;
+  let newAgent: TestProcess;
+  let spam: NodeJS.Timeout | undefined;
+
+  beforeAll(async () => {
+    cluster = await TestCluster.start({ label: 'dup', nodes: 2, env: { WS_PING_INTERVAL_MS: '1000' } });
+    [nodeA, nodeB] = cluster.nodes;
+    model = await startFakeModel({ chunks: 6 });
+    cluster.onStop(() => model.close());
+    instance = await registerInstance(nodeA.url, 'contested');
+  });
+
+  afterAll(async () => {
+    clearInterval(spam);
+    oldHost?.destroy();
+    await cluster?.stop();
+  });
+
+  it('has exactly one owner, and no caller of a new request sees the old socket’s frames', async () => {
+    oldHost = await RawWsClient.open(
+      nodeA.port,
+      `/api/ws/${instance.instanceId}?password=${encodeURIComponent(instance.password)}`,
+    );
+    // It can take several requests at once, so a request wrongly given to it is not stuck in a queue.
+    oldHost.send(JSON.stringify({ type: 'hello', capabilities: { concurrency: 8, cancel: false } }));
+    await eventually(async () => (await instanceDetail(nodeB.url, instance)).status === 'online', 2_000);
+    // The old host answers every chat it ever receives with STALE chunks, forever.
+    const seen = new Set<string>();
+    let n = 0;
+    spam = setInterval(() => {
+      for (const text of oldHost.messages) {
+        const frame = JSON.parse(text) as { type: string; request_id?: string };
+        if (frame.type === 'chat' && frame.request_id) seen.add(frame.request_id);
+      }
+      for (const id of seen) oldHost.send(staleChunk(id, n++));
+    }, 50);
+
+    const oldCaller = startStream(`${nodeA.url}/api/chat/${instance.instanceId}`, {
+      messages: [{ role: 'user', content: 'first' }],
+    });
+    await oldCaller.firstData;
+
+    const supersededAt = Date.now();
+    newAgent = cluster.track(
+      await startAgent({
+        registry: nodeB.url,
+        instanceId: instance.instanceId,
+        password: instance.password,
+        upstream: model.url,
+      }),
+    );
+    const ownerKey = `${cluster.prefix}:owner:${instance.instanceId}`;
+    await eventually(
+      async () => (await readKey(cluster.redisUrl, ownerKey))?.startsWith(`${nodeB.nodeId}|`) ?? false,
+      3_000,
+    );
+    const movedMs = Date.now() - supersededAt;
+
+    // New requests, on both nodes, right after the takeover: all must be answered by the new host.
+    const answers: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const node = i % 2 === 0 ? nodeA : nodeB;
+      const stream = startStream(`${node.url}/api/chat/${instance.instanceId}`, {
+        messages: [{ role: 'user', content: `new ${i}` }],
+      });
+      // A request wrongly given to the old host would never end: give up after 3 s.
+      const timer = setTimeout(() => stream.abort(), 3_000);
+      const result = await stream.ended;
+      clearTimeout(timer);
+      const text = result.status === 200 ? textOf(result.data) : result.data.join('');
+      answers.push(`${node === nodeA ? 'A' : 'B'}:${result.status}:${result.done}:${text}`);
+    }
+
+    // The old socket is told 4409 and does not linger for ever.
+    await oldHost.until(() => !oldHost.open, 5_000).catch(() => undefined);
+    const oldClosedMs = oldHost.endedAt ? oldHost.endedAt - supersededAt : null;
+    const oldEnd = await oldCaller.ended;
+    console.log(
+      `duplicate connection: ownership moved to B after ${movedMs} ms; old socket got close ` +
+        `${oldHost.closeCode} and its TCP connection ended ${oldClosedMs} ms after the takeover; ` +
+        `the old request ended done=${oldEnd.done} error=${oldEnd.error?.code} after ${oldEnd.data.length} events; ` +
+        `new answers: ${JSON.stringify(answers)}`,
+    );
+
+    for (const answer of answers) {
+      expect(answer).not.toContain(STALE);
+      expect(answer).toMatch(/^[AB]:200:true:Hello from the fake model\.$/);
+    }
+    expect(oldHost.closeCode).toBe(4409);
+    expect(oldClosedMs).not.toBeNull();
+    expect(oldClosedMs!).toBeLessThan(5_000);
+    expect(oldEnd.done).toBe(false);
+    expect(textOf(oldEnd.data)).toContain(STALE);
+    expect(newAgent.running).toBe(true);
+    expect((await instanceDetail(nodeA.url, instance)).status).toBe('online');
+    expect(await readKey(cluster.redisUrl, ownerKey)).toMatch(new RegExp(`^${nodeB.nodeId}\\|`));
+  });
+});

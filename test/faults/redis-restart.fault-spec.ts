@@ -1,0 +1,132 @@
+import { readKey, TestCluster } from '../support/cluster';
+import { FakeModel, startFakeModel } from '../support/fake-model-server';
+import { startStream } from '../support/live-stream';
+import { RunningRegistry, startAgent, TestProcess } from '../support/processes';
+import { RedisServer } from '../support/redis-server';
+import { eventually, instanceDetail, registerInstance, Registered } from '../support/registry-client';
+import { readSse } from '../support/sse';
+
+const REFRESH_MS = 1_000;
+const OUTAGE_MS = 1_000;
+
+/** Scenario 3: Redis (the nodes' own redis-server) crashes and comes back empty mid-stream. */
+describe('fault: Redis restarts while cross-node streams are in flight', () => {
+  let redis: RedisServer;
+  let cluster: TestCluster;
+  let nodeA: RunningRegistry;
+  let nodeB: RunningRegistry;
+  let model: FakeModel;
+  let agent: TestProcess;
+  let instance: Registered;
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    cluster = await TestCluster.start({
+      label: 'redis',
+      nodes: 2,
+      redisUrl: redis.url,
+      // info: the nodes say when their Redis connections are restored.
+      env: { PRESENCE_TTL_MS: '3000', PRESENCE_REFRESH_MS: String(REFRESH_MS), LOG_LEVEL: 'info' },
+    });
+    cluster.onStop(() => redis.stop());
+    [nodeA, nodeB] = cluster.nodes;
+    // 40 chunks at once, or 200 ms apart with [slow] (an 8 s answer).
+    model = await startFakeModel({ chunks: 40 });
+    cluster.onStop(() => model.close());
+    instance = await registerInstance(nodeA.url, 'agent on A');
+    agent = cluster.track(
+      await startAgent({
+        registry: nodeA.url,
+        instanceId: instance.instanceId,
+        password: instance.password,
+        upstream: model.url,
+      }),
+    );
+    await eventually(async () => (await instanceDetail(nodeB.url, instance)).status === 'online', 2_000);
+  });
+
+  afterAll(async () => {
+    if (cluster) await cluster.stop();
+    else await redis?.stop();
+  });
+
+  it('ends in-flight cross-node streams with an error event, then presence and routing recover', async () => {
+    const chatUrl = (node: RunningRegistry) => `${node.url}/api/chat/${instance.instanceId}`;
+    const slow = { messages: [{ role: 'user', content: 'slowly please [slow]' }] };
+    const crossNode = [startStream(chatUrl(nodeB), slow), startStream(chatUrl(nodeB), slow)];
+    const sameNode = startStream(chatUrl(nodeA), slow);
+    await Promise.all([...crossNode, sameNode].map((s) => s.firstData));
+
+    const linesA = nodeA.proc.output.length;
+    const linesB = nodeB.proc.output.length;
+    const killedAt = Date.now();
+    await redis.kill();
+    // A chat arriving during the outage must be answered, not left hanging.
+    const during = readSse(chatUrl(nodeB), { messages: [{ role: 'user', content: 'now?' }] }).then(
+      (r) => ({ status: r.status, done: r.done, at: Date.now() }),
+      (error: Error) => ({ status: 0, done: false, at: Date.now(), error: error.message }),
+    );
+    await new Promise((r) => setTimeout(r, OUTAGE_MS));
+    await redis.start();
+    const upAt = Date.now();
+
+    const ends = await Promise.all(crossNode.map((s) => s.ended));
+    for (const end of ends) {
+      console.log(
+        `redis restart: cross-node stream ended ${end.endedAt - killedAt} ms after the kill with ` +
+          `${JSON.stringify(end.error)} (done=${end.done}, transport=${end.transportError})`,
+      );
+      expect(end.done).toBe(false);
+      expect(end.error).not.toBeNull();
+      expect(end.endedAt - killedAt).toBeLessThan(5_000);
+    }
+    const duringOutage = await during;
+    console.log(
+      `redis restart: a chat sent during the outage answered after ${duringOutage.at - killedAt} ms: ${JSON.stringify(duringOutage)}`,
+    );
+    expect(duringOutage.at - killedAt).toBeLessThan(OUTAGE_MS + 5_000);
+    if (duringOutage.status >= 500 && duringOutage.status !== 503)
+      console.log(
+        nodeB.proc.output
+          .filter((l) => /error/i.test(l))
+          .slice(-6)
+          .join('\n'),
+      );
+
+    // When did the nodes get their connections back?
+    const restored = async (node: RunningRegistry, from: number) => {
+      for (const pattern of [
+        /Redis command connection .* restored/,
+        /Redis publisher connection .* restored/,
+        /cluster bus subscription restored/,
+      ])
+        await node.proc.waitFor(pattern, 10_000, from);
+      return Date.now();
+    };
+    const [readyA, readyB] = await Promise.all([restored(nodeA, linesA), restored(nodeB, linesB)]);
+    const reconnectedAt = Math.max(readyA, readyB);
+
+    await eventually(async () => {
+      const owner = await readKey(redis.url, `${cluster.prefix}:owner:${instance.instanceId}`);
+      return owner !== null && (await instanceDetail(nodeB.url, instance)).status === 'online';
+    }, 10_000);
+    const presenceAt = Date.now();
+    await eventually(async () => {
+      const result = await readSse(chatUrl(nodeB), { messages: [{ role: 'user', content: 'hello again' }] });
+      return result.done && result.data.length === 41;
+    }, 10_000);
+    const chatAt = Date.now();
+    const sameEnd = await sameNode.ended;
+    console.log(
+      `redis restart: down ${upAt - killedAt} ms; nodes reconnected ${reconnectedAt - upAt} ms after Redis came back; ` +
+        `presence back ${presenceAt - reconnectedAt} ms and a cross-node chat done ${chatAt - reconnectedAt} ms after that ` +
+        `(refresh interval ${REFRESH_MS} ms); the same-node stream ended done=${sameEnd.done} error=${JSON.stringify(sameEnd.error)}`,
+    );
+    // One refresh interval, plus a little for the polling itself on a busy machine.
+    expect(presenceAt - reconnectedAt).toBeLessThanOrEqual(REFRESH_MS + 500);
+    expect(chatAt - reconnectedAt).toBeLessThanOrEqual(REFRESH_MS + 1_000);
+    expect(agent.running).toBe(true);
+    // Redis unreachable is "unavailable, retry" (503 with Retry-After), not an internal error.
+    expect(duringOutage.status).toBe(503);
+  });
+});

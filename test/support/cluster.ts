@@ -1,0 +1,107 @@
+import { Redis } from 'ioredis';
+import { createTestDatabase } from './postgres';
+import { RunningRegistry, startRegistry, TestProcess } from './processes';
+
+export const SHARED_REDIS_URL = 'redis://127.0.0.1:6379';
+
+/**
+ * Registry nodes in distributed mode (one fresh PostgreSQL database, one Redis, a unique key
+ * prefix) plus whatever else a test starts, all cleaned up by `stop()`.
+ */
+export class TestCluster {
+  readonly nodes: RunningRegistry[] = [];
+  private readonly extra: TestProcess[] = [];
+  private readonly closers: Array<() => Promise<unknown>> = [];
+
+  private constructor(
+    readonly env: Record<string, string>,
+    readonly prefix: string,
+    readonly redisUrl: string,
+    private readonly dropDatabase: () => Promise<void>,
+  ) {}
+
+  static async start(opts: {
+    label: string;
+    nodes: number;
+    env?: Record<string, string>;
+    redisUrl?: string;
+  }): Promise<TestCluster> {
+    const db = await createTestDatabase(opts.label);
+    const prefix = `fault-${opts.label}-${process.pid}-${Date.now()}`;
+    const redisUrl = opts.redisUrl ?? SHARED_REDIS_URL;
+    const env = { DATABASE_URL: db.url, REDIS_URL: redisUrl, REDIS_PREFIX: prefix, ...opts.env };
+    const cluster = new TestCluster(env, prefix, redisUrl, db.drop);
+    try {
+      // The first node applies the migrations; the others find them applied.
+      await cluster.addNode('node-a');
+      const names = ['node-b', 'node-c', 'node-d'];
+      await Promise.all(names.slice(0, opts.nodes - 1).map((name) => cluster.addNode(name)));
+    } catch (error) {
+      await cluster.stop();
+      throw error;
+    }
+    return cluster;
+  }
+
+  async addNode(name: string, env: Record<string, string> = {}): Promise<RunningRegistry> {
+    const node = await startRegistry({ ...this.env, ...env }, name);
+    this.nodes.push(node);
+    return node;
+  }
+
+  /** Something else to stop with the cluster (agents, fake models, ...). */
+  track<T extends TestProcess>(proc: T): T {
+    this.extra.push(proc);
+    return proc;
+  }
+
+  onStop(close: () => Promise<unknown>): void {
+    this.closers.push(close);
+  }
+
+  /** Stops everything, drops the database and deletes this cluster's keys from Redis. */
+  async stop(): Promise<void> {
+    await Promise.all(this.extra.map((p) => p.stop('SIGKILL')));
+    await Promise.all(this.nodes.map((n) => n.proc.stop('SIGTERM', 3_000)));
+    await Promise.all(this.closers.map((close) => close().catch(() => undefined)));
+    await this.dropDatabase();
+    await deleteKeys(this.redisUrl, this.prefix).catch(() => undefined);
+  }
+}
+
+/** A short-lived client: no reconnects, and no 2 s disconnect timer keeping Jest alive. */
+function connectOnce(url: string): Redis {
+  return new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    disconnectTimeout: 50,
+  });
+}
+
+/** Removes every key under `prefix:` (the shared Redis outlives the test). */
+async function deleteKeys(url: string, prefix: string): Promise<void> {
+  const redis = connectOnce(url);
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Reads one key of the cluster's presence (e.g. `owner:<id>`), for assertions on ownership. */
+export async function readKey(url: string, key: string): Promise<string | null> {
+  const redis = connectOnce(url);
+  try {
+    await redis.connect();
+    return await redis.get(key);
+  } finally {
+    redis.disconnect();
+  }
+}
