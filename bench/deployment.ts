@@ -20,6 +20,18 @@ export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379'
 const BURST_AGENT_CONCURRENCY = 256;
 const PACED_AGENT_CONCURRENCY = 1024;
 
+/**
+ * Settings of every node the benchmark starts. Every caller and host is 127.0.0.1, so per-IP limits
+ * meant for strangers (e.g. host sockets per IP) would refuse the benchmark: lifted. Nothing is in
+ * flight when the run stops its nodes, so their graceful drain is kept short.
+ */
+const BENCH_NODE_ENV = {
+  WS_MAX_SOCKETS_PER_IP: '0',
+  CHAT_RATE_PER_IP_PER_MIN: '0',
+  CHAT_RATE_PER_INSTANCE_PER_MIN: '0',
+  DRAIN_GRACE_MS: '500',
+};
+
 export interface FakeModelProcess {
   url: string;
   proc: TestProcess;
@@ -71,40 +83,15 @@ export async function deploy(
 
   const startModel = async (args: string[]) => {
     const model = await startFakeModelProcess(args);
-    cleanup.add('stop a fake model', () => model.proc.stop());
+    cleanup.add('stop a fake model', () => model.proc.stop(), 'models');
     return model;
   };
   const startNode = async (name: string, env: Record<string, string>, minFds = 0) => {
-    const node = await RegistryNode.startNode(name, env, minFds);
-    cleanup.add(`stop ${name}`, () => node.stop());
+    const node = await RegistryNode.startNode(name, { ...BENCH_NODE_ENV, ...env }, minFds);
+    cleanup.add(`stop ${name}`, () => node.stop(), 'nodes');
     log(`  ${name} listening at ${node.url}`);
     return node;
   };
-  const distributed = async () => {
-    const db = await createTestDatabase('bench');
-    cleanup.add('drop the benchmark database', () => db.drop());
-    const env = { DATABASE_URL: db.url, REDIS_URL, REDIS_PREFIX: redisPrefix };
-    const [nodeA, nodeB] = await Promise.all([
-      startNode('node-a', env, maxHosts + 1024),
-      startNode('node-b', env),
-    ]);
-    return { nodeA, nodeB, databaseUrl: db.url };
-  };
-
-  const [burst, paced, embedded, cluster] = await Promise.all([
-    startModel(['--chunks', String(settings.burstChunks), '--delay-ms', '0']),
-    startModel(['--chunks', String(settings.paced.chunks), '--delay-ms', String(settings.paced.delayMs)]),
-    startNode('embedded', { REGISTRY_DATA_DIR: dataDir }),
-    distributed(),
-  ]);
-  const { nodeA, nodeB } = cluster;
-
-  const [eBurst, ePaced, dBurst, dPaced] = await Promise.all([
-    registerInstance(embedded.url, 'bench burst'),
-    registerInstance(embedded.url, 'bench paced'),
-    registerInstance(nodeA.url, 'bench burst'),
-    registerInstance(nodeA.url, 'bench paced'),
-  ]);
   const agent = async (
     name: string,
     registry: RegistryNode,
@@ -119,28 +106,63 @@ export async function deploy(
       upstream,
       concurrency,
     });
-    cleanup.add(`stop ${name}`, () => proc.stop());
+    cleanup.add(`stop ${name}`, () => proc.stop(), 'agents');
     log(`  ${name} connected`);
     return proc;
   };
-  const [embeddedBurst, embeddedPaced, distributedBurst, distributedPaced] = await Promise.all([
-    agent('agent-embedded-burst', embedded, eBurst, burst.url, BURST_AGENT_CONCURRENCY),
-    agent('agent-embedded-paced', embedded, ePaced, paced.url, PACED_AGENT_CONCURRENCY),
-    agent('agent-a-burst', nodeA, dBurst, burst.url, BURST_AGENT_CONCURRENCY),
-    agent('agent-a-paced', nodeA, dPaced, paced.url, PACED_AGENT_CONCURRENCY),
+  const models = Promise.all([
+    startModel(['--chunks', String(settings.burstChunks), '--delay-ms', '0']),
+    startModel(['--chunks', String(settings.paced.chunks), '--delay-ms', String(settings.paced.delayMs)]),
   ]);
-  // The other node must see them online (presence in Redis) before cross-node calls.
-  for (const instance of [dBurst, dPaced])
-    await eventually(async () => (await instanceDetail(nodeB.url, instance)).status === 'online', 10_000);
+  /** Registers the burst and paced instances on `node` and connects an agent for each. */
+  const serve = async (node: RegistryNode, tag: string) => {
+    const [[burst, paced], instances] = await Promise.all([
+      models,
+      Promise.all([registerInstance(node.url, 'bench burst'), registerInstance(node.url, 'bench paced')]),
+    ]);
+    const agents = await Promise.all([
+      agent(`agent-${tag}-burst`, node, instances[0], burst.url, BURST_AGENT_CONCURRENCY),
+      agent(`agent-${tag}-paced`, node, instances[1], paced.url, PACED_AGENT_CONCURRENCY),
+    ]);
+    return { burst: instances[0], paced: instances[1], agents };
+  };
+  // Each side gets its agents as soon as its nodes listen (PGlite's first boot is the slowest).
+  const embeddedSide = (async () => {
+    const node = await startNode('embedded', { REGISTRY_DATA_DIR: dataDir });
+    return { node, ...(await serve(node, 'embedded')) };
+  })();
+  const distributedSide = (async () => {
+    const db = await createTestDatabase('bench');
+    cleanup.add('drop the benchmark database', () => db.drop());
+    const env = { DATABASE_URL: db.url, REDIS_URL, REDIS_PREFIX: redisPrefix };
+    const [nodeA, nodeB] = await Promise.all([
+      startNode('node-a', env, maxHosts + 1024),
+      startNode('node-b', env),
+    ]);
+    const served = await serve(nodeA, 'a');
+    // The other node must see them online (presence in Redis) before cross-node calls.
+    for (const instance of [served.burst, served.paced])
+      await eventually(async () => (await instanceDetail(nodeB.url, instance)).status === 'online', 10_000);
+    return { nodeA, nodeB, databaseUrl: db.url, ...served };
+  })();
+  const [[burst, paced], e, d] = await Promise.all([models, embeddedSide, distributedSide]);
 
   return {
     models: { burst, paced },
-    embedded,
-    nodeA,
-    nodeB,
-    instances: { embedded: { burst: eBurst, paced: ePaced }, distributed: { burst: dBurst, paced: dPaced } },
-    agents: { embeddedBurst, embeddedPaced, distributedBurst, distributedPaced },
+    embedded: e.node,
+    nodeA: d.nodeA,
+    nodeB: d.nodeB,
+    instances: {
+      embedded: { burst: e.burst, paced: e.paced },
+      distributed: { burst: d.burst, paced: d.paced },
+    },
+    agents: {
+      embeddedBurst: e.agents[0],
+      embeddedPaced: e.agents[1],
+      distributedBurst: d.agents[0],
+      distributedPaced: d.agents[1],
+    },
     redisPrefix,
-    databaseUrl: cluster.databaseUrl,
+    databaseUrl: d.databaseUrl,
   };
 }

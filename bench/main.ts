@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Cleanup } from './cleanup';
 import { deploy } from './deployment';
-import { childPids, machineBusyCores, machineInfo } from './proc';
+import { childPids, Load, LoadMeter, machineBusyCores, machineInfo } from './proc';
 import type { ProcessProfile } from './profiling';
 import { render, Results, verdicts } from './report';
 import { latencyAtConcurrency1 } from './scenarios/latency';
@@ -105,6 +105,12 @@ async function main(): Promise<number> {
     HARD_LIMIT_MS[settings.mode],
   );
 
+  const load: {
+    busyCoresBeforeStart: number;
+    /** Per section: busy cores of the machine, of this run, of everything else. */
+    sections: Partial<Record<Section, Load>>;
+    loadAverageAtEnd?: number[];
+  } = { busyCoresBeforeStart: Number(backgroundBefore.toFixed(2)), sections: {} };
   const results: Results = {};
   const profiles: ProcessProfile[] = [];
   if (settings.profile) results.profiles = profiles;
@@ -115,30 +121,47 @@ async function main(): Promise<number> {
     const all = ['direct', 'embedded', 'same', 'cross'] as const;
 
     const run = (section: Section) => settings.only.includes(section);
+    /** Runs a section, noting how busy the machine was meanwhile and how much of it was not us. */
+    const measured = async <T>(section: Section, fn: () => Promise<T>): Promise<T> => {
+      const meter = new LoadMeter();
+      const value = await fn();
+      const l = meter.read();
+      load.sections[section] = l;
+      if (l.others > 0.3) {
+        const line = `during "${section}" processes outside this run (not counting Redis and PostgreSQL) used ${l.others} cores`;
+        warnings.push(line);
+        log(`WARNING: ${line}`);
+      }
+      return value;
+    };
 
     if (run('overhead')) {
       log('1. relay overhead at concurrency 1');
-      results.overhead = await latencyAtConcurrency1(
-        s,
-        [...all],
-        settings.overhead.warmup,
-        settings.overhead.requests,
-        settings.profile ? { stamp, out: profiles } : undefined,
+      results.overhead = await measured('overhead', () =>
+        latencyAtConcurrency1(
+          s,
+          [...all],
+          settings.overhead.warmup,
+          settings.overhead.requests,
+          settings.profile ? { stamp, out: profiles } : undefined,
+        ),
       );
     }
     if (run('throughput')) {
       log(`2. throughput at ${settings.concurrency} streams`);
-      const t = await throughput(s, [...all], stamp);
+      const t = await measured('throughput', () => throughput(s, [...all], stamp));
       results.throughput = t.paths;
       profiles.push(...t.profiles);
     }
     if (run('paced')) {
       log(`3. paced streams (${settings.paced.streams.join(', ')})`);
-      results.paced = await pacedStreams(s, [...all]);
+      results.paced = await measured('paced', () =>
+        pacedStreams(s, [...all], settings.profile ? { stamp, out: profiles } : undefined),
+      );
     }
     if (run('scale')) {
       log('4–5. connection scale and cost independence');
-      results.scale = await scaleAndCost(s);
+      results.scale = await measured('scale', () => scaleAndCost(s));
     }
   } finally {
     clearTimeout(watchdog);
@@ -147,9 +170,9 @@ async function main(): Promise<number> {
   }
 
   const took = duration(Date.now() - started);
-  const load = { busyCoresBeforeStart: Number(backgroundBefore.toFixed(2)), loadAverageAtEnd: os.loadavg() };
+  load.loadAverageAtEnd = os.loadavg();
   const targets = verdicts(results);
-  process.stdout.write(`${render(settings, machine, results, targets, took, warnings)}\n`);
+  process.stdout.write(`${render(settings, machine, results, targets, took, warnings, load.sections)}\n`);
   const failures = [
     ...(results.overhead ?? []),
     ...(results.throughput ?? []),

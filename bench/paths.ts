@@ -1,6 +1,7 @@
 /** The ways a chat can travel in a run, each a Target for the same client. */
 import type { Target } from './http-client';
 import type { Deployment } from './deployment';
+import type { ProbedProcess } from './registry-node';
 
 export type PathKey = 'direct' | 'embedded' | 'same' | 'cross';
 
@@ -39,4 +40,14 @@ export function pathProcesses(d: Deployment, key: PathKey, kind: 'burst' | 'pace
     case 'cross':
       return { ...model, agent: agent('distributed'), 'node A': d.nodeA.pid, 'node B': d.nodeB.pid };
   }
+}
+
+/** The registry nodes and the agent a path goes through (what --profile profiles). */
+export function probedOnPath(d: Deployment, key: PathKey, kind: 'burst' | 'paced'): ProbedProcess[] {
+  const agent = (name: 'embedded' | 'distributed') =>
+    d.agents[`${name}${kind === 'burst' ? 'Burst' : 'Paced'}`];
+  if (key === 'embedded') return [d.embedded, agent('embedded')];
+  if (key === 'same') return [d.nodeA, agent('distributed')];
+  if (key === 'cross') return [d.nodeA, d.nodeB, agent('distributed')];
+  return [];
 }

@@ -81,6 +81,7 @@ function gitRevision(root: string): string | null {
 }
 
 export interface MachineInfo {
+  project: string;
   cores: number;
   cpuModel: string;
   memoryBytes: number;
@@ -111,7 +112,12 @@ export function machineInfo(root: string): MachineInfo {
     '@electric-sql/pglite',
     'typescript',
   ];
+  const project = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+    name?: string;
+    version?: string;
+  };
   return {
+    project: `${project.name}@${project.version}`,
     cores: os.availableParallelism(),
     cpuModel,
     memoryBytes: os.totalmem(),
@@ -125,18 +131,81 @@ export function machineInfo(root: string): MachineInfo {
   };
 }
 
-/** Busy cores of the whole machine (all processes) over a window, from /proc/stat. */
-export async function machineBusyCores(windowMs: number): Promise<number> {
-  const read = () => {
-    const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const idle = cpu[3] + (cpu[4] ?? 0);
-    return { idle, total: cpu.reduce((a, b) => a + b, 0) };
-  };
-  const a = read();
-  await new Promise((r) => setTimeout(r, windowMs));
-  const b = read();
+/** Jiffies of the whole machine so far, from /proc/stat. */
+function machineJiffies(): { idle: number; total: number } {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  return { idle: cpu[3] + (cpu[4] ?? 0), total: cpu.reduce((a, b) => a + b, 0) };
+}
+
+const busyCores = (a: { idle: number; total: number }, b: { idle: number; total: number }) => {
   const total = b.total - a.total;
   return total > 0 ? ((total - (b.idle - a.idle)) / total) * os.availableParallelism() : NaN;
+};
+
+/** Busy cores of the whole machine (all processes) over a window. */
+export async function machineBusyCores(windowMs: number): Promise<number> {
+  const a = machineJiffies();
+  await new Promise((r) => setTimeout(r, windowMs));
+  return busyCores(a, machineJiffies());
+}
+
+/** Pids of the shared services the run uses (Redis, PostgreSQL and its backends), by /proc/<pid>/comm. */
+export function servicePids(): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const comm = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
+      if (comm === 'redis-server' || comm === 'postgres') pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+export interface Load {
+  /** Busy cores of the whole machine. */
+  machine: number;
+  /** This process and its children. */
+  ours: number;
+  /** Redis and PostgreSQL (used by this run, but maybe by others too). */
+  services: number;
+  /** Everything else: another workload on the same cores. */
+  others: number;
+}
+
+/** How busy the machine was during a section, split into this run, the shared services and the rest. */
+export class LoadMeter {
+  private readonly machine = machineJiffies();
+  private readonly self = process.cpuUsage();
+  private readonly children = new Map(childPids().map((pid) => [pid, cpuSeconds(pid)]));
+  private readonly services = new Map(servicePids().map((pid) => [pid, cpuSeconds(pid)]));
+  private readonly started = performance.now();
+
+  read(): Load {
+    const seconds = (performance.now() - this.started) / 1000;
+    /** CPU seconds since the start of processes now alive (new ones: since they started). */
+    const used = (before: Map<number, number>, now: number[]) => {
+      let total = 0;
+      for (const pid of new Set([...before.keys(), ...now])) {
+        const cpu = cpuSeconds(pid);
+        if (Number.isFinite(cpu)) total += cpu - (before.get(pid) ?? 0);
+      }
+      return total / seconds;
+    };
+    const self = process.cpuUsage(this.self);
+    const ours = (self.user + self.system) / 1e6 / seconds + used(this.children, childPids());
+    const services = used(this.services, servicePids());
+    const machine = busyCores(this.machine, machineJiffies());
+    const fixed = (v: number) => Number(Math.max(0, v).toFixed(2));
+    return {
+      machine: fixed(machine),
+      ours: fixed(ours),
+      services: fixed(services),
+      others: fixed(machine - ours - services),
+    };
+  }
 }
 
 /** Pids of this process's direct children (from /proc/self/task/<tid>/children). */

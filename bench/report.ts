@@ -1,5 +1,5 @@
 /** Turns the figures into the printed tables, the target verdicts, and the JSON document. */
-import type { MachineInfo } from './proc';
+import type { Load, MachineInfo } from './proc';
 import { PATH_LABELS, PathKey, RELAYED } from './paths';
 import type { PathLatency } from './scenarios/latency';
 import type { PathPaced } from './scenarios/paced';
@@ -17,10 +17,15 @@ export interface Results {
 }
 
 export interface TargetVerdict {
+  /** Which figure it judges, e.g. `c1:same`, `throughput:cross`, `scale`, `flat:same`. */
+  id: string;
+  /** The target in a few words, shown next to the figure. */
+  short: string;
   target: string;
   figure: string;
   value: number | null;
-  verdict: 'met' | 'missed' | 'not measured';
+  /** `inconclusive`: other processes loaded the machine while it was measured. */
+  verdict: 'met' | 'missed' | 'not measured' | 'inconclusive';
 }
 
 const ms = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(2));
@@ -50,6 +55,7 @@ function latencyTable(
     total: { p50: number; p99: number };
     failures: { count: number };
   }[],
+  mark?: (path: PathKey) => string,
 ): string {
   const direct = byPath(paths, 'direct');
   return table(
@@ -64,6 +70,7 @@ function latencyTable(
       'overhead total p50',
       'p99',
       'failed',
+      ...(mark ? ['target (TTFT p50)'] : []),
     ],
     paths.map((p) => {
       const d = p.path === 'direct' || !direct;
@@ -78,6 +85,7 @@ function latencyTable(
         d ? '—' : signed(p.total.p50 - direct.total.p50),
         d ? '—' : signed(p.total.p99 - direct.total.p99),
         String(p.failures.count),
+        ...(mark ? [mark(p.path)] : []),
       ];
     }),
   );
@@ -92,11 +100,15 @@ const overheadP50 = (paths: PathLatency[] | undefined, key: PathKey) => {
 /** Flat: within 0.25 ms or 20 % of the 10-instance figure, whichever is larger. */
 const FLAT_MS = 0.25;
 const FLAT_SHARE = 0.2;
+/** Other processes using more than this many cores during a measurement make it unreliable. */
+const BUSY_CORES = 0.3;
 
 export function verdicts(results: Results): TargetVerdict[] {
   const out: TargetVerdict[] = [];
-  const check = (target: string, value: number, met: boolean, figure: string) =>
+  const check = (id: string, short: string, target: string, value: number, met: boolean, figure: string) =>
     out.push({
+      id,
+      short,
       target,
       figure,
       value: Number.isFinite(value) ? Number(value.toFixed(3)) : null,
@@ -108,35 +120,56 @@ export function verdicts(results: Results): TargetVerdict[] {
     ['cross', 2],
   ] as const) {
     const v = overheadP50(results.overhead, key);
-    check(`overhead TTFT p50 at c=1, ${PATH_LABELS[key]} ≤ ${limit} ms`, v, v <= limit, `${signed(v)} ms`);
+    check(
+      `c1:${key}`,
+      `≤ ${limit} ms`,
+      `overhead TTFT p50 at c=1, ${PATH_LABELS[key]} ≤ ${limit} ms`,
+      v,
+      v <= limit,
+      `${signed(v)} ms`,
+    );
   }
   const direct = byPath(results.throughput, 'direct');
   for (const key of RELAYED) {
     const p = byPath(results.throughput, key);
     const ratio = p && direct ? p.chunksPerSecond / direct.chunksPerSecond : NaN;
-    check(`chunks/s at 64 streams, ${PATH_LABELS[key]} ≥ 50% of direct`, ratio, ratio >= 0.5, pct(ratio));
+    check(
+      `throughput:${key}`,
+      '≥ 50%',
+      `chunks/s at 64 streams, ${PATH_LABELS[key]} ≥ 50% of direct`,
+      ratio,
+      ratio >= 0.5,
+      pct(ratio),
+    );
   }
   const steps = results.scale?.steps ?? [];
   const biggest = steps[steps.length - 1];
   const perHost = biggest ? biggest.rssPerHostKB : NaN;
   check(
+    'scale',
+    '≤ 30 KB',
     `≤ 30 KB of RSS per idle host at 10,000 hosts`,
     biggest && biggest.hosts >= 10_000 ? perHost : NaN,
     perHost <= 30,
     biggest ? `${perHost.toFixed(1)} KB at ${int(biggest.hosts)} hosts` : '—',
   );
   const cost = results.scale?.cost ?? [];
+  const busy = cost.some((c) => c.load.others > BUSY_CORES);
   for (const key of ['same', 'cross'] as const) {
-    const figures = cost.map((c) => overheadP50(c.paths, key));
+    const figures = cost.map((c) => byPath(c.paths, key)?.blockOverheadP50 ?? NaN);
     const base = figures[0];
     const worst = Math.max(...figures.slice(1).map((f) => Math.abs(f - base)));
     const allowed = Math.max(FLAT_MS, FLAT_SHARE * Math.abs(base));
     check(
+      `flat:${key}`,
+      `Δ ≤ ${allowed.toFixed(2)} ms`,
       `overhead flat from 10 to ${int(cost[cost.length - 1]?.instances ?? NaN)} instances, ${PATH_LABELS[key]} (Δ ≤ ${allowed.toFixed(2)} ms)`,
       cost.length > 1 ? worst : NaN,
       worst <= allowed,
       figures.map((f) => signed(f)).join(' → ') + ' ms',
     );
+    const verdict = out[out.length - 1];
+    if (busy && verdict.verdict === 'missed') verdict.verdict = 'inconclusive';
   }
   return out;
 }
@@ -148,12 +181,20 @@ export function render(
   targets: TargetVerdict[],
   took: string,
   warnings: string[],
+  load: Record<string, Load>,
 ): string {
   const s = settings;
   const out: string[] = [];
+  /** "≤ 1 ms MISSED" for the verdict with that id, "—" if none. */
+  const mark = (id: string) => {
+    const v = targets.find((t) => t.id === id);
+    return v
+      ? `${v.short} ${v.verdict === 'met' || v.verdict === 'missed' ? v.verdict.toUpperCase() : v.verdict}`
+      : '—';
+  };
   const section = (title: string, body: string) => out.push('', title, body);
   out.push(
-    `Model registry benchmark — ${s.mode} mode — ${new Date().toISOString()} (took ${took})`,
+    `Model registry benchmark (${machine.project}) — ${s.mode} mode — ${new Date().toISOString()} (took ${took})`,
     `Machine: ${machine.cpuModel}, ${machine.cores} cores, ${(machine.memoryBytes / 2 ** 30).toFixed(1)} GiB RAM, Node ${machine.node}, ${machine.os}`,
     `Packages: ${Object.entries(machine.packages)
       .filter(([, v]) => v)
@@ -173,7 +214,7 @@ export function render(
     const cpu = byPath(results.overhead, 'embedded')?.cpuPerRequestUs;
     section(
       `1a. Relay overhead at concurrency 1 (${s.overhead.requests} requests per path, paths interleaved, after ${s.overhead.warmup} warm-up rounds)`,
-      latencyTable(results.overhead) +
+      latencyTable(results.overhead, (path) => (path === 'direct' ? '' : mark(`c1:${path}`))) +
         (cpu
           ? `\nCPU per embedded-node request at concurrency 1: ${Object.entries(cpu)
               .map(([k, v]) => `${k} ${int(v)} µs`)
@@ -190,12 +231,13 @@ export function render(
     section(
       `2. Throughput at ${s.concurrency} concurrent streams (CPU: cores used while measuring; bench = this client)`,
       table(
-        ['path', 'chunks/s', 'requests/s', 'vs direct', 'CPU, cores', 'CPU per request, µs'],
+        ['path', 'chunks/s', 'requests/s', 'vs direct', 'target', 'CPU, cores', 'CPU per request, µs'],
         results.throughput.map((p) => [
           PATH_LABELS[p.path],
           int(p.chunksPerSecond),
           p.requestsPerSecond.toFixed(0),
           direct ? pct(p.chunksPerSecond / direct.chunksPerSecond) : '—',
+          p.path === 'direct' ? '' : mark(`throughput:${p.path}`),
           Object.entries(p.cpu)
             .map(([k, v]) => `${k} ${v.toFixed(2)}`)
             .join(', '),
@@ -259,6 +301,7 @@ export function render(
           'idle hosts',
           'connect time',
           'hosts/s',
+          'CPU connecting',
           'failed',
           'RSS',
           'heap used',
@@ -266,10 +309,12 @@ export function render(
           'heap/host',
           'idle CPU',
           'dropped',
+          'target',
         ],
         [
           [
             '0 (baseline)',
+            '—',
             '—',
             '—',
             '—',
@@ -279,11 +324,13 @@ export function render(
             '—',
             pct(scale.baseline.idleCpu),
             '—',
+            '',
           ],
           ...scale.steps.map((st) => [
             int(st.hosts),
             `${(st.connectMs / 1000).toFixed(1)} s`,
             int((st.hosts / st.connectMs) * 1000),
+            pct(st.connectCpu),
             String(st.failed),
             mib(st.memory.rss),
             mib(st.memory.heapUsed),
@@ -291,6 +338,7 @@ export function render(
             `${st.heapPerHostKB.toFixed(1)} KB`,
             pct(st.idleCpu),
             String(st.unexpectedCloses),
+            st.hosts >= 10_000 ? mark('scale') : '',
           ]),
         ],
       ) +
@@ -309,14 +357,19 @@ export function render(
           'cross node p50',
           'p99',
           'direct TTFT p50',
+          'same, block median',
+          'cross, block median',
+          'other load',
           'failed',
+          'target (block medians flat)',
         ],
-        scale.cost.map((c) => {
+        scale.cost.map((c, i) => {
           const d = byPath(c.paths, 'direct');
           const o = (key: PathKey, q: 'p50' | 'p99') => {
             const p = byPath(c.paths, key);
             return p && d ? signed(p.ttft[q] - d.ttft[q]) : '—';
           };
+          const last = i === scale.cost.length - 1;
           return [
             int(c.instances),
             int(c.connectedHosts),
@@ -325,10 +378,17 @@ export function render(
             o('cross', 'p50'),
             o('cross', 'p99'),
             ms(d?.ttft.p50),
+            signed(byPath(c.paths, 'same')?.blockOverheadP50 ?? NaN),
+            signed(byPath(c.paths, 'cross')?.blockOverheadP50 ?? NaN),
+            `${c.load.others.toFixed(2)} cores`,
             String(c.paths.reduce((n, p) => n + p.failures.count, 0)),
+            last ? `same ${mark('flat:same')}, cross ${mark('flat:cross')}` : '',
           ];
         }),
-      ),
+      ) +
+        `\n(block median: the run cut into 10 blocks, p50 minus direct's p50 in each, median of the blocks — robust to` +
+        `\n bursts of outside load; flat: every block median within ${FLAT_MS} ms or ${FLAT_SHARE * 100}% of the 10-instance one,` +
+        `\n whichever is larger; INCONCLUSIVE when other processes used > ${BUSY_CORES} cores during a point)`,
     );
   }
   for (const p of results.profiles ?? []) {
@@ -345,6 +405,15 @@ export function render(
         ),
     );
   }
+  section(
+    'Machine load per section (cores busy: whole machine / this run / Redis + PostgreSQL / everything else)',
+    Object.entries(load)
+      .map(
+        ([name, l]) =>
+          `${name}: ${l.machine.toFixed(2)} / ${l.ours.toFixed(2)} / ${l.services.toFixed(2)} / ${l.others.toFixed(2)}`,
+      )
+      .join(';  '),
+  );
   section(
     'Targets (design.md §7)',
     table(

@@ -54,11 +54,11 @@ const SMOKE: Omit<Settings, 'outDir' | 'profile' | 'only'> = {
   burstChunks: 50,
   concurrency: 64,
   requestTimeoutMs: 10_000,
-  overhead: { warmup: 10, requests: 50 },
-  throughput: { warmupMs: 100, measureMs: 400, rounds: 1 },
-  paced: { streams: [30], chunks: 12, delayMs: 25, rampMs: 100, warmup: false },
-  scale: { hosts: [20, 100], settleMs: 100, idleWindowMs: 300, connectParallel: 50, registerParallel: 16 },
-  cost: { warmup: 5, requests: 20 },
+  overhead: { warmup: 10, requests: 40 },
+  throughput: { warmupMs: 100, measureMs: 300, rounds: 1 },
+  paced: { streams: [20], chunks: 10, delayMs: 20, rampMs: 100, warmup: false },
+  scale: { hosts: [20, 50], settleMs: 100, idleWindowMs: 200, connectParallel: 50, registerParallel: 16 },
+  cost: { warmup: 3, requests: 15 },
 };
 
 export const USAGE = `usage: node dist/bench/main.js [--smoke] [--profile] [--hosts=1000,10000]

@@ -1,5 +1,5 @@
 /** Relay overhead at concurrency 1: every path in turn, same client, same body, interleaved. */
-import { SseClient } from '../http-client';
+import { SseClient, StreamResult } from '../http-client';
 import { Failures, failuresOf, interleaved } from '../load';
 import { PATH_LABELS, PathKey, targets } from '../paths';
 import { profiled, ProcessProfile } from '../profiling';
@@ -21,6 +21,22 @@ export interface PathLatency {
    * agent; the distributed nodes and agent serve two paths, so they are not split here.
    */
   cpuPerRequestUs?: Record<string, number>;
+  /**
+   * TTFT overhead robust to bursts of load from outside: the run split into BLOCKS consecutive
+   * blocks, p50 of this path minus p50 of direct in each, and the median of those (ms).
+   */
+  blockOverheadP50?: number;
+}
+
+const BLOCKS = 10;
+
+function blockOverhead(path: StreamResult[], direct: StreamResult[]): number {
+  const size = Math.max(1, Math.floor(path.length / BLOCKS));
+  const p50 = (list: StreamResult[]) => summarize(list.filter((r) => r.ok).map((r) => r.ttftMs)).p50;
+  const blocks: number[] = [];
+  for (let from = 0; from + size <= path.length; from += size)
+    blocks.push(p50(path.slice(from, from + size)) - p50(direct.slice(from, from + size)));
+  return summarize(blocks.filter(Number.isFinite)).p50;
 }
 
 export async function latencyAtConcurrency1(
@@ -72,6 +88,9 @@ export async function latencyAtConcurrency1(
         failures: failuresOf(results),
         reused: results.filter((r) => r.reused).length / Math.max(1, results.length),
         ...(path === 'embedded' ? { cpuPerRequestUs: embeddedCpu } : {}),
+        ...(path !== 'direct' && byPath.has('direct')
+          ? { blockOverheadP50: round(blockOverhead(results, byPath.get('direct')!)) }
+          : {}),
       };
     });
   } finally {

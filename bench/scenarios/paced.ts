@@ -5,7 +5,8 @@
  */
 import { SseClient } from '../http-client';
 import { Failures, failuresOf, paced } from '../load';
-import { pathProcesses, PathKey, targets } from '../paths';
+import { PATH_LABELS, pathProcesses, PathKey, probedOnPath, targets } from '../paths';
+import { profiled, ProcessProfile } from '../profiling';
 import { CpuMeter } from '../proc';
 import { round, roundSummary, summarize, Summary } from '../stats';
 import type { Scenario } from './scenario';
@@ -22,7 +23,11 @@ export interface PathPaced {
   wallMs: number;
 }
 
-export async function pacedStreams(s: Scenario, keys: PathKey[]): Promise<PathPaced[]> {
+export async function pacedStreams(
+  s: Scenario,
+  keys: PathKey[],
+  profile?: { stamp: string; out: ProcessProfile[] },
+): Promise<PathPaced[]> {
   const { settings, deployment } = s;
   const { chunks, delayMs, rampMs } = settings.paced;
   const out: PathPaced[] = [];
@@ -35,9 +40,25 @@ export async function pacedStreams(s: Scenario, keys: PathKey[]): Promise<PathPa
         const opts = { timeoutMs: settings.requestTimeoutMs + chunks * delayMs, expectChunks: chunks + 1 };
         // Warm-up: the same streams once, so connection pools (client, agent → model) are full.
         if (settings.paced.warmup) await paced(client, target, streams, rampMs, opts);
-        const meter = new CpuMeter(pathProcesses(deployment, key, 'paced'));
-        const run = await paced(client, target, streams, rampMs, opts);
-        const cpu = meter.read();
+        const measure = async () => {
+          const meter = new CpuMeter(pathProcesses(deployment, key, 'paced'));
+          const run = await paced(client, target, streams, rampMs, opts);
+          return { run, cpu: meter.read() };
+        };
+        // --profile: the paths' processes during the first (lightest) level.
+        const { run, cpu } =
+          profile && streams === settings.paced.streams[0] && key !== 'direct'
+            ? await profiled(
+                probedOnPath(deployment, key, 'paced'),
+                settings.outDir,
+                `${profile.stamp}-paced${streams}-${key}`,
+                `${streams} paced streams, ${PATH_LABELS[key]}`,
+                measure,
+              ).then((p) => {
+                profile.out.push(...p.profiles);
+                return p.value;
+              })
+            : await measure();
         const ok = run.results.filter((r) => r.ok);
         const excess: number[] = [];
         for (const r of ok) for (const gap of r.gaps ?? []) excess.push(gap - delayMs);

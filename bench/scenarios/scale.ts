@@ -6,7 +6,7 @@
  *    per host, the node's CPU while they idle; overhead again with all of them connected.
  */
 import type { Registered } from '../../test/support/registry-client';
-import { CpuMeter, fdLimits } from '../proc';
+import { CpuMeter, fdLimits, Load, LoadMeter } from '../proc';
 import { registerMany } from '../register';
 import type { NodeMemory } from '../registry-node';
 import { round } from '../stats';
@@ -19,6 +19,8 @@ export interface CostPoint {
   instances: number;
   connectedHosts: number;
   paths: PathLatency[];
+  /** Cores busy meanwhile: whole machine, this run, everything else. */
+  load: Load;
 }
 
 export interface ScaleStep {
@@ -34,6 +36,8 @@ export interface ScaleStep {
   heapPerHostKB: number;
   /** Node A's CPU while the hosts idle (1 = one core). */
   idleCpu: number;
+  /** Node A's CPU while the hosts of this step connected. */
+  connectCpu: number;
   unexpectedCloses: number;
 }
 
@@ -64,21 +68,31 @@ export async function scaleAndCost(s: Scenario): Promise<ScaleResult> {
   const { nodeA, nodeB } = deployment;
   const { cost } = settings;
   const maxHosts = Math.max(...settings.scale.hosts);
-  const costRun = () => latencyAtConcurrency1(s, ['direct', 'same', 'cross'], cost.warmup, cost.requests);
+  /** Lets the nodes and agents settle (full GCs, a pause) so each point starts from a quiet state. */
+  const settle = async () => {
+    await Promise.all([nodeA, nodeB, deployment.agents.distributedBurst].map((p) => p.memory()));
+    await sleep(settings.scale.settleMs);
+  };
+  const costRun = async () => {
+    await settle();
+    const meter = new LoadMeter();
+    const paths = await latencyAtConcurrency1(s, ['direct', 'same', 'cross'], cost.warmup, cost.requests);
+    return { paths, load: meter.read() };
+  };
   const points: CostPoint[] = [];
 
   // 1. Ten instances (the two the agents serve and eight more).
   await registerMany(nodeB.url, 8, 8, 'bench filler', 60_000);
   s.log('  concurrency 1 with 10 instances');
-  points.push({ label: '10 instances', instances: 10, connectedHosts: 2, paths: await costRun() });
+  points.push({ label: '10 instances', instances: 10, connectedHosts: 2, ...(await costRun()) });
 
   // 2. Many more, through the REST API (half on each node, as a load balancer would).
   s.log(`  registering ${maxHosts} instances over REST`);
   const parallel = settings.scale.registerParallel;
   const started = performance.now();
   const halves = await Promise.all([
-    registerMany(nodeA.url, Math.ceil(maxHosts / 2), parallel / 2, 'bench idle host', 600_000),
-    registerMany(nodeB.url, Math.floor(maxHosts / 2), parallel / 2, 'bench idle host', 600_000),
+    registerMany(nodeA.url, Math.ceil(maxHosts / 2), Math.ceil(parallel / 2), 'bench idle host', 600_000),
+    registerMany(nodeB.url, Math.floor(maxHosts / 2), Math.ceil(parallel / 2), 'bench idle host', 600_000),
   ]);
   const registrationMs = performance.now() - started;
   const hosts: Registered[] = halves.flatMap((h) => h.instances);
@@ -91,7 +105,7 @@ export async function scaleAndCost(s: Scenario): Promise<ScaleResult> {
   };
   const total = 10 + maxHosts;
   s.log(`  concurrency 1 with ${total} instances`);
-  points.push({ label: `${total} instances`, instances: total, connectedHosts: 2, paths: await costRun() });
+  points.push({ label: `${total} instances`, instances: total, connectedHosts: 2, ...(await costRun()) });
 
   // 3. Idle hosts on node A.
   const swarm = await HostSwarm.start(maxHosts);
@@ -112,6 +126,8 @@ export async function scaleAndCost(s: Scenario): Promise<ScaleResult> {
     result.baseline.idleCpu = await idleCpu();
     const baseHosts = await nodeA.connectedHosts();
     let connected = 0;
+    /** Hosts handed to the swarm so far (a failed one is not retried: its slot is not reused). */
+    let offset = 0;
     for (const target of settings.scale.hosts) {
       const headroom = 200;
       if (target + headroom > result.fdLimits.node || target + headroom > result.fdLimits.swarm) {
@@ -122,9 +138,10 @@ export async function scaleAndCost(s: Scenario): Promise<ScaleResult> {
       }
       s.log(`  connecting idle hosts up to ${target}`);
       const stepStart = performance.now();
+      const connectMeter = new CpuMeter({ node: nodeA.pid });
       const opened = await swarm.connect(
         nodeA.url,
-        hosts.slice(connected, target),
+        hosts.slice(offset, target),
         settings.scale.connectParallel,
         300_000,
       );
@@ -133,6 +150,8 @@ export async function scaleAndCost(s: Scenario): Promise<ScaleResult> {
         60_000,
       );
       const connectMs = performance.now() - stepStart;
+      offset = target;
+      const connectCpu = round(connectMeter.read().node, 2);
       connected += opened.opened;
       if (!counted) result.skipped.push(`${target} hosts: the node did not count every socket within 60 s`);
       await sleep(settings.scale.settleMs);
@@ -149,6 +168,7 @@ export async function scaleAndCost(s: Scenario): Promise<ScaleResult> {
         rssPerHostKB: round((memory.rss - result.baseline.memory.rss) / connected / KB, 1),
         heapPerHostKB: round((memory.heapUsed - result.baseline.memory.heapUsed) / connected / KB, 1),
         idleCpu: cpu,
+        connectCpu,
         unexpectedCloses: stats.unexpectedCloses,
       });
     }
@@ -157,7 +177,7 @@ export async function scaleAndCost(s: Scenario): Promise<ScaleResult> {
       label: `${total} instances, ${connected} idle hosts`,
       instances: total,
       connectedHosts: connected + 2,
-      paths: await costRun(),
+      ...(await costRun()),
     });
   } finally {
     await swarm.close();

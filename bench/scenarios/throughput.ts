@@ -5,10 +5,9 @@
  */
 import { SseClient, StreamResult } from '../http-client';
 import { closedLoop, Failures, failuresOf } from '../load';
-import { PATH_LABELS, pathProcesses, PathKey, targets } from '../paths';
+import { PATH_LABELS, pathProcesses, PathKey, probedOnPath, targets } from '../paths';
 import { CpuMeter } from '../proc';
 import { profiled, ProcessProfile } from '../profiling';
-import type { ProbedProcess } from '../registry-node';
 import { round, roundSummary, summarize, Summary } from '../stats';
 import type { Scenario } from './scenario';
 
@@ -23,15 +22,6 @@ export interface PathThroughput {
   /** Cores used per process while measuring (1 = one full core); `bench` is the client. */
   cpu: Record<string, number>;
   measuredMs: number;
-}
-
-/** The registry nodes and the agent a path goes through. */
-export function profiledProcesses(s: Scenario, key: PathKey): ProbedProcess[] {
-  const d = s.deployment;
-  if (key === 'embedded') return [d.embedded, d.agents.embeddedBurst];
-  if (key === 'same') return [d.nodeA, d.agents.distributedBurst];
-  if (key === 'cross') return [d.nodeA, d.nodeB, d.agents.distributedBurst];
-  return [];
 }
 
 export async function throughput(
@@ -73,7 +63,7 @@ export async function throughput(
         const { run, cpu } =
           settings.profile && round === 0 && key !== 'direct'
             ? await profiled(
-                profiledProcesses(s, key),
+                probedOnPath(deployment, key, 'burst'),
                 settings.outDir,
                 `${stamp}-c${settings.concurrency}-${key}`,
                 `${settings.concurrency} streams, ${PATH_LABELS[key]}`,

@@ -105,3 +105,15 @@ export async function readKey(url: string, key: string): Promise<string | null> 
     redis.disconnect();
   }
 }
+
+/** Reads many keys at once (MGET). */
+export async function readKeys(url: string, keys: string[]): Promise<Array<string | null>> {
+  if (keys.length === 0) return [];
+  const redis = connectOnce(url);
+  try {
+    await redis.connect();
+    return await redis.mget(...keys);
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -25,6 +25,7 @@ export interface SwarmOptions {
 }
 
 export type SwarmEvent =
+  | { kind: 'dial'; host: number; url: string; at: number }
   | { kind: 'open'; host: number; url: string; at: number }
   | { kind: 'close'; host: number; url: string; at: number; code: number }
   | { kind: 'rejected'; host: number; url: string; at: number; status: number }
@@ -114,6 +115,7 @@ class SwarmHost {
     this.url = url;
     this.openedAt = 0;
     this.goaway = false;
+    this.swarm.record({ kind: 'dial', host: this.index, url, at: Date.now() });
     const socketUrl = `${url.replace(/^http/, 'ws')}/api/ws/${this.credentials.instanceId}`;
     const ws = new WebSocket(socketUrl, {
       headers: { authorization: `Bearer ${this.credentials.instanceId}:${this.credentials.password}` },

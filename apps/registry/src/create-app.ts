@@ -4,6 +4,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { AppLogger } from './common/app-logger';
+import { bodyGuard } from './common/body-guard';
 import type { AppConfig } from './config/app-config';
 import { HostSocketServer } from './hosts/host-socket.server';
 
@@ -29,6 +30,7 @@ export async function createRegistryApp(config: AppConfig): Promise<NestFastifyA
     // Let main.ts report a failed boot (with its cause) instead of Nest exiting silently.
     abortOnError: false,
   });
+  app.getHttpAdapter().getInstance().addHook('preValidation', bodyGuard);
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
