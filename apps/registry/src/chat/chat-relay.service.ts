@@ -78,7 +78,15 @@ export class ChatRelayService {
     this.limits.assertChatAllowed(call.ip, instanceId);
     const requestId = call.requestId && REQUEST_ID.test(call.requestId) ? call.requestId : randomUUID();
     const local = this.hosts.get(instanceId);
-    const owner = local ? null : await this.presence.owner(instanceId);
+    const owner = local
+      ? null
+      : await this.presence.owner(instanceId).catch(() => {
+          // Redis unreachable: we cannot know where the host is, which is a 503, not a 500.
+          throw new ApiError(503, 'the registry cannot reach its cluster state right now; retry', {
+            code: 'cluster_unavailable',
+            headers: { 'retry-after': '2' },
+          });
+        });
     if (!local && (!owner || owner.nodeId === this.bus.nodeId)) throw notConnected(instanceId);
 
     reply.hijack();
