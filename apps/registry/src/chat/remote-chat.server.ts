@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { ChatRequestBody, NodeReplyMessage, NodeRequestMessage } from '@app/protocol';
 import { ClusterBus } from '../cluster/cluster-bus';
 import type { ChatFailureCode, ChatSink } from '../hosts/chat-sink';
@@ -8,15 +8,35 @@ type ChatMessage = Extract<NodeRequestMessage, { kind: 'chat' }>;
 
 /** The owner's side of a cross-node chat: runs it on the local host socket, replies with sequence numbers. */
 @Injectable()
-export class RemoteChatServer {
+export class RemoteChatServer implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(RemoteChatServer.name);
   /** requestId → instanceId of chats this node runs for other nodes. */
   private readonly running = new Map<string, string>();
+  /** requestId → the caller's node, checked for liveness while the host is silent. */
+  private readonly callers = new Map<string, string>();
+  private timer?: NodeJS.Timeout;
 
   constructor(
     private readonly bus: ClusterBus,
     private readonly hosts: ConnectedHosts,
   ) {}
+
+  onModuleInit(): void {
+    this.timer = setInterval(() => void this.checkCallers(), 1_000);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
+  }
+
+  private async checkCallers(): Promise<void> {
+    const nodes = new Set(this.callers.values());
+    for (const nodeId of nodes) {
+      if (await this.bus.isNodeAlive(nodeId).catch(() => true)) continue;
+      for (const [requestId, from] of this.callers) if (from === nodeId) this.cancel(requestId);
+    }
+  }
 
   get size(): number {
     return this.running.size;
@@ -31,6 +51,7 @@ export class RemoteChatServer {
       if (last) {
         open = false;
         this.running.delete(requestId);
+        this.callers.delete(requestId);
       }
       this.bus.sendReply(from, build(seq++)).then(
         (delivered) => {
@@ -52,6 +73,7 @@ export class RemoteChatServer {
       return;
     }
     this.running.set(requestId, instanceId);
+    this.callers.set(requestId, from);
     if (!connection.startChat(requestId, message.body as ChatRequestBody, sink))
       sink.error('queue_full', 'too many requests are waiting for this instance');
   }
@@ -60,6 +82,7 @@ export class RemoteChatServer {
     const instanceId = this.running.get(requestId);
     if (instanceId === undefined) return;
     this.running.delete(requestId);
+    this.callers.delete(requestId);
     this.hosts.get(instanceId)?.cancelChat(requestId);
   }
 }

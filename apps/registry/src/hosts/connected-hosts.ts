@@ -131,8 +131,10 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
     const connection = this.connections.get(message.instanceId);
     if (!connection) return;
     if (message.reason === 'deleted') connection.close(CloseCodes.Unregistered, 'instance unregistered');
-    else if (connection.epoch < message.epoch)
-      connection.close(CloseCodes.Superseded, 'another connection took over this instance');
+    else if (connection.epoch < message.epoch) {
+      this.connections.delete(message.instanceId);
+      connection.retire(CloseCodes.Superseded, 'another connection took over this instance');
+    }
   }
 
   private async evictDeleted(instanceId: string): Promise<void> {
@@ -154,6 +156,7 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
   }
 
   private async onClosed(connection: HostConnection, code: number): Promise<void> {
+    this.open.delete(connection);
     if (this.connections.get(connection.instanceId) === connection)
       this.connections.delete(connection.instanceId);
     this.logger.log(`host ${connection.instanceId} disconnected (code ${code})`);
