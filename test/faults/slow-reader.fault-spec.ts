@@ -182,6 +182,7 @@ async function outcomes(node: RunningRegistry): Promise<Record<string, number>> 
 async function slowReader(node: RunningRegistry, instanceId: string) {
   const before = (await outcomes(node)).slow_reader ?? 0;
   const started = Date.now();
+  let early: string | undefined;
   const res = await new Promise<IncomingMessage>((resolve, reject) => {
     const req = request({
       agent: false,
@@ -193,6 +194,9 @@ async function slowReader(node: RunningRegistry, instanceId: string) {
     });
     req.on('response', (response) => {
       response.pause();
+      // The connection may be cut while we do not read; remember it (the events do not repeat).
+      response.on('error', (error) => (early = `error ${error.message} while paused`));
+      response.on('close', () => (early ??= 'closed while paused'));
       resolve(response);
     });
     req.on('error', reject);
@@ -206,6 +210,7 @@ async function slowReader(node: RunningRegistry, instanceId: string) {
   let bytes = 0;
   let tail = '';
   const ending = await new Promise<string>((resolve) => {
+    if (early !== undefined || res.destroyed) return resolve(early ?? 'destroyed while paused');
     const timer = setTimeout(() => {
       res.destroy();
       resolve('still open after 10 s');
