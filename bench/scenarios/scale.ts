@@ -6,7 +6,7 @@
  *    per host, the node's CPU while they idle; overhead again with all of them connected.
  */
 import type { Registered } from '../../test/support/registry-client';
-import { CpuMeter, fdLimits, Load, LoadMeter } from '../proc';
+import { CpuMeter, fdLimits, Load, LoadMeter, machineBusyCores } from '../proc';
 import { registerMany } from '../register';
 import type { NodeMemory } from '../registry-node';
 import { round } from '../stats';
@@ -68,10 +68,16 @@ export async function scaleAndCost(s: Scenario): Promise<ScaleResult> {
   const { nodeA, nodeB } = deployment;
   const { cost } = settings;
   const maxHosts = Math.max(...settings.scale.hosts);
-  /** Lets the nodes and agents settle (full GCs, a pause) so each point starts from a quiet state. */
+  /**
+   * Lets everything settle so each point starts from a quiet state: full GCs in the nodes and the
+   * agent, a pause, then up to 20 s until the machine is idle apart from this run's idle processes
+   * (after 10,000 registrations PostgreSQL may still be busy, e.g. autovacuum).
+   */
   const settle = async () => {
     await Promise.all([nodeA, nodeB, deployment.agents.distributedBurst].map((p) => p.memory()));
     await sleep(settings.scale.settleMs);
+    const deadline = performance.now() + (settings.mode === 'full' ? 20_000 : 1_000);
+    while (performance.now() < deadline && (await machineBusyCores(500)) > 0.15);
   };
   const costRun = async () => {
     await settle();

@@ -93,11 +93,14 @@ describe('fault: SIGTERM of a node under load', () => {
     const [endsA, endsB] = await Promise.all([Promise.all(inFlightA), Promise.all(inFlightB)]);
 
     const failedLoad = loadResults.filter((e) => !e.done);
+    const metricsB = await (await fetch(`${nodeB.url}/metrics`)).text();
+    const reroutes = /^registry_chat_reroutes_total (\d+)/m.exec(metricsB)?.[1];
     console.log(
       `drain: node A exited ${exitCode} after ${exitMs} ms; agents moved to B after ${JSON.stringify(moved)} ms; ` +
         `in flight on A: ${endsA.filter((e) => e.done).length}/${endsA.length} done, through A from B: ` +
         `${endsB.filter((e) => e.done).length}/${endsB.length} done; load on B: ${loadResults.length} requests, ` +
-        `${failedLoad.length} failed ${JSON.stringify(failedLoad.slice(0, 5).map(describeEnd))}; agents said: ` +
+        `${failedLoad.length} failed ${JSON.stringify(failedLoad.slice(0, 5).map(describeEnd))}; ` +
+        `chats rerouted by B after their host moved: ${reroutes}; agents said: ` +
         JSON.stringify(
           agents[0].output.slice(marks[0]).filter((l) => /going away|reconnect|connected/.test(l)),
         ),

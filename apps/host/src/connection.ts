@@ -66,6 +66,8 @@ export class RegistryConnection {
   readonly socketUrl: string;
   /** Set once the registry sent `goaway`: the socket only finishes its in-flight streams. */
   draining = false;
+  /** A newer connection has taken over: a draining socket may close once it is idle. */
+  handedOver = false;
   private readonly ws: WebSocket;
   private readonly options: ConnectionOptions;
   private openedAt = 0;
@@ -132,12 +134,6 @@ export class RegistryConnection {
     if (this.ws.readyState !== WebSocket.OPEN) return false;
     this.ws.send(JSON.stringify(frame));
     return true;
-  }
-
-  /** Stops the JSON heartbeat (a draining socket should not refresh presence). */
-  stopHeartbeat(): void {
-    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
-    this.heartbeatTimer = null;
   }
 
   sendHeartbeat(): void {

@@ -44,6 +44,9 @@ interface InFlight {
 type LoopEvent = ConnectionEnd | GoawayEvent | { kind: 'stop' };
 type GoawayEvent = { kind: 'goaway'; reason: string; openForMs: number };
 
+/** How long a socket that got `goaway` lingers after the new connection said hello. */
+const HANDOFF_LINGER_MS = 1_000;
+
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /**
@@ -278,6 +281,7 @@ export class HostAgent extends EventEmitter {
     conn.send(hello);
     conn.sendHeartbeat();
     this.emit('hello', hello);
+    this.releaseDrained(conn);
   }
 
   private onFrame(conn: RegistryConnection, frame: RegistryToHostFrame): void {
@@ -296,11 +300,11 @@ export class HostAgent extends EventEmitter {
         return;
       }
       case 'goaway':
+        // Make-before-break: the old socket keeps serving (the registry may still route chats to
+        // it) until the new connection has taken over; see releaseDrained.
         if (conn !== this.active) return;
         conn.draining = true;
-        conn.stopHeartbeat();
         this.active = null;
-        this.afterRequest(conn);
         this.wakeLoop({ kind: 'goaway', reason: frame.reason, openForMs: conn.openForMs });
         return;
       case 'heartbeat_ack':
@@ -326,9 +330,24 @@ export class HostAgent extends EventEmitter {
     }
   }
 
-  /** Closes a draining socket once its last stream ended. */
+  /**
+   * After a new connection said hello, the sockets that got `goaway` are let go: the registry
+   * normally closes them itself once the new connection took the instance over (4409); if it
+   * does not, each is closed by us once its last stream ended, a moment later.
+   */
+  private releaseDrained(current: RegistryConnection): void {
+    for (const conn of this.connections) {
+      if (conn === current || !conn.draining || conn.handedOver) continue;
+      setTimeout(() => {
+        conn.handedOver = true;
+        this.afterRequest(conn);
+      }, HANDOFF_LINGER_MS).unref();
+    }
+  }
+
+  /** Closes a socket that was handed over once its last stream ended. */
   private afterRequest(conn: RegistryConnection): void {
-    if (!conn.draining || !conn.isOpen) return;
+    if (!conn.draining || !conn.handedOver || !conn.isOpen) return;
     for (const entry of this.requests.values()) if (entry.conn === conn) return;
     void conn.close(1000, 'drained');
   }

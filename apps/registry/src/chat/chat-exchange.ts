@@ -67,6 +67,11 @@ export class ChatExchange implements ChatSink {
     if (options.stream) this.timers.keepalive = setInterval(() => this.keepalive(), options.keepaliveMs);
   }
 
+  /** The answer ended (completed, failed, or the caller left). */
+  get isFinished(): boolean {
+    return this.finished;
+  }
+
   /** The chat was handed to the host (or the owner node): the registry's own part is over. */
   dispatched(): void {
     this.dispatchedAt = performance.now();

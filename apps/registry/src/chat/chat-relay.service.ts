@@ -12,8 +12,8 @@ import { Metrics } from '../metrics/metrics';
 import { PresenceStore } from '../presence/presence.store';
 import { ChatExchange, ChatSummary } from './chat-exchange';
 import { parseChatRequest } from './chat-request';
+import { ChatRouter, RoutedChat } from './chat-router';
 import { InstanceDirectory } from './instance-directory';
-import { RemoteChatClient } from './remote-chat.client';
 
 const notConnected = (instanceId: string) =>
   new ApiError(503, `instance '${instanceId}' is not connected`, {
@@ -48,7 +48,7 @@ export class ChatRelayService {
     private readonly directory: InstanceDirectory,
     private readonly presence: PresenceStore,
     private readonly hosts: ConnectedHosts,
-    private readonly remote: RemoteChatClient,
+    private readonly router: ChatRouter,
     private readonly bus: ClusterBus,
     private readonly metrics: Metrics,
     private readonly state: NodeState,
@@ -90,6 +90,7 @@ export class ChatRelayService {
     if (!local && (!owner || owner.nodeId === this.bus.nodeId)) throw notConnected(instanceId);
 
     reply.hijack();
+    let cancelAtTarget = () => {};
     const exchange = new ChatExchange(reply.raw, {
       requestId,
       stream,
@@ -99,22 +100,19 @@ export class ChatRelayService {
       idleTimeoutMs: this.config.chat.idleTimeoutMs,
       totalTimeoutMs: this.config.chat.totalTimeoutMs,
       maxBufferedBytes: this.config.chat.maxBufferedBytes,
-      cancel: () => (local ? local.cancelChat(requestId) : this.remote.cancel(requestId)),
+      cancel: () => cancelAtTarget(),
       finished: (summary) => this.finished(exchange, instanceId, summary),
     });
     this.active.add(exchange);
-
-    if (local) {
-      // Same-node fast path: straight onto the host socket, no Redis round trip.
-      exchange.dispatched();
-      if (!local.startChat(requestId, hostBody, exchange))
-        exchange.error('queue_full', 'too many requests are waiting for this instance');
-      return;
-    }
     exchange.dispatched();
-    if (!(await this.remote.start(owner!, instanceId, requestId, hostBody, exchange))) {
-      exchange.error('node_unreachable', `instance '${instanceId}' is not reachable right now`);
-    }
+    const chat: RoutedChat = {
+      instanceId,
+      requestId,
+      hostBody,
+      sink: exchange,
+      setCancel: (cancel) => (cancelAtTarget = cancel),
+    };
+    await this.router.dispatch(chat, local ? { local } : { owner: owner! });
   }
 
   private finished(exchange: ChatExchange, instanceId: string, summary: ChatSummary): void {

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { HostsModule } from '../hosts/hosts.module';
 import { InstancesModule } from '../instances/instances.module';
 import { ChatRelayService } from './chat-relay.service';
+import { ChatRouter } from './chat-router';
 import { ChatController } from './chat.controller';
 import { ClusterRequestDispatcher } from './cluster-request.dispatcher';
 import { InstanceDirectory } from './instance-directory';
@@ -13,6 +14,7 @@ import { RemoteChatServer } from './remote-chat.server';
   controllers: [ChatController],
   providers: [
     ChatRelayService,
+    ChatRouter,
     InstanceDirectory,
     RemoteChatClient,
     RemoteChatServer,

@@ -8,6 +8,7 @@ export function failureStatus(code: ChatFailureCode): number {
       return 429;
     case 'not_connected':
     case 'host_disconnected':
+    case 'host_moved':
     case 'node_unreachable':
     case 'shutting_down':
       return 503;

@@ -23,6 +23,11 @@ export interface AppConfig {
   bodyLimitBytes: number;
   /** How long a draining node lets in-flight streams finish (SIGTERM). */
   drainGraceMs: number;
+  /**
+   * Distributed mode: how long a draining node keeps serving a host that understood `goaway`
+   * while it reconnects to another node (make-before-break), before closing its socket anyway.
+   */
+  drainHandoffMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** `text` for people, `json` (one object per line) for log pipelines. */
   logFormat: 'text' | 'json';
@@ -134,6 +139,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     publicUrl: url(env, 'PUBLIC_URL', ['http:', 'https:']),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     drainGraceMs: int(env, 'DRAIN_GRACE_MS', 25_000, 0, 600_000),
+    drainHandoffMs: int(env, 'DRAIN_HANDOFF_MS', 5_000, 0, 600_000),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
     logFormat: oneOf(env, 'LOG_FORMAT', ['text', 'json'] as const, 'text'),
     http: {

@@ -11,6 +11,8 @@ export interface ChatSink {
 export type ChatFailureCode =
   | 'host_error'
   | 'host_disconnected'
+  /** Never reached the host: it moved to another connection first (safe to send again). */
+  | 'host_moved'
   | 'host_busy'
   | 'queue_full'
   | 'not_connected'

@@ -65,11 +65,19 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
     return this.open.size;
   }
 
-  /** Tells every host to reconnect elsewhere; each socket closes once its streams end. */
-  goawayAll(reason: string): void {
+  /**
+   * Tells every host to reconnect elsewhere. A host that understands `goaway` (it said `hello`)
+   * keeps being served for up to `handoffMs` while it dials another node — make-before-break: the
+   * new node's claim retires this socket, so callers never see the instance offline in between.
+   * Other hosts (stock Second Me) are retired at once and reconnect on the 1001 close.
+   * Either way a socket closes only once its in-flight streams have ended.
+   */
+  goawayAll(reason: string, handoffMs: number): void {
     for (const connection of this.open) {
       connection.send({ type: 'goaway', reason });
-      connection.retire(CloseCodes.GoingAway, reason);
+      if (connection.saidHello && handoffMs > 0)
+        connection.retireAfter(handoffMs, CloseCodes.GoingAway, reason);
+      else connection.retire(CloseCodes.GoingAway, reason);
     }
   }
 

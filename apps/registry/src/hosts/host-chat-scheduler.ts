@@ -96,7 +96,7 @@ export class HostChatScheduler {
 
   /** Fails the requests still waiting for a slot (the socket is being retired). */
   failQueued(message: string): void {
-    for (const waiting of this.waiting.splice(0)) waiting.sink.error('host_disconnected', message);
+    for (const waiting of this.waiting.splice(0)) waiting.sink.error('host_moved', message);
   }
 
   /** The socket is gone: every request on it or waiting for it fails. */

@@ -24,6 +24,9 @@ export class HostConnection {
   private closed = false;
   /** No new chats; the socket closes once its in-flight chats end (superseded or draining). */
   retired = false;
+  /** The host said `hello`: it speaks our extensions, `goaway` included. */
+  saidHello = false;
+  private retireTimer?: NodeJS.Timeout;
 
   constructor(
     readonly instanceId: string,
@@ -82,14 +85,23 @@ export class HostConnection {
    * host that moves to another connection (goaway, reconnect) does not lose streams mid-answer.
    */
   retire(code: number, reason: string): void {
-    if (this.closed) return;
+    if (this.closed || this.retired) return;
+    clearTimeout(this.retireTimer);
     this.retired = true;
     this.scheduler.failQueued('the host moved to another connection; retry');
     if (this.scheduler.activeCount === 0) return this.close(code, reason);
     this.scheduler.onIdle = () => this.close(code, reason);
   }
 
+  /** Keeps serving for `ms` (a host reconnecting elsewhere takes over meanwhile), then retires. */
+  retireAfter(ms: number, code: number, reason: string): void {
+    if (this.closed || this.retired || this.retireTimer) return;
+    this.retireTimer = setTimeout(() => this.retire(code, reason), ms);
+    this.retireTimer.unref();
+  }
+
   close(code: number, reason: string): void {
+    clearTimeout(this.retireTimer);
     if (this.closed) return;
     this.socket.close(code, reason);
     // A peer that never completes the closing handshake must not keep the slot.
@@ -122,6 +134,7 @@ export class HostConnection {
         this.events.heartbeat(this);
         return;
       case 'hello':
+        this.saidHello = true;
         this.agent = typeof frame.agent === 'string' ? frame.agent.slice(0, 200) : null;
         this.capabilities = {
           concurrency: Math.max(1, Math.min(1024, Math.floor(Number(frame.capabilities?.concurrency) || 1))),

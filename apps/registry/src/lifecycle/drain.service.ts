@@ -29,7 +29,11 @@ export class DrainService {
     const started = Date.now();
     this.state.draining = true;
     this.logger.log(`draining: ${this.hosts.openCount} host(s), ${this.inFlight()} stream(s) in flight`);
-    this.hosts.goawayAll('node draining');
+    // With one node (no Redis) there is nowhere to hand a host over to.
+    const handoffMs = this.config.redisUrl
+      ? Math.min(this.config.drainHandoffMs, this.config.drainGraceMs)
+      : 0;
+    this.hosts.goawayAll('node draining', handoffMs);
     const deadline = started + this.config.drainGraceMs;
     while (this.inFlight() + this.hosts.openCount > 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));

@@ -20,6 +20,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly chatReroutes = new Counter({
+    name: 'registry_chat_reroutes_total',
+    help: 'Chats sent again because their host had just moved to another connection before it saw them',
+    registers: [this.registry],
+  });
+
   readonly timeToFirstToken = new Histogram({
     name: 'registry_chat_time_to_first_token_seconds',
     help: 'From the chat request arriving to the first chunk from the host',
