@@ -1,14 +1,16 @@
 /**
  * Everything a run needs, on loopback: two fake models (one answering at once, one paced), an
- * embedded single node (PGlite), two distributed nodes (PostgreSQL + Redis), and the real host
- * agent for each (node, model) pair. Every start registers its undo step with `cleanup`.
+ * embedded single node (PGlite), two distributed nodes (PostgreSQL + Redis), the real host
+ * agent for each (node, model) pair, and the floor references (`floor/`: a plain reverse proxy,
+ * a minimal WebSocket tunnel server and its agent per model). Every start registers its undo step
+ * with `cleanup`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Redis } from 'ioredis';
 import { createTestDatabase } from '../test/support/postgres';
-import { startFakeModelProcess, TestProcess } from '../test/support/processes';
+import { spawnNode, startFakeModelProcess, TestProcess } from '../test/support/processes';
 import { eventually, instanceDetail, registerInstance, Registered } from '../test/support/registry-client';
 import type { Cleanup } from './cleanup';
 import { ProbedProcess, RegistryNode, startHostAgent } from './registry-node';
@@ -37,8 +39,21 @@ export interface FakeModelProcess {
   proc: TestProcess;
 }
 
+/** A floor reference process listening at `url` (no path). */
+export interface FloorProcess {
+  url: string;
+  proc: TestProcess;
+}
+
 export interface Deployment {
   models: { burst: FakeModelProcess; paced: FakeModelProcess };
+  /** Reference relays of the simplest shape, one route per model (`/burst/…`, `/paced/…`). */
+  floor: {
+    proxy: FloorProcess;
+    tunnel: FloorProcess;
+    /** The tunnel's agent per model. */
+    agents: { burst: TestProcess; paced: TestProcess };
+  };
   embedded: RegistryNode;
   /** Holds the host sockets (and, later, the idle hosts). */
   nodeA: RegistryNode;
@@ -50,6 +65,20 @@ export interface Deployment {
   agents: Record<'embeddedBurst' | 'embeddedPaced' | 'distributedBurst' | 'distributedPaced', ProbedProcess>;
   redisPrefix: string;
   databaseUrl: string;
+}
+
+const FLOOR_RELAY = path.join(__dirname, 'floor/floor-relay-main.js');
+const FLOOR_AGENT = path.join(__dirname, 'floor/floor-agent-main.js');
+
+/** Starts a floor process and waits for its ready line; stops it if it never comes. */
+async function startFloor(name: string, script: string, args: string[], ready: RegExp) {
+  const proc = spawnNode(name, script, args, {});
+  try {
+    return { proc, line: await proc.waitFor(ready, 15_000) };
+  } catch (err) {
+    await proc.stop('SIGKILL');
+    throw err;
+  }
 }
 
 async function deleteRedisKeys(prefix: string): Promise<number> {
@@ -114,6 +143,40 @@ export async function deploy(
     startModel(['--chunks', String(settings.burstChunks), '--delay-ms', '0']),
     startModel(['--chunks', String(settings.paced.chunks), '--delay-ms', String(settings.paced.delayMs)]),
   ]);
+  const floorSide = (async () => {
+    const [burst, paced] = await models;
+    const server = async (mode: 'proxy' | 'tunnel', args: string[] = []) => {
+      const { proc, line } = await startFloor(
+        `floor-${mode}`,
+        FLOOR_RELAY,
+        ['--mode', mode, ...args],
+        /"url"/,
+      );
+      cleanup.add(`stop the floor ${mode}`, () => proc.stop(), 'floor');
+      return { url: (JSON.parse(line) as { url: string }).url, proc };
+    };
+    const [proxy, tunnel] = await Promise.all([
+      server('proxy', ['--upstream', `burst=${burst.url},paced=${paced.url}`]),
+      server('tunnel'),
+    ]);
+    const floorAgent = async (kind: 'burst' | 'paced', upstream: string) => {
+      const relay = `${tunnel.url.replace(/^http/, 'ws')}/agent/${kind}`;
+      const { proc } = await startFloor(
+        `floor-agent-${kind}`,
+        FLOOR_AGENT,
+        ['--relay', relay, '--upstream', upstream],
+        /"connected"/,
+      );
+      cleanup.add(`stop the floor agent (${kind})`, () => proc.stop(), 'floor');
+      return proc;
+    };
+    const [agentBurst, agentPaced] = await Promise.all([
+      floorAgent('burst', burst.url),
+      floorAgent('paced', paced.url),
+    ]);
+    log(`  floor references: proxy at ${proxy.url}, tunnel at ${tunnel.url}`);
+    return { proxy, tunnel, agents: { burst: agentBurst, paced: agentPaced } };
+  })();
   /** Registers the burst and paced instances on `node` and connects an agent for each. */
   const serve = async (node: RegistryNode, tag: string) => {
     const [[burst, paced], instances] = await Promise.all([
@@ -145,10 +208,11 @@ export async function deploy(
       await eventually(async () => (await instanceDetail(nodeB.url, instance)).status === 'online', 10_000);
     return { nodeA, nodeB, databaseUrl: db.url, ...served };
   })();
-  const [[burst, paced], e, d] = await Promise.all([models, embeddedSide, distributedSide]);
+  const [[burst, paced], floor, e, d] = await Promise.all([models, floorSide, embeddedSide, distributedSide]);
 
   return {
     models: { burst, paced },
+    floor,
     embedded: e.node,
     nodeA: d.nodeA,
     nodeB: d.nodeB,

@@ -18,8 +18,22 @@ export function failuresOf(results: readonly StreamResult[]): Failures {
 }
 
 /**
- * Concurrency 1: `count` rounds, each sending one request to every target in turn (the order
- * rotates every round), so slow drift of the machine hits every path alike.
+ * Round orders for `n` paths forming a Williams design (a balanced Latin square): over a cycle of
+ * rounds every path takes every position equally often AND follows every other path equally often
+ * (n rounds for even n, 2n for odd n). A plain rotation (A B C D, B C D A, …) keeps the same
+ * neighbours: a path would always run right after the same one and inherit its leftover work
+ * (an agent's logging, a node's bookkeeping after the answer ended).
+ */
+export function balancedOrders(n: number): number[][] {
+  const first = Array.from({ length: n }, (_, j) => (j === 0 ? 0 : j % 2 === 1 ? (j + 1) / 2 : n - j / 2));
+  const rows = Array.from({ length: n }, (_, r) => first.map((v) => (v + r) % n));
+  return n % 2 === 0 ? rows : [...rows, ...rows.map((row) => [...row].reverse())];
+}
+
+/**
+ * Concurrency 1: `count` rounds, each sending one request to every target in turn, the order of
+ * each round from `balancedOrders`, so slow drift of the machine and the leftover work of the
+ * previous request hit every path alike.
  */
 export async function interleaved(
   client: SseClient,
@@ -28,9 +42,10 @@ export async function interleaved(
   opts: RunOptions,
 ): Promise<Map<string, StreamResult[]>> {
   const out = new Map(targets.map((t) => [t.name, [] as StreamResult[]]));
+  const orders = balancedOrders(targets.length);
   for (let round = 0; round < count; round++) {
-    for (let i = 0; i < targets.length; i++) {
-      const target = targets[(round + i) % targets.length];
+    for (const i of orders[round % orders.length]) {
+      const target = targets[i];
       out.get(target.name)!.push(await client.stream(target, opts));
     }
   }

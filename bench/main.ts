@@ -9,9 +9,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Cleanup } from './cleanup';
 import { deploy } from './deployment';
+import { ALL_PATHS } from './paths';
 import { childPids, Load, LoadMeter, machineBusyCores, machineInfo } from './proc';
 import type { ProcessProfile } from './profiling';
-import { render, Results, verdicts } from './report';
+import { floorFigures, render, Results, verdicts } from './report';
 import { latencyAtConcurrency1 } from './scenarios/latency';
 import { pacedStreams } from './scenarios/paced';
 import { scaleAndCost } from './scenarios/scale';
@@ -115,10 +116,12 @@ async function main(): Promise<number> {
   const profiles: ProcessProfile[] = [];
   if (settings.profile) results.profiles = profiles;
   try {
-    log(`starting (${settings.mode} mode): fake models, embedded node, two distributed nodes, agents`);
+    log(
+      `starting (${settings.mode} mode): fake models, floor references, embedded node, two distributed nodes, agents`,
+    );
     const deployment = await deploy(settings, cleanup, log);
     const s: Scenario = { settings, deployment, log };
-    const all = ['direct', 'embedded', 'same', 'cross'] as const;
+    const all = ALL_PATHS;
 
     const run = (section: Section) => settings.only.includes(section);
     /** Runs a section, noting how busy the machine was meanwhile and how much of it was not us. */
@@ -194,6 +197,7 @@ async function main(): Promise<number> {
         settings,
         results,
         targets,
+        floor: floorFigures(results),
         failedRequests: failures,
         failedHostConnections: swarmFailures,
         warnings,

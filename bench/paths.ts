@@ -3,21 +3,33 @@ import type { Target } from './http-client';
 import type { Deployment } from './deployment';
 import type { ProbedProcess } from './registry-node';
 
-export type PathKey = 'direct' | 'embedded' | 'same' | 'cross';
+export type PathKey = 'direct' | 'proxy' | 'tunnel' | 'embedded' | 'same' | 'cross';
 
 export const PATH_LABELS: Record<PathKey, string> = {
   direct: 'direct to the model',
+  proxy: 'plain reverse proxy (floor)',
+  tunnel: 'minimal WS tunnel (floor)',
   embedded: 'embedded node',
   same: 'distributed, same node',
   cross: 'distributed, cross node',
 };
 
+/** Our relay: the paths the targets judge. */
 export const RELAYED: PathKey[] = ['embedded', 'same', 'cross'];
+/**
+ * Reference relays of the simplest shape (`floor/`), judged by nothing: what one extra hop, and
+ * one extra hop through a WebSocket and a second process, cost on this machine at the least.
+ */
+export const FLOOR: PathKey[] = ['proxy', 'tunnel'];
+/** Every path, in the order the tables list them. */
+export const ALL_PATHS: PathKey[] = ['direct', ...FLOOR, ...RELAYED];
 
 /** Targets for the burst model (`kind` burst) or the paced model, in PathKey order. */
 export function targets(d: Deployment, kind: 'burst' | 'paced', keys?: PathKey[]): Target[] {
   const all: Record<PathKey, URL> = {
     direct: new URL(`${d.models[kind].url}/chat/completions`),
+    proxy: new URL(`${d.floor.proxy.url}/${kind}/chat/completions`),
+    tunnel: new URL(`${d.floor.tunnel.url}/${kind}/chat/completions`),
     embedded: d.embedded.chatUrl(d.instances.embedded[kind].instanceId),
     same: d.nodeA.chatUrl(d.instances.distributed[kind].instanceId),
     cross: d.nodeB.chatUrl(d.instances.distributed[kind].instanceId),
@@ -33,6 +45,10 @@ export function pathProcesses(d: Deployment, key: PathKey, kind: 'burst' | 'pace
   switch (key) {
     case 'direct':
       return model;
+    case 'proxy':
+      return { ...model, proxy: d.floor.proxy.proc.pid };
+    case 'tunnel':
+      return { ...model, 'tunnel agent': d.floor.agents[kind].pid, 'tunnel server': d.floor.tunnel.proc.pid };
     case 'embedded':
       return { ...model, agent: agent('embedded'), registry: d.embedded.pid };
     case 'same':
@@ -42,7 +58,7 @@ export function pathProcesses(d: Deployment, key: PathKey, kind: 'burst' | 'pace
   }
 }
 
-/** The registry nodes and the agent a path goes through (what --profile profiles). */
+/** The registry nodes and the agent a path goes through (what --profile profiles; none off our relay). */
 export function probedOnPath(d: Deployment, key: PathKey, kind: 'burst' | 'paced'): ProbedProcess[] {
   const agent = (name: 'embedded' | 'distributed') =>
     d.agents[`${name}${kind === 'burst' ? 'Burst' : 'Paced'}`];

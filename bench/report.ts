@@ -1,6 +1,6 @@
 /** Turns the figures into the printed tables, the target verdicts, and the JSON document. */
 import type { Load, MachineInfo } from './proc';
-import { PATH_LABELS, PathKey, RELAYED } from './paths';
+import { FLOOR, PATH_LABELS, PathKey, RELAYED } from './paths';
 import type { PathLatency } from './scenarios/latency';
 import type { PathPaced } from './scenarios/paced';
 import type { ScaleResult } from './scenarios/scale';
@@ -96,6 +96,50 @@ const overheadP50 = (paths: PathLatency[] | undefined, key: PathKey) => {
   const d = byPath(paths, 'direct');
   return p && d ? p.ttft.p50 - d.ttft.p50 : NaN;
 };
+
+/** What a floor reference path (`floor/`) achieved: the figures the targets judge, not judged. */
+export interface FloorFigure {
+  path: PathKey;
+  /** TTFT p50 at concurrency 1 minus direct's, ms. */
+  overheadTtftP50Ms: number | null;
+  /** Chunks/s at 64 streams as a share of direct's. */
+  chunksVsDirect: number | null;
+}
+
+/** Floor figures unrounded (NaN when not measured): what the lines under the targets show. */
+function floorRaw(results: Results) {
+  const direct = byPath(results.throughput, 'direct');
+  return FLOOR.map((key) => {
+    const t = byPath(results.throughput, key);
+    return {
+      path: key,
+      overhead: overheadP50(results.overhead, key),
+      share: t && direct ? t.chunksPerSecond / direct.chunksPerSecond : NaN,
+    };
+  }).filter((f) => Number.isFinite(f.overhead) || Number.isFinite(f.share));
+}
+
+/** The floor figures for the JSON document. */
+export function floorFigures(results: Results): FloorFigure[] {
+  const finite = (v: number, digits: number) => (Number.isFinite(v) ? Number(v.toFixed(digits)) : null);
+  return floorRaw(results).map((f) => ({
+    path: f.path,
+    overheadTtftP50Ms: finite(f.overhead, 3),
+    chunksVsDirect: finite(f.share, 3),
+  }));
+}
+
+/** The lines under the targets table: what the floor references reached, for comparison. */
+function floorLines(results: Results): string {
+  const floors = floorRaw(results);
+  if (floors.length === 0) return '';
+  const lines = floors.map((f) => {
+    const overhead = Number.isFinite(f.overhead) ? `${signed(f.overhead)} ms` : '—';
+    const share = Number.isFinite(f.share) ? pct(f.share) : '—';
+    return `floor, ${PATH_LABELS[f.path].replace(/ \(floor\)$/, '')}: TTFT overhead p50 at c=1 ${overhead}, chunks/s at 64 streams ${share} of direct`;
+  });
+  return `\n${lines.join('\n')}\n(floors are not judged: the simplest relays of that shape, measured by the same client in the same run —\n a relay of that shape, with auth, limits and accounting on top, cannot expect to do better on this machine)`;
+}
 
 /** Flat: within 0.25 ms or 20 % of the 10-instance figure, whichever is larger. */
 const FLAT_MS = 0.25;
@@ -214,7 +258,7 @@ export function render(
     const cpu = byPath(results.overhead, 'embedded')?.cpuPerRequestUs;
     section(
       `1a. Relay overhead at concurrency 1 (${s.overhead.requests} requests per path, paths interleaved, after ${s.overhead.warmup} warm-up rounds)`,
-      latencyTable(results.overhead, (path) => (path === 'direct' ? '' : mark(`c1:${path}`))) +
+      latencyTable(results.overhead, (path) => (RELAYED.includes(path) ? mark(`c1:${path}`) : '')) +
         (cpu
           ? `\nCPU per embedded-node request at concurrency 1: ${Object.entries(cpu)
               .map(([k, v]) => `${k} ${int(v)} µs`)
@@ -237,7 +281,7 @@ export function render(
           int(p.chunksPerSecond),
           p.requestsPerSecond.toFixed(0),
           direct ? pct(p.chunksPerSecond / direct.chunksPerSecond) : '—',
-          p.path === 'direct' ? '' : mark(`throughput:${p.path}`),
+          RELAYED.includes(p.path) ? mark(`throughput:${p.path}`) : '',
           Object.entries(p.cpu)
             .map(([k, v]) => `${k} ${v.toFixed(2)}`)
             .join(', '),
@@ -419,7 +463,7 @@ export function render(
     table(
       ['target', 'figure', 'verdict'],
       targets.map((t) => [t.target, t.figure, t.verdict.toUpperCase()]),
-    ),
+    ) + floorLines(results),
   );
   return out.join('\n');
 }

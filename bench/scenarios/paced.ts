@@ -5,7 +5,7 @@
  */
 import { SseClient } from '../http-client';
 import { Failures, failuresOf, paced } from '../load';
-import { PATH_LABELS, pathProcesses, PathKey, probedOnPath, targets } from '../paths';
+import { PATH_LABELS, pathProcesses, PathKey, probedOnPath, RELAYED, targets } from '../paths';
 import { profiled, ProcessProfile } from '../profiling';
 import { CpuMeter } from '../proc';
 import { round, roundSummary, summarize, Summary } from '../stats';
@@ -47,7 +47,7 @@ export async function pacedStreams(
         };
         // --profile: the paths' processes during the first (lightest) level.
         const { run, cpu } =
-          profile && streams === settings.paced.streams[0] && key !== 'direct'
+          profile && streams === settings.paced.streams[0] && RELAYED.includes(key)
             ? await profiled(
                 probedOnPath(deployment, key, 'paced'),
                 settings.outDir,

@@ -5,7 +5,7 @@
  */
 import { SseClient, StreamResult } from '../http-client';
 import { closedLoop, Failures, failuresOf } from '../load';
-import { PATH_LABELS, pathProcesses, PathKey, probedOnPath, targets } from '../paths';
+import { PATH_LABELS, pathProcesses, PathKey, probedOnPath, RELAYED, targets } from '../paths';
 import { CpuMeter } from '../proc';
 import { profiled, ProcessProfile } from '../profiling';
 import { round, roundSummary, summarize, Summary } from '../stats';
@@ -61,7 +61,7 @@ export async function throughput(
           return { run, cpu };
         };
         const { run, cpu } =
-          settings.profile && round === 0 && key !== 'direct'
+          settings.profile && round === 0 && RELAYED.includes(key)
             ? await profiled(
                 probedOnPath(deployment, key, 'burst'),
                 settings.outDir,

@@ -1,55 +1,123 @@
+import { getEventListeners } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { ChatResponseFrame } from '@app/protocol';
-import { serveChat, upstreamBody, type ChatSink } from './chat-handler';
-import type { Upstream } from './upstream';
+import { serveChat, upstreamBody, type ChatSink, type ServeChatOptions } from './chat-handler';
+import { Upstream } from './upstream';
 
-/** An upstream whose answer is the given reads, one ReadableStream chunk each. */
-function upstreamOf(reads: string[], init: ResponseInit = {}) {
-  const calls: Array<Record<string, unknown>> = [];
-  const upstream = {
-    chatCompletions: async (body: Record<string, unknown>) => {
-      calls.push(body);
-      const encoder = new TextEncoder();
-      const stream = new ReadableStream<Uint8Array>({
-        start(controller) {
-          for (const r of reads) controller.enqueue(encoder.encode(r));
-          controller.close();
-        },
-      });
-      return new Response(stream, { headers: { 'Content-Type': 'text/event-stream' }, ...init });
-    },
-  } as unknown as Upstream;
-  return { upstream, calls };
+const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(check: () => boolean, timeoutMs = 2000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await delay(5);
+  }
 }
 
-function sink(): ChatSink & { frames: ChatResponseFrame[] } {
+type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void | Promise<void>;
+
+/** A local model server on an ephemeral port, and an Upstream pointing at it. */
+interface FakeUpstream {
+  upstream: Upstream;
+  server: Server;
+  port: number;
+  /** Request bodies received, parsed. */
+  calls: Array<Record<string, unknown>>;
+  /** TCP connections accepted. */
+  connections: number;
+  /** Responses whose client went away before they were finished. */
+  closedEarly: number;
+}
+
+const servers: FakeUpstream[] = [];
+
+async function startUpstream(handler: Handler): Promise<FakeUpstream> {
+  const fake = { calls: [], connections: 0, closedEarly: 0 } as unknown as FakeUpstream;
+  fake.server = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => (body += c));
+    req.on('end', () => {
+      fake.calls.push(JSON.parse(body) as Record<string, unknown>);
+      res.on('close', () => {
+        if (!res.writableFinished) fake.closedEarly++;
+      });
+      void handler(req, res, body);
+    });
+  });
+  fake.server.on('connection', () => fake.connections++);
+  await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
+  fake.port = (fake.server.address() as AddressInfo).port;
+  fake.upstream = new Upstream({ baseUrl: `http://127.0.0.1:${fake.port}/v1` });
+  servers.push(fake);
+  return fake;
+}
+
+/** Answers with an event stream written as the given reads, a few ms apart (one client read each). */
+function streamOf(reads: string[], options: { status?: number; contentType?: string; end?: boolean } = {}) {
+  return async (_req: IncomingMessage, res: ServerResponse) => {
+    res.writeHead(options.status ?? 200, { 'Content-Type': options.contentType ?? 'text/event-stream' });
+    res.flushHeaders();
+    for (const r of reads) {
+      await delay(10);
+      if (res.destroyed) return;
+      res.write(r);
+    }
+    if (options.end ?? true) res.end();
+  };
+}
+
+afterEach(async () => {
+  for (const fake of servers.splice(0)) {
+    fake.upstream.close();
+    fake.server.closeAllConnections();
+    await new Promise<void>((resolve) => fake.server.close(() => resolve()));
+  }
+});
+
+function sink(): ChatSink & { frames: ChatResponseFrame[]; isOpen: boolean; bufferedAmount: number } {
   const frames: ChatResponseFrame[] = [];
   return { frames, isOpen: true, bufferedAmount: 0, send: (f) => (frames.push(f), true) };
 }
 
-const serve = (upstream: Upstream, s: ChatSink, signal = new AbortController().signal) =>
-  serveChat({ requestId: 'r', request: { messages: [] }, upstream, sink: s, signal });
+const serve = (
+  upstream: Upstream,
+  s: ChatSink,
+  signal = new AbortController().signal,
+  extra: Partial<ServeChatOptions> = {},
+) => serveChat({ requestId: 'r', request: { messages: [] }, upstream, sink: s, signal, ...extra });
 
 describe('serveChat', () => {
-  it('sends one frame per read: raw_sse for one line, raw_sse_batch for several, then done', async () => {
-    const { upstream } = upstreamOf([
-      'data: {"a":1}\n\n',
-      'data: {"b":2}\n\ndata: {"c',
-      '":3}\n\ndata: [DONE]\n\n',
-    ]);
+  it('sends one frame per read: raw_sse for one line, raw_sse_batch for several; done rides on the last', async () => {
+    const fake = await startUpstream(
+      streamOf(['data: {"a":1}\n\n', 'data: {"b":2}\n\ndata: {"c', '":3}\n\ndata: [DONE]\n\n']),
+    );
     const s = sink();
-    expect(await serve(upstream, s)).toEqual({ kind: 'done', lines: 3 });
+    expect(await serve(fake.upstream, s)).toEqual({ kind: 'done', lines: 3 });
     expect(s.frames).toEqual([
       { type: 'chat_response', request_id: 'r', raw_sse: '{"a":1}', done: false },
       { type: 'chat_response', request_id: 'r', raw_sse: '{"b":2}', done: false },
-      { type: 'chat_response', request_id: 'r', raw_sse: '{"c":3}', done: false },
-      { type: 'chat_response', request_id: 'r', done: true },
+      { type: 'chat_response', request_id: 'r', raw_sse: '{"c":3}', done: true },
+    ]);
+    expect(fake.calls).toEqual([{ messages: [], stream: true }]);
+  });
+
+  it('batches the lines of one read with done and drops what follows [DONE]', async () => {
+    const fake = await startUpstream(streamOf(['data: 1\n\ndata: 2\n\ndata: [DONE]\n\ndata: ignored\n\n']));
+    const s = sink();
+    expect(await serve(fake.upstream, s)).toEqual({ kind: 'done', lines: 2 });
+    expect(s.frames).toEqual([
+      { type: 'chat_response', request_id: 'r', raw_sse_batch: ['1', '2'], done: true },
     ]);
   });
 
-  it('batches the lines of one read and stops at [DONE]', async () => {
-    const { upstream } = upstreamOf(['data: 1\n\ndata: 2\n\ndata: [DONE]\n\ndata: ignored\n\n']);
+  it('sends done alone when [DONE] arrives in a read of its own', async () => {
+    const fake = await startUpstream(
+      streamOf(['data: 1\n\ndata: 2\n\n', ': keepalive\n\n', 'data: [DONE]\n\n']),
+    );
     const s = sink();
-    await serve(upstream, s);
+    expect(await serve(fake.upstream, s)).toEqual({ kind: 'done', lines: 2 });
     expect(s.frames).toEqual([
       { type: 'chat_response', request_id: 'r', raw_sse_batch: ['1', '2'], done: false },
       { type: 'chat_response', request_id: 'r', done: true },
@@ -57,48 +125,194 @@ describe('serveChat', () => {
   });
 
   it('reports a stream that ends without [DONE] as an error, without done', async () => {
-    const { upstream } = upstreamOf(['data: 1\n\n']);
+    const fake = await startUpstream(streamOf(['data: 1\n\n']));
     const s = sink();
-    expect(await serve(upstream, s)).toEqual({ kind: 'error', message: 'upstream ended without [DONE]' });
-    expect(s.frames.at(-1)).toEqual({
-      type: 'chat_response',
-      request_id: 'r',
-      error: 'upstream ended without [DONE]',
+    expect(await serve(fake.upstream, s)).toEqual({
+      kind: 'error',
+      message: 'upstream ended without [DONE]',
     });
-    expect(s.frames.some((f) => f.done)).toBe(false);
+    expect(s.frames).toEqual([
+      { type: 'chat_response', request_id: 'r', raw_sse: '1', done: false },
+      { type: 'chat_response', request_id: 'r', error: 'upstream ended without [DONE]' },
+    ]);
   });
 
   it('accepts a final [DONE] without a trailing newline', async () => {
-    const { upstream } = upstreamOf(['data: 1\n\ndata: [DONE]']);
+    const fake = await startUpstream(streamOf(['data: 1\n\ndata: [DONE]']));
     const s = sink();
-    expect((await serve(upstream, s)).kind).toBe('done');
+    expect(await serve(fake.upstream, s)).toEqual({ kind: 'done', lines: 1 });
+    expect(s.frames.at(-1)?.done).toBe(true);
+    expect(s.frames.filter((f) => f.done)).toHaveLength(1);
   });
 
   it('turns an HTTP error into "upstream HTTP <status>: <first 500 chars>"', async () => {
-    const { upstream } = upstreamOf(['x'.repeat(2000)], { status: 503 });
+    const fake = await startUpstream(
+      streamOf(['x'.repeat(2000)], { status: 503, contentType: 'text/plain' }),
+    );
     const s = sink();
-    const outcome = await serve(upstream, s);
-    expect(outcome.kind).toBe('error');
-    expect(s.frames).toHaveLength(1);
-    expect(s.frames[0].error).toBe(`upstream HTTP 503: ${'x'.repeat(500)}`);
+    const outcome = await serve(fake.upstream, s);
+    expect(outcome).toEqual({ kind: 'error', message: `upstream HTTP 503: ${'x'.repeat(500)}` });
+    expect(s.frames).toEqual([
+      { type: 'chat_response', request_id: 'r', error: `upstream HTTP 503: ${'x'.repeat(500)}` },
+    ]);
   });
 
   it('refuses a JSON answer where a stream was asked for', async () => {
-    const { upstream } = upstreamOf(['{"object":"chat.completion"}'], {
-      headers: { 'Content-Type': 'application/json' },
+    const fake = await startUpstream((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"object":"chat.completion"}');
     });
     const s = sink();
-    await serve(upstream, s);
-    expect(s.frames[0].error).toMatch(/instead of an event stream/);
+    await serve(fake.upstream, s);
+    expect(s.frames).toEqual([
+      {
+        type: 'chat_response',
+        request_id: 'r',
+        error: 'upstream answered application/json instead of an event stream: {"object":"chat.completion"}',
+      },
+    ]);
   });
 
-  it('sends nothing once aborted', async () => {
-    const { upstream } = upstreamOf(['data: 1\n\n']);
+  it('turns a refused connection into "upstream request failed: connect ECONNREFUSED …"', async () => {
+    const fake = await startUpstream(() => undefined);
+    await new Promise<void>((resolve) => fake.server.close(() => resolve()));
+    servers.splice(servers.indexOf(fake), 1);
+    const s = sink();
+    const outcome = await serve(fake.upstream, s);
+    const message = `upstream request failed: connect ECONNREFUSED 127.0.0.1:${fake.port}`;
+    expect(outcome).toEqual({ kind: 'error', message });
+    expect(s.frames).toEqual([{ type: 'chat_response', request_id: 'r', error: message }]);
+    fake.upstream.close();
+  });
+
+  it('turns a connection lost mid-stream into one error frame', async () => {
+    const fake = await startUpstream(async (_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      res.write('data: 1\n\n');
+      await delay(20);
+      res.socket?.destroy();
+    });
+    const s = sink();
+    const outcome = await serve(fake.upstream, s);
+    expect(outcome).toEqual({
+      kind: 'error',
+      message: 'upstream connection failed: connection closed before [DONE]',
+    });
+    expect(s.frames).toEqual([
+      { type: 'chat_response', request_id: 'r', raw_sse: '1', done: false },
+      {
+        type: 'chat_response',
+        request_id: 'r',
+        error: 'upstream connection failed: connection closed before [DONE]',
+      },
+    ]);
+  });
+
+  it('sends nothing and asks nothing once aborted', async () => {
+    const fake = await startUpstream(streamOf(['data: 1\n\n']));
     const s = sink();
     const ac = new AbortController();
     ac.abort();
-    expect(await serve(upstream, s, ac.signal)).toEqual({ kind: 'aborted' });
+    expect(await serve(fake.upstream, s, ac.signal)).toEqual({ kind: 'aborted' });
     expect(s.frames).toEqual([]);
+    await delay(20);
+    expect(fake.calls).toHaveLength(0);
+  });
+
+  it('abort mid-stream: closes the upstream connection at once and sends nothing more', async () => {
+    const fake = await startUpstream(streamOf(['data: 1\n\n'], { end: false }));
+    const s = sink();
+    const ac = new AbortController();
+    const outcome = serve(fake.upstream, s, ac.signal);
+    await waitFor(() => s.frames.length === 1, 2000, 'first frame');
+    ac.abort();
+    expect(await outcome).toEqual({ kind: 'aborted' });
+    await waitFor(() => fake.closedEarly === 1, 500, 'the server to see the close');
+    expect(s.frames).toHaveLength(1);
+    // No listener left on the signal (ours nor the request's).
+    await waitFor(() => getEventListeners(ac.signal, 'abort').length === 0, 500, 'listeners removed');
+  });
+
+  it('abort before the response headers: closes the upstream connection', async () => {
+    const fake = await startUpstream(() => undefined); // never answers
+    const s = sink();
+    const ac = new AbortController();
+    const outcome = serve(fake.upstream, s, ac.signal);
+    await waitFor(() => fake.calls.length === 1, 2000, 'the request');
+    ac.abort();
+    expect(await outcome).toEqual({ kind: 'aborted' });
+    await waitFor(() => fake.closedEarly === 1, 500, 'the server to see the close');
+    expect(s.frames).toEqual([]);
+  });
+
+  it('a sink that closed mid-stream ends the request as aborted and closes the upstream connection', async () => {
+    const fake = await startUpstream(streamOf(['data: 1\n\n', 'data: 2\n\n', 'data: 3\n\n'], { end: false }));
+    const s = sink();
+    const outcome = serve(fake.upstream, s);
+    await waitFor(() => s.frames.length === 1, 2000, 'first frame');
+    s.isOpen = false;
+    expect(await outcome).toEqual({ kind: 'aborted' });
+    await waitFor(() => fake.closedEarly === 1, 500, 'the server to see the close');
+    expect(s.frames).toHaveLength(1);
+  });
+
+  it('reuses the upstream socket for sequential requests (keep-alive), also after an error answer', async () => {
+    let n = 0;
+    const fake = await startUpstream((req, res) => {
+      if (++n === 2) {
+        res.writeHead(500, { 'Content-Type': 'text/plain' }).end('boom');
+        return;
+      }
+      // Lines after [DONE] are drained, not left in the socket.
+      void streamOf(['data: 1\n\n', 'data: [DONE]\n\ndata: after\n\n'])(req, res);
+    });
+    const ac = new AbortController();
+    expect(await serve(fake.upstream, sink(), ac.signal)).toEqual({ kind: 'done', lines: 1 });
+    await delay(20);
+    expect((await serve(fake.upstream, sink(), ac.signal)).kind).toBe('error');
+    await delay(20);
+    expect(await serve(fake.upstream, sink(), ac.signal)).toEqual({ kind: 'done', lines: 1 });
+    expect(fake.calls).toHaveLength(3);
+    expect(fake.connections).toBe(1);
+    expect(fake.closedEarly).toBe(0);
+    await waitFor(() => getEventListeners(ac.signal, 'abort').length === 0, 500, 'listeners removed');
+  });
+
+  it('sends a request again on a fresh socket when a pooled one turns out closed', async () => {
+    let n = 0;
+    const fake = await startUpstream((req, res) => {
+      // The second request on the first connection: drop it unanswered, as a server closing an
+      // idle connection at that moment would.
+      if (++n === 2) {
+        req.socket.destroy();
+        return;
+      }
+      void streamOf(['data: 1\n\ndata: [DONE]\n\n'])(req, res);
+    });
+    expect((await serve(fake.upstream, sink())).kind).toBe('done');
+    await delay(20);
+    expect(await serve(fake.upstream, sink())).toEqual({ kind: 'done', lines: 1 });
+    expect(fake.calls).toHaveLength(3);
+    expect(fake.connections).toBe(2);
+  });
+
+  it('pauses reading while the sink is backed up and resumes once it drained', async () => {
+    const fake = await startUpstream(streamOf(['data: 1\n\n', 'data: 2\n\n', 'data: 3\n\ndata: [DONE]\n\n']));
+    const s = sink();
+    s.bufferedAmount = 1000;
+    const outcome = serve(fake.upstream, s, undefined, { highWaterMark: 100, lowWaterMark: 10 });
+    await waitFor(() => s.frames.length === 1, 2000, 'first frame');
+    // The rest arrives at the socket but is not read while the sink stays above the low mark.
+    await delay(100);
+    s.bufferedAmount = 50;
+    await delay(50);
+    expect(s.frames).toHaveLength(1);
+    s.bufferedAmount = 0;
+    expect(await outcome).toEqual({ kind: 'done', lines: 3 });
+    // The reads held back are forwarded one by one, as they came.
+    expect(s.frames.slice(1)).toEqual([
+      { type: 'chat_response', request_id: 'r', raw_sse: '2', done: false },
+      { type: 'chat_response', request_id: 'r', raw_sse: '3', done: true },
+    ]);
   });
 
   it('upstreamBody forces stream and fills a missing model only', () => {

@@ -1,6 +1,7 @@
+import type { IncomingMessage } from 'node:http';
 import type { ChatResponseFrame } from '@app/protocol';
 import { isDone, SseLineParser } from './sse-parser';
-import { describeFetchError, readSomeText, type Upstream } from './upstream';
+import { describeUpstreamError, readSomeText, type Upstream, type UpstreamResponse } from './upstream';
 
 /** Where the frames of one request go: the socket the request came in on. */
 export interface ChatSink {
@@ -43,48 +44,57 @@ export function upstreamBody(
 
 /**
  * Serves one chat: POSTs it to the upstream and forwards each SSE `data:` payload. All lines of
- * one upstream read go out in one frame (`raw_sse` for one line, `raw_sse_batch` for several).
- * `[DONE]` sends `done: true`; an HTTP error, a dead connection or a stream that ends without
+ * one upstream read go out in one frame (`raw_sse` for one line, `raw_sse_batch` for several);
+ * the frame of the read that ends with `[DONE]` carries `done: true` (a read of only `[DONE]`
+ * sends `done: true` alone). An HTTP error, a dead connection or a stream that ends without
  * `[DONE]` sends one `error` frame and no `done`. Never throws.
  */
 export async function serveChat(options: ServeChatOptions): Promise<ChatOutcome> {
   const { requestId, sink, signal } = options;
-  const high = options.highWaterMark ?? 4 * 1024 * 1024;
-  const low = options.lowWaterMark ?? 1024 * 1024;
   const fail = (message: string): ChatOutcome => {
     if (signal.aborted) return { kind: 'aborted' };
     sink.send({ type: 'chat_response', request_id: requestId, error: message });
     return { kind: 'error', message };
   };
+  if (signal.aborted) return { kind: 'aborted' };
 
-  let res: Response;
+  let res: UpstreamResponse;
   try {
     res = await options.upstream.chatCompletions(upstreamBody(options.request, options.defaultModel), signal);
   } catch (err) {
-    return fail(`upstream request failed: ${describeFetchError(err)}`);
+    return fail(`upstream request failed: ${describeUpstreamError(err)}`);
   }
   if (signal.aborted) {
-    await res.body?.cancel().catch(() => undefined);
+    res.body.destroy();
     return { kind: 'aborted' };
   }
-  if (!res.ok) {
-    const text = await readSomeText(res, 500).catch(() => '');
+  if (res.status < 200 || res.status > 299) {
+    const text = await readSomeText(res.body, 500);
     return fail(`upstream HTTP ${res.status}: ${text}`);
   }
-  const contentType = res.headers.get('content-type') ?? '';
   // Lenient about the type (some servers label their stream text/plain), but a JSON body means
   // the upstream ignored `stream: true` or sent an error with a 2xx status.
-  if (!res.body || contentType.includes('application/json')) {
-    const text = await readSomeText(res, 500).catch(() => '');
-    return fail(`upstream answered ${contentType || 'no body'} instead of an event stream: ${text}`);
+  if (res.contentType.includes('application/json')) {
+    const text = await readSomeText(res.body, 500);
+    return fail(`upstream answered ${res.contentType} instead of an event stream: ${text}`);
   }
+  return forwardStream(options, res.body, fail);
+}
 
+/** The read loop: one `data` event of the body is one upstream read. */
+function forwardStream(
+  options: ServeChatOptions,
+  body: IncomingMessage,
+  fail: (message: string) => ChatOutcome,
+): Promise<ChatOutcome> {
+  const { requestId, sink, signal } = options;
+  const high = options.highWaterMark ?? 4 * 1024 * 1024;
+  const low = options.lowWaterMark ?? 1024 * 1024;
   const parser = new SseLineParser();
-  const decoder = new TextDecoder();
-  const reader = res.body.getReader();
   let lines = 0;
   let first = true;
-  // Forwards the payloads of one read; true once [DONE] was seen.
+
+  // Forwards the payloads of one read; true once [DONE] was seen (what follows it is dropped).
   const forward = (payloads: string[]): boolean => {
     let doneAt = -1;
     for (let i = 0; i < payloads.length; i++) {
@@ -93,58 +103,102 @@ export async function serveChat(options: ServeChatOptions): Promise<ChatOutcome>
         break;
       }
     }
-    const data = doneAt === -1 ? payloads : payloads.slice(0, doneAt);
-    if (data.length > 0) {
-      if (first) {
-        first = false;
-        options.onFirstChunk?.();
-      }
-      lines += data.length;
-      sink.send(
-        data.length === 1
-          ? { type: 'chat_response', request_id: requestId, raw_sse: data[0], done: false }
-          : { type: 'chat_response', request_id: requestId, raw_sse_batch: data, done: false },
-      );
+    const done = doneAt !== -1;
+    const count = done ? doneAt : payloads.length;
+    if (count === 0) {
+      if (done) sink.send({ type: 'chat_response', request_id: requestId, done: true });
+      return done;
     }
-    if (doneAt !== -1) {
-      sink.send({ type: 'chat_response', request_id: requestId, done: true });
-      return true;
+    if (first) {
+      first = false;
+      options.onFirstChunk?.();
     }
-    return false;
+    lines += count;
+    sink.send(
+      count === 1
+        ? { type: 'chat_response', request_id: requestId, raw_sse: payloads[0], done }
+        : {
+            type: 'chat_response',
+            request_id: requestId,
+            raw_sse_batch: done ? payloads.slice(0, count) : payloads,
+            done,
+          },
+    );
+    return done;
   };
 
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (signal.aborted) return { kind: 'aborted' };
-      if (done) {
-        const tail = decoder.decode();
-        if (forward([...parser.push(tail), ...parser.end()])) return { kind: 'done', lines };
-        return fail('upstream ended without [DONE]');
-      }
-      if (!sink.isOpen) return { kind: 'aborted' };
-      if (forward(parser.push(decoder.decode(value, { stream: true })))) return { kind: 'done', lines };
-      if (sink.bufferedAmount > high) await drained(sink, signal, low);
-    }
-  } catch (err) {
-    return fail(`upstream connection failed: ${describeFetchError(err)}`);
-  } finally {
-    // Releases (and on early exit closes) the upstream connection.
-    reader.cancel().catch(() => undefined);
-  }
-}
+  return new Promise<ChatOutcome>((resolve) => {
+    let over = false;
+    let timer: NodeJS.Timeout | undefined;
 
-/** Waits until the socket has sent most of its buffer, or the request is over. */
-function drained(sink: ChatSink, signal: AbortSignal, low: number): Promise<void> {
-  return new Promise((resolve) => {
-    const check = () => {
-      if (signal.aborted || !sink.isOpen || sink.bufferedAmount <= low) {
-        clearInterval(timer);
-        signal.removeEventListener('abort', check);
-        resolve();
+    // Settles once. `keep`: the body ended or is drained to its end, so its socket goes back to
+    // the pool; otherwise the body is destroyed, which closes the upstream connection.
+    const finish = (outcome: ChatOutcome, keep: boolean) => {
+      over = true;
+      signal.removeEventListener('abort', onAbort);
+      if (timer !== undefined) clearInterval(timer);
+      body.removeListener('data', onData);
+      body.removeListener('end', onEnd);
+      body.removeListener('aborted', onLost);
+      body.removeListener('close', onLost);
+      // 'error' keeps a listener (onError ignores it once over): a late one must not be thrown.
+      if (keep) body.resume();
+      else body.destroy();
+      resolve(outcome);
+    };
+    const onAbort = () => {
+      if (!over) finish({ kind: 'aborted' }, false);
+    };
+    // A throwing sink (or onFirstChunk) must not escape an event handler: the request ends.
+    const broken = (err: unknown) => {
+      if (!over)
+        finish({ kind: 'error', message: `forwarding failed: ${describeUpstreamError(err)}` }, false);
+    };
+    const onData = (chunk: string) => {
+      if (over) return;
+      try {
+        if (!sink.isOpen) return finish({ kind: 'aborted' }, false);
+        if (forward(parser.push(chunk))) return finish({ kind: 'done', lines }, true);
+      } catch (err) {
+        return broken(err);
+      }
+      if (timer === undefined && sink.bufferedAmount > high) {
+        // Simple backpressure: stop reading (the upstream socket fills and TCP slows the
+        // model server) until the registry socket has sent most of its buffer.
+        body.pause();
+        timer = setInterval(() => {
+          if (over) return;
+          if (!sink.isOpen) return finish({ kind: 'aborted' }, false);
+          if (sink.bufferedAmount <= low) {
+            clearInterval(timer);
+            timer = undefined;
+            body.resume();
+          }
+        }, 10);
       }
     };
-    const timer = setInterval(check, 10);
-    signal.addEventListener('abort', check);
+    const onEnd = () => {
+      if (over) return;
+      try {
+        if (forward(parser.end())) finish({ kind: 'done', lines }, true);
+        else finish(fail('upstream ended without [DONE]'), true);
+      } catch (err) {
+        broken(err);
+      }
+    };
+    const onError = (err: Error) => {
+      if (!over) finish(fail(`upstream connection failed: ${describeUpstreamError(err)}`), false);
+    };
+    const onLost = () => {
+      if (!over) finish(fail('upstream connection failed: connection closed before [DONE]'), false);
+    };
+
+    signal.addEventListener('abort', onAbort);
+    body.setEncoding('utf8');
+    body.on('data', onData);
+    body.on('end', onEnd);
+    body.on('error', onError);
+    body.on('aborted', onLost);
+    body.on('close', onLost);
   });
 }

@@ -242,18 +242,17 @@ describe('HostAgent (in process, against a fake registry and a fake model)', () 
     expect(end.done).toBe(true);
 
     const frames = registry.responses('r1');
-    expect(frames.at(-1)).toEqual({ type: 'chat_response', request_id: 'r1', done: true, conn: 0 });
-    const data = lines(frames.slice(0, -1));
+    // The last frame carries done: true (with the lines of the read that ended in [DONE], if any).
+    expect(frames.at(-1)).toMatchObject({ type: 'chat_response', request_id: 'r1', done: true, conn: 0 });
+    const data = lines(frames);
     // 5 content chunks, the finish chunk and the usage chunk; [DONE] itself is not forwarded.
     expect(data).toHaveLength(7);
     const chunks = data.map((l) => JSON.parse(l));
     expect(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('')).toBe('Hello from the fake model');
     expect(chunks[5].choices[0].finish_reason).toBe('stop');
     expect(chunks[6].usage.total_tokens).toBeGreaterThan(0);
-    for (const f of frames.slice(0, -1)) {
-      expect(f.done).toBe(false);
-      expect(f.error).toBeUndefined();
-    }
+    for (const f of frames.slice(0, -1)) expect(f.done).toBe(false);
+    for (const f of frames) expect(f.error).toBeUndefined();
 
     const upstream = model.requests.slice(before).find((r) => r.path === '/v1/chat/completions')!;
     expect(upstream.headers.accept).toBe('text/event-stream');

@@ -12,7 +12,7 @@ import { serveChat } from './chat-handler';
 import { redactUrl, type HostConfig } from './config';
 import { RegistryConnection, type ConnectionEnd } from './connection';
 import { silentLogger, type Logger } from './logger';
-import { describeFetchError, Upstream } from './upstream';
+import { describeUpstreamError, Upstream } from './upstream';
 
 export const AGENT_NAME = 'model-registry-host/0.1';
 
@@ -255,7 +255,7 @@ export class HostAgent extends EventEmitter {
       return models;
     } catch (err) {
       // Said once per streak of failures, not on every reconnect attempt.
-      const message = `could not list the upstream's models at ${this.upstream.baseUrl}/models: ${describeFetchError(err)}`;
+      const message = `could not list the upstream's models at ${this.upstream.baseUrl}/models: ${describeUpstreamError(err)}`;
       if (this.stopping) return [];
       if (this.modelsFailing) this.logger.debug(message);
       else this.logger.warn(message);
@@ -372,7 +372,8 @@ export class HostAgent extends EventEmitter {
     }
     const entry: InFlight = { id, conn, controller: new AbortController(), startedAt: performance.now() };
     this.requests.set(id, entry);
-    this.logger.info(`serving request ${id}`);
+    const debug = this.logger.debugEnabled;
+    if (debug) this.logger.debug(`serving request ${id}`);
     this.emit('request', id);
     void serveChat({
       requestId: id,
@@ -381,18 +382,22 @@ export class HostAgent extends EventEmitter {
       defaultModel: this.config.model ?? this.models[0],
       sink: conn,
       signal: entry.controller.signal,
-      onFirstChunk: () =>
-        this.logger.debug(
-          `request ${id}: first chunk after ${(performance.now() - entry.startedAt).toFixed(1)} ms`,
-        ),
+      onFirstChunk: debug
+        ? () =>
+            this.logger.debug(
+              `request ${id}: first chunk after ${(performance.now() - entry.startedAt).toFixed(1)} ms`,
+            )
+        : undefined,
     }).then((outcome) => {
       if (this.requests.get(id) === entry) this.requests.delete(id);
-      const ms = Math.round(performance.now() - entry.startedAt);
       if (outcome.kind === 'done') {
         this.stats.served++;
-        this.logger.info(`request ${id} done in ${ms} ms`);
+        if (debug) {
+          this.logger.debug(`request ${id} done in ${Math.round(performance.now() - entry.startedAt)} ms`);
+        }
       } else if (outcome.kind === 'error') {
         this.stats.failed++;
+        const ms = Math.round(performance.now() - entry.startedAt);
         this.logger.warn(`request ${id} failed after ${ms} ms: ${outcome.message}`);
       }
       this.emit('request-end', id, outcome.kind);
@@ -422,6 +427,7 @@ export class HostAgent extends EventEmitter {
       [...this.connections].map((c) => c.close(code, exit.kind === 'stopped' ? 'host stopping' : '')),
     );
     this.active = null;
+    this.upstream.close();
     this.wakeLoop({ kind: 'stop' });
     if (exit.kind === 'stopped' && this.started) this.logger.info('stopped');
     this.emit('exit', exit);

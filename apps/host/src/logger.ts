@@ -7,6 +7,8 @@ export interface Logger {
   warn(message: string): void;
   error(message: string): void;
   debug(message: string): void;
+  /** False when debug lines are dropped: hot paths check it before building a message. */
+  readonly debugEnabled: boolean;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -33,6 +35,7 @@ export function createConsoleLogger(options: ConsoleLoggerOptions = {}): Logger 
     stream.write(`${now().toISOString()} ${tag}${message}\n`);
   };
   return {
+    debugEnabled: min <= rank.debug,
     debug: (m) => write('debug', out, m),
     info: (m) => write('info', out, m),
     warn: (m) => write('warn', err, m),
@@ -53,6 +56,7 @@ export function createMemoryLogger(): MemoryLogger {
   return {
     lines,
     text: () => lines.map((l) => `${l.level}: ${l.message}`).join('\n'),
+    debugEnabled: true,
     debug: push('debug'),
     info: push('info'),
     warn: push('warn'),
@@ -60,4 +64,4 @@ export function createMemoryLogger(): MemoryLogger {
   };
 }
 
-export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+export const silentLogger: Logger = { debugEnabled: false, debug() {}, info() {}, warn() {}, error() {} };

@@ -1,7 +1,16 @@
+import {
+  Agent as HttpAgent,
+  request as httpRequest,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+} from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+
 /**
  * The model server next to the agent: any OpenAI-compatible base URL (Ollama, llama.cpp,
- * vLLM, LM Studio, ...). Uses Node's global fetch (undici); an aborted request closes its
- * upstream connection at once.
+ * vLLM, LM Studio, ...). Plain node:http(s) with one keep-alive pool per Upstream (cheaper than
+ * fetch on the hot path); an aborted request destroys its socket, so the model server sees the
+ * connection close at once.
  */
 export interface UpstreamOptions {
   /** Base URL without trailing slash, e.g. http://127.0.0.1:11434/v1. */
@@ -11,83 +20,211 @@ export interface UpstreamOptions {
   modelsTimeoutMs?: number;
 }
 
+/** An upstream answer whose headers arrived; the caller reads `body` to its end or destroys it. */
+export interface UpstreamResponse {
+  status: number;
+  /** The Content-Type header, '' without one. */
+  contentType: string;
+  body: IncomingMessage;
+}
+
+/**
+ * How long an idle pooled socket is kept. Below the 5 s of Node's and uvicorn's servers (a
+ * shorter `Keep-Alive: timeout=` hint from the server wins), so a request rarely picks a socket
+ * the server is closing; the rare one that does is retried once (see `send`).
+ */
+const IDLE_SOCKET_MS = 4000;
+
 export class Upstream {
   readonly baseUrl: string;
-  private readonly apiKey?: string;
   private readonly modelsTimeoutMs: number;
+  private readonly secure: boolean;
+  private readonly hostname: string;
+  private readonly port: number | undefined;
+  /** Path prefix of the base URL (no trailing slash) and its query, if any. */
+  private readonly basePath: string;
+  private readonly query: string;
+  private readonly agent: HttpAgent;
+  private readonly chatHeaders: OutgoingHttpHeaders;
+  private readonly modelsHeaders: OutgoingHttpHeaders;
 
   constructor(options: UpstreamOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
-    this.apiKey = options.apiKey;
     this.modelsTimeoutMs = options.modelsTimeoutMs ?? 3000;
-  }
-
-  private headers(extra: Record<string, string>): Record<string, string> {
-    return this.apiKey ? { ...extra, Authorization: `Bearer ${this.apiKey}` } : extra;
+    const url = new URL(this.baseUrl);
+    this.secure = url.protocol === 'https:';
+    // node:http wants an IPv6 address without its brackets.
+    this.hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    this.port = url.port === '' ? undefined : Number(url.port);
+    this.basePath = url.pathname.replace(/\/+$/, '');
+    this.query = url.search;
+    const agentOptions = {
+      keepAlive: true,
+      maxSockets: Infinity,
+      scheduling: 'lifo',
+      timeout: IDLE_SOCKET_MS,
+    } as const;
+    this.agent = this.secure ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
+    const auth: OutgoingHttpHeaders = options.apiKey ? { Authorization: `Bearer ${options.apiKey}` } : {};
+    this.chatHeaders = { 'Content-Type': 'application/json', Accept: 'text/event-stream', ...auth };
+    this.modelsHeaders = { Accept: 'application/json', ...auth };
   }
 
   /** Model ids from GET /models; throws on any failure (callers fall back to []). */
   async listModels(signal?: AbortSignal): Promise<string[]> {
     const timeout = AbortSignal.timeout(this.modelsTimeoutMs);
-    const res = await fetch(`${this.baseUrl}/models`, {
-      headers: this.headers({ Accept: 'application/json' }),
-      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-    });
-    if (!res.ok) {
-      await res.body?.cancel().catch(() => undefined);
-      throw new Error(`GET /models answered HTTP ${res.status}`);
+    const both = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    let text: string;
+    try {
+      const res = await this.send('GET', '/models', this.modelsHeaders, undefined, both);
+      if (res.status < 200 || res.status > 299) {
+        res.body.destroy();
+        throw new Error(`GET /models answered HTTP ${res.status}`);
+      }
+      text = await readAll(res.body);
+    } catch (err) {
+      if (timeout.aborted && !signal?.aborted) {
+        throw Object.assign(new Error(`no answer within ${this.modelsTimeoutMs} ms`), {
+          name: 'TimeoutError',
+        });
+      }
+      throw err;
     }
-    const body = (await res.json()) as { data?: unknown };
+    const body = JSON.parse(text) as { data?: unknown } | null;
     if (!Array.isArray(body?.data)) throw new Error('GET /models answered without a data list');
     return body.data
       .map((m: unknown) => (typeof m === 'object' && m !== null ? (m as { id?: unknown }).id : undefined))
       .filter((id): id is string => typeof id === 'string' && id !== '');
   }
 
-  /** POST /chat/completions asking for an event stream. The caller reads or cancels the body. */
-  chatCompletions(body: Record<string, unknown>, signal: AbortSignal): Promise<Response> {
-    return fetch(`${this.baseUrl}/chat/completions`, {
-      method: 'POST',
-      headers: this.headers({ 'Content-Type': 'application/json', Accept: 'text/event-stream' }),
-      body: JSON.stringify(body),
-      signal,
+  /**
+   * POST /chat/completions asking for an event stream. Resolves once the response headers
+   * arrived; the caller reads the body to its end (the socket then returns to the pool) or
+   * destroys it. Aborting `signal` destroys the request and its socket.
+   */
+  chatCompletions(body: Record<string, unknown>, signal: AbortSignal): Promise<UpstreamResponse> {
+    const json = JSON.stringify(body);
+    const headers = { ...this.chatHeaders, 'Content-Length': Buffer.byteLength(json) };
+    return this.send('POST', '/chat/completions', headers, json, signal);
+  }
+
+  /** Destroys the pooled sockets, in use or idle (on shutdown, once requests are aborted). */
+  close(): void {
+    this.agent.destroy();
+  }
+
+  /**
+   * One request. A pooled socket that the server closed while we picked it fails with
+   * ECONNRESET before any answer; such a request is sent once more on a fresh socket (the
+   * server never saw it, or dropped it unanswered).
+   */
+  private send(
+    method: string,
+    path: string,
+    headers: OutgoingHttpHeaders,
+    body: string | undefined,
+    signal: AbortSignal,
+    retry = true,
+  ): Promise<UpstreamResponse> {
+    return new Promise((resolve, reject) => {
+      let answered = false;
+      const req = (this.secure ? httpsRequest : httpRequest)(
+        {
+          hostname: this.hostname,
+          port: this.port,
+          path: this.basePath + path + this.query,
+          method,
+          headers,
+          agent: this.agent,
+          signal,
+        },
+        (res) => {
+          answered = true;
+          const contentType = res.headers['content-type'];
+          resolve({ status: res.statusCode ?? 0, contentType: contentType ?? '', body: res });
+        },
+      );
+      // Stays attached for the request's life: later socket errors must not go unhandled.
+      req.on('error', (err: Error & { code?: unknown }) => {
+        if (answered) return;
+        answered = true;
+        if (retry && req.reusedSocket && err.code === 'ECONNRESET' && !signal.aborted) {
+          resolve(this.send(method, path, headers, body, signal, false));
+        } else {
+          reject(err);
+        }
+      });
+      req.end(body);
     });
   }
 }
 
-/** Reads at most `limit` characters of an error body, then drops the rest. */
-export async function readSomeText(res: Response, limit = 500): Promise<string> {
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const decoder = new TextDecoder();
-  let text = '';
-  try {
-    while (text.length < limit) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      text += decoder.decode(value, { stream: true });
-    }
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
-  return text.slice(0, limit);
+/** The whole body as text; rejects if the connection breaks first. */
+function readAll(body: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    body.setEncoding('utf8');
+    body.on('data', (chunk: string) => (text += chunk));
+    body.on('end', () => resolve(text));
+    body.on('error', reject);
+    body.on('close', () => reject(new Error('connection closed before the end of the answer')));
+  });
 }
 
-/** A short description of a fetch failure: undici hides the useful part in `cause`. */
-export function describeFetchError(err: unknown): string {
-  // Duck-typed: errors from another realm (undici inside jest's sandbox) fail `instanceof Error`.
+/**
+ * Reads at most `limit` characters of an error body; a longer body is cut off (its socket is
+ * closed), a shorter one read to its end (its socket goes back to the pool). Never rejects.
+ */
+export function readSomeText(body: IncomingMessage, limit = 500): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    let over = false;
+    const finish = () => {
+      if (over) return;
+      over = true;
+      body.removeListener('data', onData);
+      if (!body.readableEnded) body.destroy();
+      resolve(text.slice(0, limit));
+    };
+    const onData = (chunk: string) => {
+      text += chunk;
+      if (text.length >= limit) finish();
+    };
+    body.setEncoding('utf8');
+    body.on('data', onData);
+    body.on('end', finish);
+    body.on('error', finish);
+    body.on('close', finish);
+  });
+}
+
+/**
+ * A short description of a failed upstream request: node:http errors (`connect ECONNREFUSED
+ * 127.0.0.1:11434`, `socket hang up (ECONNRESET)`), node:net's AggregateError when every
+ * address of a name failed, and fetch's (undici's) errors with the useful part in `cause`.
+ */
+export function describeUpstreamError(err: unknown): string {
+  // Duck-typed: errors from another realm (e.g. inside jest's sandbox) fail `instanceof Error`.
   const e = err as {
     name?: unknown;
     message?: unknown;
+    code?: unknown;
+    errors?: unknown;
     cause?: { code?: unknown; message?: unknown };
   } | null;
   if (!e || typeof e.message !== 'string') return String(err);
   if (e.name === 'AbortError' || e.name === 'TimeoutError') return e.message;
+  if (Array.isArray(e.errors) && e.errors.length > 0) {
+    return [...new Set(e.errors.map(describeUpstreamError))].join('; ');
+  }
+  const code = typeof e.code === 'string' ? e.code : '';
+  let text = e.message || code || 'unknown error';
+  if (code !== '' && !text.includes(code)) text += ` (${code})`;
   const cause = e.cause;
   if (cause && typeof cause.message === 'string') {
-    const code =
+    const causeCode =
       typeof cause.code === 'string' && !cause.message.includes(cause.code) ? `${cause.code} ` : '';
-    return `${e.message}: ${code}${cause.message}`;
+    return `${text}: ${causeCode}${cause.message}`;
   }
-  return e.message;
+  return text;
 }

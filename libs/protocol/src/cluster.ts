@@ -26,6 +26,7 @@ export type NodeRequestMessage =
 
 /** Sent back to the caller's node; `seq` starts at 0 and increases by one per message of a request. */
 export type NodeReplyMessage =
-  | { kind: 'chunks'; requestId: string; seq: number; lines: string[] }
+  /** `done: true` on the last chunks of an answer saves a separate `done` message. */
+  | { kind: 'chunks'; requestId: string; seq: number; lines: string[]; done?: boolean }
   | { kind: 'done'; requestId: string; seq: number }
   | { kind: 'error'; requestId: string; seq: number; message: string; code: string };

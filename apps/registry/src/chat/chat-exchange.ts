@@ -44,6 +44,7 @@ const DONE = 'data: [DONE]\n\n';
  */
 export class ChatExchange implements ChatSink {
   private started = false;
+  private corked = false;
   private finished = false;
   private dispatchedAt: number;
   private firstChunkAt: number | null = null;
@@ -86,6 +87,7 @@ export class ChatExchange implements ChatSink {
       return;
     }
     this.startStream();
+    this.corkForThisTick();
     let text = '';
     for (const line of lines) text += `data: ${line}\n\n`;
     this.res.write(text);
@@ -122,6 +124,20 @@ export class ChatExchange implements ChatSink {
     this.finish(code, code === 'timeout' || code === 'sequence_gap' || code === 'shutting_down');
   }
 
+  /**
+   * Everything written to this response in the current tick (several frames of one socket read,
+   * the last lines and [DONE]) leaves in one TCP write instead of one per frame.
+   */
+  private corkForThisTick(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.res.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      this.res.uncork();
+    });
+  }
+
   private keepalive(): void {
     if (this.finished) return;
     this.startStream();
@@ -139,7 +155,7 @@ export class ChatExchange implements ChatSink {
       'x-request-id': this.options.requestId,
       'server-timing': this.serverTiming(),
     });
-    this.res.flushHeaders();
+    // No flushHeaders(): the headers leave with the first event, written right after this.
   }
 
   private sendJson(status: number, body: unknown, headers: Record<string, string> = {}): void {

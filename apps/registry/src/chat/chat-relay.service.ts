@@ -2,14 +2,11 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { FastifyReply } from 'fastify';
-import { ClusterBus } from '../cluster/cluster-bus';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { ApiError, instanceNotFound } from '../common/http-errors';
-import { ConnectedHosts } from '../hosts/connected-hosts';
 import { NodeState } from '../lifecycle/node-state';
 import { LimitsService } from '../limits/limits.service';
 import { Metrics } from '../metrics/metrics';
-import { PresenceStore } from '../presence/presence.store';
 import { ChatExchange, ChatSummary } from './chat-exchange';
 import { parseChatRequest } from './chat-request';
 import { ChatRouter, RoutedChat } from './chat-router';
@@ -46,10 +43,7 @@ export class ChatRelayService {
 
   constructor(
     private readonly directory: InstanceDirectory,
-    private readonly presence: PresenceStore,
-    private readonly hosts: ConnectedHosts,
     private readonly router: ChatRouter,
-    private readonly bus: ClusterBus,
     private readonly metrics: Metrics,
     private readonly state: NodeState,
     private readonly limits: LimitsService,
@@ -77,17 +71,14 @@ export class ChatRelayService {
     if (!(await this.directory.lookup(instanceId)).exists) throw instanceNotFound(instanceId);
     this.limits.assertChatAllowed(call.ip, instanceId);
     const requestId = call.requestId && REQUEST_ID.test(call.requestId) ? call.requestId : randomUUID();
-    const local = this.hosts.get(instanceId);
-    const owner = local
-      ? null
-      : await this.presence.owner(instanceId).catch(() => {
-          // Redis unreachable: we cannot know where the host is, which is a 503, not a 500.
-          throw new ApiError(503, 'the registry cannot reach its cluster state right now; retry', {
-            code: 'cluster_unavailable',
-            headers: { 'retry-after': '2' },
-          });
-        });
-    if (!local && (!owner || owner.nodeId === this.bus.nodeId)) throw notConnected(instanceId);
+    const target = await this.router.resolve(instanceId).catch(() => {
+      // Redis unreachable: we cannot know where the host is, which is a 503, not a 500.
+      throw new ApiError(503, 'the registry cannot reach its cluster state right now; retry', {
+        code: 'cluster_unavailable',
+        headers: { 'retry-after': '2' },
+      });
+    });
+    if (!target) throw notConnected(instanceId);
 
     reply.hijack();
     let cancelAtTarget = () => {};
@@ -112,7 +103,7 @@ export class ChatRelayService {
       sink: exchange,
       setCancel: (cancel) => (cancelAtTarget = cancel),
     };
-    await this.router.dispatch(chat, local ? { local } : { owner: owner! });
+    await this.router.dispatch(chat, target);
   }
 
   private finished(exchange: ChatExchange, instanceId: string, summary: ChatSummary): void {

@@ -1,5 +1,8 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
 import { ApiError } from '../common/http-errors';
-import { parseChatRequest } from './chat-request';
+import { chatBodyProblems, parseChatRequest } from './chat-request';
+import { ChatCompletionDto } from './dto/chat-completion.dto';
 
 const messages = [{ role: 'user', content: 'hi' }];
 
@@ -39,11 +42,55 @@ describe('parseChatRequest', () => {
     [{ messages: [{ role: 'wizard', content: 'x' }] }, 'messages.0.role'],
     [{ messages, metadata: { role_id: 5 } }, 'metadata.role_id'],
     [{ messages, stream: 'yes' }, 'stream'],
+    [{ messages: 'hi' }, 'messages'],
+    [{ messages: ['hi'] }, 'messages.0'],
+    [{ messages: [...messages, { content: 'x' }] }, 'messages.1.role'],
+    [{ messages, metadata: [1] }, 'metadata'],
+    [{ messages, metadata: { enable_l0_retrieval: 'yes' } }, 'metadata.enable_l0_retrieval'],
+    [{ messages, temperature: '0.5' }, 'temperature'],
+    [{ messages, temperature: -0.1 }, 'temperature'],
+    [{ messages, max_tokens: 1.5 }, 'max_tokens'],
   ])('rejects %j naming %s', (body, field) => {
     const error = rejection(body);
     expect(error.getStatus()).toBe(422);
     expect(error.details.param).toBe(field);
     expect(error.message).toContain(field);
+  });
+
+  it('names every problem, the first one as param', () => {
+    const error = rejection({ messages: [], temperature: 2, stream: 1 });
+    expect(error.details.param).toBe('messages');
+    expect(error.message).toMatch(/messages: .*; temperature: .*; stream: /);
+  });
+
+  // The hand-written checks replace class-validator on the hot path; the DTO still documents the
+  // rules in OpenAPI. Both must accept and reject the same bodies.
+  it.each([
+    { messages },
+    {
+      messages,
+      temperature: 0,
+      max_tokens: 1,
+      stream: true,
+      metadata: { role_id: 'r', enable_l0_retrieval: false },
+    },
+    { messages, temperature: null, max_tokens: null, stream: null, metadata: null },
+    { messages: [{ role: 'assistant', content: null }, { role: 'tool' }] },
+    { messages, extra: { anything: [1, 2] }, model: 5 },
+    {},
+    { messages: [] },
+    { messages: [null] },
+    { messages: ['x'] },
+    { messages: [{ role: 'USER' }] },
+    { messages, temperature: 1.01 },
+    { messages, max_tokens: 2.5 },
+    { messages, max_tokens: '10' },
+    { messages, metadata: 'x' },
+    { messages, metadata: { role_id: 1 } },
+    { messages, stream: 0 },
+  ])('agrees with ChatCompletionDto on %j', (body) => {
+    const dtoErrors = validateSync(plainToInstance(ChatCompletionDto, body), { forbidUnknownValues: false });
+    expect(chatBodyProblems(body).length > 0).toBe(dtoErrors.length > 0);
   });
 
   it('rejects a body that is not an object', () => {

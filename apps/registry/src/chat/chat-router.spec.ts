@@ -52,18 +52,27 @@ function setup(options: {
   local?: HostConnection;
   owner?: PresenceOwner | null;
   remote?: (owner: PresenceOwner) => Behaviour;
+  /** Node ids nobody listens for (PUBLISH reaches no one). */
+  deadNodes?: string[];
 }) {
   const sentTo: PresenceOwner[] = [];
+  let presenceReads = 0;
   const remote = {
     start: (owner: PresenceOwner, _i: string, _r: string, _b: unknown, sink: ChatSink) => {
       sentTo.push(owner);
+      if (options.deadNodes?.includes(owner.nodeId)) return Promise.resolve(false);
       setImmediate(() => options.remote?.(owner)(sink));
       return Promise.resolve(true);
     },
     cancel: jest.fn(),
   };
   const hosts = { get: () => options.local };
-  const presence = { owner: () => Promise.resolve(options.owner ?? null) };
+  const presence = {
+    owner: () => {
+      presenceReads++;
+      return Promise.resolve(options.owner ?? null);
+    },
+  };
   const bus = { nodeId: 'me' };
   const metrics = new Metrics();
   const router = new ChatRouter(
@@ -88,7 +97,7 @@ function setup(options: {
     await new Promise((resolve) => setTimeout(resolve, 20));
   };
   const reroutes = async () => (await metrics.chatReroutes.get()).values[0]?.value ?? 0;
-  return { router, chat, caller, sentTo, settled, reroutes };
+  return { router, chat, caller, sentTo, settled, reroutes, presenceReads: () => presenceReads, options };
 }
 
 describe('ChatRouter', () => {
@@ -160,6 +169,47 @@ describe('ChatRouter', () => {
     await t.settled();
     expect(t.sentTo).toHaveLength(3);
     expect(t.caller.events).toEqual(['error:not_connected']);
+  });
+
+  it('follows the host when nobody listens on the old owner any more (node died)', async () => {
+    const t = setup({ owner: nodeB, deadNodes: ['a'], remote: () => answers });
+    await t.router.dispatch(t.chat, { owner: nodeA });
+    await t.settled();
+    expect(t.sentTo).toEqual([nodeA, nodeB]);
+    expect(t.caller.events).toEqual(['a', 'done']);
+  });
+
+  it('answers not_connected when the dead owner is still the one presence names', async () => {
+    const t = setup({ owner: nodeA, deadNodes: ['a'] });
+    await t.router.dispatch(t.chat, { owner: nodeA });
+    await t.settled();
+    expect(t.caller.events).toEqual(['error:not_connected']);
+  });
+
+  it('resolve: the local socket first, else the owner, read once and then cached', async () => {
+    const t = setup({ owner: nodeA });
+    expect(await t.router.resolve('inst')).toEqual({ owner: nodeA });
+    expect(await t.router.resolve('inst')).toEqual({ owner: nodeA });
+    expect(t.presenceReads()).toBe(1);
+    const here = localHost(answers);
+    t.options.local = here.host;
+    expect(await t.router.resolve('inst')).toEqual({ local: here.host });
+  });
+
+  it('resolve: a reroute replaces the cached owner; an absent or own record is not cached', async () => {
+    const t = setup({ owner: nodeA, remote: (o) => (o.nodeId === 'a' ? fails('not_connected') : answers) });
+    await t.router.resolve('inst');
+    t.options.owner = nodeB;
+    await t.router.dispatch(t.chat, { owner: nodeA });
+    await t.settled();
+    expect(await t.router.resolve('inst')).toEqual({ owner: nodeB });
+    t.options.owner = null;
+    const fresh = setup({ owner: null });
+    expect(await fresh.router.resolve('inst')).toBeNull();
+    expect(await fresh.router.resolve('inst')).toBeNull();
+    expect(fresh.presenceReads()).toBe(2);
+    const own = setup({ owner: { nodeId: 'me', epoch: 3 } });
+    expect(await own.router.resolve('inst')).toBeNull();
   });
 
   it('does not reroute once the caller has gone', async () => {

@@ -29,6 +29,13 @@ export interface RoutedChat {
 export const MAX_REROUTES = 2;
 
 /**
+ * How long a node trusts the owner it last read for an instance (one Redis GET less per
+ * cross-node chat). A stale entry costs one extra hop, never a failure: the old owner answers
+ * `not_connected` (or nobody receives the PUBLISH) and the router reads presence again.
+ */
+export const OWNER_CACHE_MS = 1_000;
+
+/**
  * Hands a chat to its target and follows the host when it has just moved: a failure that proves
  * the chat never reached a host (`not_connected` from the old owner, `host_moved` from a retired
  * socket's queue) makes the router read presence again and, if the instance now lives elsewhere,
@@ -37,6 +44,8 @@ export const MAX_REROUTES = 2;
  */
 @Injectable()
 export class ChatRouter {
+  private readonly owners = new Map<string, { owner: PresenceOwner; expires: number }>();
+
   constructor(
     private readonly hosts: ConnectedHosts,
     private readonly presence: PresenceStore,
@@ -44,6 +53,32 @@ export class ChatRouter {
     private readonly bus: ClusterBus,
     private readonly metrics: Metrics,
   ) {}
+
+  /**
+   * Where a chat for the instance goes now: the host socket on this node, else the owner node
+   * (cached for OWNER_CACHE_MS); null when the instance is not connected anywhere. Rejects when
+   * Redis cannot be read.
+   */
+  async resolve(instanceId: string): Promise<ChatTarget | null> {
+    const local = this.hosts.get(instanceId);
+    if (local) return { local };
+    const cached = this.owners.get(instanceId);
+    if (cached && cached.expires > performance.now()) return { owner: cached.owner };
+    const owner = await this.readOwner(instanceId);
+    return owner ? { owner } : null;
+  }
+
+  /** Reads presence (never the cache) and remembers a remote owner. */
+  private async readOwner(instanceId: string): Promise<PresenceOwner | null> {
+    const owner = await this.presence.owner(instanceId);
+    if (!owner || owner.nodeId === this.bus.nodeId) {
+      this.owners.delete(instanceId);
+      return null;
+    }
+    if (this.owners.size >= 100_000) this.owners.clear();
+    this.owners.set(instanceId, { owner, expires: performance.now() + OWNER_CACHE_MS });
+    return owner;
+  }
 
   async dispatch(chat: RoutedChat, target: ChatTarget, reroutes = MAX_REROUTES): Promise<void> {
     const { instanceId, requestId, hostBody } = chat;
@@ -56,9 +91,9 @@ export class ChatRouter {
       return;
     }
     chat.setCancel(() => this.remote.cancel(requestId));
-    if (!(await this.remote.start(target.owner, instanceId, requestId, hostBody, sink))) {
-      chat.sink.error('node_unreachable', `instance '${instanceId}' is not reachable right now`);
-    }
+    if (await this.remote.start(target.owner, instanceId, requestId, hostBody, sink)) return;
+    // Nobody listens on the owner's channel (the node died): its hosts may already be elsewhere.
+    sink.error('not_connected', `instance '${instanceId}' is not reachable right now`);
   }
 
   private reroutingSink(chat: RoutedChat, target: ChatTarget, reroutes: number): ChatSink {
@@ -83,8 +118,8 @@ export class ChatRouter {
   private async newTarget(instanceId: string, previous: ChatTarget): Promise<ChatTarget | null> {
     const local = this.hosts.get(instanceId);
     if (local) return 'local' in previous && previous.local === local ? null : { local };
-    const owner = await this.presence.owner(instanceId).catch(() => null);
-    if (!owner || owner.nodeId === this.bus.nodeId) return null;
+    const owner = await this.readOwner(instanceId).catch(() => null);
+    if (!owner) return null;
     const same = 'owner' in previous && previous.owner.nodeId === owner.nodeId;
     if (same && previous.owner.epoch >= owner.epoch) return null;
     return { owner };

@@ -89,7 +89,9 @@ export class RemoteChatClient implements OnModuleInit, OnModuleDestroy {
     pending.nextSeq++;
     switch (message.kind) {
       case 'chunks':
+        if (message.done === true) this.pending.delete(message.requestId);
         pending.sink.lines(message.lines);
+        if (message.done === true) pending.sink.done();
         return;
       case 'done':
         this.pending.delete(message.requestId);

@@ -46,14 +46,10 @@ export class RemoteChatServer implements OnModuleInit, OnModuleDestroy {
     const { requestId, from, instanceId } = message;
     let seq = 0;
     let open = true;
-    const reply = (build: (seq: number) => NodeReplyMessage, last: boolean) => {
-      if (!open) return;
-      if (last) {
-        open = false;
-        this.running.delete(requestId);
-        this.callers.delete(requestId);
-      }
-      this.bus.sendReply(from, build(seq++)).then(
+    /** Lines received in this tick, published together (one PUBLISH per request per tick). */
+    let buffered: string[] | null = null;
+    const publish = (reply: NodeReplyMessage, last: boolean) => {
+      this.bus.sendReply(from, reply).then(
         (delivered) => {
           // The caller's node is gone: stop the host instead of streaming into the void.
           if (!delivered && !last) this.cancel(requestId);
@@ -61,11 +57,40 @@ export class RemoteChatServer implements OnModuleInit, OnModuleDestroy {
         (error: Error) => this.logger.warn(`reply for ${requestId} failed: ${error.message}`),
       );
     };
+    const flush = (end?: 'done') => {
+      const lines = buffered;
+      buffered = null;
+      if (lines) publish({ kind: 'chunks', requestId, seq: seq++, lines, ...(end && { done: true }) }, !!end);
+      else if (end) publish({ kind: 'done', requestId, seq: seq++ }, true);
+    };
+    const close = () => {
+      open = false;
+      this.running.delete(requestId);
+      this.callers.delete(requestId);
+    };
     const sink: ChatSink = {
-      lines: (lines) => reply((s) => ({ kind: 'chunks', requestId, seq: s, lines }), false),
-      done: () => reply((s) => ({ kind: 'done', requestId, seq: s }), true),
-      error: (code: ChatFailureCode, text: string) =>
-        reply((s) => ({ kind: 'error', requestId, seq: s, code, message: text }), true),
+      lines: (lines) => {
+        if (!open) return;
+        if (buffered) {
+          for (const line of lines) buffered.push(line);
+          return;
+        }
+        buffered = lines.slice();
+        process.nextTick(() => {
+          if (open) flush();
+        });
+      },
+      done: () => {
+        if (!open) return;
+        close();
+        flush('done');
+      },
+      error: (code: ChatFailureCode, text: string) => {
+        if (!open) return;
+        close();
+        flush();
+        publish({ kind: 'error', requestId, seq: seq++, code, message: text }, true);
+      },
     };
     const connection = this.hosts.get(instanceId);
     if (!connection || connection.epoch < message.epoch) {

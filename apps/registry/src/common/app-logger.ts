@@ -38,18 +38,22 @@ export class AppLogger extends ConsoleLogger {
   }
 
   override log(message: unknown, ...rest: unknown[]): void {
+    if (!this.isLevelEnabled('log')) return; // no redaction work for a line nobody sees
     super.log(redact(message), ...rest);
   }
 
   override warn(message: unknown, ...rest: unknown[]): void {
+    if (!this.isLevelEnabled('warn')) return; // no redaction work for a line nobody sees
     super.warn(redact(message), ...rest);
   }
 
   override error(message: unknown, ...rest: unknown[]): void {
+    if (!this.isLevelEnabled('error')) return; // no redaction work for a line nobody sees
     super.error(redact(message), ...rest.map(redact));
   }
 
   override debug(message: unknown, ...rest: unknown[]): void {
+    if (!this.isLevelEnabled('debug')) return; // no redaction work for a line nobody sees
     super.debug(redact(message), ...rest);
   }
 }
