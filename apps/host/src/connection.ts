@@ -1,4 +1,7 @@
-import type { IncomingMessage } from 'node:http';
+import type { ClientRequestArgs, IncomingMessage } from 'node:http';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import {
   decodeRegistryFrame,
@@ -69,6 +72,8 @@ export class RegistryConnection {
   /** A newer connection has taken over: a draining socket may close once it is idle. */
   handedOver = false;
   private readonly ws: WebSocket;
+  private tcp: Duplex | null = null;
+  private corked = false;
   private readonly options: ConnectionOptions;
   private openedAt = 0;
   private rejectedStatus: { status: number; retryAfterMs?: number; location?: string } | null = null;
@@ -91,6 +96,9 @@ export class RegistryConnection {
       perMessageDeflate: false,
       maxPayload: options.maxPayload ?? 64 * 1024 * 1024,
       followRedirects: false,
+      // The same connections ws makes itself, kept so frames can be corked per tick (see send).
+      createConnection: (args: ClientRequestArgs) =>
+        (this.tcp = connectLikeWs(args, this.socketUrl.startsWith('wss:'))),
     });
     this.ws.on('unexpected-response', (_req, res) => {
       const location = typeof res.headers.location === 'string' ? res.headers.location : undefined;
@@ -132,8 +140,24 @@ export class RegistryConnection {
   /** Sends a frame; false if the socket is not open. */
   send(frame: HostToRegistryFrame): boolean {
     if (this.ws.readyState !== WebSocket.OPEN) return false;
+    this.corkUntilIdle();
     this.ws.send(JSON.stringify(frame));
     return true;
+  }
+
+  /**
+   * Frames sent while the event loop works through its ready sockets (many upstream streams)
+   * leave in one TCP write, once that round is over, instead of one write (syscall) per frame.
+   */
+  private corkUntilIdle(): void {
+    const tcp = this.tcp;
+    if (this.corked || !tcp) return;
+    this.corked = true;
+    tcp.cork();
+    setImmediate(() => {
+      this.corked = false;
+      tcp.uncork();
+    });
   }
 
   sendHeartbeat(): void {
@@ -216,4 +240,19 @@ export class RegistryConnection {
     else end = { kind: 'closed', code, reason, openForMs: Date.now() - this.openedAt, error: this.lastError };
     this.options.handlers.onEnd(this, end);
   }
+}
+
+/** What ws's own netConnect / tlsConnect do (ws/lib/websocket.js), returning the socket to us. */
+function connectLikeWs(args: ClientRequestArgs, secure: boolean): Duplex {
+  const options = args as ClientRequestArgs & tls.ConnectionOptions & net.NetConnectOpts;
+  if (secure) {
+    const servername =
+      options.servername || options.servername === ''
+        ? options.servername
+        : net.isIP(String(options.host))
+          ? ''
+          : String(options.host);
+    return tls.connect({ ...options, path: undefined, servername } as tls.ConnectionOptions);
+  }
+  return net.connect({ ...options, path: args.socketPath } as net.NetConnectOpts);
 }
