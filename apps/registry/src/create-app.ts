@@ -5,13 +5,16 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { AppLogger } from './common/app-logger';
 import { bodyGuard } from './common/body-guard';
+import { trustFunction } from './common/client-address';
 import type { AppConfig } from './config/app-config';
 import { HostSocketServer } from './hosts/host-socket.server';
 
 /** Builds a registry node (not yet listening): used by main.ts and by tests. */
 export async function createRegistryApp(config: AppConfig): Promise<NestFastifyApplication> {
+  const trust = trustFunction(config.trustProxy);
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
+    trustProxy: trust ?? false,
     routerOptions: { maxParamLength: 256 },
     // Our own server so slow senders (slowloris) are cut by header/request timeouts checked every second.
     serverFactory: (handler: RequestListener) =>

@@ -21,6 +21,11 @@ export interface AppConfig {
   /** Public base URL used to build `ws_url` in register answers; derived from the request when absent. */
   publicUrl?: string;
   bodyLimitBytes: number;
+  /**
+   * Which proxies' X-Forwarded-For to believe when working out a client's address (per-IP limits,
+   * logs): none (default), the nearest N hops, or proxies by address / CIDR / keyword.
+   */
+  trustProxy: TrustProxy;
   /** How long a draining node lets in-flight streams finish (SIGTERM). */
   drainGraceMs: number;
   /**
@@ -74,6 +79,9 @@ export interface AppConfig {
   };
 }
 
+export type TrustProxy =
+  { kind: 'none' } | { kind: 'hops'; hops: number } | { kind: 'addresses'; addresses: string[] };
+
 export class ConfigError extends Error {
   constructor(
     readonly variable: string,
@@ -117,6 +125,32 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(name, `must be true or false, got "${raw}"`);
 }
 
+function trustProxy(env: Env, name: string): TrustProxy {
+  const raw = (env[name] ?? '').trim();
+  if (raw === '' || ['0', 'false', 'no'].includes(raw.toLowerCase())) return { kind: 'none' };
+  if (['1', 'true', 'yes'].includes(raw.toLowerCase()) && !/^\d+$/.test(raw))
+    throw new ConfigError(
+      name,
+      'cannot be "true": trusting every hop lets any client choose its address; give the number of proxies in front of the node, or their addresses',
+    );
+  if (/^\d+$/.test(raw)) return { kind: 'hops', hops: int(env, name, 0, 1, 32) };
+  const addresses = raw
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean);
+  for (const address of addresses) {
+    const ok =
+      ['loopback', 'linklocal', 'uniquelocal'].includes(address) ||
+      /^[\d.:a-fA-F]+(\/\d{1,3})?$/.test(address);
+    if (!ok)
+      throw new ConfigError(
+        name,
+        `has "${address}", which is not an IP address, a CIDR range or loopback/linklocal/uniquelocal`,
+      );
+  }
+  return { kind: 'addresses', addresses };
+}
+
 function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -138,6 +172,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     nodeId: env.NODE_ID || `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
     publicUrl: url(env, 'PUBLIC_URL', ['http:', 'https:']),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    trustProxy: trustProxy(env, 'TRUST_PROXY'),
     drainGraceMs: int(env, 'DRAIN_GRACE_MS', 25_000, 0, 600_000),
     drainHandoffMs: int(env, 'DRAIN_HANDOFF_MS', 5_000, 0, 600_000),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),

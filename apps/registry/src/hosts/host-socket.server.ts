@@ -3,6 +3,7 @@ import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { clientAddress, trustFunction, type TrustFunction } from '../common/client-address';
 import { ApiError } from '../common/http-errors';
 import { InstanceAuthService } from '../instances/instance-auth.service';
 import { NodeState } from '../lifecycle/node-state';
@@ -20,6 +21,7 @@ export class HostSocketServer implements OnApplicationShutdown {
   private readonly logger = new Logger(HostSocketServer.name);
   private readonly wss: WebSocketServer;
   private server?: Server;
+  private readonly trust: TrustFunction | null;
   rejectedUpgrades = 0;
   /** Observer for rejected upgrades (metrics). */
   onReject?: (status: number) => void;
@@ -37,6 +39,7 @@ export class HostSocketServer implements OnApplicationShutdown {
       perMessageDeflate: false,
       clientTracking: false,
     });
+    this.trust = trustFunction(config.trustProxy);
   }
 
   attach(server: Server): void {
@@ -59,7 +62,7 @@ export class HostSocketServer implements OnApplicationShutdown {
       if (this.state.draining) return this.reject(socket, 503, 'this registry node is shutting down');
       const target = parseUpgradeRequest(request);
       if (target.kind === 'not_found') return this.reject(socket, 404, 'not found');
-      const ip = request.socket.remoteAddress ?? 'unknown';
+      const ip = clientAddress(request, this.trust);
       if (target.kind === 'unauthenticated') {
         this.limits.assertAuthAllowed(ip);
         const limited = this.limits.authFailed(ip, null);
