@@ -48,6 +48,7 @@ export class ChatExchange implements ChatSink {
   private finished = false;
   private dispatchedAt: number;
   private firstChunkAt: number | null = null;
+  private lastActivityAt = 0;
   private readonly assembler: CompletionAssembler | null;
   private readonly timers: { keepalive?: NodeJS.Timeout; idle?: NodeJS.Timeout; total?: NodeJS.Timeout } = {};
 
@@ -80,8 +81,11 @@ export class ChatExchange implements ChatSink {
 
   lines(lines: string[]): void {
     if (this.finished) return;
-    this.firstChunkAt ??= performance.now();
-    this.armIdle(this.options.idleTimeoutMs, 'the host went silent mid-answer');
+    this.lastActivityAt = performance.now();
+    if (this.firstChunkAt === null) {
+      this.firstChunkAt = this.lastActivityAt;
+      this.armIdle(this.options.idleTimeoutMs, 'the host went silent mid-answer');
+    }
     if (this.assembler) {
       for (const line of lines) this.assembler.add(line);
       return;
@@ -178,9 +182,21 @@ export class ChatExchange implements ChatSink {
     return `registry;dur=${registry.toFixed(2)};desc="registry", host;dur=${host.toFixed(2)};desc="host until first event"`;
   }
 
-  private armIdle(ms: number, message: string): void {
+  /**
+   * One timer per silence, not one per chunk: a chunk only notes the time, and the timer, when it
+   * fires, checks how long it has really been quiet and waits for the rest of the window if less.
+   */
+  private armIdle(limitMs: number, message: string): void {
     clearTimeout(this.timers.idle);
-    this.timers.idle = setTimeout(() => this.error('timeout', message), ms);
+    this.lastActivityAt = performance.now();
+    const check = (delayMs: number) => {
+      this.timers.idle = setTimeout(() => {
+        const quietMs = performance.now() - this.lastActivityAt;
+        if (quietMs >= limitMs - 1) this.error('timeout', message);
+        else check(limitMs - quietMs);
+      }, delayMs);
+    };
+    check(limitMs);
   }
 
   private finish(outcome: ChatOutcome, cancelAtHost: boolean): void {

@@ -1,0 +1,112 @@
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { ChatExchange, ChatSummary, ExchangeOptions } from './chat-exchange';
+
+/** One real HTTP exchange: the test drives the ChatExchange, a fetch reads what the caller gets. */
+async function exchange(options: Partial<ExchangeOptions>, drive: (x: ChatExchange) => void) {
+  let summary: ChatSummary | undefined;
+  let cancelled = 0;
+  const server: Server = createServer((_req, res: ServerResponse) => {
+    const x = new ChatExchange(res, {
+      requestId: 'req-1',
+      stream: true,
+      receivedAt: performance.now(),
+      keepaliveMs: 60_000,
+      firstChunkTimeoutMs: 60_000,
+      idleTimeoutMs: 60_000,
+      totalTimeoutMs: 60_000,
+      maxBufferedBytes: 1 << 20,
+      cancel: () => cancelled++,
+      finished: (s) => (summary = s),
+      ...options,
+    });
+    drive(x);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const started = performance.now();
+  try {
+    const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    const body = await res.text();
+    return { status: res.status, body, ms: performance.now() - started, summary, cancelled: () => cancelled };
+  } finally {
+    server.close();
+  }
+}
+
+const line = (n: number) => `{"n":${n}}`;
+
+describe('ChatExchange', () => {
+  it('streams lines as SSE and ends with [DONE]', async () => {
+    const r = await exchange({}, (x) => {
+      x.lines([line(1), line(2)]);
+      x.lines([line(3)]);
+      x.done();
+    });
+    expect(r.status).toBe(200);
+    expect(r.body).toBe('data: {"n":1}\n\ndata: {"n":2}\n\ndata: {"n":3}\n\ndata: [DONE]\n\n');
+    expect(r.summary?.outcome).toBe('completed');
+  });
+
+  it('first-chunk timeout: a real 504 before any token, and the host is told to stop', async () => {
+    const r = await exchange({ firstChunkTimeoutMs: 150 }, () => {});
+    expect(r.status).toBe(504);
+    expect(JSON.parse(r.body).error.code).toBe('timeout');
+    expect(r.ms).toBeGreaterThanOrEqual(140);
+    expect(r.summary?.outcome).toBe('timeout');
+    expect(r.cancelled()).toBe(1);
+  });
+
+  it('idle timeout: steady chunks keep the stream alive; a silence longer than the limit ends it with an error event', async () => {
+    const idleTimeoutMs = 120;
+    let sent = 0;
+    const r = await exchange({ idleTimeoutMs }, (x) => {
+      // A chunk every 40 ms for ~400 ms (well past the idle limit in total), then silence.
+      const timer = setInterval(() => {
+        x.lines([line(++sent)]);
+        if (sent === 10) clearInterval(timer);
+      }, 40);
+    });
+    expect(r.status).toBe(200);
+    expect(r.body).toContain(`data: ${line(10)}\n\n`);
+    expect(r.body).not.toContain('[DONE]');
+    const last = r.body.trim().split('\n\n').pop()!;
+    expect(JSON.parse(last.slice('data: '.length)).error.code).toBe('timeout');
+    // 10 chunks 40 ms apart, then the idle limit: the stream was never cut while chunks flowed.
+    expect(r.ms).toBeGreaterThanOrEqual(400 + idleTimeoutMs - 10);
+    expect(r.summary?.outcome).toBe('timeout');
+  });
+
+  it('total timeout ends even a stream that never goes quiet', async () => {
+    let timer: NodeJS.Timeout | undefined;
+    const r = await exchange({ totalTimeoutMs: 200 }, (x) => {
+      timer = setInterval(() => x.lines([line(1)]), 20);
+    });
+    clearInterval(timer);
+    expect(r.body).toMatch(/"code":"timeout"/);
+    expect(r.ms).toBeLessThan(1_000);
+  });
+
+  it('sends keepalive comments while the host thinks', async () => {
+    const r = await exchange({ keepaliveMs: 50 }, (x) => {
+      setTimeout(() => {
+        x.lines([line(1)]);
+        x.done();
+      }, 180);
+    });
+    expect(r.body.startsWith(': keepalive\n\n')).toBe(true);
+    expect(r.body.endsWith('data: [DONE]\n\n')).toBe(true);
+  });
+
+  it('an error before any token keeps its HTTP status; after tokens it is an SSE error event', async () => {
+    const before = await exchange({}, (x) => x.error('not_connected', 'gone'));
+    expect(before.status).toBe(503);
+    const after = await exchange({}, (x) => {
+      x.lines([line(1)]);
+      x.error('host_disconnected', 'the host disconnected');
+    });
+    expect(after.status).toBe(200);
+    expect(after.body).toMatch(/^data: \{"n":1\}\n\ndata: \{"error":.*"code":"host_disconnected"/);
+    expect(after.body).not.toContain('[DONE]');
+  });
+});
