@@ -2,8 +2,8 @@
  * Everything a run needs, on loopback: two fake models (one answering at once, one paced), an
  * embedded single node (PGlite), two distributed nodes (PostgreSQL + Redis), the real host
  * agent for each (node, model) pair, and the floor references (`floor/`: a plain reverse proxy,
- * a minimal WebSocket tunnel server and its agent per model). Every start registers its undo step
- * with `cleanup`.
+ * a minimal WebSocket tunnel server and its agent per model, a Redis pub/sub echo process and the
+ * connections that ping it). Every start registers its undo step with `cleanup`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,7 @@ import { createTestDatabase } from '../test/support/postgres';
 import { spawnNode, startFakeModelProcess, TestProcess } from '../test/support/processes';
 import { eventually, instanceDetail, registerInstance, Registered } from '../test/support/registry-client';
 import type { Cleanup } from './cleanup';
+import { RedisRoundTrip } from './redis-round-trip';
 import { ProbedProcess, RegistryNode, startHostAgent } from './registry-node';
 import type { Settings } from './settings';
 
@@ -53,6 +54,9 @@ export interface Deployment {
     tunnel: FloorProcess;
     /** The tunnel's agent per model. */
     agents: { burst: TestProcess; paced: TestProcess };
+    /** Republishes `<redisPrefix>:floor:ping` on `…:pong`; `redis` publishes and times the echo. */
+    redisEcho: TestProcess;
+    redis: RedisRoundTrip;
   };
   embedded: RegistryNode;
   /** Holds the host sockets (and, later, the idle hosts). */
@@ -69,6 +73,7 @@ export interface Deployment {
 
 const FLOOR_RELAY = path.join(__dirname, 'floor/floor-relay-main.js');
 const FLOOR_AGENT = path.join(__dirname, 'floor/floor-agent-main.js');
+const FLOOR_REDIS_ECHO = path.join(__dirname, 'floor/redis-echo-main.js');
 
 /** Starts a floor process and waits for its ready line; stops it if it never comes. */
 async function startFloor(name: string, script: string, args: string[], ready: RegExp) {
@@ -170,12 +175,26 @@ export async function deploy(
       cleanup.add(`stop the floor agent (${kind})`, () => proc.stop(), 'floor');
       return proc;
     };
-    const [agentBurst, agentPaced] = await Promise.all([
+    const redisFloor = async () => {
+      const prefix = `${redisPrefix}:floor`;
+      const { proc } = await startFloor(
+        'floor-redis-echo',
+        FLOOR_REDIS_ECHO,
+        ['--redis', REDIS_URL, '--prefix', prefix],
+        /"ready"/,
+      );
+      cleanup.add('stop the floor Redis echo', () => proc.stop(), 'floor');
+      const redis = await RedisRoundTrip.connect(REDIS_URL, prefix);
+      cleanup.add('close the floor Redis connections', () => redis.close());
+      return { redisEcho: proc, redis };
+    };
+    const [agentBurst, agentPaced, redis] = await Promise.all([
       floorAgent('burst', burst.url),
       floorAgent('paced', paced.url),
+      redisFloor(),
     ]);
-    log(`  floor references: proxy at ${proxy.url}, tunnel at ${tunnel.url}`);
-    return { proxy, tunnel, agents: { burst: agentBurst, paced: agentPaced } };
+    log(`  floor references: proxy at ${proxy.url}, tunnel at ${tunnel.url}, Redis echo ready`);
+    return { proxy, tunnel, agents: { burst: agentBurst, paced: agentPaced }, ...redis };
   })();
   /** Registers the burst and paced instances on `node` and connects an agent for each. */
   const serve = async (node: RegistryNode, tag: string) => {

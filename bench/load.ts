@@ -33,13 +33,15 @@ export function balancedOrders(n: number): number[][] {
 /**
  * Concurrency 1: `count` rounds, each sending one request to every target in turn, the order of
  * each round from `balancedOrders`, so slow drift of the machine and the leftover work of the
- * previous request hit every path alike.
+ * previous request hit every path alike. `afterRound`, if given, runs at the end of every round
+ * (it follows each path equally often, and each path follows it equally often).
  */
 export async function interleaved(
   client: SseClient,
   targets: readonly Target[],
   count: number,
   opts: RunOptions,
+  afterRound?: () => Promise<void>,
 ): Promise<Map<string, StreamResult[]>> {
   const out = new Map(targets.map((t) => [t.name, [] as StreamResult[]]));
   const orders = balancedOrders(targets.length);
@@ -48,6 +50,7 @@ export async function interleaved(
       const target = targets[i];
       out.get(target.name)!.push(await client.stream(target, opts));
     }
+    if (afterRound) await afterRound();
   }
   return out;
 }

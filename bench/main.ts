@@ -12,6 +12,7 @@ import { deploy } from './deployment';
 import { ALL_PATHS } from './paths';
 import { childPids, Load, LoadMeter, machineBusyCores, machineInfo } from './proc';
 import type { ProcessProfile } from './profiling';
+import { RoundTripSamples } from './redis-round-trip';
 import { floorFigures, render, Results, verdicts } from './report';
 import { latencyAtConcurrency1 } from './scenarios/latency';
 import { pacedStreams } from './scenarios/paced';
@@ -139,16 +140,15 @@ async function main(): Promise<number> {
     };
 
     if (run('overhead')) {
-      log('1. relay overhead at concurrency 1');
+      log('1. relay overhead at concurrency 1 (and a Redis pub/sub round trip after every round)');
+      const redis = new RoundTripSamples(deployment.floor.redis, settings.requestTimeoutMs);
       results.overhead = await measured('overhead', () =>
-        latencyAtConcurrency1(
-          s,
-          [...all],
-          settings.overhead.warmup,
-          settings.overhead.requests,
-          settings.profile ? { stamp, out: profiles } : undefined,
-        ),
+        latencyAtConcurrency1(s, [...all], settings.overhead.warmup, settings.overhead.requests, {
+          profile: settings.profile ? { stamp, out: profiles } : undefined,
+          afterRound: (measuring) => redis.take(measuring),
+        }),
       );
+      results.redisRoundTrip = redis.result();
     }
     if (run('throughput')) {
       log(`2. throughput at ${settings.concurrency} streams`);
@@ -181,7 +181,7 @@ async function main(): Promise<number> {
     ...(results.throughput ?? []),
     ...(results.paced ?? []),
     ...(results.scale?.cost.flatMap((c) => c.paths) ?? []),
-  ].reduce((n, p) => n + p.failures.count, 0);
+  ].reduce((n, p) => n + p.failures.count, results.redisRoundTrip?.failed ?? 0);
   const swarmFailures = results.scale?.steps.reduce((n, st) => n + st.failed, 0) ?? 0;
   const file = path.join(settings.outDir, `${stamp}.json`);
   writeFileSync(

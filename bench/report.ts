@@ -1,6 +1,7 @@
 /** Turns the figures into the printed tables, the target verdicts, and the JSON document. */
 import type { Load, MachineInfo } from './proc';
 import { FLOOR, PATH_LABELS, PathKey, RELAYED } from './paths';
+import type { RedisRoundTripResult } from './redis-round-trip';
 import type { PathLatency } from './scenarios/latency';
 import type { PathPaced } from './scenarios/paced';
 import type { ScaleResult } from './scenarios/scale';
@@ -10,6 +11,8 @@ import type { Settings } from './settings';
 
 export interface Results {
   overhead?: PathLatency[];
+  /** Redis pub/sub round trips between two processes, one after every round of the c=1 run. */
+  redisRoundTrip?: RedisRoundTripResult;
   throughput?: PathThroughput[];
   paced?: PathPaced[];
   scale?: ScaleResult;
@@ -106,6 +109,15 @@ export interface FloorFigure {
   chunksVsDirect: number | null;
 }
 
+/** The JSON `floor` document: the floor paths, the Redis round trip, and the cross-node floor. */
+export interface FloorFigures {
+  paths: FloorFigure[];
+  /** Redis pub/sub round trip between two processes at c=1 (the two cross-node hops), ms. */
+  redisRoundTrip: { p50Ms: number; p99Ms: number; n: number; failed: number } | null;
+  /** Minimal WS tunnel's TTFT overhead p50 at c=1 + the Redis round trip p50, ms. */
+  crossNodeOverheadTtftP50Ms: number | null;
+}
+
 /** Floor figures unrounded (NaN when not measured): what the lines under the targets show. */
 function floorRaw(results: Results) {
   const direct = byPath(results.throughput, 'direct');
@@ -119,14 +131,26 @@ function floorRaw(results: Results) {
   }).filter((f) => Number.isFinite(f.overhead) || Number.isFinite(f.share));
 }
 
+/** The cross-node floor: the tunnel floor's c=1 TTFT overhead p50 plus two Redis hops (NaN if either is missing). */
+function crossFloor(results: Results) {
+  const tunnel = overheadP50(results.overhead, 'tunnel');
+  const redis = results.redisRoundTrip?.rtt.p50 ?? NaN;
+  return { tunnel, redis, sum: tunnel + redis };
+}
+
 /** The floor figures for the JSON document. */
-export function floorFigures(results: Results): FloorFigure[] {
+export function floorFigures(results: Results): FloorFigures {
   const finite = (v: number, digits: number) => (Number.isFinite(v) ? Number(v.toFixed(digits)) : null);
-  return floorRaw(results).map((f) => ({
-    path: f.path,
-    overheadTtftP50Ms: finite(f.overhead, 3),
-    chunksVsDirect: finite(f.share, 3),
-  }));
+  const rt = results.redisRoundTrip;
+  return {
+    paths: floorRaw(results).map((f) => ({
+      path: f.path,
+      overheadTtftP50Ms: finite(f.overhead, 3),
+      chunksVsDirect: finite(f.share, 3),
+    })),
+    redisRoundTrip: rt ? { p50Ms: rt.rtt.p50, p99Ms: rt.rtt.p99, n: rt.rtt.n, failed: rt.failed } : null,
+    crossNodeOverheadTtftP50Ms: finite(crossFloor(results).sum, 3),
+  };
 }
 
 /** The lines under the targets table: what the floor references reached, for comparison. */
@@ -138,7 +162,17 @@ function floorLines(results: Results): string {
     const share = Number.isFinite(f.share) ? pct(f.share) : '—';
     return `floor, ${PATH_LABELS[f.path].replace(/ \(floor\)$/, '')}: TTFT overhead p50 at c=1 ${overhead}, chunks/s at 64 streams ${share} of direct`;
   });
+  const cross = crossFloor(results);
+  if (Number.isFinite(cross.sum))
+    lines.push(
+      `floor, cross node: minimal WS tunnel + Redis round trip = ${signed(cross.sum)} ms TTFT overhead p50 at c=1 (${signed(cross.tunnel)} + ${ms(cross.redis)})`,
+    );
   return `\n${lines.join('\n')}\n(floors are not judged: the simplest relays of that shape, measured by the same client in the same run —\n a relay of that shape, with auth, limits and accounting on top, cannot expect to do better on this machine)`;
+}
+
+/** The note under the c=1 table. */
+function redisLine({ rtt, failed, messageBytes }: RedisRoundTripResult): string {
+  return `Redis pub/sub round trip between two processes (floor of the two cross-node hops): p50 ${ms(rtt.p50)} ms, p99 ${ms(rtt.p99)} ms (${int(rtt.n)} round trips of a ${messageBytes}-byte message, one after each round${failed ? `, ${failed} timed out` : ''})`;
 }
 
 /** Flat: within 0.25 ms or 20 % of the 10-instance figure, whichever is larger. */
@@ -259,6 +293,7 @@ export function render(
     section(
       `1a. Relay overhead at concurrency 1 (${s.overhead.requests} requests per path, paths interleaved, after ${s.overhead.warmup} warm-up rounds)`,
       latencyTable(results.overhead, (path) => (RELAYED.includes(path) ? mark(`c1:${path}`) : '')) +
+        (results.redisRoundTrip ? `\n${redisLine(results.redisRoundTrip)}` : '') +
         (cpu
           ? `\nCPU per embedded-node request at concurrency 1: ${Object.entries(cpu)
               .map(([k, v]) => `${k} ${int(v)} µs`)

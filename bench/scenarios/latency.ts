@@ -44,21 +44,26 @@ export async function latencyAtConcurrency1(
   keys: PathKey[],
   warmup: number,
   requests: number,
-  /** Profile the embedded node and its agent while measuring. */
-  profile?: { stamp: string; out: ProcessProfile[] },
+  options: {
+    /** Profile the embedded node and its agent while measuring. */
+    profile?: { stamp: string; out: ProcessProfile[] };
+    /** Runs at the end of every round, warm-up rounds included (`measuring` false for those). */
+    afterRound?: (measuring: boolean) => Promise<void>;
+  } = {},
 ): Promise<PathLatency[]> {
+  const { profile, afterRound } = options;
   const client = new SseClient();
   try {
     const list = targets(deployment, 'burst', keys);
     const opts = { timeoutMs: settings.requestTimeoutMs, expectChunks: settings.burstChunks + 1 };
-    await interleaved(client, list, warmup, opts);
+    await interleaved(client, list, warmup, opts, afterRound && (() => afterRound(false)));
     const meter = new CpuMeter({
       registry: deployment.embedded.pid,
       agent: deployment.agents.embeddedBurst.pid,
     });
     const measure = async () => {
       const started = performance.now();
-      const out = await interleaved(client, list, requests, opts);
+      const out = await interleaved(client, list, requests, opts, afterRound && (() => afterRound(true)));
       const cores = meter.read();
       const seconds = (performance.now() - started) / 1000;
       for (const [k, v] of Object.entries(cores)) embeddedCpu[k] = round((v * seconds * 1e6) / requests, 0);
