@@ -1,8 +1,8 @@
-import { TestCluster } from '../support/cluster';
-import { FakeModel, startFakeModel } from '../support/fake-model-server';
-import { startStream } from '../support/live-stream';
-import { RunningRegistry, startAgent, TestProcess } from '../support/processes';
-import { eventually, instanceDetail, registerInstance, Registered } from '../support/registry-client';
+import { startClusterWithAgent, TestCluster } from '../support/cluster';
+import { FakeModel } from '../support/fake-model-server';
+import { RunningRegistry, TestProcess } from '../support/processes';
+import { Registered } from '../support/registry-client';
+import { startStream } from '../support/sse';
 
 /** Scenario 2: SIGKILL of the node serving the caller while the host (on another node) streams. */
 describe('fault: the node serving the caller is SIGKILLed mid-stream', () => {
@@ -14,24 +14,12 @@ describe('fault: the node serving the caller is SIGKILLed mid-stream', () => {
 
   beforeAll(async () => {
     // Node A holds the host; B and C serve one caller each and are killed in turn.
-    cluster = await TestCluster.start({ label: 'caller', nodes: 3 });
-    holder = cluster.nodes[0];
     // 400 chunks 50 ms apart: a 20 s answer.
-    model = await startFakeModel({ chunks: 400, delayMs: 50 });
-    cluster.onStop(() => model.close());
-    instance = await registerInstance(holder.url, 'agent on A');
-    agent = cluster.track(
-      await startAgent({
-        registry: holder.url,
-        instanceId: instance.instanceId,
-        password: instance.password,
-        upstream: model.url,
-      }),
-    );
-    await eventually(
-      async () => (await instanceDetail(cluster.nodes[1].url, instance)).status === 'online',
-      2_000,
-    );
+    ({ cluster, model, agent, instance } = await startClusterWithAgent(
+      { label: 'caller', nodes: 3 },
+      { chunks: 400, delayMs: 50 },
+    ));
+    holder = cluster.nodes[0];
   });
 
   afterAll(async () => {

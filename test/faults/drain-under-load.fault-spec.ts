@@ -1,5 +1,5 @@
 import { TestCluster } from '../support/cluster';
-import { LiveStream, startStream, StreamEnd } from '../support/live-stream';
+import { LiveStream, startStream, StreamEnd } from '../support/sse';
 import { RunningRegistry, startAgent, startFakeModelProcess, TestProcess } from '../support/processes';
 import { eventually, instanceDetail, registerInstance, Registered } from '../support/registry-client';
 

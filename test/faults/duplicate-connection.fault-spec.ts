@@ -1,6 +1,6 @@
 import { readKey, TestCluster } from '../support/cluster';
 import { FakeModel, startFakeModel } from '../support/fake-model-server';
-import { startStream, textOf } from '../support/live-stream';
+import { contentOf, startStream } from '../support/sse';
 import { RunningRegistry, startAgent, TestProcess } from '../support/processes';
 import { RawWsClient } from '../support/raw-ws-client';
 import { eventually, instanceDetail, registerInstance, Registered } from '../support/registry-client';
@@ -101,7 +101,7 @@ describe('fault: a second host connection with the same credentials while the fi
       const timer = setTimeout(() => stream.abort(), 3_000);
       const result = await stream.ended;
       clearTimeout(timer);
-      const text = result.status === 200 ? textOf(result.data) : result.data.join('');
+      const text = result.status === 200 ? contentOf(result.data) : result.data.join('');
       answers.push(`${node === nodeA ? 'A' : 'B'}:${result.status}:${result.done}:${text}`);
     }
 
@@ -119,7 +119,7 @@ describe('fault: a second host connection with the same credentials while the fi
     const lateTimer = setTimeout(() => late.abort(), 3_000);
     const lateEnd = await late.ended;
     clearTimeout(lateTimer);
-    answers.push(`A:${lateEnd.status}:${lateEnd.done}:${textOf(lateEnd.data)}`);
+    answers.push(`A:${lateEnd.status}:${lateEnd.done}:${contentOf(lateEnd.data)}`);
     console.log(
       `duplicate connection: ownership moved to B after ${movedMs} ms; the old request ended ` +
         `done=${oldEnd.done} error=${oldEnd.error?.code ?? null} transport=${oldEnd.transportError} after ` +

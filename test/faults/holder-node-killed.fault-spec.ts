@@ -1,9 +1,8 @@
 import WebSocket from 'ws';
-import { readKey, TestCluster } from '../support/cluster';
-import { FakeModel, startFakeModel } from '../support/fake-model-server';
-import { startStream } from '../support/live-stream';
-import { RunningRegistry, startAgent, TestProcess } from '../support/processes';
+import { readKey, startClusterWithAgent, TestCluster } from '../support/cluster';
+import { RunningRegistry, TestProcess } from '../support/processes';
 import { eventually, instanceDetail, registerInstance, Registered } from '../support/registry-client';
+import { startStream } from '../support/sse';
 
 const TTL_MS = 3_000;
 
@@ -12,7 +11,6 @@ describe('fault: the node holding the host socket is SIGKILLed mid-stream', () =
   let cluster: TestCluster;
   let nodeA: RunningRegistry;
   let nodeB: RunningRegistry;
-  let model: FakeModel;
   let agent: TestProcess;
   let instance: Registered;
   let ghost: Registered;
@@ -20,37 +18,25 @@ describe('fault: the node holding the host socket is SIGKILLed mid-stream', () =
   let killedAt = 0;
 
   beforeAll(async () => {
-    cluster = await TestCluster.start({
-      label: 'holder',
-      nodes: 2,
-      env: { PRESENCE_TTL_MS: String(TTL_MS), PRESENCE_REFRESH_MS: '1000', WS_PING_INTERVAL_MS: '1000' },
-    });
+    ({ cluster, agent, instance } = await startClusterWithAgent(
+      {
+        label: 'holder',
+        nodes: 2,
+        env: { PRESENCE_TTL_MS: String(TTL_MS), PRESENCE_REFRESH_MS: '1000', WS_PING_INTERVAL_MS: '1000' },
+      },
+      // 400 chunks 50 ms apart: a 20 s answer, so the kill lands mid-stream.
+      { chunks: 400, delayMs: 50 },
+      { allNodes: true, env: { HOST_BACKOFF_BASE_MS: '500', HOST_BACKOFF_CAP_MS: '30000' } },
+    ));
     [nodeA, nodeB] = cluster.nodes;
-    // 400 chunks 50 ms apart: a 20 s answer, so the kill lands mid-stream.
-    model = await startFakeModel({ chunks: 400, delayMs: 50 });
-    cluster.onStop(() => model.close());
-    instance = await registerInstance(nodeA.url, 'agent on A');
-    ghost = await registerInstance(nodeA.url, 'stock host on A');
-    agent = cluster.track(
-      await startAgent(
-        {
-          registry: `${nodeA.url},${nodeB.url}`,
-          instanceId: instance.instanceId,
-          password: instance.password,
-          upstream: model.url,
-          env: { HOST_BACKOFF_BASE_MS: '500', HOST_BACKOFF_CAP_MS: '30000' },
-        },
-        false,
-      ),
-    );
     await agent.waitFor(new RegExp(`connected to ${nodeA.url}`));
     // A stock client never reconnects: only node A ever holds its socket.
+    ghost = await registerInstance(nodeA.url, 'stock host on A');
     ghostSocket = new WebSocket(
       `${nodeA.url.replace('http', 'ws')}/api/ws/${ghost.instanceId}?password=${ghost.password}`,
     );
     ghostSocket.on('error', () => undefined);
     await new Promise((resolve) => ghostSocket.once('open', resolve));
-    await eventually(async () => (await instanceDetail(nodeB.url, instance)).status === 'online', 2_000);
     await eventually(async () => (await instanceDetail(nodeB.url, ghost)).status === 'online', 2_000);
   });
 

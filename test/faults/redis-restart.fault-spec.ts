@@ -1,10 +1,8 @@
-import { readKey, TestCluster } from '../support/cluster';
-import { FakeModel, startFakeModel } from '../support/fake-model-server';
-import { startStream } from '../support/live-stream';
-import { RunningRegistry, startAgent, TestProcess } from '../support/processes';
+import { readKey, startClusterWithAgent, TestCluster } from '../support/cluster';
+import { RunningRegistry, TestProcess } from '../support/processes';
 import { RedisServer } from '../support/redis-server';
-import { eventually, instanceDetail, registerInstance, Registered } from '../support/registry-client';
-import { readSse } from '../support/sse';
+import { eventually, instanceDetail, Registered } from '../support/registry-client';
+import { readSse, startStream } from '../support/sse';
 
 const REFRESH_MS = 1_000;
 const OUTAGE_MS = 1_000;
@@ -15,34 +13,24 @@ describe('fault: Redis restarts while cross-node streams are in flight', () => {
   let cluster: TestCluster;
   let nodeA: RunningRegistry;
   let nodeB: RunningRegistry;
-  let model: FakeModel;
   let agent: TestProcess;
   let instance: Registered;
 
   beforeAll(async () => {
     redis = await RedisServer.start();
-    cluster = await TestCluster.start({
-      label: 'redis',
-      nodes: 2,
-      redisUrl: redis.url,
-      // info: the nodes say when their Redis connections are restored.
-      env: { PRESENCE_TTL_MS: '3000', PRESENCE_REFRESH_MS: String(REFRESH_MS), LOG_LEVEL: 'info' },
-    });
+    ({ cluster, agent, instance } = await startClusterWithAgent(
+      {
+        label: 'redis',
+        nodes: 2,
+        redisUrl: redis.url,
+        // info: the nodes say when their Redis connections are restored.
+        env: { PRESENCE_TTL_MS: '3000', PRESENCE_REFRESH_MS: String(REFRESH_MS), LOG_LEVEL: 'info' },
+      },
+      // 40 chunks at once, or 200 ms apart with [slow] (an 8 s answer).
+      { chunks: 40 },
+    ));
     cluster.onStop(() => redis.stop());
     [nodeA, nodeB] = cluster.nodes;
-    // 40 chunks at once, or 200 ms apart with [slow] (an 8 s answer).
-    model = await startFakeModel({ chunks: 40 });
-    cluster.onStop(() => model.close());
-    instance = await registerInstance(nodeA.url, 'agent on A');
-    agent = cluster.track(
-      await startAgent({
-        registry: nodeA.url,
-        instanceId: instance.instanceId,
-        password: instance.password,
-        upstream: model.url,
-      }),
-    );
-    await eventually(async () => (await instanceDetail(nodeB.url, instance)).status === 'online', 2_000);
   });
 
   afterAll(async () => {

@@ -1,7 +1,7 @@
 import { request, type IncomingMessage } from 'node:http';
 import * as path from 'node:path';
 import { TestCluster } from '../support/cluster';
-import { startStream } from '../support/live-stream';
+import { startStream } from '../support/sse';
 import { DIST, RunningRegistry, spawnNode, startAgent, startFakeModelProcess } from '../support/processes';
 import { eventually, instanceDetail, registerInstance, Registered } from '../support/registry-client';
 import { percentile, summary } from '../support/stats';

@@ -1,12 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import * as net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { channelNames, type NodeReplyMessage, type NodeRequestMessage } from '@app/protocol';
 import { RedisClusterBus } from '../../apps/registry/src/cluster/redis-cluster-bus';
 import { RedisPresenceStore } from '../../apps/registry/src/presence/redis-presence.store';
 import { RedisConnections } from '../../apps/registry/src/redis/redis-connections';
+import { freePort, RedisServer } from '../support/redis-server';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -60,40 +58,55 @@ async function until(condition: () => boolean | Promise<boolean>, timeoutMs: num
   }
 }
 
+/** Nodes 'node-a' and 'node-b', each with its own Redis connections and bus: B records requests, A replies. */
+class BusPair {
+  readonly prefix = `test:bus:${randomUUID()}`;
+  readonly requestsAtB = new Inbox<NodeRequestMessage>();
+  readonly repliesAtA = new Inbox<NodeReplyMessage>();
+  disconnectsA = 0;
+  disconnectsB = 0;
+  connA!: RedisConnections;
+  connB!: RedisConnections;
+  busA!: RedisClusterBus;
+  busB!: RedisClusterBus;
+
+  async start(redisUrl: string) {
+    this.connA = new RedisConnections(redisUrl);
+    this.connB = new RedisConnections(redisUrl);
+    await Promise.all([this.connA.waitReady(), this.connB.waitReady()]);
+    this.busA = new RedisClusterBus(this.connA, { prefix: this.prefix, nodeId: 'node-a' });
+    this.busB = new RedisClusterBus(this.connB, { prefix: this.prefix, nodeId: 'node-b' });
+    this.busB.onRequest(this.requestsAtB.push);
+    this.busA.onReply(this.repliesAtA.push);
+    this.busA.onDisconnect(() => this.disconnectsA++);
+    this.busB.onDisconnect(() => this.disconnectsB++);
+    await Promise.all([this.busA.start(), this.busB.start()]);
+  }
+
+  async close() {
+    await Promise.all([this.busA?.close(), this.busB?.close()]);
+    await Promise.all([this.connA?.close(), this.connB?.close()]);
+  }
+}
+
 describe('RedisClusterBus (shared Redis)', () => {
-  const prefix = `test:bus:${randomUUID()}`;
-  let connA: RedisConnections;
-  let connB: RedisConnections;
-  let busA: RedisClusterBus;
-  let busB: RedisClusterBus;
-  const requestsAtB = new Inbox<NodeRequestMessage>();
-  const repliesAtA = new Inbox<NodeReplyMessage>();
+  const pair = new BusPair();
+  const { prefix, requestsAtB, repliesAtA } = pair;
 
-  beforeAll(async () => {
-    connA = new RedisConnections(REDIS_URL);
-    connB = new RedisConnections(REDIS_URL);
-    await Promise.all([connA.waitReady(), connB.waitReady()]);
-    busA = new RedisClusterBus(connA, { prefix, nodeId: 'node-a' });
-    busB = new RedisClusterBus(connB, { prefix, nodeId: 'node-b' });
-    busB.onRequest(requestsAtB.push);
-    busA.onReply(repliesAtA.push);
-    await Promise.all([busA.start(), busB.start()]);
-  });
-
-  afterAll(async () => {
-    await Promise.all([busA.close(), busB.close()]);
-    await Promise.all([connA.close(), connB.close()]);
-  });
+  beforeAll(() => pair.start(REDIS_URL));
+  afterAll(() => pair.close());
 
   it('delivers a request to the target node and the reply back to the caller', async () => {
     const base = requestsAtB.received.length;
-    expect(await busA.sendRequest('node-b', chat('r1'))).toBe(true);
+    expect(await pair.busA.sendRequest('node-b', chat('r1'))).toBe(true);
     expect(await requestsAtB.at(base)).toEqual(chat('r1'));
 
     const replyBase = repliesAtA.received.length;
     const lines = ['data: {"choices":[{"delta":{"content":"héllo ✓ \\n"}}]}', ''];
-    expect(await busB.sendReply('node-a', { kind: 'chunks', requestId: 'r1', seq: 0, lines })).toBe(true);
-    expect(await busB.sendReply('node-a', { kind: 'done', requestId: 'r1', seq: 1 })).toBe(true);
+    expect(await pair.busB.sendReply('node-a', { kind: 'chunks', requestId: 'r1', seq: 0, lines })).toBe(
+      true,
+    );
+    expect(await pair.busB.sendReply('node-a', { kind: 'done', requestId: 'r1', seq: 1 })).toBe(true);
     expect(await repliesAtA.at(replyBase)).toEqual({ kind: 'chunks', requestId: 'r1', seq: 0, lines });
     expect(await repliesAtA.at(replyBase + 1)).toEqual({ kind: 'done', requestId: 'r1', seq: 1 });
   });
@@ -101,7 +114,7 @@ describe('RedisClusterBus (shared Redis)', () => {
   it('keeps the order of a burst of chunks', async () => {
     const base = repliesAtA.received.length;
     const sends = Array.from({ length: 500 }, (_, seq) =>
-      busB.sendReply('node-a', { kind: 'chunks', requestId: 'burst', seq, lines: [`data: ${seq}`] }),
+      pair.busB.sendReply('node-a', { kind: 'chunks', requestId: 'burst', seq, lines: [`data: ${seq}`] }),
     );
     expect(await Promise.all(sends)).toEqual(sends.map(() => true));
     await repliesAtA.at(base + 499);
@@ -109,200 +122,115 @@ describe('RedisClusterBus (shared Redis)', () => {
   });
 
   it('resolves false quickly when no node listens on the target channel', async () => {
-    const before = busA.stats.undelivered;
+    const before = pair.busA.stats.undelivered;
     const started = Date.now();
-    expect(await busA.sendRequest('node-gone', chat('r2'))).toBe(false);
-    expect(await busA.sendReply('node-gone', { kind: 'done', requestId: 'r2', seq: 0 })).toBe(false);
+    expect(await pair.busA.sendRequest('node-gone', chat('r2'))).toBe(false);
+    expect(await pair.busA.sendReply('node-gone', { kind: 'done', requestId: 'r2', seq: 0 })).toBe(false);
     expect(Date.now() - started).toBeLessThan(200);
-    expect(busA.stats.undelivered).toBe(before + 2);
-    expect(busA.stats.publishFailures).toBe(0);
+    expect(pair.busA.stats.undelivered).toBe(before + 2);
+    expect(pair.busA.stats.publishFailures).toBe(0);
   });
 
   it('tells whether a node still listens', async () => {
-    expect(await busA.isNodeAlive('node-b')).toBe(true);
-    expect(await busB.isNodeAlive('node-a')).toBe(true);
-    expect(await busA.isNodeAlive('node-gone')).toBe(false);
+    expect(await pair.busA.isNodeAlive('node-b')).toBe(true);
+    expect(await pair.busB.isNodeAlive('node-a')).toBe(true);
+    expect(await pair.busA.isNodeAlive('node-gone')).toBe(false);
   });
 
   it('drops and counts malformed messages, and keeps delivering valid ones', async () => {
     const channels = channelNames(prefix);
     const base = requestsAtB.received.length;
     const replyBase = repliesAtA.received.length;
-    const raw = connA.command;
+    const raw = pair.connA.command;
     await raw.publish(channels.requests('node-b'), 'not json {');
     await raw.publish(channels.requests('node-b'), JSON.stringify({ kind: 'bogus', from: 'x' }));
     await raw.publish(channels.requests('node-b'), 'null');
     // A reply shaped message on the request channel is not a request.
     await raw.publish(channels.requests('node-b'), JSON.stringify({ kind: 'done', requestId: 'x', seq: 0 }));
     await raw.publish(channels.replies('node-a'), JSON.stringify({ kind: 'chunks', requestId: 'x', seq: 0 }));
-    expect(await busA.sendRequest('node-b', chat('r3'))).toBe(true);
-    expect(await busB.sendReply('node-a', { kind: 'done', requestId: 'r3', seq: 0 })).toBe(true);
+    expect(await pair.busA.sendRequest('node-b', chat('r3'))).toBe(true);
+    expect(await pair.busB.sendReply('node-a', { kind: 'done', requestId: 'r3', seq: 0 })).toBe(true);
 
     expect(await requestsAtB.at(base)).toEqual(chat('r3'));
     expect(await repliesAtA.at(replyBase)).toEqual({ kind: 'done', requestId: 'r3', seq: 0 });
     expect(requestsAtB.received.length).toBe(base + 1);
-    expect(busB.stats.malformed).toBe(4);
-    expect(busA.stats.malformed).toBe(1);
+    expect(pair.busB.stats.malformed).toBe(4);
+    expect(pair.busA.stats.malformed).toBe(1);
   });
 
   it('survives a handler that throws', async () => {
     const base = repliesAtA.received.length;
-    busA.onReply(() => {
+    pair.busA.onReply(() => {
       throw new Error('boom');
     });
     try {
-      expect(await busB.sendReply('node-a', { kind: 'done', requestId: 'r4', seq: 0 })).toBe(true);
-      await until(() => busA.stats.handlerErrors === 1, 2000, 'the handler error');
+      expect(await pair.busB.sendReply('node-a', { kind: 'done', requestId: 'r4', seq: 0 })).toBe(true);
+      await until(() => pair.busA.stats.handlerErrors === 1, 2000, 'the handler error');
     } finally {
-      busA.onReply(repliesAtA.push);
+      pair.busA.onReply(repliesAtA.push);
     }
-    expect(await busB.sendReply('node-a', { kind: 'done', requestId: 'r5', seq: 0 })).toBe(true);
+    expect(await pair.busB.sendReply('node-a', { kind: 'done', requestId: 'r5', seq: 0 })).toBe(true);
     expect(await repliesAtA.at(base)).toEqual({ kind: 'done', requestId: 'r5', seq: 0 });
   });
 });
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-/** A private redis-server, so that killing it cannot disturb anything else. */
-class OwnRedis {
-  private child?: ChildProcess;
-
-  constructor(readonly port: number) {}
-
-  get url() {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  async start() {
-    const child = spawn(
-      'redis-server',
-      [
-        '--port',
-        String(this.port),
-        '--bind',
-        '127.0.0.1',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--loglevel',
-        'warning',
-      ],
-      { stdio: 'ignore' },
-    );
-    this.child = child;
-    const exited = once(child, 'exit').then(() => {
-      throw new Error(`redis-server on port ${this.port} exited at start`);
-    });
-    exited.catch(() => undefined);
-    const deadline = Date.now() + 5000;
-    for (;;) {
-      const up = await new Promise<boolean>((resolve) => {
-        const socket = net.connect(this.port, '127.0.0.1');
-        socket.once('connect', () => {
-          socket.destroy();
-          resolve(true);
-        });
-        socket.once('error', () => resolve(false));
-      });
-      if (up) return;
-      if (child.exitCode !== null || Date.now() > deadline) await exited;
-      await sleep(20);
-    }
-  }
-
-  async kill() {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGKILL');
-    await exited;
-  }
-}
-
 describe('RedisClusterBus across a Redis restart (own redis-server)', () => {
-  const prefix = `test:bus:${randomUUID()}`;
-  let redis: OwnRedis;
-  let connA: RedisConnections;
-  let connB: RedisConnections;
-  let busA: RedisClusterBus;
-  let busB: RedisClusterBus;
-  const requestsAtB = new Inbox<NodeRequestMessage>();
-  const repliesAtA = new Inbox<NodeReplyMessage>();
-  let disconnectsA = 0;
-  let disconnectsB = 0;
+  const pair = new BusPair();
+  const { prefix, requestsAtB, repliesAtA } = pair;
+  let redis: RedisServer;
 
   beforeAll(async () => {
-    redis = new OwnRedis(await freePort());
-    await redis.start();
-    connA = new RedisConnections(redis.url);
-    connB = new RedisConnections(redis.url);
-    await Promise.all([connA.waitReady(), connB.waitReady()]);
-    busA = new RedisClusterBus(connA, { prefix, nodeId: 'node-a' });
-    busB = new RedisClusterBus(connB, { prefix, nodeId: 'node-b' });
-    busB.onRequest(requestsAtB.push);
-    busA.onReply(repliesAtA.push);
-    busA.onDisconnect(() => disconnectsA++);
-    busB.onDisconnect(() => disconnectsB++);
-    await Promise.all([busA.start(), busB.start()]);
+    redis = await RedisServer.start();
+    await pair.start(redis.url);
   });
 
   afterAll(async () => {
-    await Promise.all([busA?.close(), busB?.close()]);
-    await Promise.all([connA?.close(), connB?.close()]);
-    await redis?.kill();
+    await pair.close();
+    await redis?.stop();
   });
 
   it('fails fast during the outage, reports the disconnect once, and delivers again after the restart', async () => {
-    expect(await busA.sendRequest('node-b', chat('before'))).toBe(true);
+    expect(await pair.busA.sendRequest('node-b', chat('before'))).toBe(true);
     expect((await requestsAtB.at(0)).kind).toBe('chat');
-    expect(busA.connected && busB.connected).toBe(true);
+    expect(pair.busA.connected && pair.busB.connected).toBe(true);
 
     await redis.kill();
-    await until(() => disconnectsA === 1 && disconnectsB === 1, 2000, 'onDisconnect');
-    expect(busA.connected).toBe(false);
+    await until(() => pair.disconnectsA === 1 && pair.disconnectsB === 1, 2000, 'onDisconnect');
+    expect(pair.busA.connected).toBe(false);
 
     // No offline queue on the publisher: fails at once, and is never sent late.
     const started = Date.now();
-    expect(await busB.sendReply('node-a', { kind: 'chunks', requestId: 'x', seq: 7, lines: ['stale'] })).toBe(
-      false,
-    );
-    expect(await busA.sendRequest('node-b', chat('stale'))).toBe(false);
-    expect(await busA.isNodeAlive('node-b')).toBe(false);
+    expect(
+      await pair.busB.sendReply('node-a', { kind: 'chunks', requestId: 'x', seq: 7, lines: ['stale'] }),
+    ).toBe(false);
+    expect(await pair.busA.sendRequest('node-b', chat('stale'))).toBe(false);
+    expect(await pair.busA.isNodeAlive('node-b')).toBe(false);
     expect(Date.now() - started).toBeLessThan(1000);
-    expect(busB.stats.publishFailures).toBe(1);
-    expect(busA.stats.publishFailures).toBe(1);
+    expect(pair.busB.stats.publishFailures).toBe(1);
+    expect(pair.busA.stats.publishFailures).toBe(1);
 
     // Presence commands are queued briefly, then fail (never hang until Redis is back).
-    const presence = new RedisPresenceStore(connA, { prefix, nodeId: 'node-a', ttlMs: 30_000 });
+    const presence = new RedisPresenceStore(pair.connA, { prefix, nodeId: 'node-a', ttlMs: 30_000 });
     const claimStarted = Date.now();
     await expect(presence.claim('inst-1')).rejects.toThrow();
     expect(Date.now() - claimStarted).toBeLessThan(5000);
 
     // Several reconnect attempts fail meanwhile; the handlers still ran only once.
     await sleep(300);
-    expect([disconnectsA, disconnectsB]).toEqual([1, 1]);
+    expect([pair.disconnectsA, pair.disconnectsB]).toEqual([1, 1]);
 
     await redis.start();
-    await until(() => busA.connected && busB.connected, 10_000, 'the subscriptions to be restored');
+    await until(() => pair.busA.connected && pair.busB.connected, 10_000, 'the subscriptions to be restored');
     await until(
-      () => connA.publisher.status === 'ready' && connB.publisher.status === 'ready',
+      () => pair.connA.publisher.status === 'ready' && pair.connB.publisher.status === 'ready',
       10_000,
       'publishers',
     );
-    expect(await busA.isNodeAlive('node-b')).toBe(true);
+    expect(await pair.busA.isNodeAlive('node-b')).toBe(true);
 
-    expect(await busA.sendRequest('node-b', chat('after'))).toBe(true);
+    expect(await pair.busA.sendRequest('node-b', chat('after'))).toBe(true);
     expect(await requestsAtB.at(1)).toEqual(chat('after'));
-    expect(await busB.sendReply('node-a', { kind: 'done', requestId: 'after', seq: 0 })).toBe(true);
+    expect(await pair.busB.sendReply('node-a', { kind: 'done', requestId: 'after', seq: 0 })).toBe(true);
     expect(await repliesAtA.at(0)).toEqual({ kind: 'done', requestId: 'after', seq: 0 });
 
     // Presence works again (this Redis kept no data: epochs start over).
@@ -315,7 +243,7 @@ describe('RedisClusterBus across a Redis restart (own redis-server)', () => {
       'after',
     ]);
     expect(repliesAtA.received).toHaveLength(1);
-    expect([disconnectsA, disconnectsB]).toEqual([1, 1]);
+    expect([pair.disconnectsA, pair.disconnectsB]).toEqual([1, 1]);
   });
 
   it('waitReady fails fast with a clear error when Redis is unreachable', async () => {

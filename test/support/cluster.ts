@@ -1,8 +1,17 @@
 import { Redis } from 'ioredis';
+import { FakeModel, FakeModelOptions, startFakeModel } from './fake-model-server';
 import { createTestDatabase } from './postgres';
-import { RunningRegistry, startRegistry, TestProcess } from './processes';
+import { RunningRegistry, startAgent, startRegistry, TestProcess } from './processes';
+import { eventually, instanceDetail, registerInstance, Registered } from './registry-client';
 
 export const SHARED_REDIS_URL = 'redis://127.0.0.1:6379';
+
+export interface ClusterOptions {
+  label: string;
+  nodes: number;
+  env?: Record<string, string>;
+  redisUrl?: string;
+}
 
 /**
  * Registry nodes in distributed mode (one fresh PostgreSQL database, one Redis, a unique key
@@ -20,12 +29,7 @@ export class TestCluster {
     private readonly dropDatabase: () => Promise<void>,
   ) {}
 
-  static async start(opts: {
-    label: string;
-    nodes: number;
-    env?: Record<string, string>;
-    redisUrl?: string;
-  }): Promise<TestCluster> {
+  static async start(opts: ClusterOptions): Promise<TestCluster> {
     const db = await createTestDatabase(opts.label);
     const prefix = `fault-${opts.label}-${process.pid}-${Date.now()}`;
     const redisUrl = opts.redisUrl ?? SHARED_REDIS_URL;
@@ -66,6 +70,47 @@ export class TestCluster {
     await Promise.all(this.closers.map((close) => close().catch(() => undefined)));
     await this.dropDatabase();
     await deleteKeys(this.redisUrl, this.prefix).catch(() => undefined);
+  }
+}
+
+export interface ClusterWithAgent {
+  cluster: TestCluster;
+  model: FakeModel;
+  /** Registered on node A as 'agent on A'. */
+  instance: Registered;
+  agent: TestProcess;
+}
+
+/**
+ * A cluster, an in-process fake model and one instance served by a real agent connected to node
+ * A; resolves once node B sees the instance online. The model and the agent stop with the cluster.
+ */
+export async function startClusterWithAgent(
+  clusterOpts: ClusterOptions,
+  modelOpts: FakeModelOptions,
+  /** `allNodes`: the agent gets every node's URL (it still connects to A first). */
+  agentOpts: { env?: Record<string, string>; allNodes?: boolean } = {},
+): Promise<ClusterWithAgent> {
+  const cluster = await TestCluster.start(clusterOpts);
+  try {
+    const [nodeA, nodeB] = cluster.nodes;
+    const model = await startFakeModel(modelOpts);
+    cluster.onStop(() => model.close());
+    const instance = await registerInstance(nodeA.url, 'agent on A');
+    const agent = cluster.track(
+      await startAgent({
+        registry: agentOpts.allNodes ? cluster.nodes.map((n) => n.url).join(',') : nodeA.url,
+        instanceId: instance.instanceId,
+        password: instance.password,
+        upstream: model.url,
+        env: agentOpts.env,
+      }),
+    );
+    await eventually(async () => (await instanceDetail(nodeB.url, instance)).status === 'online', 2_000);
+    return { cluster, model, instance, agent };
+  } catch (error) {
+    await cluster.stop();
+    throw error;
   }
 }
 

@@ -1,3 +1,58 @@
+/**
+ * Chat streams (server-sent events) as tests read them: `readSse` reads a whole answer;
+ * `startStream` watches one while it runs, for fault tests that act mid-stream (after the first
+ * chunk) and need to know when, and how, the stream ended.
+ */
+
+/** POSTs `body` as JSON. */
+function postJson(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+  signal?: AbortSignal,
+): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+    signal,
+  });
+}
+
+const isEventStream = (res: Response) =>
+  (res.headers.get('content-type') ?? '').includes('text/event-stream');
+
+/** Every line of every complete event of an SSE body, as the events arrive. */
+async function* sseLines(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    buffer += decoder.decode(chunk, { stream: true });
+    let index: number;
+    while ((index = buffer.indexOf('\n\n')) >= 0) {
+      const event = buffer.slice(0, index);
+      buffer = buffer.slice(index + 2);
+      yield* event.split('\n');
+    }
+  }
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+/** The text content of chat.completion.chunk payloads (payloads that are not chunks add nothing). */
+export function contentOf(data: string[]): string {
+  return data
+    .map((d) => safeParse(d) as { choices?: Array<{ delta?: { content?: string } }> } | null)
+    .map((c) => c?.choices?.[0]?.delta?.content ?? '')
+    .join('');
+}
+
 /** Reads an SSE answer: every `data:` payload in order, whether it ended with [DONE], and arrival times. */
 export interface SseResult {
   status: number;
@@ -15,12 +70,7 @@ export async function readSse(
   init: { signal?: AbortSignal; headers?: Record<string, string> } = {},
 ): Promise<SseResult> {
   const started = Date.now();
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...init.headers },
-    body: JSON.stringify(body),
-    signal: init.signal,
-  });
+  const res = await postJson(url, body, init.headers, init.signal);
   const result: SseResult = {
     status: res.status,
     headers: res.headers,
@@ -29,37 +79,95 @@ export async function readSse(
     comments: 0,
     arrivals: [],
   };
-  if (!res.body || !(res.headers.get('content-type') ?? '').includes('text/event-stream')) {
+  if (!res.body || !isEventStream(res)) {
     result.data.push(await res.text());
     return result;
   }
-  const decoder = new TextDecoder();
-  let buffer = '';
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let index: number;
-    while ((index = buffer.indexOf('\n\n')) >= 0) {
-      const event = buffer.slice(0, index);
-      buffer = buffer.slice(index + 2);
-      for (const line of event.split('\n')) {
-        if (line.startsWith(':')) result.comments++;
-        else if (line.startsWith('data: ')) {
-          const payload = line.slice(6);
-          if (payload === '[DONE]') result.done = true;
-          else {
-            result.data.push(payload);
-            result.arrivals.push(Date.now() - started);
-          }
-        }
+  for await (const line of sseLines(res.body)) {
+    if (line.startsWith(':')) result.comments++;
+    else if (line.startsWith('data: ')) {
+      const payload = line.slice(6);
+      if (payload === '[DONE]') result.done = true;
+      else {
+        result.data.push(payload);
+        result.arrivals.push(Date.now() - started);
       }
     }
   }
   return result;
 }
 
-/** The text content of chat.completion.chunk payloads. */
-export const contentOf = (data: string[]) =>
-  data
-    .map((d) => JSON.parse(d) as { choices?: Array<{ delta?: { content?: string } }> })
-    .map((c) => c.choices?.[0]?.delta?.content ?? '')
-    .join('');
+export interface StreamEnd {
+  status: number;
+  /** Every `data:` payload except [DONE], in order. */
+  data: string[];
+  done: boolean;
+  /** The parsed `error` of a `data: {"error":…}` event, if one came. */
+  error: { code?: string; message?: string } | null;
+  /** The connection broke without a proper end (reset, node killed). */
+  transportError: string | null;
+  /** Date.now() when the stream ended (last event, error event or broken connection). */
+  endedAt: number;
+  /** Date.now() of each data payload. */
+  arrivals: number[];
+}
+
+export interface LiveStream {
+  /** Resolves when the first data payload arrived (rejects if the stream ended before). */
+  firstData: Promise<void>;
+  ended: Promise<StreamEnd>;
+  abort(): void;
+}
+
+export function startStream(url: string, body: unknown, headers: Record<string, string> = {}): LiveStream {
+  const controller = new AbortController();
+  let markFirst!: () => void;
+  let failFirst!: (error: Error) => void;
+  const firstData = new Promise<void>((resolve, reject) => {
+    markFirst = resolve;
+    failFirst = reject;
+  });
+  // Callers that never await firstData must not get an unhandled rejection.
+  firstData.catch(() => undefined);
+
+  const run = async (): Promise<StreamEnd> => {
+    const end: StreamEnd = {
+      status: 0,
+      data: [],
+      done: false,
+      error: null,
+      transportError: null,
+      endedAt: 0,
+      arrivals: [],
+    };
+    try {
+      const res = await postJson(url, body, headers, controller.signal);
+      end.status = res.status;
+      if (!isEventStream(res)) {
+        end.data.push(await res.text());
+        return end;
+      }
+      for await (const line of sseLines(res.body as ReadableStream<Uint8Array>)) {
+        if (!line.startsWith('data: ')) continue;
+        const payload = line.slice(6);
+        if (payload === '[DONE]') {
+          end.done = true;
+          continue;
+        }
+        end.data.push(payload);
+        end.arrivals.push(Date.now());
+        if (end.data.length === 1) markFirst();
+        const parsed = safeParse(payload) as { error?: StreamEnd['error'] } | null;
+        if (parsed && typeof parsed === 'object' && parsed.error) end.error = parsed.error;
+      }
+    } catch (error) {
+      end.transportError = (error as Error).message;
+    } finally {
+      end.endedAt = Date.now();
+      failFirst(new Error('the stream ended before its first data event'));
+    }
+    return end;
+  };
+
+  return { firstData, ended: run(), abort: () => controller.abort() };
+}

@@ -173,7 +173,7 @@ describe('HostAgent (in process, against a fake registry and a fake model)', () 
         verbose: true,
         ...overrides,
       },
-      { logger },
+      { logger, handoffLingerMs: 200 },
     );
     agent.start();
     return agent;

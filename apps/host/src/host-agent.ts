@@ -31,6 +31,13 @@ export interface HostAgentOptions {
   random?: () => number;
   /** WebSocket handshake timeout (default 10 s). */
   handshakeTimeoutMs?: number;
+  /**
+   * After `goaway` and a new connection's hello, how long the old socket may stay before the agent
+   * closes it itself (once idle). The registry normally closes it first, as soon as the new
+   * connection has claimed the instance (4409); this is only the fallback (default 10 s, longer than
+   * the registry's own DRAIN_HANDOFF_MS, so closing never opens a gap in presence).
+   */
+  handoffLingerMs?: number;
 }
 
 interface InFlight {
@@ -43,9 +50,6 @@ interface InFlight {
 /** What the reconnect loop learns when the current connection stops being the current one. */
 type LoopEvent = ConnectionEnd | GoawayEvent | { kind: 'stop' };
 type GoawayEvent = { kind: 'goaway'; reason: string; openForMs: number };
-
-/** How long a socket that got `goaway` lingers after the new connection said hello. */
-const HANDOFF_LINGER_MS = 1_000;
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
@@ -66,6 +70,7 @@ export class HostAgent extends EventEmitter {
   private readonly upstream: Upstream;
   private readonly backoff: Backoff;
   private readonly handshakeTimeoutMs: number;
+  private readonly handoffLingerMs: number;
   private readonly connections = new Set<RegistryConnection>();
   private readonly requests = new Map<string, InFlight>();
   private active: RegistryConnection | null = null;
@@ -89,6 +94,7 @@ export class HostAgent extends EventEmitter {
     this.logger = options.logger ?? silentLogger;
     this.random = options.random ?? Math.random;
     this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
+    this.handoffLingerMs = options.handoffLingerMs ?? 10_000;
     this.upstream = new Upstream({ baseUrl: config.upstreamUrl, apiKey: config.upstreamKey });
     this.backoff = new Backoff({
       baseMs: config.backoffBaseMs,
@@ -333,7 +339,8 @@ export class HostAgent extends EventEmitter {
   /**
    * After a new connection said hello, the sockets that got `goaway` are let go: the registry
    * normally closes them itself once the new connection took the instance over (4409); if it
-   * does not, each is closed by us once its last stream ended, a moment later.
+   * does not, each is closed by us once its last stream ended, `handoffLingerMs` later. Closing
+   * sooner could release the old presence record before the new node has claimed it.
    */
   private releaseDrained(current: RegistryConnection): void {
     for (const conn of this.connections) {
@@ -341,7 +348,7 @@ export class HostAgent extends EventEmitter {
       setTimeout(() => {
         conn.handedOver = true;
         this.afterRequest(conn);
-      }, HANDOFF_LINGER_MS).unref();
+      }, this.handoffLingerMs).unref();
     }
   }
 

@@ -66,7 +66,7 @@ function setup(options: {
     },
     cancel: jest.fn(),
   };
-  const hosts = { get: () => options.local };
+  const hosts = { get: () => options.local, getOrAccepting: () => Promise.resolve(options.local) };
   const presence = {
     owner: () => {
       presenceReads++;

@@ -60,7 +60,7 @@ export class ChatRouter {
    * Redis cannot be read.
    */
   async resolve(instanceId: string): Promise<ChatTarget | null> {
-    const local = this.hosts.get(instanceId);
+    const local = this.hosts.get(instanceId) ?? (await this.hosts.getOrAccepting(instanceId));
     if (local) return { local };
     const cached = this.owners.get(instanceId);
     if (cached && cached.expires > performance.now()) return { owner: cached.owner };
@@ -116,7 +116,7 @@ export class ChatRouter {
 
   /** Where the instance lives now, if that differs from where the chat just failed. */
   private async newTarget(instanceId: string, previous: ChatTarget): Promise<ChatTarget | null> {
-    const local = this.hosts.get(instanceId);
+    const local = await this.hosts.getOrAccepting(instanceId);
     if (local) return 'local' in previous && previous.local === local ? null : { local };
     const owner = await this.readOwner(instanceId).catch(() => null);
     if (!owner) return null;

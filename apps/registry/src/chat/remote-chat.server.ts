@@ -3,6 +3,7 @@ import type { ChatRequestBody, NodeReplyMessage, NodeRequestMessage } from '@app
 import { ClusterBus } from '../cluster/cluster-bus';
 import type { ChatFailureCode, ChatSink } from '../hosts/chat-sink';
 import { ConnectedHosts } from '../hosts/connected-hosts';
+import type { HostConnection } from '../hosts/host-connection';
 
 type ChatMessage = Extract<NodeRequestMessage, { kind: 'chat' }>;
 
@@ -14,6 +15,9 @@ export class RemoteChatServer implements OnModuleInit, OnModuleDestroy {
   private readonly running = new Map<string, string>();
   /** requestId → the caller's node, checked for liveness while the host is silent. */
   private readonly callers = new Map<string, string>();
+  /** Chats waiting for a host connection this node is still accepting; and those cancelled meanwhile. */
+  private readonly waiting = new Set<string>();
+  private readonly cancelledWhileWaiting = new Set<string>();
   private timer?: NodeJS.Timeout;
 
   constructor(
@@ -92,18 +96,29 @@ export class RemoteChatServer implements OnModuleInit, OnModuleDestroy {
         publish({ kind: 'error', requestId, seq: seq++, code, message: text }, true);
       },
     };
+    const start = (connection: HostConnection | undefined) => {
+      if (!connection || connection.epoch < message.epoch) {
+        sink.error('not_connected', 'the instance is not connected');
+        return;
+      }
+      this.running.set(requestId, instanceId);
+      this.callers.set(requestId, from);
+      if (!connection.startChat(requestId, message.body as ChatRequestBody, sink))
+        sink.error('queue_full', 'too many requests are waiting for this instance');
+    };
     const connection = this.hosts.get(instanceId);
-    if (!connection || connection.epoch < message.epoch) {
-      sink.error('not_connected', 'the instance is not connected');
-      return;
-    }
-    this.running.set(requestId, instanceId);
-    this.callers.set(requestId, from);
-    if (!connection.startChat(requestId, message.body as ChatRequestBody, sink))
-      sink.error('queue_full', 'too many requests are waiting for this instance');
+    if (connection && connection.epoch >= message.epoch) return start(connection);
+    // The host may be connecting to this node right now (its claim is what the caller read).
+    this.waiting.add(requestId);
+    void this.hosts.getOrAccepting(instanceId).then((accepted) => {
+      this.waiting.delete(requestId);
+      if (this.cancelledWhileWaiting.delete(requestId)) return;
+      start(accepted);
+    });
   }
 
   cancel(requestId: string): void {
+    if (this.waiting.has(requestId)) this.cancelledWhileWaiting.add(requestId);
     const instanceId = this.running.get(requestId);
     if (instanceId === undefined) return;
     this.running.delete(requestId);

@@ -20,6 +20,8 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
   private readonly connections = new Map<string, HostConnection>();
   /** Every open socket, including retired ones that are not in `connections` any more. */
   private readonly open = new Set<HostConnection>();
+  /** Connections being accepted (database mark, presence claim) that are not in `connections` yet. */
+  private readonly accepting = new Map<string, Promise<HostConnection>>();
   private readonly timers: NodeJS.Timeout[] = [];
   /** Frames dropped as malformed, over all sockets this node ever held. */
   malformedFrames = 0;
@@ -92,6 +94,27 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
 
   /** A host passed authentication: take ownership of the instance, superseding any older socket. */
   async accept(socket: WebSocket, instanceId: string): Promise<HostConnection> {
+    const accepting = this.claimConnection(socket, instanceId);
+    this.accepting.set(instanceId, accepting);
+    try {
+      return await accepting;
+    } finally {
+      if (this.accepting.get(instanceId) === accepting) this.accepting.delete(instanceId);
+    }
+  }
+
+  /**
+   * The serving socket of an instance, waiting first for a connection of it that this node is
+   * still accepting (its presence claim may already name this node while the socket is not yet
+   * in the map: a chat arriving in that moment must not be told the instance is offline).
+   */
+  async getOrAccepting(instanceId: string): Promise<HostConnection | undefined> {
+    const accepting = this.accepting.get(instanceId);
+    if (accepting) await accepting.catch(() => undefined);
+    return this.get(instanceId);
+  }
+
+  private async claimConnection(socket: WebSocket, instanceId: string): Promise<HostConnection> {
     // Listeners first: a host sends `hello` the moment the socket opens, before any await below ends.
     const connection = new HostConnection(instanceId, 0, socket, this.config.chat.queueLimit, {
       heartbeat: (c) => this.heartbeats.record(c.instanceId),
