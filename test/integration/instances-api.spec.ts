@@ -137,6 +137,29 @@ describe.each<Mode>(['pglite', 'postgresql'])('instance REST API on %s', (mode) 
     });
   });
 
+  it('null clears email, description and capabilities on update, and cannot clear the name', async () => {
+    const a = await register();
+    const auth = `${a.instance_id}:${a.instance_password}`;
+    const cleared = await inject({
+      method: 'PUT',
+      url: `/api/upload/${a.instance_id}`,
+      auth,
+      body: { description: null, email: null, capabilities: null },
+    });
+    expect(cleared.statusCode).toBe(200);
+    expect(cleared.json().data.updated_fields).toEqual(['capabilities', 'email', 'description']);
+    const detail = await inject({ method: 'GET', url: `/api/upload/${a.instance_id}`, auth });
+    expect(detail.json().data).toMatchObject({ description: '', email: '', capabilities: null });
+    const unnamed = await inject({
+      method: 'PUT',
+      url: `/api/upload/${a.instance_id}`,
+      auth,
+      body: { upload_name: null },
+    });
+    expect(unnamed.statusCode).toBe(422);
+    expect(unnamed.json().message).toContain('upload_name');
+  });
+
   it('re-registers with credentials, rotating the password', async () => {
     const a = await register();
     const again = await inject({
@@ -248,6 +271,20 @@ describe.each<Mode>(['pglite', 'postgresql'])('instance REST API on %s', (mode) 
       body: role,
     });
     expect(foreign.statusCode).toBe(401);
+    // null clears a text field and leaves a flag as it was.
+    const nulls = await inject({
+      method: 'POST',
+      url: '/api/roles',
+      auth,
+      body: { ...role, description: null, system_prompt: null, icon: null, is_active: null },
+    });
+    expect(nulls.statusCode).toBe(200);
+    expect(nulls.json().data).toMatchObject({
+      description: '',
+      system_prompt: '',
+      icon: '',
+      is_active: true,
+    });
   });
 
   describe('bad input gets a 4xx naming the problem', () => {

@@ -3,6 +3,7 @@ import { Paths } from '@app/protocol';
 import { ClusterBus } from '../cluster/cluster-bus';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { instanceNotFound, invalidField } from '../common/http-errors';
+import { Prisma } from '../database/generated/client';
 import { PresenceStore } from '../presence/presence.store';
 import { generateInstanceId, generatePassword, hashPassword, INSTANCE_ID_PATTERN } from './credentials';
 import { maskEmail } from './email-mask';
@@ -78,11 +79,12 @@ export class InstancesService {
     const updated_fields = (['upload_name', 'capabilities', 'email', 'description'] as const).filter(
       (field) => dto[field] !== undefined,
     );
+    // null clears a field (the columns are not nullable: '' for text, database NULL for capabilities).
     const record = await this.instances.update(instanceId, {
       uploadName: dto.upload_name,
-      capabilities: dto.capabilities as object | undefined,
-      email: dto.email,
-      description: dto.description,
+      capabilities: dto.capabilities === null ? Prisma.DbNull : (dto.capabilities as object | undefined),
+      email: dto.email === null ? '' : dto.email,
+      description: dto.description === null ? '' : dto.description,
     });
     const online = await this.isOnline(instanceId);
     return {

@@ -29,14 +29,17 @@ export class RolesService {
 
   async upsert(dto: UpsertRoleDto, caller: Caller) {
     await this.auth.authenticate(caller, dto.instance_id);
+    // null (allowed by @IsOptional) clears a text field and leaves a flag as it is (or its default).
+    const text = (value: string | null | undefined) => (value === null ? '' : value);
+    const flag = (value: boolean | null | undefined) => value ?? undefined;
     const role = await this.roles.upsert(dto.instance_id, dto.role_id, {
       name: dto.name,
-      description: dto.description,
-      systemPrompt: dto.system_prompt,
-      isActive: dto.is_active,
-      icon: dto.icon,
-      enableL0Retrieval: dto.enable_l0_retrieval,
-      enableL1Retrieval: dto.enable_l1_retrieval,
+      description: text(dto.description),
+      systemPrompt: text(dto.system_prompt),
+      isActive: flag(dto.is_active),
+      icon: text(dto.icon),
+      enableL0Retrieval: flag(dto.enable_l0_retrieval),
+      enableL1Retrieval: flag(dto.enable_l1_retrieval),
     });
     return view(role);
   }

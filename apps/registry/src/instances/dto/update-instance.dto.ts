@@ -1,27 +1,29 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsObject, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { IsObject, IsOptional, IsString, Length, MaxLength, ValidateIf } from 'class-validator';
 
+/** A partial update: an absent field is left alone; `null` clears email, description and capabilities. */
 export class UpdateInstanceDto {
   @ApiPropertyOptional({ maxLength: 200 })
-  @IsOptional()
+  // A name cannot be cleared: null is checked (and refused) like any other value.
+  @ValidateIf((_dto: unknown, value: unknown) => value !== undefined)
   @IsString()
   @Length(1, 200)
   upload_name?: string;
 
-  @ApiPropertyOptional({ type: Object })
+  @ApiPropertyOptional({ type: Object, nullable: true })
   @IsOptional()
   @IsObject()
-  capabilities?: Record<string, unknown>;
+  capabilities?: Record<string, unknown> | null;
 
-  @ApiPropertyOptional({ maxLength: 320 })
+  @ApiPropertyOptional({ maxLength: 320, nullable: true })
   @IsOptional()
   @IsString()
   @MaxLength(320)
-  email?: string;
+  email?: string | null;
 
-  @ApiPropertyOptional({ maxLength: 2000 })
+  @ApiPropertyOptional({ maxLength: 2000, nullable: true })
   @IsOptional()
   @IsString()
   @MaxLength(2000)
-  description?: string;
+  description?: string | null;
 }
