@@ -81,10 +81,18 @@ const awkwardText = () =>
         messages: [{ role: 'user', content: v.upload_name }],
       }),
     );
-const hostileBodies = (keys: string[]) =>
+/** The instance's id is only known at run time: bodies say ID_SLOT and the test swaps it in. */
+const ID_SLOT = '__INSTANCE_ID__';
+/** A valid body with one field replaced by anything (null included): reaches the database. */
+const oneWrongField = (valid: Record<string, unknown>) =>
+  fc
+    .tuple(fc.constantFrom(...Object.keys(valid).filter((k) => valid[k] !== ID_SLOT)), fc.anything())
+    .map(([key, value]) => JSON.stringify({ ...valid, [key]: value }));
+const hostileBodies = (keys: string[], valid?: Record<string, unknown>) =>
   [
     ['random JSON', randomJson],
     ['wrong types', wrongTypes(keys)],
+    ...(valid ? ([['one wrong field in a valid body', oneWrongField(valid)]] as const) : []),
     ['huge strings', hugeString(keys)],
     ['deep nesting', deepNesting(keys)],
     ['invalid UTF-8', invalidUtf8],
@@ -104,6 +112,25 @@ const ENDPOINTS = [
     method: 'PUT',
     path: (id: string) => `/api/upload/${id}`,
     keys: ['upload_name', 'capabilities', 'email', 'description'],
+    valid: { upload_name: 'target', capabilities: { vision: true }, email: 'a@b.c', description: 'd' },
+    authenticated: true,
+  },
+  {
+    label: 'POST /api/roles',
+    method: 'POST',
+    path: () => '/api/roles',
+    keys: ['role_id', 'instance_id', 'name', 'description', 'system_prompt', 'is_active', 'icon'],
+    valid: {
+      role_id: 'fuzz',
+      instance_id: ID_SLOT,
+      name: 'Fuzz',
+      description: 'd',
+      system_prompt: 'p',
+      is_active: true,
+      icon: '',
+      enable_l0_retrieval: false,
+      enable_l1_retrieval: false,
+    },
     authenticated: true,
   },
   {
@@ -115,7 +142,7 @@ const ENDPOINTS = [
   },
 ] as const;
 const CASES = ENDPOINTS.flatMap((endpoint) =>
-  hostileBodies([...endpoint.keys]).map(
+  hostileBodies([...endpoint.keys], 'valid' in endpoint ? endpoint.valid : undefined).map(
     ([kind, arbitrary]) => [endpoint.label, kind, endpoint, arbitrary] as const,
   ),
 );
@@ -204,7 +231,7 @@ describe('hostile input: nothing a stranger sends crashes the registry or gets a
               ? { authorization: `Bearer ${instance.id}:${instance.password}` }
               : {}),
           },
-          payload,
+          payload: typeof payload === 'string' ? payload.replaceAll(ID_SLOT, instance.id) : payload,
         });
         statuses.push(res.statusCode);
         if (res.statusCode >= 500) throw new Error(`HTTP ${res.statusCode}: ${res.body.slice(0, 300)}`);
