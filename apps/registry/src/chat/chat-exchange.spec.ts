@@ -1,4 +1,4 @@
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { ChatExchange, ChatSummary, ExchangeOptions } from './chat-exchange';
@@ -96,6 +96,63 @@ describe('ChatExchange', () => {
     });
     expect(r.body.startsWith(': keepalive\n\n')).toBe(true);
     expect(r.body.endsWith('data: [DONE]\n\n')).toBe(true);
+  });
+
+  it('a caller that keeps up is never cut off', async () => {
+    const line16k = `"${'x'.repeat(16 * 1024)}"`;
+    const r = await exchange({ maxBufferedBytes: 64 * 1024 }, (x) => {
+      let sent = 0;
+      const next = () => {
+        x.lines([line16k]);
+        if (++sent < 64) setTimeout(next, 1);
+        else x.done();
+      };
+      next();
+    });
+    expect(r.summary?.outcome).toBe('completed');
+    expect(r.body.endsWith('data: [DONE]\n\n')).toBe(true);
+  });
+
+  it('a caller that stops reading is cut off (slow_reader) once the backlog passes the limit', async () => {
+    let summary: ChatSummary | undefined;
+    let pump: NodeJS.Timeout | undefined;
+    const server = createServer((_req, res) => {
+      const x = new ChatExchange(res, {
+        requestId: 'slow',
+        stream: true,
+        receivedAt: performance.now(),
+        keepaliveMs: 60_000,
+        firstChunkTimeoutMs: 60_000,
+        idleTimeoutMs: 60_000,
+        totalTimeoutMs: 60_000,
+        maxBufferedBytes: 64 * 1024,
+        cancel: () => {},
+        finished: (s) => (summary = s),
+      });
+      const chunk = `"${'y'.repeat(16 * 1024)}"`;
+      // 16 KiB every 2 ms, more than loopback buffers hold within seconds, to a caller that reads nothing.
+      pump = setInterval(() => (x.isFinished ? clearInterval(pump) : x.lines([chunk])), 2);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    let response: IncomingMessage | undefined;
+    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/', agent: false });
+    req.on('response', (res) => {
+      res.pause();
+      res.on('error', () => {});
+      response = res;
+    });
+    // Cut off, the caller may see a reset before or after the headers; only the node's verdict counts here.
+    req.on('error', () => {});
+    req.end();
+    for (let waited = 0; !summary && waited < 5_000; waited += 20)
+      await new Promise((r) => setTimeout(r, 20));
+    clearInterval(pump);
+    response?.destroy();
+    req.destroy();
+    server.closeAllConnections();
+    server.close();
+    expect(summary?.outcome).toBe('slow_reader');
   });
 
   it('an error before any token keeps its HTTP status; after tokens it is an SSE error event', async () => {

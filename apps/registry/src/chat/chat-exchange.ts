@@ -44,7 +44,6 @@ const DONE = 'data: [DONE]\n\n';
  */
 export class ChatExchange implements ChatSink {
   private started = false;
-  private corked = false;
   private finished = false;
   private dispatchedAt: number;
   private firstChunkAt: number | null = null;
@@ -91,15 +90,10 @@ export class ChatExchange implements ChatSink {
       return;
     }
     this.startStream();
-    this.corkForThisTick();
     let text = '';
     for (const line of lines) text += `data: ${line}\n\n`;
     this.res.write(text);
-    if (this.res.writableLength > this.options.maxBufferedBytes) {
-      // The caller reads slower than the model writes: cut off this request, not the node.
-      this.finish('slow_reader', true);
-      this.res.destroy();
-    }
+    this.checkBacklog();
   }
 
   done(): void {
@@ -129,17 +123,15 @@ export class ChatExchange implements ChatSink {
   }
 
   /**
-   * Everything written to this response in the current tick (several frames of one socket read,
-   * the last lines and [DONE]) leaves in one TCP write instead of one per frame.
+   * What the kernel did not take stays in the response's buffer: past the limit, the caller reads
+   * slower than the model writes, and this request (only this one) is cut off. Checked after each
+   * write. (Writes are not corked per tick: corking hides what the kernel would have taken, and
+   * deferring the check lets an answer that arrives in one tick sit unread in memory whole.)
    */
-  private corkForThisTick(): void {
-    if (this.corked) return;
-    this.corked = true;
-    this.res.cork();
-    process.nextTick(() => {
-      this.corked = false;
-      this.res.uncork();
-    });
+  private checkBacklog(): void {
+    if (this.finished || this.res.writableLength <= this.options.maxBufferedBytes) return;
+    this.finish('slow_reader', true);
+    this.res.destroy();
   }
 
   private keepalive(): void {
