@@ -19,7 +19,7 @@ import { pacedStreams } from './scenarios/paced';
 import { scaleAndCost } from './scenarios/scale';
 import type { Scenario } from './scenarios/scenario';
 import { throughput } from './scenarios/throughput';
-import { parseSettings, Section } from './settings';
+import { parseSettings, Section, UsageError } from './settings';
 
 const ROOT = path.resolve(__dirname, '../..');
 /** A run that takes longer than this is stopped (the full mode normally needs 4–6 minutes). */
@@ -219,6 +219,10 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: Error) => {
+    if (err instanceof UsageError) {
+      (err.exitCode === 0 ? process.stdout : process.stderr).write(`${err.message}\n`);
+      process.exit(err.exitCode);
+    }
     process.stderr.write(`benchmark failed: ${err.stack ?? err.message}\n`);
     process.exit(1);
   },

@@ -70,17 +70,27 @@ export const USAGE = `usage: node dist/bench/main.js [--smoke] [--profile] [--ho
   --only      comma-separated subset of: ${SECTIONS.join(', ')} (scale includes cost independence)
   --out       results directory (default bench/results)`;
 
+/** A command line the benchmark cannot run: printed without a stack; `--help` exits 0. */
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
+    super(message);
+  }
+}
+
 export function parseSettings(argv: string[], defaultOut: string): Settings {
   const flags = new Map<string, string>();
   for (const arg of argv) {
     const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
-    if (!m) throw new Error(`unexpected argument ${arg}\n${USAGE}`);
+    if (!m) throw new UsageError(`unexpected argument ${arg}\n${USAGE}`);
     flags.set(m[1], m[2] ?? '');
   }
   for (const name of flags.keys())
     if (!['smoke', 'profile', 'hosts', 'paced', 'only', 'out', 'help'].includes(name))
-      throw new Error(`unknown option --${name}\n${USAGE}`);
-  if (flags.has('help')) throw new Error(USAGE);
+      throw new UsageError(`unknown option --${name}\n${USAGE}`);
+  if (flags.has('help')) throw new UsageError(USAGE, 0);
   const base = flags.has('smoke') ? SMOKE : FULL;
   const settings: Settings = {
     ...structuredClone(base),
@@ -92,14 +102,14 @@ export function parseSettings(argv: string[], defaultOut: string): Settings {
   if (only) {
     const chosen = only.split(',');
     const unknown = chosen.filter((c) => !(SECTIONS as readonly string[]).includes(c));
-    if (unknown.length > 0) throw new Error(`--only: unknown section ${unknown.join(', ')}\n${USAGE}`);
+    if (unknown.length > 0) throw new UsageError(`--only: unknown section ${unknown.join(', ')}\n${USAGE}`);
     settings.only = SECTIONS.filter((c) => chosen.includes(c));
   }
   const hosts = flags.get('hosts');
   if (hosts) {
     settings.scale.hosts = hosts.split(',').map(Number);
     if (settings.scale.hosts.some((n) => !Number.isInteger(n) || n < 1 || n > 50_000))
-      throw new Error('--hosts takes whole numbers between 1 and 50000, comma-separated');
+      throw new UsageError('--hosts takes whole numbers between 1 and 50000, comma-separated');
     settings.scale.hosts.sort((a, b) => a - b);
   }
   const paced = flags.get('paced');
@@ -107,7 +117,9 @@ export function parseSettings(argv: string[], defaultOut: string): Settings {
     const m = /^([\d,]+)x(\d+)$/.exec(paced);
     const streams = (m?.[1] ?? '').split(',').map(Number);
     if (!m || streams.some((n) => !Number.isInteger(n) || n < 1 || n > 1024) || Number(m[2]) < 1)
-      throw new Error('--paced takes <streams,…>x<delay ms>, streams 1..1024 (the most one host may run)');
+      throw new UsageError(
+        '--paced takes <streams,…>x<delay ms>, streams 1..1024 (the most one host may run)',
+      );
     settings.paced.streams = streams;
     settings.paced.delayMs = Number(m[2]);
   }
