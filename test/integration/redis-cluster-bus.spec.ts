@@ -121,6 +121,45 @@ describe('RedisClusterBus (shared Redis)', () => {
     expect(repliesAtA.received.slice(base).map((m) => m.seq)).toEqual(sends.map((_, i) => i));
   });
 
+  it('sends the PUBLISHes of one tick in one socket write, and a lone one without waiting', async () => {
+    // Count the socket's writes: _write for one buffered chunk, _writev for several at once.
+    type Writes = { _write: (...args: unknown[]) => void; _writev: (...args: unknown[]) => void };
+    const socket = pair.connB.publisher.stream as unknown as Writes;
+    const original = { _write: socket._write, _writev: socket._writev };
+    const writes: number[] = [];
+    socket._write = function (this: unknown, ...args: unknown[]) {
+      writes.push(1);
+      return original._write.apply(this, args);
+    };
+    socket._writev = function (this: unknown, ...args: unknown[]) {
+      writes.push((args[0] as unknown[]).length);
+      return original._writev.apply(this, args);
+    };
+    try {
+      const base = repliesAtA.received.length;
+      const sends = Array.from({ length: 20 }, (_, seq) =>
+        pair.busB.sendReply('node-a', { kind: 'chunks', requestId: 'tick', seq, lines: [`data: ${seq}`] }),
+      );
+      expect(await Promise.all(sends)).toEqual(sends.map(() => true));
+      await repliesAtA.at(base + 19);
+      expect(writes).toEqual([20]);
+
+      // Alone in its tick: it has left before the tick ends (no wait for I/O or setImmediate).
+      writes.length = 0;
+      const { sent, writesThen } = await new Promise<{ sent: Promise<boolean>; writesThen: number[] }>(
+        (resolve) => {
+          const sent = pair.busB.sendReply('node-a', { kind: 'done', requestId: 'tick', seq: 20 });
+          process.nextTick(() => resolve({ sent, writesThen: [...writes] }));
+        },
+      );
+      expect(writesThen).toEqual([1]);
+      expect(await sent).toBe(true);
+    } finally {
+      socket._write = original._write;
+      socket._writev = original._writev;
+    }
+  });
+
   it('resolves false quickly when no node listens on the target channel', async () => {
     const before = pair.busA.stats.undelivered;
     const started = Date.now();

@@ -86,6 +86,8 @@ export class RedisClusterBus extends ClusterBus {
   private subscribed = false;
   /** Set on disconnect; the next `ready` of the subscriber resubscribes. */
   private lost = false;
+  /** The publisher's socket while PUBLISHes of this tick are being collected. */
+  private corkedStream: Redis['stream'] | null = null;
 
   private readonly onMessage = (channel: string, payload: string) => {
     if (channel === this.requestChannel) this.dispatch(payload, isRequest, this.requestHandler);
@@ -190,6 +192,7 @@ export class RedisClusterBus extends ClusterBus {
     if (this.closed) return false;
     let receivers: number;
     try {
+      this.corkPublisherForThisTick();
       receivers = await this.publisher.publish(channel, JSON.stringify(message));
     } catch {
       this.stats.publishFailures++;
@@ -198,6 +201,23 @@ export class RedisClusterBus extends ClusterBus {
     if (receivers > 0) return true;
     this.stats.undelivered++;
     return false;
+  }
+
+  /**
+   * The PUBLISHes of one tick (the replies of many streams read from one host socket, the
+   * requests of many callers) leave in one write to Redis instead of one syscall each. Uncorked
+   * before the event loop goes on, so a lone PUBLISH waits for nothing (unlike ioredis'
+   * auto-pipelining, which defers to setImmediate and cost +0.36 ms per cross-node chat).
+   */
+  private corkPublisherForThisTick(): void {
+    if (this.corkedStream || this.publisher.status !== 'ready') return;
+    const stream = this.publisher.stream;
+    stream.cork();
+    this.corkedStream = stream;
+    process.nextTick(() => {
+      this.corkedStream = null;
+      stream.uncork();
+    });
   }
 
   private dispatch<T>(payload: string, valid: (value: unknown) => value is T, handler: (message: T) => void) {
