@@ -73,7 +73,6 @@ export class RegistryConnection {
   handedOver = false;
   private readonly ws: WebSocket;
   private tcp: Duplex | null = null;
-  private corked = false;
   private readonly options: ConnectionOptions;
   private openedAt = 0;
   private rejectedStatus: { status: number; retryAfterMs?: number; location?: string } | null = null;
@@ -152,13 +151,9 @@ export class RegistryConnection {
    */
   private corkForThisTick(): void {
     const tcp = this.tcp;
-    if (this.corked || !tcp) return;
-    this.corked = true;
+    if (!tcp || tcp.writableCorked) return;
     tcp.cork();
-    process.nextTick(() => {
-      this.corked = false;
-      tcp.uncork();
-    });
+    process.nextTick(() => tcp.uncork());
   }
 
   sendHeartbeat(): void {
