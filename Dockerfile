@@ -17,6 +17,9 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 COPY --from=build /app/dist/apps ./dist/apps
 COPY --from=build /app/dist/libs ./dist/libs
 COPY --from=build /app/prisma ./prisma
+# Embedded mode (no DATABASE_URL) keeps PGlite's data in /app/.data, which the node user must own.
+RUN mkdir .data && chown node:node .data
+VOLUME /app/.data
 USER node
 EXPOSE 3000
 # The slim image has no curl; /readyz is 503 while draining or when PostgreSQL/Redis are unreachable.

@@ -2,8 +2,9 @@
 // What the Docker image does, without Docker: a production install (`npm ci --omit=dev`) of the
 // built tree in a scratch folder, then the registry boots there against a fresh PostgreSQL
 // database with migrations on, an instance is registered, the host agent from that same tree
-// connects to a fake model, and a chat must stream to [DONE]. Catches a runtime import from a
-// dev dependency, which no test running in the dev tree can see.
+// connects to a fake model, and a chat must stream to [DONE]; then it boots once more with no
+// settings (embedded PGlite, as a bare `docker run`). Catches a runtime import from a dev
+// dependency, which no test running in the dev tree can see.
 //
 //   npm run build && node scripts/production-boot-check.js
 //
@@ -192,6 +193,21 @@ async function check(stage, databaseUrl, procs) {
   if (events.at(-1) !== '[DONE]' || content === '')
     throw new CheckFailed(`chat did not stream content ending in [DONE]:\n${body.slice(-2000)}`);
   step(`chat streamed ${events.length - 1} chunks ("${content.slice(0, 40)}…") and [DONE]`);
+
+  // `docker run` with no settings: embedded PGlite under the working directory's .data/.
+  step('starting the registry from the production tree in embedded mode (PGlite, no settings)');
+  const embedded = start('embedded registry', 'dist/apps/registry/src/main.js', stage, {
+    NODE_ENV: 'production',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    REGISTRY_ANNOUNCE_PORT: '1',
+  });
+  procs.push(embedded);
+  const embeddedPort = JSON.parse(await waitFor(embedded, /"event":"listening"/, 90_000)).port;
+  const ready = await fetch(`http://127.0.0.1:${embeddedPort}/readyz`);
+  if (ready.status !== 200)
+    throw new CheckFailed(`embedded /readyz answered ${ready.status}: ${await ready.text()}`);
+  step('embedded mode ready');
 }
 
 async function main() {
