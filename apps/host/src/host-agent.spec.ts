@@ -438,6 +438,17 @@ describe('HostAgent (in process, against a fake registry and a fake model)', () 
     expect(await agent!.finished).toMatchObject({ kind: 'fatal', reason: 'unregistered' });
   });
 
+  it('closed with 4401 (password rotated): exits and says the password changed', async () => {
+    const registry = await newRegistry();
+    newAgent([registry.url]);
+    await waitFor(() => registry.frames.length > 0);
+    registry.sockets[0].close(4401, 'the instance password was changed');
+    expect(await agent!.finished).toMatchObject({ kind: 'fatal', reason: 'unauthorized' });
+    expect(logger.text()).toContain('the instance password was changed');
+    await delay(100);
+    expect(registry.upgrades).toHaveLength(1);
+  });
+
   it('closed with 1012 (service restart): reconnects at once to the next registry', async () => {
     const a = await newRegistry();
     const b = await newRegistry();

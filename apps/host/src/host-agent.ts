@@ -219,6 +219,12 @@ export class HostAgent extends EventEmitter {
             'another agent connected with this instance id and took over; exiting (only one agent per instance)',
           );
         }
+        if (event.code === CloseCodes.CredentialsRotated) {
+          return fatal(
+            'unauthorized',
+            'the instance password was changed (re-registered); restart with the new password; exiting',
+          );
+        }
         if (event.code === CloseCodes.Unregistered) {
           return fatal('unregistered', 'the instance was unregistered (deleted) on the registry; exiting');
         }

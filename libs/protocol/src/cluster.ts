@@ -21,8 +21,17 @@ export type NodeRequestMessage =
       body: unknown;
     }
   | { kind: 'cancel'; requestId: string; from: string; instanceId: string; epoch: number }
-  /** Close the host socket of `instanceId` if its epoch is older than `epoch` (superseded) or the instance was deleted. */
-  | { kind: 'evict'; from: string; instanceId: string; epoch: number; reason: 'superseded' | 'deleted' };
+  /**
+   * Close the host socket of `instanceId` if its epoch is older than `epoch` (superseded), the
+   * instance was deleted, or its password was rotated (sockets holding the old one are closed).
+   */
+  | {
+      kind: 'evict';
+      from: string;
+      instanceId: string;
+      epoch: number;
+      reason: 'superseded' | 'deleted' | 'rotated';
+    };
 
 /** Sent back to the caller's node; `seq` starts at 0 and increases by one per message of a request. */
 export type NodeReplyMessage =

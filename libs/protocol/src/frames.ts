@@ -12,6 +12,8 @@ export const CloseCodes = {
   Superseded: 4409,
   /** The instance was deleted while connected. */
   Unregistered: 4404,
+  /** The instance's password changed (re-registration) after this socket authenticated with the old one. */
+  CredentialsRotated: 4401,
   /** The host broke the protocol badly enough to be dropped. */
   ProtocolError: 4400,
   /** Standard: endpoint going away (node draining). */

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { ChatFailureCode, ChatSink } from '../hosts/chat-sink';
+import type { BufferBudget } from '../limits/buffer-budget';
 import { openAiError, openAiErrorType } from '../common/openai-error';
 import { CompletionAssembler } from './completion-assembler';
 import { failureStatus } from './failure-status';
@@ -16,6 +17,8 @@ export interface ExchangeOptions {
   totalTimeoutMs: number;
   /** Bytes the caller may leave unread before this request (only this one) is cut off. */
   maxBufferedBytes: number;
+  /** Unread bytes of every chat on the node: a write that takes it past its limit cuts this request off. */
+  buffers?: BufferBudget;
   /** Stop the request at the host (caller left, timed out, or too slow). */
   cancel: () => void;
   /** Called once at the end, for metrics and logs. */
@@ -48,6 +51,8 @@ export class ChatExchange implements ChatSink {
   private dispatchedAt: number;
   private firstChunkAt: number | null = null;
   private lastActivityAt = 0;
+  /** This caller's backlog as last counted in `options.buffers`. */
+  private charged = 0;
   private readonly assembler: CompletionAssembler | null;
   private readonly timers: { keepalive?: NodeJS.Timeout; idle?: NodeJS.Timeout; total?: NodeJS.Timeout } = {};
 
@@ -58,8 +63,10 @@ export class ChatExchange implements ChatSink {
     this.assembler = options.stream ? null : new CompletionAssembler();
     this.dispatchedAt = options.receivedAt;
     res.on('close', () => {
+      this.charge(0);
       if (!this.finished) this.finish('caller_gone', true);
     });
+    if (options.buffers) res.on('drain', () => this.charge(0));
     this.timers.total = setTimeout(
       () => this.error('timeout', 'the model took longer than the total time limit'),
       options.totalTimeoutMs,
@@ -129,9 +136,21 @@ export class ChatExchange implements ChatSink {
    * deferring the check lets an answer that arrives in one tick sit unread in memory whole.)
    */
   private checkBacklog(): void {
-    if (this.finished || this.res.writableLength <= this.options.maxBufferedBytes) return;
+    if (this.finished) return;
+    const backlog = this.res.writableLength;
+    this.charge(backlog);
+    const overNodeBudget = backlog > 0 && this.options.buffers?.exceeded === true;
+    if (backlog <= this.options.maxBufferedBytes && !overNodeBudget) return;
     this.finish('slow_reader', true);
     this.res.destroy();
+  }
+
+  /** Keeps the node-wide total of unread bytes in step with this caller's backlog. */
+  private charge(backlog: number): void {
+    const buffers = this.options.buffers;
+    if (!buffers) return;
+    buffers.used += backlog - this.charged;
+    this.charged = backlog;
   }
 
   private keepalive(): void {

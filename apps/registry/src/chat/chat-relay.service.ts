@@ -18,7 +18,10 @@ const notConnected = (instanceId: string) =>
     headers: { 'retry-after': '5' },
   });
 
-/** A caller-supplied request id is kept (so a chat can be followed across systems) if it looks sane. */
+/**
+ * A caller-supplied request id is echoed and logged (so a chat can be followed across systems) if
+ * it looks sane, but never routed on: callers repeat ids (retries, propagated trace ids, strangers).
+ */
 const REQUEST_ID = /^[\w.:-]{8,128}$/;
 
 export interface ChatCall {
@@ -70,7 +73,9 @@ export class ChatRelayService {
     const { hostBody, stream } = parseChatRequest(call.body, call.defaultStream);
     if (!(await this.directory.lookup(instanceId)).exists) throw instanceNotFound(instanceId);
     this.limits.assertChatAllowed(call.ip, instanceId);
-    const requestId = call.requestId && REQUEST_ID.test(call.requestId) ? call.requestId : randomUUID();
+    const callerRequestId = call.requestId && REQUEST_ID.test(call.requestId) ? call.requestId : undefined;
+    // The key of every routing map on every node: unique because this node made it.
+    const requestId = randomUUID();
     const target = await this.router.resolve(instanceId).catch(() => {
       // Redis unreachable: we cannot know where the host is, which is a 503, not a 500.
       throw new ApiError(503, 'the registry cannot reach its cluster state right now; retry', {
@@ -79,11 +84,12 @@ export class ChatRelayService {
       });
     });
     if (!target) throw notConnected(instanceId);
+    const addressSlot = this.limits.chatStarting(call.ip);
 
     reply.hijack();
     let cancelAtTarget = () => {};
     const exchange = new ChatExchange(reply.raw, {
-      requestId,
+      requestId: callerRequestId ?? requestId,
       stream,
       receivedAt,
       keepaliveMs: this.config.chat.keepaliveMs,
@@ -91,8 +97,12 @@ export class ChatRelayService {
       idleTimeoutMs: this.config.chat.idleTimeoutMs,
       totalTimeoutMs: this.config.chat.totalTimeoutMs,
       maxBufferedBytes: this.config.chat.maxBufferedBytes,
+      buffers: this.limits.buffers,
       cancel: () => cancelAtTarget(),
-      finished: (summary) => this.finished(exchange, instanceId, summary),
+      finished: (summary) => {
+        this.limits.chatEnded(addressSlot);
+        this.finished(exchange, instanceId, requestId, summary);
+      },
     });
     this.active.add(exchange);
     exchange.dispatched();
@@ -106,14 +116,20 @@ export class ChatRelayService {
     await this.router.dispatch(chat, target);
   }
 
-  private finished(exchange: ChatExchange, instanceId: string, summary: ChatSummary): void {
+  private finished(
+    exchange: ChatExchange,
+    instanceId: string,
+    requestId: string,
+    summary: ChatSummary,
+  ): void {
     this.active.delete(exchange);
     this.metrics.chats.inc({ outcome: summary.outcome });
     this.metrics.registryTime.observe(summary.registryMs / 1000);
     if (summary.firstChunkMs !== null) this.metrics.timeToFirstToken.observe(summary.firstChunkMs / 1000);
     this.logger.log({
       msg: 'chat finished',
-      request_id: summary.requestId,
+      request_id: requestId,
+      caller_request_id: summary.requestId === requestId ? undefined : summary.requestId,
       instance_id: instanceId,
       outcome: summary.outcome,
       first_chunk_ms: summary.firstChunkMs,

@@ -53,6 +53,16 @@ export interface AppConfig {
     chatsPerIpPerMin: number;
     /** Chat requests per instance per minute (0 = no limit). */
     chatsPerInstancePerMin: number;
+    /** Registrations (new or re-registration) per client address per minute (0 = no limit). */
+    registrationsPerIpPerMin: number;
+    /** Chats in flight on this node before 503 (0 = no limit). */
+    chatsInFlightPerNode: number;
+    /** Chats in flight per caller address on this node before 429 (0 = no limit). */
+    chatsInFlightPerIp: number;
+    /** Bytes all callers together may leave unread on this node (0 = no limit). */
+    bufferedBytesPerNode: number;
+    /** Highest `page_no` of the public list (422 beyond: deep offsets cost the database). */
+    maxPageNo: number;
   };
   ws: {
     maxPayloadBytes: number;
@@ -187,6 +197,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
       authFailuresPerInstancePerMin: int(env, 'AUTH_FAILURES_PER_INSTANCE_PER_MIN', 60, 0, 10_000_000),
       chatsPerIpPerMin: int(env, 'CHAT_RATE_PER_IP_PER_MIN', 0, 0, 100_000_000),
       chatsPerInstancePerMin: int(env, 'CHAT_RATE_PER_INSTANCE_PER_MIN', 0, 0, 100_000_000),
+      registrationsPerIpPerMin: int(env, 'REGISTER_PER_IP_PER_MIN', 60, 0, 100_000_000),
+      chatsInFlightPerNode: int(env, 'CHAT_MAX_IN_FLIGHT', 10_000, 0, 10_000_000),
+      chatsInFlightPerIp: int(env, 'CHAT_MAX_IN_FLIGHT_PER_IP', 1_000, 0, 10_000_000),
+      bufferedBytesPerNode: int(env, 'NODE_MAX_BUFFERED_BYTES', 256 * 1024 * 1024, 0, 64 * 1024 ** 3),
+      maxPageNo: int(env, 'LIST_MAX_PAGE_NO', 1_000, 1, 10_000_000),
     },
     ws: {
       maxPayloadBytes: int(env, 'WS_MAX_PAYLOAD_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),

@@ -9,6 +9,14 @@ import { PresenceStore } from '../presence/presence.store';
 import { HeartbeatRecorder } from './heartbeat-recorder';
 import { HostConnection } from './host-connection';
 
+/** How a socket remembers the password it authenticated with: the stored hash, never the password. */
+const closeReasons: Record<number, string> = {
+  [CloseCodes.Unregistered]: 'instance unregistered',
+  [CloseCodes.CredentialsRotated]: 'the instance password was changed; connect with the new one',
+};
+
+const credentialOf = (passwordHash: Uint8Array) => Buffer.from(passwordHash).toString('base64');
+
 /**
  * The host sockets this node holds, and their presence in the cluster: claim on connect
  * (a newer connection supersedes an older one anywhere), refresh while held, compare-and-delete
@@ -22,10 +30,12 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
   private readonly open = new Set<HostConnection>();
   /** Connections being accepted (database mark, presence claim) that are not in `connections` yet. */
   private readonly accepting = new Map<string, Promise<HostConnection>>();
+  /** The credential each socket authenticated with, so a rotation can close those holding an old one. */
+  private readonly credentials = new WeakMap<HostConnection, string>();
   private readonly timers: NodeJS.Timeout[] = [];
   /** Frames dropped as malformed, over all sockets this node ever held. */
   malformedFrames = 0;
-  private unsubscribe?: () => void;
+  private readonly unsubscribe: Array<() => void> = [];
 
   constructor(
     private readonly presence: PresenceStore,
@@ -40,12 +50,21 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
     this.timers.push(setInterval(() => this.pingAll(), this.config.ws.pingIntervalMs));
     this.timers.push(setInterval(() => void this.refreshPresence(), this.config.presence.refreshMs));
     for (const timer of this.timers) timer.unref();
-    this.unsubscribe = this.events.on('deleted', ({ instanceId }) => void this.evictDeleted(instanceId));
+    this.unsubscribe.push(
+      this.events.on('deleted', ({ instanceId }) => void this.evictDeleted(instanceId)),
+      this.events.on(
+        'rotated',
+        ({ instanceId, passwordHash }) =>
+          void this.evictRotated(instanceId, passwordHash).catch((error: Error) =>
+            this.logger.warn(`could not evict old connections of ${instanceId}: ${error.message}`),
+          ),
+      ),
+    );
   }
 
   async onModuleDestroy(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
-    this.unsubscribe?.();
+    for (const unsubscribe of this.unsubscribe) unsubscribe();
     await Promise.all(
       [...this.connections.values()].map((c) =>
         this.closeAndRelease(c, CloseCodes.GoingAway, 'node shutting down'),
@@ -92,9 +111,12 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
     return this.connections.values();
   }
 
-  /** A host passed authentication: take ownership of the instance, superseding any older socket. */
-  async accept(socket: WebSocket, instanceId: string): Promise<HostConnection> {
-    const accepting = this.claimConnection(socket, instanceId);
+  /**
+   * A host passed authentication with the password whose stored hash is `passwordHash`: take
+   * ownership of the instance, superseding any older socket.
+   */
+  async accept(socket: WebSocket, instanceId: string, passwordHash: Uint8Array): Promise<HostConnection> {
+    const accepting = this.claimConnection(socket, instanceId, credentialOf(passwordHash));
     this.accepting.set(instanceId, accepting);
     try {
       return await accepting;
@@ -114,7 +136,11 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
     return this.get(instanceId);
   }
 
-  private async claimConnection(socket: WebSocket, instanceId: string): Promise<HostConnection> {
+  private async claimConnection(
+    socket: WebSocket,
+    instanceId: string,
+    credential: string,
+  ): Promise<HostConnection> {
     // Listeners first: a host sends `hello` the moment the socket opens, before any await below ends.
     const connection = new HostConnection(instanceId, 0, socket, this.config.chat.queueLimit, {
       heartbeat: (c) => this.heartbeats.record(c.instanceId),
@@ -128,6 +154,7 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
       closed: (c, code) => void this.onClosed(c, code),
     });
     this.open.add(connection);
+    this.credentials.set(connection, credential);
     // Recorded before the instance shows online, so it is never seen online and then `registered`.
     await this.instances
       .markConnected(instanceId, connection.connectedAt)
@@ -136,8 +163,11 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
       );
     const { epoch, previous } = await this.presence.claim(instanceId);
     connection.epoch = epoch;
-    if (!connection.isOpen) {
-      // The host left while we were claiming: undo the claim instead of leaving a ghost.
+    // A rotation or deletion that landed while this socket was authenticating had nothing to close yet.
+    const stale = await this.staleCloseCode(instanceId, credential);
+    if (stale !== null) connection.close(stale, closeReasons[stale]);
+    if (stale !== null || !connection.isOpen) {
+      // The host left (or was refused) while we were claiming: undo the claim instead of leaving a ghost.
       await this.presence.release(instanceId, epoch);
       return connection;
     }
@@ -157,8 +187,14 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
     return connection;
   }
 
-  /** Another node took the instance over, or it was deleted. */
+  /** Another node took the instance over, it was deleted, or its password was rotated. */
   handleEvict(message: Extract<NodeRequestMessage, { kind: 'evict' }>): void {
+    if (message.reason === 'rotated') {
+      this.evictStale(message.instanceId).catch((error: Error) =>
+        this.logger.warn(`could not evict old connections of ${message.instanceId}: ${error.message}`),
+      );
+      return;
+    }
     const connection = this.connections.get(message.instanceId);
     if (!connection) return;
     if (message.reason === 'deleted') connection.close(CloseCodes.Unregistered, 'instance unregistered');
@@ -166,6 +202,47 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
       this.connections.delete(message.instanceId);
       connection.retire(CloseCodes.Superseded, 'another connection took over this instance');
     }
+  }
+
+  /** Here and on the node that owns the instance: closes the sockets holding the old password. */
+  private async evictRotated(instanceId: string, passwordHash: Uint8Array): Promise<void> {
+    await this.evictStale(instanceId, passwordHash);
+    const owner = await this.presence.owner(instanceId);
+    if (owner && owner.nodeId !== this.bus.nodeId) {
+      await this.bus.sendRequest(owner.nodeId, {
+        kind: 'evict',
+        from: this.bus.nodeId,
+        instanceId,
+        epoch: owner.epoch,
+        reason: 'rotated',
+      });
+    }
+  }
+
+  /**
+   * Closes every socket of the instance on this node whose credential is no longer its password
+   * (`current`, else read from the database; null = deleted), including one still being accepted.
+   */
+  private async evictStale(instanceId: string, current?: Uint8Array | null): Promise<void> {
+    await this.accepting.get(instanceId)?.catch(() => undefined);
+    const hash = current === undefined ? await this.instances.passwordHash(instanceId) : current;
+    const credential = hash && credentialOf(hash);
+    const code = credential ? CloseCodes.CredentialsRotated : CloseCodes.Unregistered;
+    for (const connection of this.open) {
+      if (connection.instanceId !== instanceId || this.credentials.get(connection) === credential) continue;
+      // Out of the map at once: no chat may reach it while its closing handshake runs.
+      if (this.connections.get(instanceId) === connection) this.connections.delete(instanceId);
+      connection.close(code, closeReasons[code]);
+    }
+  }
+
+  /** How to close a socket holding `credential` now; null while it is still the instance's password. */
+  private async staleCloseCode(instanceId: string, credential: string): Promise<number | null> {
+    // The database unreachable: the check the upgrade just made stands.
+    const hash = await this.instances.passwordHash(instanceId).catch(() => undefined);
+    if (hash === undefined) return null;
+    if (hash === null) return CloseCodes.Unregistered;
+    return credentialOf(hash) === credential ? null : CloseCodes.CredentialsRotated;
   }
 
   private async evictDeleted(instanceId: string): Promise<void> {

@@ -64,18 +64,17 @@ export class HostSocketServer implements OnApplicationShutdown {
       if (target.kind === 'not_found') return this.reject(socket, 404, 'not found');
       const ip = clientAddress(request, this.trust);
       if (target.kind === 'unauthenticated') {
-        this.limits.assertAuthAllowed(ip);
         const limited = this.limits.authFailed(ip, null);
         if (limited) return this.reject(socket, 429, limited.message, limited.details.headers);
         return this.reject(socket, 401, 'missing or invalid credentials');
       }
-      await this.auth.verify(target.instanceId, target.password, ip);
+      const instance = await this.auth.verify(target.instanceId, target.password, ip);
       if (socket.destroyed) return;
       if (!this.limits.acquireSocket(ip))
         return this.reject(socket, 429, 'too many host connections from this address');
       this.wss.handleUpgrade(request, socket, head, (ws) => {
         ws.once('close', () => this.limits.releaseSocket(ip));
-        this.hosts.accept(ws, target.instanceId).catch((error: Error) => {
+        this.hosts.accept(ws, target.instanceId, instance.passwordHash).catch((error: Error) => {
           this.logger.error(`could not accept host ${target.instanceId}: ${error.message}`);
           ws.close(1011, 'registry error');
         });

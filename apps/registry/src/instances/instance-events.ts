@@ -5,6 +5,8 @@ import { EventEmitter } from 'node:events';
 export interface InstanceEventMap {
   /** An instance was deleted: disconnect its host, forget cached existence. */
   deleted: { instanceId: string };
+  /** Its password changed (re-registration): disconnect hosts that authenticated with the old one. */
+  rotated: { instanceId: string; passwordHash: Uint8Array };
 }
 
 @Injectable()

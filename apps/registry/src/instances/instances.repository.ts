@@ -18,6 +18,15 @@ export class InstancesRepository {
     return this.prisma.instance.findFirst({ where: { id, deletedAt: null } });
   }
 
+  /** The current password hash of an active instance (null: deleted or unknown). */
+  async passwordHash(id: string): Promise<Uint8Array | null> {
+    const row = await this.prisma.instance.findFirst({
+      where: { id, deletedAt: null },
+      select: { passwordHash: true },
+    });
+    return row?.passwordHash ?? null;
+  }
+
   update(id: string, data: Prisma.InstanceUpdateInput): Promise<InstanceRecord> {
     return this.prisma.instance.update({ where: { id }, data });
   }

@@ -4,6 +4,7 @@ import { ClusterBus } from '../cluster/cluster-bus';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { instanceNotFound, invalidField } from '../common/http-errors';
 import { Prisma } from '../database/generated/client';
+import { LimitsService } from '../limits/limits.service';
 import { PresenceStore } from '../presence/presence.store';
 import { generateInstanceId, generatePassword, hashPassword, INSTANCE_ID_PATTERN } from './credentials';
 import { maskEmail } from './email-mask';
@@ -24,11 +25,13 @@ export class InstancesService {
     private readonly presence: PresenceStore,
     private readonly events: InstanceEvents,
     private readonly bus: ClusterBus,
+    private readonly limits: LimitsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** New registration, or re-registration of an existing id (credentials required; the password rotates). */
   async register(dto: RegisterInstanceDto, caller: Caller, requestBaseUrl: string) {
+    this.limits.assertRegistrationAllowed(caller.ip);
     const password = generatePassword();
     const metadata = {
       uploadName: dto.upload_name,
@@ -43,6 +46,8 @@ export class InstancesService {
         throw invalidField('instance_id', 'instance_id is malformed');
       await this.auth.authenticate(caller, dto.instance_id);
       record = await this.instances.update(dto.instance_id, metadata);
+      // Hosts that authenticated with the old password are disconnected, wherever they are.
+      this.events.emit('rotated', { instanceId: record.id, passwordHash: metadata.passwordHash });
     } else {
       record = await this.instances.create({ id: generateInstanceId(), ...metadata });
     }
@@ -103,6 +108,8 @@ export class InstancesService {
   }
 
   async list(pageNo: number, pageSize: number, statuses: InstanceStatus[]) {
+    if (pageNo > this.config.limits.maxPageNo)
+      throw invalidField('page_no', `page_no must not be greater than ${this.config.limits.maxPageNo}`);
     const onlineIds = await this.presence.onlineIds();
     const online = new Set(onlineIds);
     const [rows, total] = await this.instances.list(statuses, onlineIds, (pageNo - 1) * pageSize, pageSize);

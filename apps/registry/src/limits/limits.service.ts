@@ -1,61 +1,107 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { ApiError } from '../common/http-errors';
+import { addressKey } from './address-key';
+import { BufferBudget } from './buffer-budget';
 import { WindowCounter } from './window-counter';
 
 const retryAfter = (ms: number) => String(Math.max(1, Math.ceil(ms / 1000)));
 
 /**
- * Limits on what strangers control: failed authentications (per IP and per instance), chat
- * requests (per caller IP and per instance) and host sockets per IP. A correct password is never
- * refused because of someone else's failures on the same instance: the per-instance limit only
- * turns further *failures* into 429, so nobody can lock an owner out of their instance.
+ * Limits on what strangers control: failed authentications (per address and per instance),
+ * registrations and chat requests per address, chats in flight and their unread bytes per node,
+ * host sockets per address. Addresses are counted by `addressKey` (IPv6 by /64). Credentials are
+ * always checked: only *failures* are counted and turned into 429, so nobody sharing an address
+ * or flooding an instance with wrong passwords can lock its owner out.
  */
 @Injectable()
 export class LimitsService {
+  /** Unread bytes of every chat on this node (shared with each ChatExchange). */
+  readonly buffers: BufferBudget;
   private readonly authByIp: WindowCounter;
   private readonly authByInstance: WindowCounter;
+  private readonly registrationsByIp: WindowCounter;
   private readonly chatsByIp: WindowCounter;
   private readonly chatsByInstance: WindowCounter;
   private readonly socketsByIp = new Map<string, number>();
+  private readonly chatsInFlightByIp = new Map<string, number>();
+  private chatsInFlight = 0;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     const l = config.limits;
     this.authByIp = new WindowCounter(l.authFailuresPerIpPerMin);
     this.authByInstance = new WindowCounter(l.authFailuresPerInstancePerMin);
+    this.registrationsByIp = new WindowCounter(l.registrationsPerIpPerMin);
     this.chatsByIp = new WindowCounter(l.chatsPerIpPerMin);
     this.chatsByInstance = new WindowCounter(l.chatsPerInstancePerMin);
-  }
-
-  /** Before checking credentials: an IP that failed too often gets 429 without a check. */
-  assertAuthAllowed(ip: string): void {
-    const wait = this.authByIp.blockedFor(ip);
-    if (wait > 0) throw this.tooMany('too many failed authentications from this address', wait);
+    this.buffers = new BufferBudget(l.bufferedBytesPerNode);
   }
 
   /** After credentials failed: counts the failure; beyond a limit the failure becomes a 429. */
   authFailed(ip: string, instanceId: string | null): ApiError | null {
-    const wait = Math.max(this.authByIp.hit(ip), instanceId ? this.authByInstance.hit(instanceId) : 0);
+    const wait = Math.max(
+      this.authByIp.hit(addressKey(ip)),
+      instanceId ? this.authByInstance.hit(instanceId) : 0,
+    );
     return wait > 0 ? this.tooMany('too many failed authentications; slow down', wait) : null;
   }
 
+  assertRegistrationAllowed(ip: string): void {
+    const wait = this.registrationsByIp.hit(addressKey(ip));
+    if (wait > 0)
+      throw this.tooMany('too many registrations from this address; slow down', wait, 'rate_limited');
+  }
+
   assertChatAllowed(ip: string, instanceId: string): void {
-    const wait = Math.max(this.chatsByIp.hit(ip), this.chatsByInstance.hit(instanceId));
+    const wait = Math.max(this.chatsByIp.hit(addressKey(ip)), this.chatsByInstance.hit(instanceId));
     if (wait > 0) throw this.tooMany('too many chat requests; slow down', wait, 'rate_limited');
   }
 
-  /** Takes a socket slot for an IP; false when the IP is at its limit. */
+  /**
+   * Takes a slot for a chat about to start (release it with `chatEnded`, passing the returned key).
+   * A full node answers 503 (another node may have room); a busy address 429.
+   */
+  chatStarting(ip: string): string {
+    const l = this.config.limits;
+    if (l.chatsInFlightPerNode > 0 && this.chatsInFlight >= l.chatsInFlightPerNode)
+      throw this.nodeBusy('this registry node is at its limit of chats in flight; retry');
+    if (this.buffers.full)
+      throw this.nodeBusy('this registry node holds too many answers its callers have not read; retry');
+    const key = addressKey(ip);
+    const open = this.chatsInFlightByIp.get(key) ?? 0;
+    if (l.chatsInFlightPerIp > 0 && open >= l.chatsInFlightPerIp)
+      throw this.tooMany('too many chats in flight from this address', 1_000, 'rate_limited');
+    this.chatsInFlightByIp.set(key, open + 1);
+    this.chatsInFlight++;
+    return key;
+  }
+
+  chatEnded(key: string): void {
+    this.chatsInFlight--;
+    this.release(this.chatsInFlightByIp, key);
+  }
+
+  /** Takes a socket slot for an address; false when the address is at its limit. */
   acquireSocket(ip: string): boolean {
-    const open = this.socketsByIp.get(ip) ?? 0;
+    const key = addressKey(ip);
+    const open = this.socketsByIp.get(key) ?? 0;
     if (this.config.limits.socketsPerIp > 0 && open >= this.config.limits.socketsPerIp) return false;
-    this.socketsByIp.set(ip, open + 1);
+    this.socketsByIp.set(key, open + 1);
     return true;
   }
 
   releaseSocket(ip: string): void {
-    const open = (this.socketsByIp.get(ip) ?? 1) - 1;
-    if (open <= 0) this.socketsByIp.delete(ip);
-    else this.socketsByIp.set(ip, open);
+    this.release(this.socketsByIp, addressKey(ip));
+  }
+
+  private release(counts: Map<string, number>, key: string): void {
+    const open = (counts.get(key) ?? 1) - 1;
+    if (open <= 0) counts.delete(key);
+    else counts.set(key, open);
+  }
+
+  private nodeBusy(message: string): ApiError {
+    return new ApiError(503, message, { code: 'node_busy', headers: { 'retry-after': '1' } });
   }
 
   private tooMany(message: string, waitMs: number, code = 'too_many_attempts'): ApiError {
