@@ -49,6 +49,8 @@ export class RemoteChatClient implements OnModuleInit, OnModuleDestroy {
     body: ChatRequestBody,
     sink: ChatSink,
   ): Promise<boolean> {
+    // Without our reply subscription the answer would be lost and the caller left waiting.
+    if (!this.bus.connected) return false;
     this.pending.set(requestId, { sink, owner, instanceId, nextSeq: 0 });
     const sent = await this.bus.sendRequest(owner.nodeId, {
       kind: 'chat',

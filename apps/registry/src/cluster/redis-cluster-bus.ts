@@ -60,9 +60,10 @@ function isReply(value: unknown): value is NodeReplyMessage {
  *   connection, which has no offline queue: while Redis is down a send resolves false at once
  *   instead of being delivered late. PUBLISH returning 0 (nobody subscribed: node gone) → false.
  * - Disconnect: when the subscriber connection closes, `onDisconnect` handlers run once per outage
- *   (messages sent to us meanwhile are lost, so in-flight requests must fail). When it is ready
- *   again the bus SUBSCRIBEs its two channels again itself and awaits the confirmation (ioredis'
- *   own autoResubscribe may do the same; SUBSCRIBE is idempotent), then `connected` is true again.
+ *   (messages sent to us meanwhile are lost, so in-flight requests must fail). When it and the
+ *   publisher are both ready again the bus SUBSCRIBEs its two channels again (ioredis'
+ *   autoResubscribe is off) and awaits the confirmation, then `connected` is true again. Until
+ *   then no node can reach us (PUBLISH answers 0), so we never accept a chat we could not answer.
  */
 export class RedisClusterBus extends ClusterBus {
   readonly nodeId: string;
@@ -97,8 +98,10 @@ export class RedisClusterBus extends ClusterBus {
     if (this.subscriber.status !== 'ready') this.disconnected();
     else this.log?.warn(`cluster bus subscriber error: ${err.message}`);
   };
+  /** Subscriber or publisher ready: resubscribe once both are. */
   private readonly onReady = () => {
-    if (this.lost && !this.closed) void this.resubscribe();
+    if (this.lost && !this.closed && this.subscriber.status === 'ready' && this.publisher.status === 'ready')
+      void this.resubscribe();
   };
 
   constructor(connections: RedisConnections, opts: RedisClusterBusOptions) {
@@ -125,6 +128,7 @@ export class RedisClusterBus extends ClusterBus {
     this.subscriber.on('close', this.onClose);
     this.subscriber.on('error', this.onError);
     this.subscriber.on('ready', this.onReady);
+    this.publisher.on('ready', this.onReady);
     try {
       await this.subscriber.subscribe(this.requestChannel, this.replyChannel);
     } catch (err) {
@@ -183,6 +187,7 @@ export class RedisClusterBus extends ClusterBus {
     this.subscriber.off('close', this.onClose);
     this.subscriber.off('error', this.onError);
     this.subscriber.off('ready', this.onReady);
+    this.publisher.off('ready', this.onReady);
     this.subscriber.off('message', this.onMessage);
   }
 
