@@ -101,7 +101,7 @@ export class RemoteChatClient implements OnModuleInit, OnModuleDestroy {
         return;
       case 'error':
         this.pending.delete(message.requestId);
-        pending.sink.error(message.code as Parameters<ChatSink['error']>[0], message.message);
+        pending.sink.error(message.code, message.message);
         return;
     }
   }
