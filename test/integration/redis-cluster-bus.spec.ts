@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { channelNames, type NodeReplyMessage, type NodeRequestMessage } from '@app/protocol';
+import { NODE_ERROR_MESSAGE } from '../../apps/registry/src/cluster/node-messages';
 import { RedisClusterBus } from '../../apps/registry/src/cluster/redis-cluster-bus';
 import { RedisPresenceStore } from '../../apps/registry/src/presence/redis-presence.store';
 import { RedisConnections } from '../../apps/registry/src/redis/redis-connections';
@@ -176,7 +177,7 @@ describe('RedisClusterBus (shared Redis)', () => {
     expect(await pair.busA.isNodeAlive('node-gone')).toBe(false);
   });
 
-  it('drops and counts malformed messages, and keeps delivering valid ones', async () => {
+  it('drops and counts malformed messages (failing the request a malformed reply names), and keeps delivering valid ones', async () => {
     const channels = channelNames(prefix);
     const base = requestsAtB.received.length;
     const replyBase = repliesAtA.received.length;
@@ -186,12 +187,20 @@ describe('RedisClusterBus (shared Redis)', () => {
     await raw.publish(channels.requests('node-b'), 'null');
     // A reply shaped message on the request channel is not a request.
     await raw.publish(channels.requests('node-b'), JSON.stringify({ kind: 'done', requestId: 'x', seq: 0 }));
+    // Names its request: that request fails (502) instead of waiting for an answer that never comes.
     await raw.publish(channels.replies('node-a'), JSON.stringify({ kind: 'chunks', requestId: 'x', seq: 0 }));
     expect(await pair.busA.sendRequest('node-b', chat('r3'))).toBe(true);
     expect(await pair.busB.sendReply('node-a', { kind: 'done', requestId: 'r3', seq: 0 })).toBe(true);
 
     expect(await requestsAtB.at(base)).toEqual(chat('r3'));
-    expect(await repliesAtA.at(replyBase)).toEqual({ kind: 'done', requestId: 'r3', seq: 0 });
+    expect(await repliesAtA.at(replyBase)).toEqual({
+      kind: 'error',
+      requestId: 'x',
+      seq: 0,
+      code: 'node_error',
+      message: NODE_ERROR_MESSAGE,
+    });
+    expect(await repliesAtA.at(replyBase + 1)).toEqual({ kind: 'done', requestId: 'r3', seq: 0 });
     expect(requestsAtB.received.length).toBe(base + 1);
     expect(pair.busB.stats.malformed).toBe(4);
     expect(pair.busA.stats.malformed).toBe(1);

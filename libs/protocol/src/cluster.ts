@@ -2,6 +2,7 @@
  * Messages between registry nodes over Redis pub/sub (distributed mode only).
  * One request channel and one reply channel per node; never one subscription per request.
  */
+import type { ChatFailureCode } from './failure-codes';
 
 export const channelNames = (prefix: string) => ({
   requests: (nodeId: string) => `${prefix}:node:${nodeId}:req`,
@@ -38,4 +39,4 @@ export type NodeReplyMessage =
   /** `done: true` on the last chunks of an answer saves a separate `done` message. */
   | { kind: 'chunks'; requestId: string; seq: number; lines: string[]; done?: boolean }
   | { kind: 'done'; requestId: string; seq: number }
-  | { kind: 'error'; requestId: string; seq: number; message: string; code: string };
+  | { kind: 'error'; requestId: string; seq: number; message: string; code: ChatFailureCode };

@@ -2,3 +2,4 @@ export * from './frames';
 export * from './decode';
 export * from './paths';
 export * from './cluster';
+export * from './failure-codes';

@@ -1,23 +1,19 @@
 import type { ChatFailureCode } from '../hosts/chat-sink';
 
-/** HTTP status for a failure that happens before the answer started. */
+const statusByCode: Record<ChatFailureCode, number> = {
+  queue_full: 429,
+  not_connected: 503,
+  host_disconnected: 503,
+  host_moved: 503,
+  node_unreachable: 503,
+  shutting_down: 503,
+  timeout: 504,
+  host_error: 502,
+  node_error: 502,
+  sequence_gap: 502,
+};
+
+/** HTTP status for a failure that happens before the answer started; 502 for a code this version does not know. */
 export function failureStatus(code: ChatFailureCode): number {
-  switch (code) {
-    case 'queue_full':
-    case 'host_busy':
-      return 429;
-    case 'not_connected':
-    case 'host_disconnected':
-    case 'host_moved':
-    case 'node_unreachable':
-    case 'shutting_down':
-      return 503;
-    case 'timeout':
-      return 504;
-    case 'host_error':
-    case 'sequence_gap':
-      return 502;
-    case 'cancelled':
-      return 499;
-  }
+  return Object.hasOwn(statusByCode, code) ? statusByCode[code] : 502;
 }

@@ -49,6 +49,8 @@ export class RemoteChatClient implements OnModuleInit, OnModuleDestroy {
     body: ChatRequestBody,
     sink: ChatSink,
   ): Promise<boolean> {
+    // Without our reply subscription the answer would be lost and the caller left waiting.
+    if (!this.bus.connected) return false;
     this.pending.set(requestId, { sink, owner, instanceId, nextSeq: 0 });
     const sent = await this.bus.sendRequest(owner.nodeId, {
       kind: 'chat',
@@ -99,7 +101,7 @@ export class RemoteChatClient implements OnModuleInit, OnModuleDestroy {
         return;
       case 'error':
         this.pending.delete(message.requestId);
-        pending.sink.error(message.code as Parameters<ChatSink['error']>[0], message.message);
+        pending.sink.error(message.code, message.message);
         return;
     }
   }

@@ -6,6 +6,8 @@ import type { NodeReplyMessage, NodeRequestMessage } from '@app/protocol';
  */
 export abstract class ClusterBus {
   abstract readonly nodeId: string;
+  /** False while this node cannot both receive and send node messages (e.g. Redis is restarting). */
+  abstract readonly connected: boolean;
   /** Resolves false when no node is listening on that channel (PUBLISH returned 0) or Redis is unreachable. */
   abstract sendRequest(nodeId: string, message: NodeRequestMessage): Promise<boolean>;
   abstract sendReply(nodeId: string, message: NodeReplyMessage): Promise<boolean>;

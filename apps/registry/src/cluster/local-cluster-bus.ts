@@ -3,6 +3,7 @@ import { ClusterBus } from './cluster-bus';
 
 /** Embedded mode: the only node is this one, so messages to it are delivered in-process. */
 export class LocalClusterBus extends ClusterBus {
+  readonly connected = true;
   private requestHandler: (message: NodeRequestMessage) => void = () => undefined;
   private replyHandler: (message: NodeReplyMessage) => void = () => undefined;
 

@@ -2,6 +2,7 @@ import { channelNames, type NodeReplyMessage, type NodeRequestMessage } from '@a
 import type { Redis } from 'ioredis';
 import type { RedisConnections, RedisLog } from '../redis/redis-connections';
 import { ClusterBus } from './cluster-bus';
+import { decodeNodeReply, decodeNodeRequest } from './node-messages';
 
 export interface RedisClusterBusOptions {
   /** Channel prefix shared by all nodes of one registry. */
@@ -11,7 +12,7 @@ export interface RedisClusterBusOptions {
 }
 
 export interface RedisClusterBusStats {
-  /** Messages received on our channels that were not valid JSON or not a message of the protocol. */
+  /** Messages received on our channels that were not valid JSON or not a message of the protocol (dropped, or failing the request they name). */
   malformed: number;
   /** PUBLISH calls that failed (Redis down, timeout). */
   publishFailures: number;
@@ -19,37 +20,6 @@ export interface RedisClusterBusStats {
   undelivered: number;
   /** Exceptions thrown by our own handlers (logged, never allowed to reach ioredis). */
   handlerErrors: number;
-}
-
-const REQUEST_KINDS = new Set(['chat', 'cancel', 'evict']);
-const REPLY_KINDS = new Set(['chunks', 'done', 'error']);
-
-/** Cheap structural checks: enough that a handler can trust the fields it routes on. */
-function isRequest(value: unknown): value is NodeRequestMessage {
-  const m = value as Record<string, unknown> | null;
-  return (
-    typeof m === 'object' &&
-    m !== null &&
-    typeof m.kind === 'string' &&
-    REQUEST_KINDS.has(m.kind) &&
-    typeof m.from === 'string' &&
-    typeof m.instanceId === 'string' &&
-    Number.isInteger(m.epoch) &&
-    (m.kind === 'evict' || typeof m.requestId === 'string')
-  );
-}
-
-function isReply(value: unknown): value is NodeReplyMessage {
-  const m = value as Record<string, unknown> | null;
-  return (
-    typeof m === 'object' &&
-    m !== null &&
-    typeof m.kind === 'string' &&
-    REPLY_KINDS.has(m.kind) &&
-    typeof m.requestId === 'string' &&
-    Number.isInteger(m.seq) &&
-    (m.kind !== 'chunks' || Array.isArray(m.lines))
-  );
 }
 
 /**
@@ -60,9 +30,10 @@ function isReply(value: unknown): value is NodeReplyMessage {
  *   connection, which has no offline queue: while Redis is down a send resolves false at once
  *   instead of being delivered late. PUBLISH returning 0 (nobody subscribed: node gone) → false.
  * - Disconnect: when the subscriber connection closes, `onDisconnect` handlers run once per outage
- *   (messages sent to us meanwhile are lost, so in-flight requests must fail). When it is ready
- *   again the bus SUBSCRIBEs its two channels again itself and awaits the confirmation (ioredis'
- *   own autoResubscribe may do the same; SUBSCRIBE is idempotent), then `connected` is true again.
+ *   (messages sent to us meanwhile are lost, so in-flight requests must fail). When it and the
+ *   publisher are both ready again the bus SUBSCRIBEs its two channels again (ioredis'
+ *   autoResubscribe is off) and awaits the confirmation, then `connected` is true again. Until
+ *   then no node can reach us (PUBLISH answers 0), so we never accept a chat we could not answer.
  */
 export class RedisClusterBus extends ClusterBus {
   readonly nodeId: string;
@@ -88,8 +59,18 @@ export class RedisClusterBus extends ClusterBus {
   private lost = false;
 
   private readonly onMessage = (channel: string, payload: string) => {
-    if (channel === this.requestChannel) this.dispatch(payload, isRequest, this.requestHandler);
-    else if (channel === this.replyChannel) this.dispatch(payload, isReply, this.replyHandler);
+    if (channel === this.requestChannel) this.dispatch(payload, decodeNodeRequest, this.requestHandler);
+    else if (channel === this.replyChannel) this.dispatch(payload, this.decodeReply, this.replyHandler);
+  };
+  private readonly decodeReply = (value: unknown): NodeReplyMessage | null => {
+    const decoded = decodeNodeReply(value);
+    if (decoded?.problem) {
+      this.stats.malformed++;
+      this.log?.warn(
+        `unreadable reply for request ${decoded.message.requestId}: ${decoded.problem}; failing it`,
+      );
+    }
+    return decoded?.message ?? null;
   };
   private readonly onClose = () => this.disconnected();
   private readonly onError = (err: Error) => {
@@ -97,8 +78,10 @@ export class RedisClusterBus extends ClusterBus {
     if (this.subscriber.status !== 'ready') this.disconnected();
     else this.log?.warn(`cluster bus subscriber error: ${err.message}`);
   };
+  /** Subscriber or publisher ready: resubscribe once both are. */
   private readonly onReady = () => {
-    if (this.lost && !this.closed) void this.resubscribe();
+    if (this.lost && !this.closed && this.subscriber.status === 'ready' && this.publisher.status === 'ready')
+      void this.resubscribe();
   };
 
   constructor(connections: RedisConnections, opts: RedisClusterBusOptions) {
@@ -125,6 +108,7 @@ export class RedisClusterBus extends ClusterBus {
     this.subscriber.on('close', this.onClose);
     this.subscriber.on('error', this.onError);
     this.subscriber.on('ready', this.onReady);
+    this.publisher.on('ready', this.onReady);
     try {
       await this.subscriber.subscribe(this.requestChannel, this.replyChannel);
     } catch (err) {
@@ -183,6 +167,7 @@ export class RedisClusterBus extends ClusterBus {
     this.subscriber.off('close', this.onClose);
     this.subscriber.off('error', this.onError);
     this.subscriber.off('ready', this.onReady);
+    this.publisher.off('ready', this.onReady);
     this.subscriber.off('message', this.onMessage);
   }
 
@@ -214,15 +199,14 @@ export class RedisClusterBus extends ClusterBus {
     process.nextTick(() => stream.uncork());
   }
 
-  private dispatch<T>(payload: string, valid: (value: unknown) => value is T, handler: (message: T) => void) {
-    let message: unknown;
+  private dispatch<T>(payload: string, decode: (value: unknown) => T | null, handler: (message: T) => void) {
+    let message: T | null;
     try {
-      message = JSON.parse(payload);
+      message = decode(JSON.parse(payload));
     } catch {
-      this.stats.malformed++;
-      return;
+      message = null;
     }
-    if (!valid(message)) {
+    if (message === null) {
       this.stats.malformed++;
       return;
     }

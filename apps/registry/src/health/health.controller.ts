@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Logger, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ChatRelayService } from '../chat/chat-relay.service';
@@ -21,6 +21,8 @@ function withTimeout<T>(promise: Promise<T>): Promise<T> {
 @ApiTags('health')
 @Controller()
 export class HealthController {
+  private readonly logger = new Logger(HealthController.name);
+
   constructor(
     private readonly hosts: ConnectedHosts,
     private readonly chats: ChatRelayService,
@@ -46,17 +48,19 @@ export class HealthController {
   @ApiOperation({ summary: 'Readiness: database and Redis reachable, not draining (503 otherwise)' })
   async ready(@Res() reply: FastifyReply) {
     const checks: Record<string, string> = { draining: this.state.draining ? 'yes' : 'no' };
+    // Anyone may call this: the driver's message (hosts, database names) goes to our log, not to them.
+    const check = (name: string, probe: Promise<unknown>) =>
+      withTimeout(probe).then(
+        () => (checks[name] = 'ok'),
+        (error: Error) => {
+          checks[name] = 'unreachable';
+          // One line: Prisma's messages span several.
+          this.logger.warn(`readiness: ${name} check failed: ${error.message.replace(/\s+/g, ' ').trim()}`);
+        },
+      );
     await Promise.all([
-      withTimeout(this.prisma.$queryRaw`SELECT 1`).then(
-        () => (checks.database = 'ok'),
-        (error: Error) => (checks.database = error.message),
-      ),
-      this.redis
-        ? withTimeout(this.redis.command.ping()).then(
-            () => (checks.redis = 'ok'),
-            (error: Error) => (checks.redis = error.message),
-          )
-        : Promise.resolve((checks.redis = 'not used')),
+      check('database', this.prisma.$queryRaw`SELECT 1`),
+      this.redis ? check('redis', this.redis.command.ping()) : Promise.resolve((checks.redis = 'not used')),
     ]);
     const ready =
       !this.state.draining && checks.database === 'ok' && ['ok', 'not used'].includes(checks.redis);

@@ -50,6 +50,8 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
     this.timers.push(setInterval(() => this.pingAll(), this.config.ws.pingIntervalMs));
     this.timers.push(setInterval(() => void this.refreshPresence(), this.config.presence.refreshMs));
     for (const timer of this.timers) timer.unref();
+    // Redis back (possibly empty after a restart): re-claim our hosts now, not at the next refresh.
+    this.presence.onRestored(() => void this.refreshPresence());
     this.unsubscribe.push(
       this.events.on('deleted', ({ instanceId }) => void this.evictDeleted(instanceId)),
       this.events.on(

@@ -36,5 +36,7 @@ export class MemoryPresenceStore extends PresenceStore {
     return [...this.owners.keys()];
   }
 
+  onRestored() {}
+
   async close() {}
 }

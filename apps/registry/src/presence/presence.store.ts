@@ -18,5 +18,7 @@ export abstract class PresenceStore {
   abstract refresh(held: ReadonlyMap<string, number>): Promise<string[]>;
   abstract owner(instanceId: string): Promise<PresenceOwner | null>;
   abstract onlineIds(): Promise<string[]>;
+  /** Runs `handler` each time the store is reachable again after an outage (its records may be gone). */
+  abstract onRestored(handler: () => void): void;
   abstract close(): Promise<void>;
 }

@@ -144,6 +144,9 @@ export class RedisPresenceStore extends PresenceStore {
   private readonly redis: Redis;
   private readonly commands: PresenceCommands;
   private readonly onlineKey: string;
+  private readonly restoredHandlers: (() => void)[] = [];
+  /** Set when the connection drops; its next `ready` means Redis is back (maybe restarted empty). */
+  private lost = false;
 
   constructor(
     redis: Redis | RedisConnections,
@@ -155,6 +158,16 @@ export class RedisPresenceStore extends PresenceStore {
     for (const [name, definition] of Object.entries(scripts)) this.redis.defineCommand(name, definition);
     this.commands = this.redis as unknown as PresenceCommands;
     this.onlineKey = `${opts.prefix}:online`;
+    this.redis.on('close', () => (this.lost = true));
+    this.redis.on('ready', () => {
+      if (!this.lost) return;
+      this.lost = false;
+      for (const handler of this.restoredHandlers) handler();
+    });
+  }
+
+  onRestored(handler: () => void): void {
+    this.restoredHandlers.push(handler);
   }
 
   private ownerKey(instanceId: string) {

@@ -13,7 +13,7 @@ export interface RedisConnectionsOptions {
   commandTimeoutMs?: number;
   /** A PUBLISH fails after this long without a reply. Default 1000. */
   publishTimeoutMs?: number;
-  /** Cap of the reconnect backoff. Default 2000. */
+  /** Cap of the reconnect backoff. Default 250: a node is back within ~0.35 s of Redis (design.md §7: 1 s). */
   maxReconnectDelayMs?: number;
 }
 
@@ -24,14 +24,14 @@ type Role = 'command' | 'publisher' | 'subscriber';
  *
  * - `command`: presence commands (Lua scripts). Keeps ioredis' offline queue so a command issued
  *   during a short reconnect still runs, but ioredis flushes that queue with an error every second
- *   failed reconnect attempt (`maxRetriesPerRequest: 1`, so at most ~2 × the backoff cap, 4 s),
+ *   failed reconnect attempt (`maxRetriesPerRequest: 1`, so at most ~2 × the backoff cap, 0.5 s),
  *   and `commandTimeoutMs` (5 s) rejects a command that gets no reply (dead TCP link). The flush
  *   interval is kept below the timeout so that a command the caller already saw fail is not left
  *   in the queue to run late when Redis comes back.
  * - `publisher`: PUBLISH only. No offline queue, no resend of unanswered commands after a reconnect
  *   and `maxRetriesPerRequest: 0`: a publish while Redis is down fails at once instead of being sent
  *   late, out of order with the frames that follow it (design.md §4).
- * - `subscriber`: SUBSCRIBE only (the cluster bus's two channels).
+ * - `subscriber`: SUBSCRIBE only (the cluster bus's two channels, which it re-subscribes itself).
  *
  * All three reconnect forever with an exponential backoff capped at `maxReconnectDelayMs`.
  */
@@ -49,7 +49,7 @@ export class RedisConnections {
     options: RedisConnectionsOptions = {},
   ) {
     this.displayUrl = redactUrl(url);
-    const maxDelay = options.maxReconnectDelayMs ?? 2000;
+    const maxDelay = options.maxReconnectDelayMs ?? 250;
     const base: RedisOptions = {
       // Reconnect forever: 50 ms, 100 ms, 200 ms ... capped, plus a little jitter.
       retryStrategy: (times) =>
@@ -79,7 +79,11 @@ export class RedisConnections {
       maxRetriesPerRequest: 0,
       commandTimeout: options.publishTimeoutMs ?? 1000,
     });
-    this.subscriber = this.command.duplicate({ connectionName: name && `${name}:sub` });
+    // The cluster bus re-subscribes itself, once the publisher is ready too (it must be able to answer).
+    this.subscriber = this.command.duplicate({
+      connectionName: name && `${name}:sub`,
+      autoResubscribe: false,
+    });
     this.watch('command', this.command);
     this.watch('publisher', this.publisher);
     this.watch('subscriber', this.subscriber);

@@ -1,0 +1,103 @@
+import fc from 'fast-check';
+import { isChatFailureCode } from '@app/protocol';
+import { failureStatus } from '../chat/failure-status';
+import type { ChatFailureCode } from '../hosts/chat-sink';
+import { decodeNodeReply, decodeNodeRequest, NODE_ERROR_MESSAGE } from './node-messages';
+
+const nodeError = (requestId: string, seq: number) => ({
+  kind: 'error',
+  requestId,
+  seq,
+  code: 'node_error',
+  message: NODE_ERROR_MESSAGE,
+});
+
+describe('decodeNodeReply', () => {
+  it('passes valid replies through', () => {
+    const replies = [
+      { kind: 'chunks', requestId: 'r', seq: 0, lines: ['a', 'b'] },
+      { kind: 'chunks', requestId: 'r', seq: 1, lines: ['c'], done: true },
+      { kind: 'done', requestId: 'r', seq: 2 },
+      { kind: 'error', requestId: 'r', seq: 3, code: 'timeout', message: 'too slow' },
+    ];
+    for (const reply of replies) expect(decodeNodeReply(reply)).toEqual({ message: reply });
+  });
+
+  it('turns an unknown failure code (a newer node) into node_error and says why for the log', () => {
+    const decoded = decodeNodeReply({
+      kind: 'error',
+      requestId: 'r',
+      seq: 4,
+      code: 'brand_new',
+      message: 'x',
+    });
+    expect(decoded?.message).toEqual(nodeError('r', 4));
+    expect(decoded?.problem).toContain('brand_new');
+  });
+
+  it('turns a malformed reply that names its request into node_error instead of dropping it', () => {
+    const malformed = [
+      { kind: 'error', requestId: 'r', seq: 0 },
+      { kind: 'error', requestId: 'r', seq: 0, code: 'timeout', message: { secret: 1 } },
+      { kind: 'error', requestId: 'r', seq: 0, code: 42, message: 'x' },
+      { kind: 'chunks', requestId: 'r', seq: 0 },
+      { kind: 'chunks', requestId: 'r', seq: 0, lines: [1, 2] },
+      { kind: 'chunks', requestId: 'r', seq: 0, lines: ['a'], done: 'yes' },
+      { kind: 'brand_new_kind', requestId: 'r', seq: 0 },
+    ];
+    for (const reply of malformed) expect(decodeNodeReply(reply)?.message).toEqual(nodeError('r', 0));
+  });
+
+  it('drops what names no request', () => {
+    for (const value of [null, 'x', [], { kind: 'done' }, { kind: 'done', requestId: 'r', seq: 1.5 }])
+      expect(decodeNodeReply(value)).toBeNull();
+  });
+
+  it('never throws, and whatever it returns has a status', () => {
+    fc.assert(
+      fc.property(
+        fc.record(
+          {
+            kind: fc.oneof(fc.constantFrom('chunks', 'done', 'error'), fc.anything()),
+            requestId: fc.oneof(fc.string(), fc.anything()),
+            seq: fc.oneof(fc.nat(), fc.anything()),
+            lines: fc.oneof(fc.array(fc.string()), fc.anything()),
+            done: fc.anything(),
+            code: fc.oneof(fc.string(), fc.anything()),
+            message: fc.anything(),
+          },
+          { requiredKeys: [] },
+        ),
+        (value) => {
+          const message = decodeNodeReply(value)?.message;
+          if (message?.kind === 'error') {
+            expect(isChatFailureCode(message.code)).toBe(true);
+            expect(typeof message.message).toBe('string');
+          }
+        },
+      ),
+    );
+  });
+});
+
+describe('decodeNodeRequest', () => {
+  it('accepts the three kinds and drops anything else', () => {
+    const chat = { kind: 'chat', requestId: 'r', from: 'a', instanceId: 'i', epoch: 1, body: {} };
+    const evict = { kind: 'evict', from: 'a', instanceId: 'i', epoch: 1, reason: 'deleted' };
+    expect(decodeNodeRequest(chat)).toEqual(chat);
+    expect(decodeNodeRequest(evict)).toEqual(evict);
+    expect(decodeNodeRequest({ ...chat, kind: 'cancel' })).toEqual({ ...chat, kind: 'cancel' });
+    expect(decodeNodeRequest({ ...chat, requestId: undefined })).toBeNull();
+    expect(decodeNodeRequest({ ...chat, epoch: '1' })).toBeNull();
+    expect(decodeNodeRequest({ kind: 'done', requestId: 'r', seq: 0 })).toBeNull();
+  });
+});
+
+describe('failureStatus', () => {
+  it('answers 502 for a code this version does not know, never undefined', () => {
+    expect(failureStatus('brand_new' as ChatFailureCode)).toBe(502);
+    expect(failureStatus('toString' as ChatFailureCode)).toBe(502);
+    expect(failureStatus('node_error')).toBe(502);
+    expect(failureStatus('queue_full')).toBe(429);
+  });
+});

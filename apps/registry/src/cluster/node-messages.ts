@@ -1,0 +1,69 @@
+import { isChatFailureCode, type NodeReplyMessage, type NodeRequestMessage } from '@app/protocol';
+
+const REQUEST_KINDS = new Set(['chat', 'cancel', 'evict']);
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isString = (value: unknown): value is string => typeof value === 'string';
+
+/** Cheap structural checks: enough that a handler can trust the fields it routes on; null = drop it. */
+export function decodeNodeRequest(value: unknown): NodeRequestMessage | null {
+  if (
+    isObject(value) &&
+    isString(value.kind) &&
+    REQUEST_KINDS.has(value.kind) &&
+    isString(value.from) &&
+    isString(value.instanceId) &&
+    Number.isInteger(value.epoch) &&
+    (value.kind === 'evict' || isString(value.requestId))
+  )
+    return value as unknown as NodeRequestMessage;
+  return null;
+}
+
+/** A reply as this node acts on it; `problem` (for the node's log) says why it was turned into a `node_error`. */
+export interface DecodedReply {
+  message: NodeReplyMessage;
+  problem?: string;
+}
+
+/** What the caller reads when another node's reply cannot be read; the detail goes to the log. */
+export const NODE_ERROR_MESSAGE = 'the registry node holding the host failed this request';
+
+/**
+ * A reply that names its request but is otherwise unreadable (an unknown failure code or kind from
+ * a newer node during a rolling upgrade, a malformed field) fails that request as `node_error`
+ * (502) rather than being dropped, which would leave the caller waiting. Null = names no request.
+ */
+export function decodeNodeReply(value: unknown): DecodedReply | null {
+  if (!isObject(value) || !isString(value.requestId) || !Number.isInteger(value.seq)) return null;
+  const { requestId, seq } = value as { requestId: string; seq: number };
+  const unreadable = (problem: string): DecodedReply => ({
+    message: { kind: 'error', requestId, seq, code: 'node_error', message: NODE_ERROR_MESSAGE },
+    problem,
+  });
+  switch (value.kind) {
+    case 'chunks':
+      if (!Array.isArray(value.lines) || !value.lines.every(isString))
+        return unreadable('chunks without string lines');
+      if (value.done !== undefined && typeof value.done !== 'boolean')
+        return unreadable('chunks with a non-boolean done');
+      return {
+        message: { kind: 'chunks', requestId, seq, lines: value.lines, ...(value.done && { done: true }) },
+      };
+    case 'done':
+      return { message: { kind: 'done', requestId, seq } };
+    case 'error':
+      if (!isChatFailureCode(value.code) || !isString(value.message))
+        return unreadable(`error ${preview(value.code)}: ${preview(value.message)}`);
+      return { message: { kind: 'error', requestId, seq, code: value.code, message: value.message } };
+    default:
+      return unreadable(`unknown kind ${preview(value.kind)}`);
+  }
+}
+
+/** Enough of a stranger's value for a log line, never all of it. */
+function preview(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}

@@ -1,0 +1,32 @@
+/**
+ * Why a chat failed: what a registry node answers the caller (the OpenAI error's `code`) and what
+ * nodes tell each other in reply `error` messages. Each code maps to one HTTP status.
+ */
+export const CHAT_FAILURE_CODES = [
+  /** The host reported an error. 502 */
+  'host_error',
+  /** The host's socket closed during the request. 503 */
+  'host_disconnected',
+  /** Never reached the host: it moved to another connection first (safe to send again). 503 */
+  'host_moved',
+  /** Too many requests are waiting for this instance. 429 */
+  'queue_full',
+  /** No host socket for the instance (here, or on the node presence named). 503 */
+  'not_connected',
+  /** The node holding the host went away, or this node lost Redis. 503 */
+  'node_unreachable',
+  /** Another node sent a failure this node cannot read (unknown code, e.g. during a rolling upgrade, or malformed). 502 */
+  'node_error',
+  /** Part of the answer was lost between nodes. 502 */
+  'sequence_gap',
+  /** The model took too long. 504 */
+  'timeout',
+  /** This node is stopping. 503 */
+  'shutting_down',
+] as const;
+
+export type ChatFailureCode = (typeof CHAT_FAILURE_CODES)[number];
+
+const known: ReadonlySet<unknown> = new Set(CHAT_FAILURE_CODES);
+
+export const isChatFailureCode = (value: unknown): value is ChatFailureCode => known.has(value);
