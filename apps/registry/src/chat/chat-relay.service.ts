@@ -91,6 +91,7 @@ export class ChatRelayService {
       idleTimeoutMs: this.config.chat.idleTimeoutMs,
       totalTimeoutMs: this.config.chat.totalTimeoutMs,
       maxBufferedBytes: this.config.chat.maxBufferedBytes,
+      maxAssembledBytes: this.config.chat.maxAssembledBytes,
       cancel: () => cancelAtTarget(),
       finished: (summary) => this.finished(exchange, instanceId, summary),
     });

@@ -9,6 +9,7 @@ import { InstanceAuthService } from '../instances/instance-auth.service';
 import { NodeState } from '../lifecycle/node-state';
 import { LimitsService } from '../limits/limits.service';
 import { ConnectedHosts } from './connected-hosts';
+import { HostConnection } from './host-connection';
 import { parseUpgradeRequest } from './upgrade-request';
 
 /**
@@ -40,6 +41,12 @@ export class HostSocketServer implements OnApplicationShutdown {
       clientTracking: false,
     });
     this.trust = trustFunction(config.trustProxy);
+    HostConnection.limits = {
+      maxSendBufferBytes: config.ws.maxSendBufferBytes,
+      maxFramesPerSec: config.ws.maxFramesPerSec,
+      maxBytesPerSec: config.ws.maxBytesPerSec,
+      maxBadFrames: config.ws.maxBadFrames,
+    };
   }
 
   attach(server: Server): void {
