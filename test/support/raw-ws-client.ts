@@ -109,6 +109,11 @@ export class RawWsClient {
     });
   }
 
+  /** Stops reading the socket (frames, pings and close frames stay unread): a host that only writes. */
+  stopReading(): void {
+    this.socket.pause();
+  }
+
   destroy(): void {
     this.socket.destroy();
   }

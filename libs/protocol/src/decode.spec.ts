@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { decodeHostFrame, decodeRegistryFrame } from './decode';
+import { HELLO_LIMITS, decodeHostFrame, decodeRegistryFrame } from './decode';
 
 const anyText = fc.oneof(
   fc.string(),
@@ -138,5 +138,29 @@ describe('frame decoders under hostile input', () => {
         expect(decodeRegistryFrame(JSON.stringify(frame))).toEqual({ ok: true, frame });
       }),
     );
+  });
+
+  it('bounds what a hello may carry: long model names are dropped, a long list is cut', () => {
+    const long = 'm'.repeat(HELLO_LIMITS.modelNameChars + 1);
+    const many = Array.from({ length: 1_000 }, (_, i) => `model-${i}`);
+    const decoded = decodeHostFrame(
+      JSON.stringify({
+        type: 'hello',
+        agent: 'a'.repeat(10_000),
+        capabilities: { concurrency: 4, cancel: true, models: ['ok', long, 7, ...many] },
+      }),
+    );
+    if (!decoded.ok || decoded.frame.type !== 'hello') throw new Error('hello not decoded');
+    const models = decoded.frame.capabilities!.models!;
+    expect(models.slice(0, 2)).toEqual(['ok', 'model-0']);
+    expect(models).toHaveLength(HELLO_LIMITS.models);
+    expect(decoded.frame.agent).toHaveLength(HELLO_LIMITS.agentChars);
+
+    const huge = Array.from({ length: 150 }, (_, i) => `${i}`.padStart(HELLO_LIMITS.modelNameChars, 'x'));
+    const cut = decodeHostFrame(JSON.stringify({ type: 'hello', capabilities: { models: huge } }));
+    if (!cut.ok || cut.frame.type !== 'hello') throw new Error('hello not decoded');
+    const total = cut.frame.capabilities!.models!.join('').length;
+    expect(total).toBeLessThanOrEqual(HELLO_LIMITS.modelsTotalChars);
+    expect(total).toBeGreaterThan(HELLO_LIMITS.modelsTotalChars - HELLO_LIMITS.modelNameChars);
   });
 });

@@ -1,4 +1,12 @@
-import type { HostToRegistryFrame, RegistryToHostFrame } from './frames';
+import type { HelloFrame, HostToRegistryFrame, RegistryToHostFrame } from './frames';
+
+/** What a host's `hello` may carry: the model list is stored and shown to every caller. */
+export const HELLO_LIMITS = {
+  agentChars: 200,
+  models: 200,
+  modelNameChars: 256,
+  modelsTotalChars: 16 * 1024,
+};
 
 /** Why a frame was dropped; the caller counts these. */
 export type DecodeFailure = 'malformed_json' | 'not_an_object' | 'unknown_type' | 'invalid_fields';
@@ -18,6 +26,39 @@ function parseObject(text: string): Record<string, unknown> | DecodeFailure {
 
 const isString = (v: unknown): v is string => typeof v === 'string';
 
+/** The model names that fit the limits, in order; the rest are dropped (a long list is cut, not refused). */
+function boundedModels(value: unknown): string[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const models: string[] = [];
+  let total = 0;
+  for (const name of value) {
+    if (!isString(name) || name.length > HELLO_LIMITS.modelNameChars) continue;
+    total += name.length;
+    if (total > HELLO_LIMITS.modelsTotalChars || models.length === HELLO_LIMITS.models) break;
+    models.push(name);
+  }
+  return models;
+}
+
+function decodeHello(obj: Record<string, unknown>): Decoded<HostToRegistryFrame> {
+  const capabilities = obj.capabilities;
+  if (capabilities !== undefined && (typeof capabilities !== 'object' || capabilities === null))
+    return { ok: false, reason: 'invalid_fields' };
+  const caps = capabilities as Record<string, unknown> | undefined;
+  const frame: HelloFrame = {
+    type: 'hello',
+    version: isString(obj.version) ? obj.version.slice(0, 20) : undefined,
+    agent: isString(obj.agent) ? obj.agent.slice(0, HELLO_LIMITS.agentChars) : undefined,
+    capabilities: caps && {
+      // Normalised (clamped) by whoever applies it.
+      concurrency: caps.concurrency as number,
+      cancel: caps.cancel === true,
+      models: boundedModels(caps.models),
+    },
+  };
+  return { ok: true, frame };
+}
+
 /** Decodes a frame a host sent. Never throws. */
 export function decodeHostFrame(text: string): Decoded<HostToRegistryFrame> {
   const obj = parseObject(text);
@@ -26,12 +67,7 @@ export function decodeHostFrame(text: string): Decoded<HostToRegistryFrame> {
     case 'heartbeat':
       return { ok: true, frame: obj as unknown as HostToRegistryFrame };
     case 'hello':
-      if (
-        obj.capabilities !== undefined &&
-        (typeof obj.capabilities !== 'object' || obj.capabilities === null)
-      )
-        return { ok: false, reason: 'invalid_fields' };
-      return { ok: true, frame: obj as unknown as HostToRegistryFrame };
+      return decodeHello(obj);
     case 'chat_response': {
       if (!isString(obj.request_id)) return { ok: false, reason: 'invalid_fields' };
       if (obj.raw_sse !== undefined && !isString(obj.raw_sse)) return { ok: false, reason: 'invalid_fields' };

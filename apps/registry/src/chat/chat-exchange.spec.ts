@@ -17,6 +17,7 @@ async function exchange(options: Partial<ExchangeOptions>, drive: (x: ChatExchan
       idleTimeoutMs: 60_000,
       totalTimeoutMs: 60_000,
       maxBufferedBytes: 1 << 20,
+      maxAssembledBytes: 1 << 20,
       cancel: () => cancelled++,
       finished: (s) => (summary = s),
       ...options,
@@ -126,6 +127,7 @@ describe('ChatExchange', () => {
         idleTimeoutMs: 60_000,
         totalTimeoutMs: 60_000,
         maxBufferedBytes: 64 * 1024,
+        maxAssembledBytes: 1 << 20,
         cancel: () => {},
         finished: (s) => (summary = s),
       });
@@ -153,6 +155,20 @@ describe('ChatExchange', () => {
     server.closeAllConnections();
     server.close();
     expect(summary?.outcome).toBe('slow_reader');
+  });
+
+  it('stream: false: an answer past the assembly limit is a 502 naming the problem, and the host is told to stop', async () => {
+    const big = JSON.stringify({ choices: [{ index: 0, delta: { content: 'z'.repeat(700) } }] });
+    const r = await exchange({ stream: false, maxAssembledBytes: 1_000 }, (x) => {
+      x.lines([big]);
+      x.lines([big]);
+      x.lines([big]);
+      x.done();
+    });
+    expect(r.status).toBe(502);
+    expect(JSON.parse(r.body).error.message).toMatch(/1000-byte limit.*"stream": true/);
+    expect(r.summary?.outcome).toBe('host_error');
+    expect(r.cancelled()).toBe(1);
   });
 
   it('an error before any token keeps its HTTP status; after tokens it is an SSE error event', async () => {

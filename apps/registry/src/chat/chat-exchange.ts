@@ -17,6 +17,8 @@ export interface ExchangeOptions {
   totalTimeoutMs: number;
   /** Bytes the caller may leave unread before this request (only this one) is cut off. */
   maxBufferedBytes: number;
+  /** Largest answer assembled for `stream: false` before it is refused with 502. */
+  maxAssembledBytes: number;
   /** Unread bytes of every chat on the node: a write that takes it past its limit cuts this request off. */
   buffers?: BufferBudget;
   /** Stop the request at the host (caller left, timed out, or too slow). */
@@ -60,7 +62,7 @@ export class ChatExchange implements ChatSink {
     private readonly res: ServerResponse,
     private readonly options: ExchangeOptions,
   ) {
-    this.assembler = options.stream ? null : new CompletionAssembler();
+    this.assembler = options.stream ? null : new CompletionAssembler(options.maxAssembledBytes);
     this.dispatchedAt = options.receivedAt;
     res.on('close', () => {
       this.charge(0);
@@ -94,6 +96,10 @@ export class ChatExchange implements ChatSink {
     }
     if (this.assembler) {
       for (const line of lines) this.assembler.add(line);
+      if (this.assembler.failure !== null) {
+        this.error('host_error', this.assembler.failure);
+        this.options.cancel(); // The host may still be writing the rest of an answer nobody will get.
+      }
       return;
     }
     this.startStream();

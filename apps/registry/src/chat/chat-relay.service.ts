@@ -97,6 +97,7 @@ export class ChatRelayService {
       idleTimeoutMs: this.config.chat.idleTimeoutMs,
       totalTimeoutMs: this.config.chat.totalTimeoutMs,
       maxBufferedBytes: this.config.chat.maxBufferedBytes,
+      maxAssembledBytes: this.config.chat.maxAssembledBytes,
       buffers: this.limits.buffers,
       cancel: () => cancelAtTarget(),
       finished: (summary) => {

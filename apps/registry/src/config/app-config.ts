@@ -68,6 +68,13 @@ export interface AppConfig {
     maxPayloadBytes: number;
     pingIntervalMs: number;
     handshakeTimeoutMs: number;
+    /** A host that leaves more than this unread (bytes queued to it) is closed with 1008. */
+    maxSendBufferBytes: number;
+    /** Frames / bytes a host socket may send per second; past either, reading pauses until the next second (0 = no limit). */
+    maxFramesPerSec: number;
+    maxBytesPerSec: number;
+    /** Malformed frames or frames for request ids it was never given before a host is closed with 4400 (0 = no limit). */
+    maxBadFrames: number;
   };
   presence: {
     ttlMs: number;
@@ -84,6 +91,8 @@ export interface AppConfig {
     queueLimit: number;
     /** Bytes buffered for one slow caller before the request is cut off. */
     maxBufferedBytes: number;
+    /** Largest `stream: false` answer the node assembles before answering 502. */
+    maxAssembledBytes: number;
     /** How long a node trusts its cached "this instance exists". */
     instanceCacheMs: number;
   };
@@ -207,6 +216,16 @@ export function loadConfig(env: Env = process.env): AppConfig {
       maxPayloadBytes: int(env, 'WS_MAX_PAYLOAD_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
       pingIntervalMs: int(env, 'WS_PING_INTERVAL_MS', 15_000, 100, 600_000),
       handshakeTimeoutMs: int(env, 'WS_HANDSHAKE_TIMEOUT_MS', 10_000, 100, 120_000),
+      maxSendBufferBytes: int(
+        env,
+        'WS_MAX_SEND_BUFFER_BYTES',
+        16 * 1024 * 1024,
+        64 * 1024,
+        1024 * 1024 * 1024,
+      ),
+      maxFramesPerSec: int(env, 'WS_MAX_FRAMES_PER_SEC', 200_000, 0, 100_000_000),
+      maxBytesPerSec: int(env, 'WS_MAX_BYTES_PER_SEC', 256 * 1024 * 1024, 0, 64 * 1024 * 1024 * 1024),
+      maxBadFrames: int(env, 'WS_MAX_BAD_FRAMES', 100, 0, 1_000_000_000),
     },
     presence: {
       ttlMs: presenceTtlMs,
@@ -220,6 +239,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       keepaliveMs: int(env, 'CHAT_KEEPALIVE_MS', 15_000, 50, 600_000),
       queueLimit: int(env, 'CHAT_QUEUE_LIMIT', 32, 0, 100_000),
       maxBufferedBytes: int(env, 'CHAT_MAX_BUFFERED_BYTES', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+      maxAssembledBytes: int(env, 'CHAT_MAX_ASSEMBLED_BYTES', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
       instanceCacheMs: int(env, 'CHAT_INSTANCE_CACHE_MS', 2_000, 0, 600_000),
     },
   };

@@ -7,7 +7,7 @@ import { InstanceEvents } from '../instances/instance-events';
 import { InstancesRepository } from '../instances/instances.repository';
 import { PresenceStore } from '../presence/presence.store';
 import { HeartbeatRecorder } from './heartbeat-recorder';
-import { HostConnection } from './host-connection';
+import { HostConnection, HostSocketLimits } from './host-connection';
 
 /** How a socket remembers the password it authenticated with: the stored hash, never the password. */
 const closeReasons: Record<number, string> = {
@@ -33,6 +33,7 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
   /** The credential each socket authenticated with, so a rotation can close those holding an old one. */
   private readonly credentials = new WeakMap<HostConnection, string>();
   private readonly timers: NodeJS.Timeout[] = [];
+  private readonly socketLimits: HostSocketLimits;
   /** Frames dropped as malformed, over all sockets this node ever held. */
   malformedFrames = 0;
   private readonly unsubscribe: Array<() => void> = [];
@@ -44,7 +45,10 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
     private readonly heartbeats: HeartbeatRecorder,
     private readonly events: InstanceEvents,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    const { maxSendBufferBytes, maxFramesPerSec, maxBytesPerSec, maxBadFrames } = config.ws;
+    this.socketLimits = { maxSendBufferBytes, maxFramesPerSec, maxBytesPerSec, maxBadFrames };
+  }
 
   onModuleInit(): void {
     this.timers.push(setInterval(() => this.pingAll(), this.config.ws.pingIntervalMs));
@@ -144,17 +148,24 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
     credential: string,
   ): Promise<HostConnection> {
     // Listeners first: a host sends `hello` the moment the socket opens, before any await below ends.
-    const connection = new HostConnection(instanceId, 0, socket, this.config.chat.queueLimit, {
-      heartbeat: (c) => this.heartbeats.record(c.instanceId),
-      malformed: () => this.malformedFrames++,
-      hello: (c) =>
-        void this.instances
-          .setHostModels(c.instanceId, c.capabilities.models ?? [])
-          .catch((error: Error) =>
-            this.logger.warn(`could not record models of ${c.instanceId}: ${error.message}`),
-          ),
-      closed: (c, code) => void this.onClosed(c, code),
-    });
+    const connection = new HostConnection(
+      instanceId,
+      0,
+      socket,
+      this.config.chat.queueLimit,
+      this.socketLimits,
+      {
+        heartbeat: (c) => this.heartbeats.record(c.instanceId),
+        malformed: () => this.malformedFrames++,
+        hello: (c) =>
+          void this.instances
+            .setHostModels(c.instanceId, c.capabilities.models ?? [])
+            .catch((error: Error) =>
+              this.logger.warn(`could not record models of ${c.instanceId}: ${error.message}`),
+            ),
+        closed: (c, code) => void this.onClosed(c, code),
+      },
+    );
     this.open.add(connection);
     this.credentials.set(connection, credential);
     // Recorded before the instance shows online, so it is never seen online and then `registered`.

@@ -11,12 +11,16 @@ const body = (): ChatRequestBody => ({
 
 function recordingSink() {
   const events: string[] = [];
+  const messages: string[] = [];
   const sink: ChatSink = {
     lines: (lines) => events.push(...lines.map((l) => `line:${l}`)),
     done: () => events.push('done'),
-    error: (code) => events.push(`error:${code}`),
+    error: (code, message) => {
+      events.push(`error:${code}`);
+      messages.push(message);
+    },
   };
-  return { sink, events };
+  return { sink, events, messages };
 }
 
 describe('HostChatScheduler', () => {
@@ -24,7 +28,7 @@ describe('HostChatScheduler', () => {
   let scheduler: HostChatScheduler;
   beforeEach(() => {
     sent = [];
-    scheduler = new HostChatScheduler((f) => sent.push(f), 2);
+    scheduler = new HostChatScheduler((f) => sent.push(f), 2, 'inst');
   });
 
   it('serves a host without hello one request at a time, queueing the rest', () => {
@@ -94,5 +98,28 @@ describe('HostChatScheduler', () => {
     expect(a.events).toEqual(['error:host_disconnected']);
     expect(b.events).toEqual(['error:host_disconnected']);
     expect(scheduler.activeCount + scheduler.queuedCount).toBe(0);
+  });
+
+  it("tells the caller a generic error with the request id, never the host's detail", () => {
+    const a = recordingSink();
+    scheduler.submit('r1', body(), a.sink);
+    scheduler.onResponse({
+      type: 'chat_response',
+      request_id: 'r1',
+      error: 'connect ECONNREFUSED 127.0.0.1:11434',
+    });
+    expect(a.events).toEqual(['error:host_error']);
+    expect(a.messages[0]).toBe('the model host reported an error (request r1)');
+  });
+
+  it('tells frames for ended requests (late) from frames for ids the host was never given', () => {
+    scheduler.setCapabilities({ concurrency: 2, cancel: true });
+    const a = recordingSink();
+    scheduler.submit('given', body(), a.sink);
+    expect(scheduler.onResponse({ type: 'chat_response', request_id: 'given', raw_sse: '1' })).toBe(true);
+    scheduler.cancel('given');
+    expect(scheduler.onResponse({ type: 'chat_response', request_id: 'given', raw_sse: '2' })).toBe(true);
+    expect(scheduler.onResponse({ type: 'chat_response', request_id: 'invented', raw_sse: '3' })).toBe(false);
+    expect(scheduler.droppedFrames).toBe(2);
   });
 });

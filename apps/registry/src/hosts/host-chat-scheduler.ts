@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type {
   ChatRequestBody,
   ChatResponseFrame,
@@ -5,6 +6,10 @@ import type {
   RegistryToHostFrame,
 } from '@app/protocol';
 import type { ChatSink } from './chat-sink';
+import { hostErrorMessage, loggableHostError } from './host-error-detail';
+
+/** Ended requests remembered per socket, so their late frames are not taken for a host inventing ids. */
+const RECENTLY_ENDED = 1_024;
 
 interface Waiting {
   requestId: string;
@@ -18,11 +23,13 @@ interface Waiting {
  * cancel, so a request its caller abandoned keeps its slot until the host finishes it.
  */
 export class HostChatScheduler {
+  private static readonly logger = new Logger('HostChatScheduler');
   private concurrency = 1;
   private canCancel = false;
   /** requestId → sink; null marks an abandoned request a non-cancelling host is still streaming. */
   private readonly active = new Map<string, ChatSink | null>();
   private readonly waiting: Waiting[] = [];
+  private readonly recentlyEnded = new Set<string>();
   /** Frames for requests we no longer know (late, cancelled, or from a confused host). */
   droppedFrames = 0;
   /** Called whenever the last active request ends (used to close a retired socket). */
@@ -31,6 +38,7 @@ export class HostChatScheduler {
   constructor(
     private readonly send: (frame: RegistryToHostFrame) => void,
     private readonly queueLimit: number,
+    private readonly instanceId: string,
   ) {}
 
   setCapabilities(capabilities: Partial<HostCapabilities>): void {
@@ -74,17 +82,22 @@ export class HostChatScheduler {
     }
   }
 
-  onResponse(frame: ChatResponseFrame): void {
+  /** Returns false for a request id this host was never given (or not for a long time). */
+  onResponse(frame: ChatResponseFrame): boolean {
     const id = frame.request_id;
     if (!this.active.has(id)) {
       this.droppedFrames++;
-      return;
+      return this.recentlyEnded.has(id);
     }
     const sink = this.active.get(id) ?? null;
     if (frame.error !== undefined && frame.error !== null) {
       this.finish(id);
-      sink?.error('host_error', frame.error || 'the host reported an error');
-      return;
+      // The detail may be an upstream's body or address: for the node's log, never for the caller.
+      HostChatScheduler.logger.warn(
+        `host ${this.instanceId} reported an error for request ${id}: ${loggableHostError(frame.error)}`,
+      );
+      sink?.error('host_error', hostErrorMessage(id));
+      return true;
     }
     const lines = frame.raw_sse_batch ?? (typeof frame.raw_sse === 'string' ? [frame.raw_sse] : []);
     if (lines.length > 0) sink?.lines(lines);
@@ -92,6 +105,7 @@ export class HostChatScheduler {
       this.finish(id);
       sink?.done();
     }
+    return true;
   }
 
   /** Fails the requests still waiting for a slot (the socket is being retired). */
@@ -109,6 +123,9 @@ export class HostChatScheduler {
 
   private finish(requestId: string): void {
     this.active.delete(requestId);
+    this.recentlyEnded.add(requestId);
+    if (this.recentlyEnded.size > RECENTLY_ENDED)
+      this.recentlyEnded.delete(this.recentlyEnded.values().next().value as string);
     this.pump();
     if (this.active.size === 0) this.onIdle?.();
   }

@@ -1,8 +1,33 @@
 import { Logger } from '@nestjs/common';
 import type { WebSocket, RawData } from 'ws';
-import { ChatRequestBody, decodeHostFrame, HostCapabilities, RegistryToHostFrame } from '@app/protocol';
+import {
+  ChatRequestBody,
+  CloseCodes,
+  decodeHostFrame,
+  HostCapabilities,
+  HostToRegistryFrame,
+  RegistryToHostFrame,
+} from '@app/protocol';
 import type { ChatSink } from './chat-sink';
+import { FrameRateLimiter } from './frame-rate-limiter';
 import { HostChatScheduler } from './host-chat-scheduler';
+
+/** What one host socket may cost the node (WS_MAX_* settings). */
+export interface HostSocketLimits {
+  maxSendBufferBytes: number;
+  maxFramesPerSec: number;
+  maxBytesPerSec: number;
+  /** 0 = no limit. */
+  maxBadFrames: number;
+}
+
+/** For tests of logic that is not about limits. */
+export const NO_SOCKET_LIMITS: HostSocketLimits = {
+  maxSendBufferBytes: Infinity,
+  maxFramesPerSec: 0,
+  maxBytesPerSec: 0,
+  maxBadFrames: 0,
+};
 
 export interface HostConnectionEvents {
   heartbeat(connection: HostConnection): void;
@@ -20,6 +45,10 @@ export class HostConnection {
   agent: string | null = null;
   /** Frames dropped because they were not JSON or not a known frame. */
   malformedFrames = 0;
+  /** Malformed frames plus frames for request ids this host was never given. */
+  private badFrames = 0;
+  private readonly rate: FrameRateLimiter;
+  private resumeTimer?: NodeJS.Timeout;
   private alive = true;
   private closed = false;
   /** No new chats; the socket closes once its in-flight chats end (superseded or draining). */
@@ -33,13 +62,14 @@ export class HostConnection {
     public epoch: number,
     private readonly socket: WebSocket,
     queueLimit: number,
+    private readonly limits: HostSocketLimits,
     private readonly events: HostConnectionEvents,
   ) {
-    this.scheduler = new HostChatScheduler((frame) => this.send(frame), queueLimit);
+    this.rate = new FrameRateLimiter(limits.maxFramesPerSec, limits.maxBytesPerSec);
+    this.scheduler = new HostChatScheduler((frame) => this.send(frame), queueLimit, instanceId);
     socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    // Only a pong proves the peer reads: a host that only writes (floods) must not look alive.
     socket.on('pong', () => (this.alive = true));
-    // The stock client pings too; ws answers pings itself, and any traffic proves the peer alive.
-    socket.on('ping', () => (this.alive = true));
     socket.on('close', (code) => this.onClose(code));
     socket.on('error', (error) =>
       HostConnection.logger.warn(`host ${instanceId} socket error: ${error.message}`),
@@ -64,8 +94,13 @@ export class HostConnection {
   }
 
   send(frame: RegistryToHostFrame): void {
-    if (this.closed) return;
+    if (this.closed || this.socket.readyState !== this.socket.OPEN) return;
     this.socket.send(JSON.stringify(frame));
+    if (this.socket.bufferedAmount <= this.limits.maxSendBufferBytes) return;
+    HostConnection.logger.warn(
+      `host ${this.instanceId} left ${this.socket.bufferedAmount} bytes unread; closing it (1008)`,
+    );
+    this.close(1008, 'the host does not read what it is sent');
   }
 
   /** Called every ping interval: a peer that did not answer the previous ping is dropped. */
@@ -102,56 +137,96 @@ export class HostConnection {
 
   close(code: number, reason: string): void {
     clearTimeout(this.retireTimer);
-    if (this.closed) return;
+    clearTimeout(this.resumeTimer);
+    // Once closing, the terminate timer below is already set (a flood may call this per frame).
+    if (this.closed || this.socket.readyState !== this.socket.OPEN) return;
     this.socket.close(code, reason);
     // A peer that never completes the closing handshake must not keep the slot.
     setTimeout(() => this.socket.terminate(), 2_000).unref();
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
-    this.alive = true;
     if (this.closed) return;
-    if (isBinary) {
-      this.malformedFrames++;
+    const pauseMs = this.rate.admit((data as Buffer).length, Date.now());
+    if (pauseMs > 0) this.pauseReading(pauseMs);
+    // Nothing one frame does may take the node down: the socket goes, the process stays.
+    try {
+      this.handle(data, isBinary);
+    } catch (error) {
       this.events.malformed();
-      return;
+      HostConnection.logger.error(
+        `host ${this.instanceId}: a frame could not be handled; closing the socket`,
+        (error as Error).stack,
+      );
+      this.close(1011, 'the registry could not handle a frame');
     }
+  }
+
+  private handle(data: RawData, isBinary: boolean): void {
+    if (isBinary) return this.malformed();
     const decoded = decodeHostFrame(data.toString());
     if (!decoded.ok) {
-      if (decoded.reason !== 'unknown_type') {
-        this.malformedFrames++;
-        this.events.malformed();
-      }
+      if (decoded.reason !== 'unknown_type') this.malformed();
       return;
     }
     const frame = decoded.frame;
     switch (frame.type) {
       case 'chat_response':
-        this.scheduler.onResponse(frame);
+        if (!this.scheduler.onResponse(frame)) this.strike();
         return;
       case 'heartbeat':
-        this.send({ type: 'heartbeat_ack' });
         this.events.heartbeat(this);
+        // No ack to a host that has not read what it was sent: a flood of them would pile up here.
+        if (this.socket.bufferedAmount === 0) this.send({ type: 'heartbeat_ack' });
         return;
       case 'hello':
-        this.saidHello = true;
-        this.agent = typeof frame.agent === 'string' ? frame.agent.slice(0, 200) : null;
-        this.capabilities = {
-          concurrency: Math.max(1, Math.min(1024, Math.floor(Number(frame.capabilities?.concurrency) || 1))),
-          cancel: frame.capabilities?.cancel === true,
-          models: Array.isArray(frame.capabilities?.models)
-            ? frame.capabilities.models.filter((m): m is string => typeof m === 'string').slice(0, 200)
-            : [],
-        };
-        this.scheduler.setCapabilities(this.capabilities);
-        this.events.hello(this);
-        return;
+        return this.onHello(frame);
     }
+  }
+
+  /** One `hello` per connection: each one is a database write that every node sees. */
+  private onHello(frame: Extract<HostToRegistryFrame, { type: 'hello' }>): void {
+    if (this.saidHello) return;
+    this.saidHello = true;
+    this.agent = frame.agent ?? null;
+    this.capabilities = {
+      concurrency: Math.max(1, Math.min(1024, Math.floor(Number(frame.capabilities?.concurrency) || 1))),
+      cancel: frame.capabilities?.cancel === true,
+      models: frame.capabilities?.models ?? [],
+    };
+    this.scheduler.setCapabilities(this.capabilities);
+    this.events.hello(this);
+  }
+
+  private malformed(): void {
+    this.malformedFrames++;
+    this.events.malformed();
+    this.strike();
+  }
+
+  /** Counts a malformed frame or one for a request id never given; too many and the host goes (4400). */
+  private strike(): void {
+    this.badFrames++;
+    const limit = this.limits.maxBadFrames;
+    if (limit === 0 || this.badFrames < limit) return;
+    HostConnection.logger.warn(
+      `host ${this.instanceId} sent ${this.badFrames} bad frames; closing it (4400)`,
+    );
+    this.close(CloseCodes.ProtocolError, 'too many malformed frames or frames for unknown requests');
+  }
+
+  /** Over its per-second budget: stop reading until the next window (TCP pushes back on the host). */
+  private pauseReading(ms: number): void {
+    if (this.socket.isPaused) return;
+    this.socket.pause();
+    this.resumeTimer = setTimeout(() => this.socket.resume(), ms);
+    this.resumeTimer.unref();
   }
 
   private onClose(code: number): void {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.resumeTimer);
     this.scheduler.failAll('host_disconnected', 'the host disconnected');
     this.events.closed(this, code);
   }
