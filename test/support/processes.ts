@@ -111,7 +111,10 @@ export interface RunningRegistry {
   proc: TestProcess;
 }
 
-/** Starts a registry node on an ephemeral port and waits until it listens. */
+/**
+ * Starts a registry node on an ephemeral port and waits until it listens. Without DATABASE_URL or
+ * REGISTRY_DATA_DIR its PGlite lives in memory: two embedded nodes must not share a data directory.
+ */
 export async function startRegistry(
   env: Record<string, string | undefined>,
   name = 'registry',
@@ -121,6 +124,7 @@ export async function startRegistry(
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
     REGISTRY_ANNOUNCE_PORT: '1',
+    REGISTRY_DATA_DIR: 'memory://',
     ...env,
   });
   const line = await proc.waitFor(/"event":"listening"/, 30_000);

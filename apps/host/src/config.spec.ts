@@ -27,9 +27,13 @@ describe('parseConfig', () => {
       backoffCapMs: 30_000,
       stableMs: 10_000,
       verbose: false,
+      pinModel: false,
+      maxN: 1,
+      allowUpstreamOverrides: false,
     });
     expect(c.upstreamKey).toBeUndefined();
     expect(c.model).toBeUndefined();
+    expect(c.maxTokens).toBeUndefined();
   });
 
   it('accepts --flag=value and all options', () => {
@@ -43,6 +47,10 @@ describe('parseConfig', () => {
           '--upstream-key=sk-1',
           '--concurrency=3',
           '--model=llama3',
+          '--pin-model',
+          '--max-tokens=512',
+          '--max-n=2',
+          '--allow-upstream-overrides',
           '--verbose',
         ],
         {},
@@ -50,7 +58,16 @@ describe('parseConfig', () => {
     );
     expect(c.registryUrls).toEqual(['https://reg.example.com/base']);
     expect(c.upstreamUrl).toBe('http://127.0.0.1:8080/v1');
-    expect(c).toMatchObject({ upstreamKey: 'sk-1', concurrency: 3, model: 'llama3', verbose: true });
+    expect(c).toMatchObject({
+      upstreamKey: 'sk-1',
+      concurrency: 3,
+      model: 'llama3',
+      pinModel: true,
+      maxTokens: 512,
+      maxN: 2,
+      allowUpstreamOverrides: true,
+      verbose: true,
+    });
   });
 
   it('takes everything from the environment, flags winning', () => {
@@ -62,6 +79,11 @@ describe('parseConfig', () => {
       UPSTREAM_API_KEY: 'k',
       HOST_CONCURRENCY: '16',
       UPSTREAM_MODEL: 'm',
+      HOST_PIN_MODEL: 'true',
+      HOST_MAX_TOKENS: '100',
+      HOST_MAX_N: '3',
+      HOST_ALLOW_UPSTREAM_OVERRIDES: '1',
+      HOST_VERBOSE: '1',
       HOST_HEARTBEAT_MS: '100',
       HOST_PING_MS: '50',
       HOST_BACKOFF_BASE_MS: '10',
@@ -77,6 +99,11 @@ describe('parseConfig', () => {
       upstreamKey: 'k',
       concurrency: 16,
       model: 'm',
+      pinModel: true,
+      maxTokens: 100,
+      maxN: 3,
+      allowUpstreamOverrides: true,
+      verbose: true,
       heartbeatMs: 100,
       pingMs: 50,
       backoffBaseMs: 10,
@@ -134,8 +161,31 @@ describe('parseConfig', () => {
     [['--registry', 'http://a', '--instance', 'a:b', '--password', 'p'], 'must not contain ":"'],
     [['--registry', 'http://a', '--instance', 'i', '--password', 'p w'], 'must not contain spaces'],
     [[...base, '--upstream', 'ws://x'], '--upstream must be an http or https URL'],
+    [[...base, '--pin-model'], '--pin-model needs --model'],
+    [[...base, '--max-tokens', '0'], '--max-tokens must be between 1 and'],
+    [[...base, '--max-tokens', 'lots'], '--max-tokens must be a whole number'],
+    [[...base, '--max-n', '0'], '--max-n must be between 1 and 128'],
   ])('rejects %j (%s)', (argv, message) => {
     expect(error(parseConfig(argv as string[], {}))).toContain(message);
+  });
+
+  it('rejects a yes/no variable that is neither', () => {
+    expect(error(parseConfig(base, { HOST_PIN_MODEL: 'yes', UPSTREAM_MODEL: 'm' }))).toContain(
+      'HOST_PIN_MODEL must be 1, true, 0 or false',
+    );
+    expect(ok(parseConfig(base, { HOST_ALLOW_UPSTREAM_OVERRIDES: '0' })).allowUpstreamOverrides).toBe(false);
+  });
+
+  it('lists the request limits in --help', () => {
+    const help = parseConfig(['--help'], {});
+    for (const text of [
+      '--pin-model',
+      '--max-tokens',
+      '--max-n',
+      '--allow-upstream-overrides',
+      'HOST_MAX_TOKENS',
+    ])
+      expect(help.kind === 'help' && help.text).toContain(text);
   });
 
   it('rejects bad tuning variables', () => {

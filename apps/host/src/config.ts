@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
+import type { RequestPolicy } from './request-policy';
 
 /** Everything the agent needs, already validated. */
-export interface HostConfig {
+export interface HostConfig extends RequestPolicy {
   /** Registry base URLs (http, https, ws or wss), no trailing slash; tried in turn on reconnect. */
   registryUrls: string[];
   instanceId: string;
@@ -13,7 +14,7 @@ export interface HostConfig {
   upstreamKey?: string;
   /** Chats served at once; more are refused with "host busy". */
   concurrency: number;
-  /** Model used when a request names none (otherwise the upstream's first model). */
+  /** Model used when a request names none (otherwise the upstream's first model); the only one with pinModel. */
   model?: string;
   /** JSON heartbeat period. */
   heartbeatMs: number;
@@ -37,7 +38,11 @@ export const defaults = {
   backoffBaseMs: 500,
   backoffCapMs: 30_000,
   stableMs: 10_000,
+  maxN: 1,
 } as const;
+
+const MAX_TOKENS_LIMIT = 10_000_000;
+const MAX_N_LIMIT = 128;
 
 export const USAGE = `Usage: model-registry-host --registry <url> --instance <id> --password <secret> [options]
 
@@ -61,6 +66,18 @@ Options:
   --concurrency <n>        Chats served at once, 1-1024 (default ${defaults.concurrency}).        [HOST_CONCURRENCY]
   --model <name>           Model for requests that name none (default: the  [UPSTREAM_MODEL]
                            model server's first model).
+  --pin-model              Every request uses --model, whatever the caller  [HOST_PIN_MODEL=1]
+                           asked for (needs --model).
+  --max-tokens <n>         Caps max_tokens / max_completion_tokens (and     [HOST_MAX_TOKENS]
+                           n_predict); a request without one gets <n>.
+                           Default: no cap.
+  --max-n <n>              Caps the answers per request (n, best_of),       [HOST_MAX_N]
+                           1-${MAX_N_LIMIT} (default ${defaults.maxN}).
+  --allow-upstream-overrides
+                           Keep the body fields that could switch the model [HOST_ALLOW_UPSTREAM_OVERRIDES=1]
+                           server's credentials or target (api_key,
+                           api_base, base_url, extra_headers, aws_*, ...);
+                           dropped by default, see docs/configuration.md.
   --verbose                Print debug lines.                               [HOST_VERBOSE=1]
   -h, --help               Show this help.
 
@@ -82,7 +99,9 @@ type FlagName =
   | 'upstream'
   | 'upstream-key'
   | 'concurrency'
-  | 'model';
+  | 'model'
+  | 'max-tokens'
+  | 'max-n';
 
 const valueFlags: ReadonlySet<string> = new Set<FlagName>([
   'registry',
@@ -93,7 +112,18 @@ const valueFlags: ReadonlySet<string> = new Set<FlagName>([
   'upstream-key',
   'concurrency',
   'model',
+  'max-tokens',
+  'max-n',
 ]);
+
+/** Flags without a value, and the variable that sets each (1/true or 0/false). */
+const switchEnvNames = {
+  verbose: 'HOST_VERBOSE',
+  'pin-model': 'HOST_PIN_MODEL',
+  'allow-upstream-overrides': 'HOST_ALLOW_UPSTREAM_OVERRIDES',
+} as const;
+type SwitchName = keyof typeof switchEnvNames;
+const isSwitch = (name: string): name is SwitchName => Object.hasOwn(switchEnvNames, name);
 
 const envNames: Record<FlagName, string> = {
   registry: 'REGISTRY_URL',
@@ -104,6 +134,8 @@ const envNames: Record<FlagName, string> = {
   'upstream-key': 'UPSTREAM_API_KEY',
   concurrency: 'HOST_CONCURRENCY',
   model: 'UPSTREAM_MODEL',
+  'max-tokens': 'HOST_MAX_TOKENS',
+  'max-n': 'HOST_MAX_N',
 };
 
 class ConfigError extends Error {}
@@ -124,12 +156,12 @@ export function parseConfig(
 ): ConfigResult {
   try {
     const flags = new Map<string, string>();
-    let verbose = false;
+    const switches = new Set<SwitchName>();
     for (let i = 0; i < argv.length; i++) {
       const arg = argv[i];
       if (arg === '-h' || arg === '--help') return { kind: 'help', text: USAGE };
-      if (arg === '--verbose') {
-        verbose = true;
+      if (arg.startsWith('--') && isSwitch(arg.slice(2))) {
+        switches.add(arg.slice(2) as SwitchName);
         continue;
       }
       if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument "${arg}"`);
@@ -183,6 +215,17 @@ export function parseConfig(
     const concurrency = parseIntOption(get('concurrency'), '--concurrency', defaults.concurrency, 1, 1024);
     const upstreamKey = get('upstream-key');
     const model = get('model');
+    const on = (name: SwitchName) => switches.has(name) || envSwitch(env, switchEnvNames[name]);
+    const pinModel = on('pin-model');
+    if (pinModel && model === undefined) {
+      throw new ConfigError('--pin-model needs --model (or UPSTREAM_MODEL): the model to pin');
+    }
+    const maxTokensRaw = get('max-tokens');
+    const maxTokens =
+      maxTokensRaw === undefined
+        ? undefined
+        : parseIntOption(maxTokensRaw, '--max-tokens', 0, 1, MAX_TOKENS_LIMIT);
+    const maxN = parseIntOption(get('max-n'), '--max-n', defaults.maxN, 1, MAX_N_LIMIT);
 
     const envMs = (name: string, fallback: number, min: number) =>
       parseIntOption(env[name]?.trim() || undefined, name, fallback, min, 24 * 3600_000);
@@ -201,18 +244,30 @@ export function parseConfig(
         upstreamKey,
         concurrency,
         model,
+        pinModel,
+        maxTokens,
+        maxN,
+        allowUpstreamOverrides: on('allow-upstream-overrides'),
         heartbeatMs: envMs('HOST_HEARTBEAT_MS', defaults.heartbeatMs, 10),
         pingMs: envMs('HOST_PING_MS', defaults.pingMs, 10),
         backoffBaseMs,
         backoffCapMs,
         stableMs: envMs('HOST_STABLE_MS', defaults.stableMs, 0),
-        verbose: verbose || env.HOST_VERBOSE === '1' || env.HOST_VERBOSE === 'true',
+        verbose: on('verbose'),
       },
     };
   } catch (e) {
     if (e instanceof ConfigError) return { kind: 'error', message: e.message };
     throw e;
   }
+}
+
+/** A yes/no variable: 1/true or 0/false (any case); empty = unset; anything else is refused. */
+function envSwitch(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = env[name]?.trim().toLowerCase() ?? '';
+  if (raw === '' || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  throw new ConfigError(`${name} must be 1, true, 0 or false, got "${env[name]}"`);
 }
 
 function readPassword(

@@ -12,6 +12,7 @@ import { serveChat } from './chat-handler';
 import { redactUrl, type HostConfig } from './config';
 import { RegistryConnection, type ConnectionEnd } from './connection';
 import { silentLogger, type Logger } from './logger';
+import { applyRequestPolicy } from './request-policy';
 import { describeUpstreamError, Upstream } from './upstream';
 
 export const AGENT_NAME = 'model-registry-host/0.1';
@@ -288,7 +289,12 @@ export class HostAgent extends EventEmitter {
       type: 'hello',
       version: PROTOCOL_VERSION,
       agent: AGENT_NAME,
-      capabilities: { concurrency: this.config.concurrency, cancel: true, models: list },
+      capabilities: {
+        concurrency: this.config.concurrency,
+        cancel: true,
+        // With a pinned model, callers listing models see the only one they will get.
+        models: this.config.pinModel && this.config.model ? [this.config.model] : list,
+      },
     };
     conn.send(hello);
     conn.sendHeartbeat();
@@ -386,11 +392,15 @@ export class HostAgent extends EventEmitter {
     const entry: InFlight = { id, conn, controller: new AbortController(), startedAt: performance.now() };
     this.requests.set(id, entry);
     const debug = this.logger.debugEnabled;
-    if (debug) this.logger.debug(`serving request ${id}`);
+    const { body, changes } = applyRequestPolicy(frame.request as Record<string, unknown>, this.config);
+    if (debug) {
+      this.logger.debug(`serving request ${id}`);
+      if (changes.length > 0) this.logger.debug(`request ${id}: ${changes.join('; ')}`);
+    }
     this.emit('request', id);
     void serveChat({
       requestId: id,
-      request: frame.request as Record<string, unknown>,
+      request: body,
       upstream: this.upstream,
       defaultModel: this.config.model ?? this.models[0],
       sink: conn,

@@ -184,7 +184,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
     port: int(env, 'PORT', 3000, 0, 65_535),
     host: env.HOST || '0.0.0.0',
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
-    dataDir: path.resolve(env.REGISTRY_DATA_DIR || '.data/pglite'),
+    // memory:// is PGlite's in-memory database (nothing kept), not a path.
+    dataDir: env.REGISTRY_DATA_DIR?.startsWith('memory://')
+      ? env.REGISTRY_DATA_DIR
+      : path.resolve(env.REGISTRY_DATA_DIR || '.data/pglite'),
     migrateOnStart: bool(env, 'MIGRATE_ON_START', true),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     redisPrefix: env.REDIS_PREFIX || 'mreg',
