@@ -4,6 +4,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { lockDataDir } from './data-dir-lock';
 
 /** A driver adapter factory for PrismaClient and the migrator, plus how to release what it opened. */
 export interface DatabaseAdapter {
@@ -17,8 +18,12 @@ export interface DatabaseAdapter {
 export interface DatabaseConfig {
   /** PostgreSQL URL; absent = embedded PGlite. */
   databaseUrl?: string;
-  /** PGlite data directory (created if missing); `memory://` keeps it in memory. */
+  /** PGlite data directory (created if missing, locked while open); `memory://` keeps it in memory. */
   dataDir: string;
+  /** This node's HTTP port, written into the data directory's lock so a refused second process can name it. */
+  port?: number;
+  /** Hears about a stale lock of a process that died, taken over. */
+  log?: (msg: string) => void;
 }
 
 /** Lets executeScript run the whole script in one round trip and surface its failure. */
@@ -108,16 +113,45 @@ export async function createAdapterFactory(config: DatabaseConfig): Promise<Data
       close: async () => {},
     };
   }
-  const inMemory = config.dataDir.startsWith('memory://');
-  const dataDir = inMemory ? config.dataDir : path.resolve(config.dataDir);
-  if (!inMemory) mkdirSync(dataDir, { recursive: true });
-  // Waiting here reports a broken or locked data directory at startup, not at the first query.
-  const db = await PGlite.create(dataDir);
+  if (config.dataDir.startsWith('memory://')) {
+    const db = await PGlite.create(config.dataDir);
+    return { kind: 'pglite', factory: new PGliteAdapterFactory(db), close: () => closePGlite(db) };
+  }
+  const dataDir = path.resolve(config.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const lock = lockDataDir(dataDir, { port: config.port, log: config.log });
+  let db: PGlite;
+  try {
+    // Waiting here reports a broken data directory at startup, not at the first query.
+    db = await PGlite.create(dataDir);
+  } catch (error) {
+    lock.release();
+    throw new Error(unopenableMessage(dataDir, error), { cause: error });
+  }
   return {
     kind: 'pglite',
     factory: new PGliteAdapterFactory(db),
     close: async () => {
-      if (!db.closed) await db.close();
+      try {
+        await closePGlite(db);
+      } finally {
+        lock.release();
+      }
     },
   };
+}
+
+async function closePGlite(db: PGlite): Promise<void> {
+  if (!db.closed) await db.close();
+}
+
+/** PGlite says only `RuntimeError: Aborted()` for a damaged directory: say what it means and what to do. */
+function unopenableMessage(dataDir: string, error: unknown): string {
+  const cause = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return (
+    `the PGlite data directory ${dataDir} cannot be opened (${cause}). It is damaged (a crash or a ` +
+    `full disk while writing, two processes at once, an incomplete copy) or not a PGlite data ` +
+    `directory of this version. Restore it from a backup, or move it aside (mv "${dataDir}" ` +
+    `"${dataDir}.broken") to start with an empty database, where every instance must register again.`
+  );
 }

@@ -21,6 +21,8 @@ import { PrismaService } from './prisma.service';
         const adapter = await createAdapterFactory({
           databaseUrl: config.databaseUrl,
           dataDir: config.dataDir,
+          port: config.port,
+          log: (msg) => logger.warn(msg),
         });
         try {
           if (config.migrateOnStart) {
