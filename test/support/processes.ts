@@ -127,7 +127,11 @@ export async function startRegistry(
     REGISTRY_DATA_DIR: 'memory://',
     ...env,
   });
-  const line = await proc.waitFor(/"event":"listening"/, 30_000);
+  // Generous: PGlite's WASM boot and migrations take seconds, many more on a loaded 2-core machine.
+  const line = await proc.waitFor(/"event":"listening"/, 45_000).catch((error: Error) => {
+    proc.signal('SIGKILL'); // a node that failed to start must not outlive its test
+    throw error;
+  });
   const { port, nodeId } = JSON.parse(line) as { port: number; nodeId: string };
   return { url: `http://127.0.0.1:${port}`, port, nodeId, proc };
 }
