@@ -44,6 +44,17 @@ function upgrade(node: RunningRegistry, instance: Registered, password: string, 
   });
 }
 
+/** `registry_ws_rejected_upgrades_total` of GET /metrics, by HTTP status. */
+async function rejectedUpgrades(node: RunningRegistry): Promise<Record<string, number>> {
+  const text = await (await fetch(`${node.url}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const [, status, count] of text.matchAll(
+    /^registry_ws_rejected_upgrades_total\{status="(\d+)"\} (\d+)$/gm,
+  ))
+    out[status] = Number(count);
+  return out;
+}
+
 describe('failed authentications from a shared address', () => {
   let node: RunningRegistry;
 
@@ -77,5 +88,16 @@ describe('failed authentications from a shared address', () => {
     statuses.push(await upgrade(node, instance, 'wrong', '2001:db8:1:2:ffff:ffff:ffff:ffff'));
     statuses.push(await rest(node, instance, 'wrong', '2001:db8:1:3::1'));
     expect(statuses).toEqual([401, 401, 401, 429, 401]);
+  });
+
+  it('reports refused host upgrades on /metrics by HTTP status', async () => {
+    const instance = await registerInstance(node.url);
+    const before = await rejectedUpgrades(node);
+    const client = '198.51.100.7';
+    expect(await upgrade(node, instance, 'wrong-1', client)).toBe(401);
+    expect(await upgrade(node, instance, 'wrong-2', client)).toBe(401);
+    expect(await upgrade(node, instance, instance.password, client)).toBe(101);
+    const after = await rejectedUpgrades(node);
+    expect((after['401'] ?? 0) - (before['401'] ?? 0)).toBe(2);
   });
 });

@@ -4,7 +4,8 @@ import { TestCluster } from '../support/cluster';
 import { startStream } from '../support/sse';
 import { DIST, RunningRegistry, spawnNode, startAgent, startFakeModelProcess } from '../support/processes';
 import { eventually, instanceDetail, registerInstance, Registered } from '../support/registry-client';
-import { percentile, summary } from '../support/stats';
+import { percentile } from '@app/common';
+import { summary } from '../support/stats';
 
 const PACED_STREAMS = 50;
 const PACED_CHUNKS = 40;

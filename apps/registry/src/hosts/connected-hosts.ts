@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { WebSocket } from 'ws';
-import { CloseCodes, NodeRequestMessage } from '@app/protocol';
-import { ClusterBus } from '../cluster/cluster-bus';
+import { CloseCodes } from '@app/protocol';
+import { ClusterBus, type NodeRequestOf } from '../cluster/cluster-bus';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { InstanceEvents } from '../instances/instance-events';
 import { InstancesRepository } from '../instances/instances.repository';
@@ -56,6 +56,7 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
     for (const timer of this.timers) timer.unref();
     // Redis back (possibly empty after a restart): re-claim our hosts now, not at the next refresh.
     this.presence.onRestored(() => void this.refreshPresence());
+    this.bus.handle('evict', (message) => this.handleEvict(message));
     this.unsubscribe.push(
       this.events.on('deleted', ({ instanceId }) => void this.evictDeleted(instanceId)),
       this.events.on(
@@ -201,7 +202,7 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Another node took the instance over, it was deleted, or its password was rotated. */
-  handleEvict(message: Extract<NodeRequestMessage, { kind: 'evict' }>): void {
+  private handleEvict(message: NodeRequestOf<'evict'>): void {
     if (message.reason === 'rotated') {
       this.evictStale(message.instanceId).catch((error: Error) =>
         this.logger.warn(`could not evict old connections of ${message.instanceId}: ${error.message}`),
