@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { RunningRegistry, startRegistry } from '../support/processes';
-import { registerInstance, Registered } from '../support/registry-client';
+import { metricCounts, registerInstance, Registered } from '../support/registry-client';
 
 /** The node believes loopback's X-Forwarded-For, so one test process can speak for many addresses. */
 const ENV = {
@@ -44,16 +44,9 @@ function upgrade(node: RunningRegistry, instance: Registered, password: string, 
   });
 }
 
-/** `registry_ws_rejected_upgrades_total` of GET /metrics, by HTTP status. */
-async function rejectedUpgrades(node: RunningRegistry): Promise<Record<string, number>> {
-  const text = await (await fetch(`${node.url}/metrics`)).text();
-  const out: Record<string, number> = {};
-  for (const [, status, count] of text.matchAll(
-    /^registry_ws_rejected_upgrades_total\{status="(\d+)"\} (\d+)$/gm,
-  ))
-    out[status] = Number(count);
-  return out;
-}
+/** Host upgrades a node refused, by HTTP status. */
+const rejectedUpgrades = (node: RunningRegistry) =>
+  metricCounts(node.url, 'registry_ws_rejected_upgrades_total', 'status');
 
 describe('failed authentications from a shared address', () => {
   let node: RunningRegistry;

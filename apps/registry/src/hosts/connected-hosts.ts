@@ -188,15 +188,8 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
     const older = this.connections.get(instanceId);
     this.connections.set(instanceId, connection);
     if (older) older.retire(CloseCodes.Superseded, 'another connection took over this instance');
-    if (previous && previous.nodeId !== this.bus.nodeId) {
-      await this.bus.sendRequest(previous.nodeId, {
-        kind: 'evict',
-        from: this.bus.nodeId,
-        instanceId,
-        epoch,
-        reason: 'superseded',
-      });
-    }
+    if (previous && previous.nodeId !== this.bus.nodeId)
+      await this.sendEvict(previous.nodeId, instanceId, epoch, 'superseded');
     this.logger.log(`host ${instanceId} connected (epoch ${epoch})`);
     return connection;
   }
@@ -222,15 +215,8 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
   private async evictRotated(instanceId: string, passwordHash: Uint8Array): Promise<void> {
     await this.evictStale(instanceId, passwordHash);
     const owner = await this.presence.owner(instanceId);
-    if (owner && owner.nodeId !== this.bus.nodeId) {
-      await this.bus.sendRequest(owner.nodeId, {
-        kind: 'evict',
-        from: this.bus.nodeId,
-        instanceId,
-        epoch: owner.epoch,
-        reason: 'rotated',
-      });
-    }
+    if (owner && owner.nodeId !== this.bus.nodeId)
+      await this.sendEvict(owner.nodeId, instanceId, owner.epoch, 'rotated');
   }
 
   /**
@@ -266,15 +252,17 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
       return;
     }
     const owner = await this.presence.owner(instanceId).catch(() => null);
-    if (owner && owner.nodeId !== this.bus.nodeId) {
-      await this.bus.sendRequest(owner.nodeId, {
-        kind: 'evict',
-        from: this.bus.nodeId,
-        instanceId,
-        epoch: owner.epoch,
-        reason: 'deleted',
-      });
-    }
+    if (owner && owner.nodeId !== this.bus.nodeId)
+      await this.sendEvict(owner.nodeId, instanceId, owner.epoch, 'deleted');
+  }
+
+  private async sendEvict(
+    nodeId: string,
+    instanceId: string,
+    epoch: number,
+    reason: NodeRequestOf<'evict'>['reason'],
+  ): Promise<void> {
+    await this.bus.sendRequest(nodeId, { kind: 'evict', from: this.bus.nodeId, instanceId, epoch, reason });
   }
 
   private async onClosed(connection: HostConnection, code: number): Promise<void> {
