@@ -29,6 +29,10 @@ export default tseslint.config(
               group: ['**/libs/protocol/**', '@app/protocol/*'],
               message: 'Import the protocol library from its root: @app/protocol',
             },
+            {
+              group: ['**/libs/common/**', '@app/common/*'],
+              message: 'Import the common library from its root: @app/common',
+            },
           ],
         },
       ],

@@ -14,7 +14,10 @@ const common = {
   // Every ESM file in node_modules is transformed; the transformer leaves CommonJS files untouched.
   transformIgnorePatterns: ['/node_modules/typescript/'],
   moduleFileExtensions: ['ts', 'js', 'json'],
-  moduleNameMapper: { '^@app/protocol$': '<rootDir>/libs/protocol/src/index.ts' },
+  moduleNameMapper: {
+    '^@app/protocol$': '<rootDir>/libs/protocol/src/index.ts',
+    '^@app/common$': '<rootDir>/libs/common/src/index.ts',
+  },
   rootDir: __dirname,
 };
 module.exports = {

@@ -175,6 +175,20 @@ function redisLine({ rtt, failed, messageBytes }: RedisRoundTripResult): string 
   return `Redis pub/sub round trip between two processes (floor of the two cross-node hops): p50 ${ms(rtt.p50)} ms, p99 ${ms(rtt.p99)} ms (${int(rtt.n)} round trips of a ${messageBytes}-byte message, one after each round${failed ? `, ${failed} timed out` : ''})`;
 }
 
+/**
+ * The targets. Absolute milliseconds drift with the load on a shared machine, so the speed targets
+ * are ratios against the floors measured beside our relay in the same run:
+ * - TTFT overhead p50 at c=1: same node (embedded included) ≤ tunnel floor + 0.2 ms; cross node
+ *   ≤ tunnel floor + one Redis round trip + 0.2 ms;
+ * - chunks/s at 64 streams: same node ≥ 0.9× the tunnel floor's, cross node ≥ 0.8×;
+ * - 10,000 idle hosts at ≤ 20 KB RSS each; the cost of a chat independent of the number of instances.
+ */
+const TARGETS = {
+  overheadMarginMs: 0.2,
+  sameNodeChunksVsTunnel: 0.9,
+  crossNodeChunksVsTunnel: 0.8,
+  idleHostKB: 20,
+};
 /** Flat: within 0.25 ms or 20 % of the 10-instance figure, whichever is larger. */
 const FLAT_MS = 0.25;
 const FLAT_SHARE = 0.2;
@@ -192,32 +206,34 @@ export function verdicts(results: Results): TargetVerdict[] {
       value: Number.isFinite(value) ? Number(value.toFixed(3)) : null,
       verdict: Number.isFinite(value) ? (met ? 'met' : 'missed') : 'not measured',
     });
-  for (const [key, limit] of [
-    ['embedded', 1],
-    ['same', 1],
-    ['cross', 2],
-  ] as const) {
+  const tunnelOverhead = overheadP50(results.overhead, 'tunnel');
+  for (const key of RELAYED) {
+    const cross = key === 'cross';
+    const floor = cross ? crossFloor(results).sum : tunnelOverhead;
+    const limit = floor + TARGETS.overheadMarginMs;
     const v = overheadP50(results.overhead, key);
+    const floorName = cross ? 'tunnel floor + Redis round trip' : 'tunnel floor';
     check(
       `c1:${key}`,
-      `≤ ${limit} ms`,
-      `overhead TTFT p50 at c=1, ${PATH_LABELS[key]} ≤ ${limit} ms`,
-      v,
+      `≤ ${signed(limit)} ms`,
+      `overhead TTFT p50 at c=1, ${PATH_LABELS[key]} ≤ ${floorName} + ${TARGETS.overheadMarginMs} ms (${signed(limit)} ms)`,
+      Number.isFinite(limit) ? v : NaN,
       v <= limit,
       `${signed(v)} ms`,
     );
   }
-  const direct = byPath(results.throughput, 'direct');
+  const tunnel = byPath(results.throughput, 'tunnel');
   for (const key of RELAYED) {
     const p = byPath(results.throughput, key);
-    const ratio = p && direct ? p.chunksPerSecond / direct.chunksPerSecond : NaN;
+    const share = key === 'cross' ? TARGETS.crossNodeChunksVsTunnel : TARGETS.sameNodeChunksVsTunnel;
+    const ratio = p && tunnel ? p.chunksPerSecond / tunnel.chunksPerSecond : NaN;
     check(
       `throughput:${key}`,
-      '≥ 50%',
-      `chunks/s at 64 streams, ${PATH_LABELS[key]} ≥ 50% of direct`,
+      `≥ ${share}× tunnel`,
+      `chunks/s at 64 streams, ${PATH_LABELS[key]} ≥ ${share}× the tunnel floor's`,
       ratio,
-      ratio >= 0.5,
-      pct(ratio),
+      ratio >= share,
+      Number.isFinite(ratio) ? `${ratio.toFixed(2)}× tunnel` : '—',
     );
   }
   const steps = results.scale?.steps ?? [];
@@ -225,10 +241,10 @@ export function verdicts(results: Results): TargetVerdict[] {
   const perHost = biggest ? biggest.rssPerHostKB : NaN;
   check(
     'scale',
-    '≤ 30 KB',
-    `≤ 30 KB of RSS per idle host at 10,000 hosts`,
+    `≤ ${TARGETS.idleHostKB} KB`,
+    `≤ ${TARGETS.idleHostKB} KB of RSS per idle host at 10,000 hosts`,
     biggest && biggest.hosts >= 10_000 ? perHost : NaN,
-    perHost <= 30,
+    perHost <= TARGETS.idleHostKB,
     biggest ? `${perHost.toFixed(1)} KB at ${int(biggest.hosts)} hosts` : '—',
   );
   const cost = results.scale?.cost ?? [];
@@ -498,7 +514,7 @@ export function render(
       .join(';  '),
   );
   section(
-    'Targets (design.md §7)',
+    'Targets (against the floors of this run)',
     table(
       ['target', 'figure', 'verdict'],
       targets.map((t) => [t.target, t.figure, t.verdict.toUpperCase()]),

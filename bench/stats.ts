@@ -1,4 +1,6 @@
 /** Order statistics for latency samples (nearest-rank percentiles: no interpolation, no smoothing). */
+import { percentile } from '@app/common';
+
 export interface Summary {
   n: number;
   min: number;
@@ -8,13 +10,6 @@ export interface Summary {
   p999: number;
   max: number;
   mean: number;
-}
-
-/** The p-th percentile (0..100) of an ascending array, nearest rank; NaN for no samples. */
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
 }
 
 export function summarize(values: readonly number[]): Summary {

@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { RunningRegistry, startRegistry } from '../support/processes';
-import { registerInstance, Registered } from '../support/registry-client';
+import { metricCounts, registerInstance, Registered } from '../support/registry-client';
 
 /** The node believes loopback's X-Forwarded-For, so one test process can speak for many addresses. */
 const ENV = {
@@ -44,6 +44,10 @@ function upgrade(node: RunningRegistry, instance: Registered, password: string, 
   });
 }
 
+/** Host upgrades a node refused, by HTTP status. */
+const rejectedUpgrades = (node: RunningRegistry) =>
+  metricCounts(node.url, 'registry_ws_rejected_upgrades_total', 'status');
+
 describe('failed authentications from a shared address', () => {
   let node: RunningRegistry;
 
@@ -77,5 +81,16 @@ describe('failed authentications from a shared address', () => {
     statuses.push(await upgrade(node, instance, 'wrong', '2001:db8:1:2:ffff:ffff:ffff:ffff'));
     statuses.push(await rest(node, instance, 'wrong', '2001:db8:1:3::1'));
     expect(statuses).toEqual([401, 401, 401, 429, 401]);
+  });
+
+  it('reports refused host upgrades on /metrics by HTTP status', async () => {
+    const instance = await registerInstance(node.url);
+    const before = await rejectedUpgrades(node);
+    const client = '198.51.100.7';
+    expect(await upgrade(node, instance, 'wrong-1', client)).toBe(401);
+    expect(await upgrade(node, instance, 'wrong-2', client)).toBe(401);
+    expect(await upgrade(node, instance, instance.password, client)).toBe(101);
+    const after = await rejectedUpgrades(node);
+    expect((after['401'] ?? 0) - (before['401'] ?? 0)).toBe(2);
   });
 });

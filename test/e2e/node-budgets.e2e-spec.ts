@@ -9,7 +9,7 @@ import {
   startRegistry,
   TestProcess,
 } from '../support/processes';
-import { eventually, registerInstance, Registered } from '../support/registry-client';
+import { eventually, metricCounts, registerInstance, Registered } from '../support/registry-client';
 import { LiveStream, readSse, startStream } from '../support/sse';
 
 /** Small budgets; the node believes loopback's X-Forwarded-For, so the test speaks for many addresses. */
@@ -31,14 +31,8 @@ function register(node: RunningRegistry, address: string): Promise<Response> {
   });
 }
 
-/** Chats of a node by outcome (`registry_chats_total` of GET /metrics). */
-async function outcomes(node: RunningRegistry): Promise<Record<string, number>> {
-  const text = await (await fetch(`${node.url}/metrics`)).text();
-  const out: Record<string, number> = {};
-  for (const [, outcome, count] of text.matchAll(/^registry_chats_total\{outcome="([^"]+)"\} (\d+)$/gm))
-    out[outcome] = Number(count);
-  return out;
-}
+/** Chats of a node by outcome. */
+const outcomes = (node: RunningRegistry) => metricCounts(node.url, 'registry_chats_total', 'outcome');
 
 describe('node-wide budgets', () => {
   const procs: TestProcess[] = [];

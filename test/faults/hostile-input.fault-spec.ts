@@ -10,7 +10,8 @@ import { ConnectedHosts } from '../../apps/registry/src/hosts/connected-hosts';
 import { createTestDatabase } from '../support/postgres';
 import { RawWsClient } from '../support/raw-ws-client';
 import { testConfig } from '../support/registry-config';
-import { percentile, summary } from '../support/stats';
+import { percentile } from '@app/common';
+import { summary } from '../support/stats';
 
 const HEADERS_TIMEOUT_MS = 2_000;
 /** Fuzzed REST calls come from their own address, so their 401s do not count against 127.0.0.1. */

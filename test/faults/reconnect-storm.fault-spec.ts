@@ -2,7 +2,8 @@ import { readKeys, TestCluster } from '../support/cluster';
 import { HostSwarm, SwarmEvent } from '../support/host-swarm';
 import { RunningRegistry } from '../support/processes';
 import { registerInstance, Registered } from '../support/registry-client';
-import { histogram, percentile, summary } from '../support/stats';
+import { percentile } from '@app/common';
+import { histogram, summary } from '../support/stats';
 
 const HOSTS = 1_000;
 /** Hosts come from several loopback addresses, like hosts on many machines (per-IP limits stay at their defaults). */

@@ -5,7 +5,7 @@ import { eventually, instanceDetail, Registered } from '../support/registry-clie
 import { readSse, startStream } from '../support/sse';
 
 const OUTAGE_MS = 1_000;
-/** design.md §7: cross-node chats work again within 1 s of Redis being back, with default settings. */
+/** The target: cross-node chats work again within 1 s of Redis being back, with default settings. */
 const RECOVERY_MS = 1_000;
 
 /** Scenario 3: Redis (the nodes' own redis-server) crashes and comes back empty mid-stream. */

@@ -3,8 +3,15 @@ import * as path from 'node:path';
 import { TestCluster } from '../support/cluster';
 import { startStream } from '../support/sse';
 import { DIST, RunningRegistry, spawnNode, startAgent, startFakeModelProcess } from '../support/processes';
-import { eventually, instanceDetail, registerInstance, Registered } from '../support/registry-client';
-import { percentile, summary } from '../support/stats';
+import {
+  eventually,
+  instanceDetail,
+  metricCounts,
+  registerInstance,
+  Registered,
+} from '../support/registry-client';
+import { percentile } from '@app/common';
+import { summary } from '../support/stats';
 
 const PACED_STREAMS = 50;
 const PACED_CHUNKS = 40;
@@ -166,14 +173,8 @@ async function startBigModel(args: string[]) {
   return { url: (JSON.parse(line) as { url: string }).url, proc };
 }
 
-/** Chats of a node by outcome (`registry_chats_total` of GET /metrics). */
-async function outcomes(node: RunningRegistry): Promise<Record<string, number>> {
-  const text = await (await fetch(`${node.url}/metrics`)).text();
-  const out: Record<string, number> = {};
-  for (const [, outcome, count] of text.matchAll(/^registry_chats_total\{outcome="([^"]+)"\} (\d+)$/gm))
-    out[outcome] = Number(count);
-  return out;
-}
+/** Chats of a node by outcome. */
+const outcomes = (node: RunningRegistry) => metricCounts(node.url, 'registry_chats_total', 'outcome');
 
 /**
  * Asks for the big answer and reads nothing until the node reports a `slow_reader` cut-off (a

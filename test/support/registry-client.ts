@@ -52,3 +52,16 @@ export async function eventually(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/** A labelled counter of a node's GET /metrics, as label value → count (e.g. `registry_chats_total` by `outcome`). */
+export async function metricCounts(
+  baseUrl: string,
+  metric: string,
+  label: string,
+): Promise<Record<string, number>> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const line = new RegExp(`^${metric}\\{${label}="([^"]+)"\\} (\\d+)$`, 'gm');
+  const out: Record<string, number> = {};
+  for (const [, value, count] of text.matchAll(line)) out[value] = Number(count);
+  return out;
+}

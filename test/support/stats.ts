@@ -1,12 +1,5 @@
 /** Small numeric summaries for fault and load tests. */
-
-/** The p-th percentile (0..100) by nearest rank; NaN for no values. */
-export function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank];
-}
+import { percentile } from '@app/common';
 
 export function summary(values: readonly number[], unit = 'ms'): string {
   const f = (n: number) => `${Math.round(n * 10) / 10}${unit}`;

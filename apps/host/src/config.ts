@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { ConfigError, MAX_HOST_CONCURRENCY, redactUrl } from '@app/common';
 import type { RequestPolicy } from './request-policy';
 
 /** Everything the agent needs, already validated. */
@@ -63,7 +64,7 @@ Options:
   --upstream <url>         Base URL of the model server                     [UPSTREAM_URL]
                            (default ${DEFAULT_UPSTREAM}, Ollama).
   --upstream-key <key>     Bearer token for the model server, if needed.    [UPSTREAM_API_KEY]
-  --concurrency <n>        Chats served at once, 1-1024 (default ${defaults.concurrency}).        [HOST_CONCURRENCY]
+  --concurrency <n>        Chats served at once, 1-${MAX_HOST_CONCURRENCY} (default ${defaults.concurrency}).        [HOST_CONCURRENCY]
   --model <name>           Model for requests that name none (default: the  [UPSTREAM_MODEL]
                            model server's first model).
   --pin-model              Every request uses --model, whatever the caller  [HOST_PIN_MODEL=1]
@@ -138,8 +139,6 @@ const envNames: Record<FlagName, string> = {
   'max-n': 'HOST_MAX_N',
 };
 
-class ConfigError extends Error {}
-
 export interface ParseOptions {
   /** Reads --password-file; injectable for tests. */
   readFile?: (path: string) => string;
@@ -212,7 +211,13 @@ export function parseConfig(
     if (/\s/.test(password)) throw new ConfigError('the password must not contain spaces');
 
     const upstreamUrl = normalizeHttpUrl(get('upstream') ?? DEFAULT_UPSTREAM, '--upstream');
-    const concurrency = parseIntOption(get('concurrency'), '--concurrency', defaults.concurrency, 1, 1024);
+    const concurrency = parseIntOption(
+      get('concurrency'),
+      '--concurrency',
+      defaults.concurrency,
+      1,
+      MAX_HOST_CONCURRENCY,
+    );
     const upstreamKey = get('upstream-key');
     const model = get('model');
     const on = (name: SwitchName) => switches.has(name) || envSwitch(env, switchEnvNames[name]);
@@ -327,9 +332,4 @@ function normalizeHttpUrl(raw: string, what: string): string {
     throw new ConfigError(`${what} must be an http or https URL, got "${url.protocol}"`);
   }
   return url.toString().replace(/\/+$/, '');
-}
-
-/** Removes user info and query from a URL for printing. */
-export function redactUrl(raw: string): string {
-  return raw.replace(/\/\/[^/@]*@/, '//***@').replace(/\?.*$/, '?***');
 }

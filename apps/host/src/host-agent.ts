@@ -9,7 +9,8 @@ import {
 } from '@app/protocol';
 import { Backoff, smallJitter } from './backoff';
 import { serveChat } from './chat-handler';
-import { redactUrl, type HostConfig } from './config';
+import { redactUrl } from '@app/common';
+import type { HostConfig } from './config';
 import { RegistryConnection, type ConnectionEnd } from './connection';
 import { silentLogger, type Logger } from './logger';
 import { applyRequestPolicy } from './request-policy';

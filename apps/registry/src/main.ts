@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { ConfigError, loadConfig } from './config/app-config';
+import { ConfigError } from '@app/common';
+import { loadConfig } from './config/app-config';
 import { createRegistryApp } from './create-app';
 import { DrainService } from './lifecycle/drain.service';
 

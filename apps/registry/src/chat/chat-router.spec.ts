@@ -1,4 +1,5 @@
-import type { ChatFailureCode, ChatSink } from '../hosts/chat-sink';
+import type { ChatSink } from './chat-sink';
+import type { ChatFailureCode } from '@app/protocol';
 import type { ClusterBus } from '../cluster/cluster-bus';
 import type { ConnectedHosts } from '../hosts/connected-hosts';
 import type { HostConnection } from '../hosts/host-connection';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { ChatRequestBody } from '@app/protocol';
 import { ClusterBus } from '../cluster/cluster-bus';
-import type { ChatSink } from '../hosts/chat-sink';
+import type { ChatSink } from './chat-sink';
 import { ConnectedHosts } from '../hosts/connected-hosts';
 import type { HostConnection } from '../hosts/host-connection';
 import { Metrics } from '../metrics/metrics';

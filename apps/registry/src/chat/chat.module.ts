@@ -1,25 +1,18 @@
 import { Module } from '@nestjs/common';
 import { HostsModule } from '../hosts/hosts.module';
 import { InstancesModule } from '../instances/instances.module';
+import { LimitsModule } from '../limits/limits.module';
 import { ChatRelayService } from './chat-relay.service';
 import { ChatRouter } from './chat-router';
 import { ChatController } from './chat.controller';
-import { ClusterRequestDispatcher } from './cluster-request.dispatcher';
 import { InstanceDirectory } from './instance-directory';
 import { RemoteChatClient } from './remote-chat.client';
 import { RemoteChatServer } from './remote-chat.server';
 
 @Module({
-  imports: [InstancesModule, HostsModule],
+  imports: [InstancesModule, HostsModule, LimitsModule],
   controllers: [ChatController],
-  providers: [
-    ChatRelayService,
-    ChatRouter,
-    InstanceDirectory,
-    RemoteChatClient,
-    RemoteChatServer,
-    ClusterRequestDispatcher,
-  ],
+  providers: [ChatRelayService, ChatRouter, InstanceDirectory, RemoteChatClient, RemoteChatServer],
   exports: [ChatRelayService, RemoteChatClient, RemoteChatServer],
 })
 export class ChatModule {}

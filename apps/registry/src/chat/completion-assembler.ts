@@ -1,9 +1,3 @@
-/**
- * Builds one OpenAI `chat.completion` from the `chat.completion.chunk` stream a host sends,
- * for callers that asked for `stream: false` (hosts are always asked to stream). The host is a
- * stranger: the text it may pile up and the choice / tool-call indexes it may use are bounded.
- */
-
 /** OpenAI's own ceiling for `n`; tool calls per choice share it. */
 export const MAX_ASSEMBLED_INDEX = 127;
 
@@ -22,6 +16,11 @@ interface ChoiceDraft {
   finishReason: string | null;
 }
 
+/**
+ * Builds one OpenAI `chat.completion` from the `chat.completion.chunk` stream a host sends,
+ * for callers that asked for `stream: false` (hosts are always asked to stream). The host is a
+ * stranger: the text it may pile up and the choice / tool-call indexes it may use are bounded.
+ */
 export class CompletionAssembler {
   private id = '';
   private model = '';

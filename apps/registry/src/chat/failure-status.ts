@@ -1,4 +1,4 @@
-import type { ChatFailureCode } from '../hosts/chat-sink';
+import type { ChatFailureCode } from '@app/protocol';
 
 const statusByCode: Record<ChatFailureCode, number> = {
   queue_full: 429,

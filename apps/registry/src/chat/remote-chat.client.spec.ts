@@ -1,6 +1,7 @@
 import type { ChatRequestBody } from '@app/protocol';
 import { LocalClusterBus } from '../cluster/local-cluster-bus';
-import type { ChatFailureCode, ChatSink } from '../hosts/chat-sink';
+import type { ChatSink } from './chat-sink';
+import type { ChatFailureCode } from '@app/protocol';
 import { RemoteChatClient } from './remote-chat.client';
 
 /** The caller's side: records what reached it. */

@@ -1,7 +1,8 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { ChatRequestBody, NodeReplyMessage, NodeRequestMessage } from '@app/protocol';
 import { ClusterBus } from '../cluster/cluster-bus';
-import type { ChatFailureCode, ChatSink } from '../hosts/chat-sink';
+import type { ChatSink } from './chat-sink';
+import type { ChatFailureCode } from '@app/protocol';
 import { ConnectedHosts } from '../hosts/connected-hosts';
 import type { HostConnection } from '../hosts/host-connection';
 
@@ -26,6 +27,8 @@ export class RemoteChatServer implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
+    this.bus.handle('chat', (message) => this.handleChat(message));
+    this.bus.handle('cancel', (message) => this.cancel(message.requestId));
     this.timer = setInterval(() => void this.checkCallers(), 1_000);
     this.timer.unref();
   }

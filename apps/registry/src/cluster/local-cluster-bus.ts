@@ -1,10 +1,16 @@
 import type { NodeReplyMessage, NodeRequestMessage } from '@app/protocol';
-import { ClusterBus } from './cluster-bus';
+import { ClusterBus, type ClusterBusStats } from './cluster-bus';
 
 /** Embedded mode: the only node is this one, so messages to it are delivered in-process. */
 export class LocalClusterBus extends ClusterBus {
   readonly connected = true;
-  private requestHandler: (message: NodeRequestMessage) => void = () => undefined;
+  /** Nothing travels over a network here, so nothing can fail on the way. */
+  readonly stats: Readonly<ClusterBusStats> = {
+    malformed: 0,
+    publishFailures: 0,
+    undelivered: 0,
+    handlerErrors: 0,
+  };
   private replyHandler: (message: NodeReplyMessage) => void = () => undefined;
 
   constructor(readonly nodeId: string) {
@@ -13,7 +19,7 @@ export class LocalClusterBus extends ClusterBus {
 
   async sendRequest(nodeId: string, message: NodeRequestMessage) {
     if (nodeId !== this.nodeId) return false;
-    queueMicrotask(() => this.requestHandler(message));
+    queueMicrotask(() => this.deliverRequest(message));
     return true;
   }
 
@@ -21,10 +27,6 @@ export class LocalClusterBus extends ClusterBus {
     if (nodeId !== this.nodeId) return false;
     queueMicrotask(() => this.replyHandler(message));
     return true;
-  }
-
-  onRequest(handler: (message: NodeRequestMessage) => void) {
-    this.requestHandler = handler;
   }
 
   onReply(handler: (message: NodeReplyMessage) => void) {

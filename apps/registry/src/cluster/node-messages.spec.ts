@@ -1,7 +1,6 @@
 import fc from 'fast-check';
-import { isChatFailureCode } from '@app/protocol';
+import { isChatFailureCode, type ChatFailureCode } from '@app/protocol';
 import { failureStatus } from '../chat/failure-status';
-import type { ChatFailureCode } from '../hosts/chat-sink';
 import { decodeNodeReply, decodeNodeRequest, NODE_ERROR_MESSAGE } from './node-messages';
 
 const nodeError = (requestId: string, seq: number) => ({

@@ -1,7 +1,7 @@
 import { channelNames, type NodeReplyMessage, type NodeRequestMessage } from '@app/protocol';
 import type { Redis } from 'ioredis';
 import type { RedisConnections, RedisLog } from '../redis/redis-connections';
-import { ClusterBus } from './cluster-bus';
+import { ClusterBus, type ClusterBusStats } from './cluster-bus';
 import { decodeNodeReply, decodeNodeRequest } from './node-messages';
 
 export interface RedisClusterBusOptions {
@@ -9,17 +9,6 @@ export interface RedisClusterBusOptions {
   prefix: string;
   nodeId: string;
   log?: RedisLog;
-}
-
-export interface RedisClusterBusStats {
-  /** Messages received on our channels that were not valid JSON or not a message of the protocol (dropped, or failing the request they name). */
-  malformed: number;
-  /** PUBLISH calls that failed (Redis down, timeout). */
-  publishFailures: number;
-  /** PUBLISH calls that reached no subscriber (the target node is gone). */
-  undelivered: number;
-  /** Exceptions thrown by our own handlers (logged, never allowed to reach ioredis). */
-  handlerErrors: number;
 }
 
 /**
@@ -37,7 +26,7 @@ export interface RedisClusterBusStats {
  */
 export class RedisClusterBus extends ClusterBus {
   readonly nodeId: string;
-  readonly stats: RedisClusterBusStats = {
+  readonly stats: ClusterBusStats = {
     malformed: 0,
     publishFailures: 0,
     undelivered: 0,
@@ -49,7 +38,6 @@ export class RedisClusterBus extends ClusterBus {
   private readonly subscriber: Redis;
   private readonly publisher: Redis;
   private readonly log?: RedisLog;
-  private requestHandler: (message: NodeRequestMessage) => void = () => undefined;
   private replyHandler: (message: NodeReplyMessage) => void = () => undefined;
   private readonly disconnectHandlers: (() => void)[] = [];
   private started = false;
@@ -59,9 +47,10 @@ export class RedisClusterBus extends ClusterBus {
   private lost = false;
 
   private readonly onMessage = (channel: string, payload: string) => {
-    if (channel === this.requestChannel) this.dispatch(payload, decodeNodeRequest, this.requestHandler);
+    if (channel === this.requestChannel) this.dispatch(payload, decodeNodeRequest, this.onRequest);
     else if (channel === this.replyChannel) this.dispatch(payload, this.decodeReply, this.replyHandler);
   };
+  private readonly onRequest = (message: NodeRequestMessage) => this.deliverRequest(message);
   private readonly decodeReply = (value: unknown): NodeReplyMessage | null => {
     const decoded = decodeNodeReply(value);
     if (decoded?.problem) {
@@ -125,10 +114,6 @@ export class RedisClusterBus extends ClusterBus {
 
   sendReply(nodeId: string, message: NodeReplyMessage): Promise<boolean> {
     return this.publish(this.channels.replies(nodeId), message);
-  }
-
-  onRequest(handler: (message: NodeRequestMessage) => void): void {
-    this.requestHandler = handler;
   }
 
   onReply(handler: (message: NodeReplyMessage) => void): void {

@@ -1,9 +1,8 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { failure } from './envelope';
+import { errorBody } from './error-body';
 import { ApiError } from './http-errors';
-import { openAiError, openAiErrorType } from './openai-error';
 
 /**
  * The one place errors become responses. Expected failures keep their status and message;
@@ -25,10 +24,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       return;
     }
     for (const [name, value] of Object.entries(headers)) void reply.header(name, value);
-    const isChat = (request.url ?? '').startsWith('/api/chat/');
-    void reply
-      .status(status)
-      .send(isChat ? openAiError(message, openAiErrorType(status), code, param) : failure(status, message));
+    void reply.status(status).send(errorBody(request.url ?? '', status, message, code, param));
   }
 
   private describe(exception: unknown): {

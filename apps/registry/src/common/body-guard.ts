@@ -1,6 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { failure } from './envelope';
-import { openAiError } from './openai-error';
+import { errorBody } from './error-body';
 
 const MAX_DEPTH = 32;
 // NUL cannot be stored in PostgreSQL text; unpaired surrogates are not valid Unicode text.
@@ -34,10 +33,5 @@ export async function bodyGuard(request: FastifyRequest, reply: FastifyReply): P
   if (request.body === undefined || request.body === null) return;
   const problem = findBodyProblem(request.body);
   if (!problem) return;
-  const isChat = request.url.startsWith('/api/chat/');
-  await reply
-    .status(422)
-    .send(
-      isChat ? openAiError(problem, 'invalid_request_error', 'invalid_body', 'body') : failure(422, problem),
-    );
+  await reply.status(422).send(errorBody(request.url, 422, problem, 'invalid_body', 'body'));
 }

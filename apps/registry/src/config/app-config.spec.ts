@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { clientAddress, trustFunction } from '../common/client-address';
-import { ConfigError, loadConfig } from './app-config';
+import { ConfigError } from '@app/common';
+import { loadConfig } from './app-config';
 
 const load = (env: Record<string, string>) => loadConfig(env);
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
+import { ConfigError } from '@app/common';
 
 /**
  * Every setting of a registry node, read once from the environment at boot.
@@ -101,24 +102,18 @@ export interface AppConfig {
 export type TrustProxy =
   { kind: 'none' } | { kind: 'hops'; hops: number } | { kind: 'addresses'; addresses: string[] };
 
-export class ConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    problem: string,
-  ) {
-    super(`Invalid configuration: ${variable} ${problem}`);
-  }
-}
+/** `variable` is set to something unusable: the message names both. */
+const invalid = (variable: string, problem: string) =>
+  new ConfigError(`Invalid configuration: ${variable} ${problem}`);
 
 type Env = Record<string, string | undefined>;
 
 function int(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
-  if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(name, `must be an integer, got "${raw}"`);
+  if (!/^-?\d+$/.test(raw.trim())) throw invalid(name, `must be an integer, got "${raw}"`);
   const value = Number(raw);
-  if (value < min || value > max)
-    throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  if (value < min || value > max) throw invalid(name, `must be between ${min} and ${max}, got ${value}`);
   return value;
 }
 
@@ -129,10 +124,10 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
   try {
     parsed = new URL(raw);
   } catch {
-    throw new ConfigError(name, 'is not a valid URL');
+    throw invalid(name, 'is not a valid URL');
   }
   if (!protocols.includes(parsed.protocol))
-    throw new ConfigError(name, `must use ${protocols.join(' or ')}, got ${parsed.protocol}`);
+    throw invalid(name, `must use ${protocols.join(' or ')}, got ${parsed.protocol}`);
   return raw;
 }
 
@@ -141,14 +136,14 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   if (raw === undefined || raw === '') return fallback;
   if (['1', 'true', 'yes'].includes(raw.toLowerCase())) return true;
   if (['0', 'false', 'no'].includes(raw.toLowerCase())) return false;
-  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+  throw invalid(name, `must be true or false, got "${raw}"`);
 }
 
 function trustProxy(env: Env, name: string): TrustProxy {
   const raw = (env[name] ?? '').trim();
   if (raw === '' || ['0', 'false', 'no'].includes(raw.toLowerCase())) return { kind: 'none' };
   if (['1', 'true', 'yes'].includes(raw.toLowerCase()) && !/^\d+$/.test(raw))
-    throw new ConfigError(
+    throw invalid(
       name,
       'cannot be "true": trusting every hop lets any client choose its address; give the number of proxies in front of the node, or their addresses',
     );
@@ -162,7 +157,7 @@ function trustProxy(env: Env, name: string): TrustProxy {
       ['loopback', 'linklocal', 'uniquelocal'].includes(address) ||
       /^[\d.:a-fA-F]+(\/\d{1,3})?$/.test(address);
     if (!ok)
-      throw new ConfigError(
+      throw invalid(
         name,
         `has "${address}", which is not an IP address, a CIDR range or loopback/linklocal/uniquelocal`,
       );
@@ -173,8 +168,7 @@ function trustProxy(env: Env, name: string): TrustProxy {
 function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
-  if (!values.includes(raw as T))
-    throw new ConfigError(name, `must be one of ${values.join(', ')}, got "${raw}"`);
+  if (!values.includes(raw as T)) throw invalid(name, `must be one of ${values.join(', ')}, got "${raw}"`);
   return raw as T;
 }
 
@@ -247,7 +241,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
   };
   if (config.presence.refreshMs >= config.presence.ttlMs)
-    throw new ConfigError('PRESENCE_REFRESH_MS', 'must be smaller than PRESENCE_TTL_MS');
+    throw invalid('PRESENCE_REFRESH_MS', 'must be smaller than PRESENCE_TTL_MS');
   return config;
 }
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { WebSocket } from 'ws';
-import { CloseCodes, NodeRequestMessage } from '@app/protocol';
-import { ClusterBus } from '../cluster/cluster-bus';
+import { CloseCodes } from '@app/protocol';
+import { ClusterBus, type NodeRequestOf } from '../cluster/cluster-bus';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { InstanceEvents } from '../instances/instance-events';
 import { InstancesRepository } from '../instances/instances.repository';
@@ -56,6 +56,7 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
     for (const timer of this.timers) timer.unref();
     // Redis back (possibly empty after a restart): re-claim our hosts now, not at the next refresh.
     this.presence.onRestored(() => void this.refreshPresence());
+    this.bus.handle('evict', (message) => this.handleEvict(message));
     this.unsubscribe.push(
       this.events.on('deleted', ({ instanceId }) => void this.evictDeleted(instanceId)),
       this.events.on(
@@ -187,21 +188,14 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
     const older = this.connections.get(instanceId);
     this.connections.set(instanceId, connection);
     if (older) older.retire(CloseCodes.Superseded, 'another connection took over this instance');
-    if (previous && previous.nodeId !== this.bus.nodeId) {
-      await this.bus.sendRequest(previous.nodeId, {
-        kind: 'evict',
-        from: this.bus.nodeId,
-        instanceId,
-        epoch,
-        reason: 'superseded',
-      });
-    }
+    if (previous && previous.nodeId !== this.bus.nodeId)
+      await this.sendEvict(previous.nodeId, instanceId, epoch, 'superseded');
     this.logger.log(`host ${instanceId} connected (epoch ${epoch})`);
     return connection;
   }
 
   /** Another node took the instance over, it was deleted, or its password was rotated. */
-  handleEvict(message: Extract<NodeRequestMessage, { kind: 'evict' }>): void {
+  private handleEvict(message: NodeRequestOf<'evict'>): void {
     if (message.reason === 'rotated') {
       this.evictStale(message.instanceId).catch((error: Error) =>
         this.logger.warn(`could not evict old connections of ${message.instanceId}: ${error.message}`),
@@ -221,15 +215,8 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
   private async evictRotated(instanceId: string, passwordHash: Uint8Array): Promise<void> {
     await this.evictStale(instanceId, passwordHash);
     const owner = await this.presence.owner(instanceId);
-    if (owner && owner.nodeId !== this.bus.nodeId) {
-      await this.bus.sendRequest(owner.nodeId, {
-        kind: 'evict',
-        from: this.bus.nodeId,
-        instanceId,
-        epoch: owner.epoch,
-        reason: 'rotated',
-      });
-    }
+    if (owner && owner.nodeId !== this.bus.nodeId)
+      await this.sendEvict(owner.nodeId, instanceId, owner.epoch, 'rotated');
   }
 
   /**
@@ -265,15 +252,17 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
       return;
     }
     const owner = await this.presence.owner(instanceId).catch(() => null);
-    if (owner && owner.nodeId !== this.bus.nodeId) {
-      await this.bus.sendRequest(owner.nodeId, {
-        kind: 'evict',
-        from: this.bus.nodeId,
-        instanceId,
-        epoch: owner.epoch,
-        reason: 'deleted',
-      });
-    }
+    if (owner && owner.nodeId !== this.bus.nodeId)
+      await this.sendEvict(owner.nodeId, instanceId, owner.epoch, 'deleted');
+  }
+
+  private async sendEvict(
+    nodeId: string,
+    instanceId: string,
+    epoch: number,
+    reason: NodeRequestOf<'evict'>['reason'],
+  ): Promise<void> {
+    await this.bus.sendRequest(nodeId, { kind: 'evict', from: this.bus.nodeId, instanceId, epoch, reason });
   }
 
   private async onClosed(connection: HostConnection, code: number): Promise<void> {

@@ -5,7 +5,7 @@ import type {
   HostCapabilities,
   RegistryToHostFrame,
 } from '@app/protocol';
-import type { ChatSink } from './chat-sink';
+import type { ChatSink } from '../chat/chat-sink';
 import { hostErrorMessage, loggableHostError } from './host-error-detail';
 
 /** Ended requests remembered per socket, so their late frames are not taken for a host inventing ids. */
@@ -41,9 +41,9 @@ export class HostChatScheduler {
     private readonly instanceId: string,
   ) {}
 
-  setCapabilities(capabilities: Partial<HostCapabilities>): void {
-    const concurrency = Number(capabilities.concurrency);
-    this.concurrency = Number.isInteger(concurrency) && concurrency >= 1 ? Math.min(concurrency, 1024) : 1;
+  /** `concurrency` as HostConnection clamped it from the host's `hello`. */
+  setCapabilities(capabilities: Pick<HostCapabilities, 'concurrency' | 'cancel'>): void {
+    this.concurrency = capabilities.concurrency;
     this.canCancel = capabilities.cancel === true;
     this.pump();
   }

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { clampHostConcurrency } from '@app/common';
 import type { WebSocket, RawData } from 'ws';
 import {
   ChatRequestBody,
@@ -8,7 +9,7 @@ import {
   HostToRegistryFrame,
   RegistryToHostFrame,
 } from '@app/protocol';
-import type { ChatSink } from './chat-sink';
+import type { ChatSink } from '../chat/chat-sink';
 import { FrameRateLimiter } from './frame-rate-limiter';
 import { HostChatScheduler } from './host-chat-scheduler';
 
@@ -190,7 +191,7 @@ export class HostConnection {
     this.saidHello = true;
     this.agent = frame.agent ?? null;
     this.capabilities = {
-      concurrency: Math.max(1, Math.min(1024, Math.floor(Number(frame.capabilities?.concurrency) || 1))),
+      concurrency: clampHostConcurrency(frame.capabilities?.concurrency),
       cancel: frame.capabilities?.cancel === true,
       models: frame.capabilities?.models ?? [],
     };

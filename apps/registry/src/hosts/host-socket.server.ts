@@ -22,9 +22,8 @@ export class HostSocketServer implements OnApplicationShutdown {
   private readonly wss: WebSocketServer;
   private server?: Server;
   private readonly trust: TrustFunction | null;
-  rejectedUpgrades = 0;
-  /** Observer for rejected upgrades (metrics). */
-  onReject?: (status: number) => void;
+  /** Upgrades refused since the node started, by HTTP status (read by the metrics collector). */
+  readonly rejectedByStatus = new Map<number, number>();
 
   constructor(
     private readonly auth: InstanceAuthService,
@@ -95,8 +94,7 @@ export class HostSocketServer implements OnApplicationShutdown {
     message: string,
     headers: Record<string, string> = {},
   ): void {
-    this.rejectedUpgrades++;
-    this.onReject?.(status);
+    this.rejectedByStatus.set(status, (this.rejectedByStatus.get(status) ?? 0) + 1);
     if (socket.destroyed) return;
     const body = JSON.stringify({ code: status, message, data: null });
     const extra = Object.entries(headers)

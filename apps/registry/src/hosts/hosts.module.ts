@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { InstancesModule } from '../instances/instances.module';
+import { LimitsModule } from '../limits/limits.module';
 import { ConnectedHosts } from './connected-hosts';
 import { HeartbeatRecorder } from './heartbeat-recorder';
 import { HostSocketServer } from './host-socket.server';
 
 @Module({
-  imports: [InstancesModule],
+  imports: [InstancesModule, LimitsModule],
   providers: [ConnectedHosts, HeartbeatRecorder, HostSocketServer],
   exports: [ConnectedHosts, HostSocketServer],
 })

@@ -5,16 +5,16 @@ import { LimitsService } from '../limits/limits.service';
 import { verifyPassword } from './credentials';
 import { InstanceRecord, InstancesRepository } from './instances.repository';
 
-/**
- * Checks `Authorization: Bearer <id>:<password>` against an instance. Someone else's id and a
- * wrong password get the same 401; an id that does not exist (or was deleted) gets 404.
- */
 /** Who is calling: the Authorization header and the client address (for failed-auth limits). */
 export interface Caller {
   authorization: string | undefined;
   ip: string;
 }
 
+/**
+ * Checks `Authorization: Bearer <id>:<password>` against an instance. Someone else's id and a
+ * wrong password get the same 401; an id that does not exist (or was deleted) gets 404.
+ */
 @Injectable()
 export class InstanceAuthService {
   constructor(

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { LimitsModule } from '../limits/limits.module';
 import { InstanceAuthService } from './instance-auth.service';
 import { InstanceEvents } from './instance-events';
 import { InstancesController } from './instances.controller';
@@ -6,6 +7,7 @@ import { InstancesRepository } from './instances.repository';
 import { InstancesService } from './instances.service';
 
 @Module({
+  imports: [LimitsModule],
   controllers: [InstancesController],
   providers: [InstancesRepository, InstanceAuthService, InstancesService, InstanceEvents],
   exports: [InstancesRepository, InstanceAuthService, InstancesService, InstanceEvents],

@@ -35,14 +35,6 @@ export class InstancesRepository {
     await this.prisma.instance.update({ where: { id }, data: { deletedAt: new Date() } });
   }
 
-  async exists(id: string): Promise<boolean> {
-    const row = await this.prisma.instance.findFirst({
-      where: { id, deletedAt: null },
-      select: { id: true },
-    });
-    return row !== null;
-  }
-
   list(statuses: InstanceStatus[], onlineIds: string[], skip: number, take: number) {
     const where = this.statusFilter(statuses, onlineIds);
     return this.prisma.$transaction([

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Paths } from '@app/protocol';
 import { ClusterBus } from '../cluster/cluster-bus';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { instanceNotFound, invalidField } from '../common/http-errors';
+import { invalidField } from '../common/http-errors';
 import { Prisma } from '../database/generated/client';
 import { LimitsService } from '../limits/limits.service';
 import { PresenceStore } from '../presence/presence.store';
@@ -138,13 +138,6 @@ export class InstancesService {
     const owner = await this.presence.owner(instanceId);
     if (!owner) return false;
     return owner.nodeId === this.bus.nodeId || (await this.bus.isNodeAlive(owner.nodeId));
-  }
-
-  /** Used by other capabilities that must 404 exactly like the REST API. */
-  async requireActive(instanceId: string): Promise<InstanceRecord> {
-    const record = await this.instances.findActive(instanceId);
-    if (!record) throw instanceNotFound(instanceId);
-    return record;
   }
 
   private wsUrl(instanceId: string, requestBaseUrl: string): string {

@@ -131,7 +131,7 @@ interface RefreshPipeline {
 const REFRESH_BATCH = 1000;
 
 /**
- * Distributed presence (design.md §4). Keys, for prefix P:
+ * Distributed presence: who holds each instance's socket, shared by all nodes. Keys, for prefix P:
  * - `P:epoch:<id>`  counter, INCR per accepted connection; no TTL (epochs must never go back while
  *   an older socket may still be open somewhere).
  * - `P:owner:<id>`  `<nodeId>|<epoch>` with PX ttl, refreshed by the owning node.

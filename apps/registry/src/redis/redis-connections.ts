@@ -1,3 +1,4 @@
+import { redactUrl } from '@app/common';
 import { Redis, type RedisOptions, type RedisStatus } from 'ioredis';
 
 /** Where connection state changes are reported; a Nest `Logger` fits. */
@@ -13,7 +14,7 @@ export interface RedisConnectionsOptions {
   commandTimeoutMs?: number;
   /** A PUBLISH fails after this long without a reply. Default 1000. */
   publishTimeoutMs?: number;
-  /** Cap of the reconnect backoff. Default 250: a node is back within ~0.35 s of Redis (design.md §7: 1 s). */
+  /** Cap of the reconnect backoff. Default 250: a node is back within ~0.35 s of Redis (the fault suite's target: 1 s). */
   maxReconnectDelayMs?: number;
 }
 
@@ -30,7 +31,8 @@ type Role = 'command' | 'publisher' | 'subscriber';
  *   in the queue to run late when Redis comes back.
  * - `publisher`: PUBLISH only. No offline queue, no resend of unanswered commands after a reconnect
  *   and `maxRetriesPerRequest: 0`: a publish while Redis is down fails at once instead of being sent
- *   late, out of order with the frames that follow it (design.md §4).
+ *   late, out of order with the frames that follow it (a caller would get an answer with a
+ *   hole in it that looks complete).
  * - `subscriber`: SUBSCRIBE only (the cluster bus's two channels, which it re-subscribes itself).
  *
  * All three reconnect forever with an exponential backoff capped at `maxReconnectDelayMs`.
@@ -194,15 +196,4 @@ async function closeClient(client: Redis): Promise<void> {
   await Promise.race([ended, new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000)))]);
   clearTimeout(timer);
   if ((client.status as RedisStatus) !== 'end') client.disconnect();
-}
-
-/** `redis://user:secret@host:6379/0` → `redis://user:***@host:6379/0`. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '<invalid Redis URL>';
-  }
 }

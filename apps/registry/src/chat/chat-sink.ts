@@ -1,8 +1,5 @@
 import type { ChatFailureCode } from '@app/protocol';
 
-// Defined in the protocol (nodes send them to each other); re-exported for the registry's imports.
-export type { ChatFailureCode };
-
 /** Where a host's answer to one chat goes: the caller's HTTP response, or a Redis reply channel. */
 export interface ChatSink {
   /** One or more SSE `data:` payloads (chunk JSON strings), in order. */

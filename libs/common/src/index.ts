@@ -1,0 +1,4 @@
+export * from './config-error';
+export * from './host-concurrency';
+export * from './percentile';
+export * from './redact-url';
