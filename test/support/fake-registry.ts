@@ -136,7 +136,7 @@ export function lines(frames: ChatResponseFrame[]): string[] {
   return frames.flatMap((f) => (f.raw_sse !== undefined ? [f.raw_sse] : (f.raw_sse_batch ?? [])));
 }
 
-/** One fake model per spec file; a fresh agent and fresh registries per test, stopped after it. */
+/** One fake model per spec file (`start`); a fresh agent and fresh registries per test (`cleanUp` after each). */
 export class HostAgentHarness {
   model!: FakeModel;
   agent: HostAgent | undefined;
@@ -174,22 +174,21 @@ export class HostAgentHarness {
     this.agent.start();
     return this.agent;
   }
-}
 
-/** Registers the jest hooks of a HostAgentHarness; after each test the password must not be in the logs. */
-export function useHostAgentHarness(): HostAgentHarness {
-  const h = new HostAgentHarness();
-  beforeAll(async () => {
-    h.model = await startFakeModel({ models: ['m1', 'm2'], chunks: 5 });
-  });
-  afterEach(async () => {
-    await h.agent?.stop();
-    if (h.agent) expect(h.logger.text()).not.toContain(PASSWORD);
-    h.agent = undefined;
-    await Promise.all(h.registries.splice(0).map((r) => r.stop()));
-  });
-  afterAll(async () => {
-    await h.model.close();
-  });
-  return h;
+  async start(): Promise<void> {
+    this.model = await startFakeModel({ models: ['m1', 'm2'], chunks: 5 });
+  }
+
+  /** Stops this test's agent and registries; returns the agent's log ('' without an agent). */
+  async cleanUp(): Promise<string> {
+    const agent = this.agent;
+    this.agent = undefined;
+    await agent?.stop();
+    await Promise.all(this.registries.splice(0).map((r) => r.stop()));
+    return agent ? this.logger.text() : '';
+  }
+
+  async close(): Promise<void> {
+    await this.model.close();
+  }
 }

@@ -1,9 +1,15 @@
 import { startFakeModel } from '../../../test/support/fake-model-server';
-import { delay, lines, waitFor, useHostAgentHarness } from '../../../test/support/fake-registry';
+import { PASSWORD, HostAgentHarness, delay, lines, waitFor } from '../../../test/support/fake-registry';
 import { freePort } from '../../../test/support/redis-server';
 
 describe('HostAgent reconnecting (in process, against fake registries)', () => {
-  const h = useHostAgentHarness();
+  const h = new HostAgentHarness();
+  beforeAll(() => h.start());
+  afterEach(async () => {
+    // The password must never reach the logs, whatever happened.
+    expect(await h.cleanUp()).not.toContain(PASSWORD);
+  });
+  afterAll(() => h.close());
 
   it('aborts in-flight upstream requests when the socket drops, then reconnects', async () => {
     const registry = await h.newRegistry();

@@ -1,17 +1,23 @@
 import type { HelloFrame } from '@app/protocol';
 import { startFakeModel } from '../../../test/support/fake-model-server';
 import {
+  INSTANCE,
+  PASSWORD,
+  HostAgentHarness,
   delay,
   lines,
   waitFor,
-  INSTANCE,
-  PASSWORD,
-  useHostAgentHarness,
 } from '../../../test/support/fake-registry';
 import { freePort } from '../../../test/support/redis-server';
 
 describe('HostAgent (in process, against a fake registry and a fake model)', () => {
-  const h = useHostAgentHarness();
+  const h = new HostAgentHarness();
+  beforeAll(() => h.start());
+  afterEach(async () => {
+    // The password must never reach the logs, whatever happened.
+    expect(await h.cleanUp()).not.toContain(PASSWORD);
+  });
+  afterAll(() => h.close());
 
   it('connects with the Bearer header and says hello with the upstream models', async () => {
     const registry = await h.newRegistry();
