@@ -18,8 +18,6 @@ import {
 import { applyRequestPolicy } from './request-policy';
 import { Upstream } from './upstream';
 
-export type { AgentExit } from './reconnect-decision';
-
 export const AGENT_NAME = 'model-registry-host/0.1';
 
 export interface HostAgentOptions {
