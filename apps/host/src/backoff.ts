@@ -1,8 +1,3 @@
-/**
- * Exponential backoff with "full jitter": the n-th retry waits a uniformly random time in
- * [0, min(cap, base * 2^n)). Full jitter spreads a crowd of agents that lost the same registry
- * node at the same moment, so they do not all come back in lock-step.
- */
 export interface BackoffOptions {
   /** First ceiling, in ms (default 500). */
   baseMs?: number;
@@ -12,6 +7,11 @@ export interface BackoffOptions {
   random?: () => number;
 }
 
+/**
+ * Exponential backoff with "full jitter": the n-th retry waits a uniformly random time in
+ * [0, min(cap, base * 2^n)). Full jitter spreads a crowd of agents that lost the same registry
+ * node at the same moment, so they do not all come back in lock-step.
+ */
 export class Backoff {
   readonly baseMs: number;
   readonly capMs: number;

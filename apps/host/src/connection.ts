@@ -67,10 +67,6 @@ function retryAfterMs(res: IncomingMessage): number | undefined {
 export class RegistryConnection {
   readonly registryUrl: string;
   readonly socketUrl: string;
-  /** Set once the registry sent `goaway`: the socket only finishes its in-flight streams. */
-  draining = false;
-  /** A newer connection has taken over: a draining socket may close once it is idle. */
-  handedOver = false;
   private readonly ws: WebSocket;
   private tcp: Duplex | null = null;
   private readonly options: ConnectionOptions;

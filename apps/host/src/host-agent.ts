@@ -1,31 +1,24 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import {
-  CloseCodes,
-  PROTOCOL_VERSION,
-  type ChatFrame,
-  type HelloFrame,
-  type RegistryToHostFrame,
-} from '@app/protocol';
-import { Backoff, smallJitter } from './backoff';
+import { PROTOCOL_VERSION, type ChatFrame, type HelloFrame, type RegistryToHostFrame } from '@app/protocol';
+import { Backoff } from './backoff';
 import { serveChat } from './chat-handler';
-import { redactUrl } from '@app/common';
 import type { HostConfig } from './config';
 import { RegistryConnection, type ConnectionEnd } from './connection';
+import { DrainHandoff } from './drain-handoff';
+import { InFlightTable } from './in-flight-table';
 import { silentLogger, type Logger } from './logger';
+import { ModelDiscovery } from './model-discovery';
+import {
+  decideReconnect,
+  type AgentExit,
+  type GoawayEvent,
+  type ReconnectPolicy,
+} from './reconnect-decision';
 import { applyRequestPolicy } from './request-policy';
-import { describeUpstreamError, Upstream } from './upstream';
+import { Upstream } from './upstream';
 
 export const AGENT_NAME = 'model-registry-host/0.1';
-
-/** Why the agent stopped for good. */
-export type AgentExit =
-  | { kind: 'stopped' }
-  | {
-      kind: 'fatal';
-      reason: 'unauthorized' | 'not_found' | 'superseded' | 'unregistered' | 'internal';
-      message: string;
-    };
 
 export interface HostAgentOptions {
   logger?: Logger;
@@ -42,24 +35,15 @@ export interface HostAgentOptions {
   handoffLingerMs?: number;
 }
 
-interface InFlight {
-  id: string;
-  conn: RegistryConnection;
-  controller: AbortController;
-  startedAt: number;
-}
-
 /** What the reconnect loop learns when the current connection stops being the current one. */
 type LoopEvent = ConnectionEnd | GoawayEvent | { kind: 'stop' };
-type GoawayEvent = { kind: 'goaway'; reason: string; openForMs: number };
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /**
  * The host agent: holds one WebSocket to the registry (rotating through the configured URLs on
  * reconnect), says hello, serves chats against the upstream model server, and reconnects
- * forever with backoff, until stopped or refused for good (bad credentials, instance deleted,
- * taken over).
+ * forever with backoff, until stopped or refused for good (see decideReconnect).
  *
  * Events: `connected` (registryUrl), `hello` (HelloFrame), `disconnected` (ConnectionEnd of an
  * open socket), `reconnecting` ({delayMs, reason}), `request` (id), `request-end` (id, outcome
@@ -68,18 +52,15 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 export class HostAgent extends EventEmitter {
   readonly config: HostConfig;
   private readonly logger: Logger;
-  private readonly random: () => number;
   private readonly upstream: Upstream;
-  private readonly backoff: Backoff;
+  private readonly models: ModelDiscovery;
+  private readonly reconnect: ReconnectPolicy;
   private readonly handshakeTimeoutMs: number;
-  private readonly handoffLingerMs: number;
+  private readonly handoff: DrainHandoff<RegistryConnection>;
   private readonly connections = new Set<RegistryConnection>();
-  private readonly requests = new Map<string, InFlight>();
+  private readonly requests = new InFlightTable<RegistryConnection>();
   private active: RegistryConnection | null = null;
   private loopWake: ((event: LoopEvent) => void) | null = null;
-  private models: string[] = [];
-  private modelsFailing = false;
-  private modelsAbort: AbortController | null = null;
   private nextUrl = 0;
   private started = false;
   private stopping = false;
@@ -94,14 +75,19 @@ export class HostAgent extends EventEmitter {
     super();
     this.config = config;
     this.logger = options.logger ?? silentLogger;
-    this.random = options.random ?? Math.random;
     this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
-    this.handoffLingerMs = options.handoffLingerMs ?? 10_000;
     this.upstream = new Upstream({ baseUrl: config.upstreamUrl, apiKey: config.upstreamKey });
-    this.backoff = new Backoff({
-      baseMs: config.backoffBaseMs,
-      capMs: config.backoffCapMs,
-      random: this.random,
+    this.models = new ModelDiscovery(this.upstream, this.logger);
+    const random = options.random ?? Math.random;
+    this.reconnect = {
+      backoff: new Backoff({ baseMs: config.backoffBaseMs, capMs: config.backoffCapMs, random }),
+      stableMs: config.stableMs,
+      backoffCapMs: config.backoffCapMs,
+      random,
+    };
+    this.handoff = new DrainHandoff({
+      lingerMs: options.handoffLingerMs ?? 10_000,
+      busy: (conn) => this.requests.busyOn(conn),
     });
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
   }
@@ -142,10 +128,10 @@ export class HostAgent extends EventEmitter {
       const event = await this.connectOnce(registryUrl);
       if (this.stopping || event.kind === 'stop') break;
 
-      const next = this.decide(registryUrl, event);
-      if (next.fatal) {
-        this.logger.error(next.fatal.message);
-        await this.shutdown(next.fatal);
+      const next = decideReconnect(registryUrl, event, this.reconnect);
+      if (next.kind === 'exit') {
+        this.logger.error(next.exit.message);
+        await this.shutdown(next.exit);
         return;
       }
       this.logger.info(`${next.what}; reconnecting in ${seconds(next.delayMs)}`);
@@ -160,7 +146,7 @@ export class HostAgent extends EventEmitter {
     return new Promise<LoopEvent>((resolve) => {
       this.loopWake = resolve;
       // The upstream's models are fetched while the socket dials, so the hello is not delayed.
-      const models = this.fetchModels();
+      const models = this.models.fetch();
       const conn = new RegistryConnection({
         registryUrl,
         instanceId: this.config.instanceId,
@@ -186,63 +172,6 @@ export class HostAgent extends EventEmitter {
     wake?.(event);
   }
 
-  private decide(
-    registryUrl: string,
-    event: ConnectionEnd | GoawayEvent,
-  ): { fatal?: AgentExit & { kind: 'fatal' }; delayMs: number; what: string } {
-    const fatal = (reason: (AgentExit & { kind: 'fatal' })['reason'], message: string) => ({
-      fatal: { kind: 'fatal' as const, reason, message },
-      delayMs: 0,
-      what: message,
-    });
-    // Moving to another node at once: only a small jitter, so a drained node's hosts spread out.
-    const soon = (what: string) => ({ delayMs: smallJitter(250, this.random), what });
-
-    switch (event.kind) {
-      case 'goaway':
-        if (event.openForMs >= this.config.stableMs) this.backoff.reset();
-        return soon(`registry ${registryUrl} is going away${event.reason ? ` (${event.reason})` : ''}`);
-      case 'rejected':
-        if (event.status === 401) return fatal('unauthorized', 'wrong instance id or password');
-        if (event.status === 404) return fatal('not_found', 'instance not found (deleted?)');
-        return {
-          // Respect Retry-After (429/503) but never wait longer than the backoff cap.
-          delayMs: Math.max(this.backoff.next(), Math.min(event.retryAfterMs ?? 0, this.config.backoffCapMs)),
-          what:
-            `registry ${registryUrl} refused the connection (HTTP ${event.status})` +
-            (event.location ? ` with a redirect to ${redactUrl(event.location)}: is --registry right?` : ''),
-        };
-      case 'failed':
-        return { delayMs: this.backoff.next(), what: `cannot connect to ${registryUrl}: ${event.error}` };
-      case 'closed': {
-        if (event.code === CloseCodes.Superseded) {
-          return fatal(
-            'superseded',
-            'another agent connected with this instance id and took over; exiting (only one agent per instance)',
-          );
-        }
-        if (event.code === CloseCodes.CredentialsRotated) {
-          return fatal(
-            'unauthorized',
-            'the instance password was changed (re-registered); restart with the new password; exiting',
-          );
-        }
-        if (event.code === CloseCodes.Unregistered) {
-          return fatal('unregistered', 'the instance was unregistered (deleted) on the registry; exiting');
-        }
-        // Reset only after the connection proved stable, not on open: a node that accepts and
-        // then drops us at once (crash loop, overload) would otherwise be redialled every few
-        // hundred ms forever. A link that held for a while starts over with short delays.
-        if (event.openForMs >= this.config.stableMs) this.backoff.reset();
-        const detail = `code ${event.code}${event.reason ? `, ${event.reason}` : ''}${event.error ? `, ${event.error}` : ''}`;
-        if (event.code === CloseCodes.GoingAway || event.code === CloseCodes.ServiceRestart) {
-          return soon(`disconnected (${detail})`);
-        }
-        return { delayMs: this.backoff.next(), what: `disconnected (${detail})` };
-      }
-    }
-  }
-
   private sleep(ms: number): Promise<'slept' | 'stop'> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -254,28 +183,6 @@ export class HostAgent extends EventEmitter {
         resolve('stop');
       };
     });
-  }
-
-  private async fetchModels(): Promise<string[]> {
-    const abort = new AbortController();
-    this.modelsAbort = abort;
-    try {
-      const models = await this.upstream.listModels(abort.signal);
-      if (this.modelsFailing || this.models.join() !== models.join()) {
-        this.logger.info(`upstream models: ${models.length > 0 ? models.join(', ') : '(none)'}`);
-      }
-      this.modelsFailing = false;
-      this.models = models;
-      return models;
-    } catch (err) {
-      // Said once per streak of failures, not on every reconnect attempt.
-      const message = `could not list the upstream's models at ${this.upstream.baseUrl}/models: ${describeUpstreamError(err)}`;
-      if (this.stopping) return [];
-      if (this.modelsFailing) this.logger.debug(message);
-      else this.logger.warn(message);
-      this.modelsFailing = true;
-      return [];
-    }
   }
 
   // ---- one connection ----
@@ -300,7 +207,7 @@ export class HostAgent extends EventEmitter {
     conn.send(hello);
     conn.sendHeartbeat();
     this.emit('hello', hello);
-    this.releaseDrained(conn);
+    this.handoff.tookOver(conn);
   }
 
   private onFrame(conn: RegistryConnection, frame: RegistryToHostFrame): void {
@@ -309,20 +216,17 @@ export class HostAgent extends EventEmitter {
         this.onChat(conn, frame);
         return;
       case 'cancel': {
-        const entry = this.requests.get(frame.request_id);
-        if (!entry || entry.conn !== conn) return; // already over
-        this.requests.delete(entry.id);
-        entry.controller.abort();
+        const entry = this.requests.cancel(frame.request_id, conn);
+        if (!entry) return; // already over
         this.stats.cancelled++;
         this.logger.info(`request ${entry.id} cancelled`);
-        this.afterRequest(conn);
+        this.handoff.chatEnded(conn);
         return;
       }
       case 'goaway':
-        // Make-before-break: the old socket keeps serving (the registry may still route chats to
-        // it) until the new connection has taken over; see releaseDrained.
+        // Make-before-break: the old socket keeps serving until a newer one took over (DrainHandoff).
         if (conn !== this.active) return;
-        conn.draining = true;
+        this.handoff.drain(conn);
         this.active = null;
         this.wakeLoop({ kind: 'goaway', reason: frame.reason, openForMs: conn.openForMs });
         return;
@@ -333,11 +237,8 @@ export class HostAgent extends EventEmitter {
 
   private onEnd(conn: RegistryConnection, end: ConnectionEnd): void {
     this.connections.delete(conn);
-    // The socket is gone: nothing of its requests can reach the caller any more.
-    for (const entry of [...this.requests.values()]) {
-      if (entry.conn !== conn) continue;
-      this.requests.delete(entry.id);
-      entry.controller.abort();
+    this.handoff.forget(conn);
+    for (const entry of this.requests.abortOn(conn)) {
       if (!this.stopping) this.logger.warn(`request ${entry.id} aborted: connection to the registry lost`);
     }
     if (end.kind === 'closed') this.emit('disconnected', end);
@@ -347,29 +248,6 @@ export class HostAgent extends EventEmitter {
     } else if (end.kind === 'closed' && !this.stopping) {
       this.logger.debug(`previous connection to ${conn.registryUrl} closed (code ${end.code})`);
     }
-  }
-
-  /**
-   * After a new connection said hello, the sockets that got `goaway` are let go: the registry
-   * normally closes them itself once the new connection took the instance over (4409); if it
-   * does not, each is closed by us once its last stream ended, `handoffLingerMs` later. Closing
-   * sooner could release the old presence record before the new node has claimed it.
-   */
-  private releaseDrained(current: RegistryConnection): void {
-    for (const conn of this.connections) {
-      if (conn === current || !conn.draining || conn.handedOver) continue;
-      setTimeout(() => {
-        conn.handedOver = true;
-        this.afterRequest(conn);
-      }, this.handoffLingerMs).unref();
-    }
-  }
-
-  /** Closes a socket that was handed over once its last stream ended. */
-  private afterRequest(conn: RegistryConnection): void {
-    if (!conn.draining || !conn.handedOver || !conn.isOpen) return;
-    for (const entry of this.requests.values()) if (entry.conn === conn) return;
-    void conn.close(1000, 'drained');
   }
 
   // ---- chats ----
@@ -390,8 +268,7 @@ export class HostAgent extends EventEmitter {
       conn.send({ type: 'chat_response', request_id: id, error: 'host busy' });
       return;
     }
-    const entry: InFlight = { id, conn, controller: new AbortController(), startedAt: performance.now() };
-    this.requests.set(id, entry);
+    const entry = this.requests.add(id, conn);
     const debug = this.logger.debugEnabled;
     const { body, changes } = applyRequestPolicy(frame.request as Record<string, unknown>, this.config);
     if (debug) {
@@ -403,7 +280,7 @@ export class HostAgent extends EventEmitter {
       requestId: id,
       request: body,
       upstream: this.upstream,
-      defaultModel: this.config.model ?? this.models[0],
+      defaultModel: this.config.model ?? this.models.known[0],
       sink: conn,
       signal: entry.controller.signal,
       onFirstChunk: debug
@@ -413,7 +290,7 @@ export class HostAgent extends EventEmitter {
             )
         : undefined,
     }).then((outcome) => {
-      if (this.requests.get(id) === entry) this.requests.delete(id);
+      this.requests.finished(entry);
       if (outcome.kind === 'done') {
         this.stats.served++;
         if (debug) {
@@ -425,7 +302,7 @@ export class HostAgent extends EventEmitter {
         this.logger.warn(`request ${id} failed after ${ms} ms: ${outcome.message}`);
       }
       this.emit('request-end', id, outcome.kind);
-      this.afterRequest(conn);
+      this.handoff.chatEnded(conn);
     });
   }
 
@@ -438,17 +315,14 @@ export class HostAgent extends EventEmitter {
     }
     this.exitValue = exit;
     this.stopping = true;
-    this.modelsAbort?.abort();
+    this.models.stop();
     const message = exit.kind === 'stopped' ? 'host agent stopped' : `host agent exiting: ${exit.message}`;
-    for (const entry of this.requests.values()) {
-      entry.controller.abort();
+    for (const entry of this.requests.abortAll()) {
       entry.conn.send({ type: 'chat_response', request_id: entry.id, error: message });
       this.logger.info(`request ${entry.id} aborted: ${message}`);
     }
-    this.requests.clear();
-    const code = 1000;
     await Promise.all(
-      [...this.connections].map((c) => c.close(code, exit.kind === 'stopped' ? 'host stopping' : '')),
+      [...this.connections].map((c) => c.close(1000, exit.kind === 'stopped' ? 'host stopping' : '')),
     );
     this.active = null;
     this.upstream.close();

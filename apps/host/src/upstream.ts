@@ -6,12 +6,6 @@ import {
 } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
-/**
- * The model server next to the agent: any OpenAI-compatible base URL (Ollama, llama.cpp,
- * vLLM, LM Studio, ...). Plain node:http(s) with one keep-alive pool per Upstream (cheaper than
- * fetch on the hot path); an aborted request destroys its socket, so the model server sees the
- * connection close at once.
- */
 export interface UpstreamOptions {
   /** Base URL without trailing slash, e.g. http://127.0.0.1:11434/v1. */
   baseUrl: string;
@@ -35,6 +29,12 @@ export interface UpstreamResponse {
  */
 const IDLE_SOCKET_MS = 4000;
 
+/**
+ * The model server next to the agent: any OpenAI-compatible base URL (Ollama, llama.cpp,
+ * vLLM, LM Studio, ...). Plain node:http(s) with one keep-alive pool per Upstream (cheaper than
+ * fetch on the hot path); an aborted request destroys its socket, so the model server sees the
+ * connection close at once.
+ */
 export class Upstream {
   readonly baseUrl: string;
   private readonly modelsTimeoutMs: number;
