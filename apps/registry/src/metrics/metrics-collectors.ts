@@ -5,7 +5,7 @@ import { RedisClusterBus } from '../cluster/redis-cluster-bus';
 import { ConnectedHosts } from '../hosts/connected-hosts';
 import { HostSocketServer } from '../hosts/host-socket.server';
 import { NodeState } from '../lifecycle/node-state';
-import { PresenceStore } from '../presence/presence.store';
+import { OnlineInstances } from '../presence/online-instances';
 import { Metrics } from './metrics';
 
 /** Mirrors live state into gauges when Prometheus scrapes, so hot paths carry no metric code. */
@@ -19,7 +19,7 @@ export class MetricsCollectors implements OnModuleInit {
     private readonly hosts: ConnectedHosts,
     private readonly sockets: HostSocketServer,
     private readonly chats: ChatRelayService,
-    private readonly presence: PresenceStore,
+    private readonly online: OnlineInstances,
     private readonly bus: ClusterBus,
     private readonly state: NodeState,
   ) {}
@@ -42,7 +42,7 @@ export class MetricsCollectors implements OnModuleInit {
           this.metrics.publishFailures.inc(failures - this.publishFailuresSeen);
         this.publishFailuresSeen = failures;
       }
-      this.metrics.onlineInstances.set((await this.presence.onlineIds()).length);
+      this.metrics.onlineInstances.set((await this.online.ids()).length);
     });
   }
 }
