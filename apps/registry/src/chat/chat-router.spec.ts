@@ -4,7 +4,8 @@ import type { ClusterBus } from '../cluster/cluster-bus';
 import type { ConnectedHosts } from '../hosts/connected-hosts';
 import type { HostConnection } from '../hosts/host-connection';
 import { Metrics } from '../metrics/metrics';
-import type { PresenceOwner, PresenceStore } from '../presence/presence.store';
+import type { OnlineInstances } from '../presence/online-instances';
+import type { PresenceOwner } from '../presence/presence.store';
 import { ChatRouter, RoutedChat, RoutedSink } from './chat-router';
 import type { RemoteChatClient } from './remote-chat.client';
 
@@ -68,7 +69,7 @@ function setup(options: {
     cancel: jest.fn(),
   };
   const hosts = { get: () => options.local, getOrAccepting: () => Promise.resolve(options.local) };
-  const presence = {
+  const online = {
     owner: () => {
       presenceReads++;
       return Promise.resolve(options.owner ?? null);
@@ -78,7 +79,7 @@ function setup(options: {
   const metrics = new Metrics();
   const router = new ChatRouter(
     hosts as unknown as ConnectedHosts,
-    presence as unknown as PresenceStore,
+    online as unknown as OnlineInstances,
     remote as unknown as RemoteChatClient,
     bus as unknown as ClusterBus,
     metrics,
@@ -164,7 +165,7 @@ describe('ChatRouter', () => {
     let epoch = 1;
     const t = setup({ remote: () => fails('not_connected') });
     // Every read of presence shows yet another owner.
-    (t.router as unknown as { presence: { owner: () => Promise<PresenceOwner> } }).presence.owner = () =>
+    (t.router as unknown as { online: { owner: () => Promise<PresenceOwner> } }).online.owner = () =>
       Promise.resolve({ nodeId: `n${++epoch}`, epoch });
     await t.router.dispatch(t.chat, { owner: nodeA });
     await t.settled();

@@ -5,7 +5,8 @@ import type { ChatSink } from './chat-sink';
 import { ConnectedHosts } from '../hosts/connected-hosts';
 import type { HostConnection } from '../hosts/host-connection';
 import { Metrics } from '../metrics/metrics';
-import { PresenceOwner, PresenceStore } from '../presence/presence.store';
+import { OnlineInstances } from '../presence/online-instances';
+import type { PresenceOwner } from '../presence/presence.store';
 import { RemoteChatClient } from './remote-chat.client';
 
 /** Where a chat is sent: a host socket on this node, or the node that owns the instance. */
@@ -29,9 +30,10 @@ export interface RoutedChat {
 export const MAX_REROUTES = 2;
 
 /**
- * How long a node trusts the owner it last read for an instance (one Redis GET less per
- * cross-node chat). A stale entry costs one extra hop, never a failure: the old owner answers
- * `not_connected` (or nobody receives the PUBLISH) and the router reads presence again.
+ * How long a node trusts the online owner it last read for an instance (one GET and one liveness
+ * query less per cross-node chat). This is a routing hint, not a second notion of online: a stale
+ * entry costs one extra hop, never a failure, because the old owner answers `not_connected` (or
+ * nobody receives the PUBLISH) and the router reads the owner again through `OnlineInstances`.
  */
 export const OWNER_CACHE_MS = 1_000;
 
@@ -48,7 +50,7 @@ export class ChatRouter {
 
   constructor(
     private readonly hosts: ConnectedHosts,
-    private readonly presence: PresenceStore,
+    private readonly online: OnlineInstances,
     private readonly remote: RemoteChatClient,
     private readonly bus: ClusterBus,
     private readonly metrics: Metrics,
@@ -56,7 +58,7 @@ export class ChatRouter {
 
   /**
    * Where a chat for the instance goes now: the host socket on this node, else the owner node
-   * (cached for OWNER_CACHE_MS); null when the instance is not connected anywhere. Rejects when
+   * (cached for OWNER_CACHE_MS); null when the instance is not online (as detail and list say). Rejects when
    * Redis cannot be read.
    */
   async resolve(instanceId: string): Promise<ChatTarget | null> {
@@ -68,9 +70,9 @@ export class ChatRouter {
     return owner ? { owner } : null;
   }
 
-  /** Reads presence (never the cache) and remembers a remote owner. */
+  /** Reads the online owner (never the cache) and remembers it when it is another node. */
   private async readOwner(instanceId: string): Promise<PresenceOwner | null> {
-    const owner = await this.presence.owner(instanceId);
+    const owner = await this.online.owner(instanceId);
     if (!owner || owner.nodeId === this.bus.nodeId) {
       this.owners.delete(instanceId);
       return null;

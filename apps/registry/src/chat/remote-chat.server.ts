@@ -8,17 +8,21 @@ import type { HostConnection } from '../hosts/host-connection';
 
 type ChatMessage = Extract<NodeRequestMessage, { kind: 'chat' }>;
 
+/** A chat this node runs for another node. */
+interface RemoteRequest {
+  instanceId: string;
+  /** The caller's node, checked for liveness while the host is silent. */
+  from: string;
+  /** False while it waits for a host connection this node is still accepting. */
+  running: boolean;
+}
+
 /** The owner's side of a cross-node chat: runs it on the local host socket, replies with sequence numbers. */
 @Injectable()
 export class RemoteChatServer implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(RemoteChatServer.name);
-  /** requestId → instanceId of chats this node runs for other nodes. */
-  private readonly running = new Map<string, string>();
-  /** requestId → the caller's node, checked for liveness while the host is silent. */
-  private readonly callers = new Map<string, string>();
-  /** Chats waiting for a host connection this node is still accepting; and those cancelled meanwhile. */
-  private readonly waiting = new Set<string>();
-  private readonly cancelledWhileWaiting = new Set<string>();
+  /** Chats this node runs (or is about to run) for other nodes, by request id; cancelling removes one. */
+  private readonly requests = new Map<string, RemoteRequest>();
   private timer?: NodeJS.Timeout;
 
   constructor(
@@ -38,15 +42,18 @@ export class RemoteChatServer implements OnModuleInit, OnModuleDestroy {
   }
 
   private async checkCallers(): Promise<void> {
-    const nodes = new Set(this.callers.values());
-    for (const nodeId of nodes) {
+    const running = [...this.requests].filter(([, request]) => request.running);
+    for (const nodeId of new Set(running.map(([, request]) => request.from))) {
       if (await this.bus.isNodeAlive(nodeId).catch(() => true)) continue;
-      for (const [requestId, from] of this.callers) if (from === nodeId) this.cancel(requestId);
+      for (const [requestId, request] of running) if (request.from === nodeId) this.cancel(requestId);
     }
   }
 
+  /** Chats running on a host here for other nodes (drain waits for them). */
   get size(): number {
-    return this.running.size;
+    let running = 0;
+    for (const request of this.requests.values()) if (request.running) running++;
+    return running;
   }
 
   handleChat(message: ChatMessage): void {
@@ -70,10 +77,10 @@ export class RemoteChatServer implements OnModuleInit, OnModuleDestroy {
       if (lines) publish({ kind: 'chunks', requestId, seq: seq++, lines, ...(end && { done: true }) }, !!end);
       else if (end) publish({ kind: 'done', requestId, seq: seq++ }, true);
     };
+    const request: RemoteRequest = { instanceId, from, running: false };
     const close = () => {
       open = false;
-      this.running.delete(requestId);
-      this.callers.delete(requestId);
+      if (this.requests.get(requestId) === request) this.requests.delete(requestId);
     };
     const sink: ChatSink = {
       lines: (lines) => {
@@ -104,28 +111,26 @@ export class RemoteChatServer implements OnModuleInit, OnModuleDestroy {
         sink.error('not_connected', 'the instance is not connected');
         return;
       }
-      this.running.set(requestId, instanceId);
-      this.callers.set(requestId, from);
+      request.running = true;
+      this.requests.set(requestId, request);
       if (!connection.startChat(requestId, message.body as ChatRequestBody, sink))
         sink.error('queue_full', 'too many requests are waiting for this instance');
     };
     const connection = this.hosts.get(instanceId);
     if (connection && connection.epoch >= message.epoch) return start(connection);
     // The host may be connecting to this node right now (its claim is what the caller read).
-    this.waiting.add(requestId);
+    this.requests.set(requestId, request);
     void this.hosts.getOrAccepting(instanceId).then((accepted) => {
-      this.waiting.delete(requestId);
-      if (this.cancelledWhileWaiting.delete(requestId)) return;
+      // Cancelled while waiting: the caller has gone, so nothing is started or answered.
+      if (this.requests.get(requestId) !== request) return;
       start(accepted);
     });
   }
 
   cancel(requestId: string): void {
-    if (this.waiting.has(requestId)) this.cancelledWhileWaiting.add(requestId);
-    const instanceId = this.running.get(requestId);
-    if (instanceId === undefined) return;
-    this.running.delete(requestId);
-    this.callers.delete(requestId);
-    this.hosts.get(instanceId)?.cancelChat(requestId);
+    const request = this.requests.get(requestId);
+    if (!request) return;
+    this.requests.delete(requestId);
+    if (request.running) this.hosts.get(request.instanceId)?.cancelChat(requestId);
   }
 }

@@ -2,6 +2,7 @@ import { Global, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { MemoryPresenceStore } from '../presence/memory-presence.store';
+import { OnlineInstances } from '../presence/online-instances';
 import { PresenceStore } from '../presence/presence.store';
 import { RedisPresenceStore } from '../presence/redis-presence.store';
 import { RedisConnections } from '../redis/redis-connections';
@@ -57,8 +58,9 @@ export const REDIS = Symbol('REDIS');
         return bus;
       },
     },
+    OnlineInstances,
   ],
-  exports: [REDIS, PresenceStore, ClusterBus],
+  exports: [REDIS, PresenceStore, ClusterBus, OnlineInstances],
 })
 export class ClusterModule implements OnApplicationShutdown {
   constructor(private readonly moduleRef: ModuleRef) {}

@@ -1,11 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Paths } from '@app/protocol';
-import { ClusterBus } from '../cluster/cluster-bus';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { invalidField } from '../common/http-errors';
 import { Prisma } from '../database/generated/client';
 import { LimitsService } from '../limits/limits.service';
-import { PresenceStore } from '../presence/presence.store';
+import { OnlineInstances } from '../presence/online-instances';
 import { generateInstanceId, generatePassword, hashPassword, INSTANCE_ID_PATTERN } from './credentials';
 import { maskEmail } from './email-mask';
 import { Caller, InstanceAuthService } from './instance-auth.service';
@@ -22,9 +21,8 @@ export class InstancesService {
   constructor(
     private readonly instances: InstancesRepository,
     private readonly auth: InstanceAuthService,
-    private readonly presence: PresenceStore,
+    private readonly online: OnlineInstances,
     private readonly events: InstanceEvents,
-    private readonly bus: ClusterBus,
     private readonly limits: LimitsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -51,7 +49,7 @@ export class InstancesService {
     } else {
       record = await this.instances.create({ id: generateInstanceId(), ...metadata });
     }
-    const online = await this.isOnline(record.id);
+    const online = await this.online.isOnline(record.id);
     return {
       instance_id: record.id,
       instance_password: password,
@@ -63,7 +61,7 @@ export class InstancesService {
 
   async detail(instanceId: string, caller: Caller) {
     const record = await this.auth.authenticate(caller, instanceId);
-    const online = await this.isOnline(instanceId);
+    const online = await this.online.isOnline(instanceId);
     return {
       upload_name: record.uploadName,
       instance_id: record.id,
@@ -91,7 +89,7 @@ export class InstancesService {
       email: dto.email === null ? '' : dto.email,
       description: dto.description === null ? '' : dto.description,
     });
-    const online = await this.isOnline(instanceId);
+    const online = await this.online.isOnline(instanceId);
     return {
       instance_id: record.id,
       status: deriveStatus(record, online),
@@ -110,7 +108,7 @@ export class InstancesService {
   async list(pageNo: number, pageSize: number, statuses: InstanceStatus[]) {
     if (pageNo > this.config.limits.maxPageNo)
       throw invalidField('page_no', `page_no must not be greater than ${this.config.limits.maxPageNo}`);
-    const onlineIds = await this.presence.onlineIds();
+    const onlineIds = await this.online.ids();
     const online = new Set(onlineIds);
     const [rows, total] = await this.instances.list(statuses, onlineIds, (pageNo - 1) * pageSize, pageSize);
     return {
@@ -126,18 +124,8 @@ export class InstancesService {
   }
 
   async count(statuses: InstanceStatus[]) {
-    const onlineIds = statuses.length ? await this.presence.onlineIds() : [];
+    const onlineIds = statuses.length ? await this.online.ids() : [];
     return { count: await this.instances.count(statuses, onlineIds) };
-  }
-
-  /**
-   * Online = an owner record exists and its node is alive. The liveness check (is anyone listening on
-   * the owner node's channel?) ends the "ghost online" of a killed node at once instead of at TTL expiry.
-   */
-  private async isOnline(instanceId: string): Promise<boolean> {
-    const owner = await this.presence.owner(instanceId);
-    if (!owner) return false;
-    return owner.nodeId === this.bus.nodeId || (await this.bus.isNodeAlive(owner.nodeId));
   }
 
   private wsUrl(instanceId: string, requestBaseUrl: string): string {

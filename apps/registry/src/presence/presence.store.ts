@@ -17,7 +17,8 @@ export abstract class PresenceStore {
   /** Extends the owner records this node holds; returns ids whose record no longer names this node. */
   abstract refresh(held: ReadonlyMap<string, number>): Promise<string[]>;
   abstract owner(instanceId: string): Promise<PresenceOwner | null>;
-  abstract onlineIds(): Promise<string[]>;
+  /** Instance ids with an unexpired owner record, by owner node; whether a node is alive is `OnlineInstances`' question. */
+  abstract onlineByNode(): Promise<Map<string, string[]>>;
   /** Runs `handler` each time the store is reachable again after an outage (its records may be gone). */
   abstract onRestored(handler: () => void): void;
   abstract close(): Promise<void>;

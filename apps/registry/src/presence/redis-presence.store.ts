@@ -39,55 +39,82 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
 const scripts = {
   /**
-   * KEYS: epoch, owner, online. ARGV: nodeId, ttlMs, instanceId.
-   * INCR the epoch, read the displaced owner record, SET ours with PX ttl, ZADD online at now+ttl.
-   * One script, so two concurrent claims cannot interleave (the higher epoch always ends up as owner).
-   * Returns {epoch, previous record or ''}.
+   * KEYS: epoch, owner, online, records. ARGV: nodeId, ttlMs, instanceId.
+   * INCR the epoch, read the displaced owner record, SET ours with PX ttl, ZADD online at now+ttl,
+   * HSET the record's copy. One script, so two concurrent claims cannot interleave (the higher
+   * epoch always ends up as owner). Returns {epoch, previous record or ''}.
    */
   registryPresenceClaim: {
-    numberOfKeys: 3,
+    numberOfKeys: 4,
     lua: `local epoch = redis.call('INCR', KEYS[1])
 local previous = redis.call('GET', KEYS[2])
 ${nowMs}
 local ttl = tonumber(ARGV[2])
-redis.call('SET', KEYS[2], ARGV[1] .. '|' .. epoch, 'PX', ttl)
+local record = ARGV[1] .. '|' .. epoch
+redis.call('SET', KEYS[2], record, 'PX', ttl)
 redis.call('ZADD', KEYS[3], now + ttl, ARGV[3])
+redis.call('HSET', KEYS[4], ARGV[3], record)
 return {epoch, previous or ''}`,
   },
   /**
-   * KEYS: owner, online. ARGV: expected record, instanceId.
-   * Compare-and-delete: DEL + ZREM only if the record is still exactly ours. Returns 1 or 0.
+   * KEYS: owner, online, records. ARGV: expected record, instanceId.
+   * Compare-and-delete: DEL + ZREM + HDEL only if the record is still exactly ours. Returns 1 or 0.
    */
   registryPresenceRelease: {
-    numberOfKeys: 2,
+    numberOfKeys: 3,
     lua: `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[2])
+redis.call('HDEL', KEYS[3], ARGV[2])
 return 1`,
   },
   /**
-   * KEYS: owner, online. ARGV: expected record, ttlMs, instanceId.
+   * KEYS: owner, online, records. ARGV: expected record, ttlMs, instanceId.
    * Compare-and-extend: PEXPIRE + ZADD online at now+ttl only if the record is still exactly ours.
+   * Also re-writes the record's copy, so a copy pruned at the very millisecond of expiry heals.
    * Returns 1, or 0 when the record names another node/epoch or has expired.
    */
   registryPresenceRefresh: {
-    numberOfKeys: 2,
+    numberOfKeys: 3,
     lua: `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 ${nowMs}
 local ttl = tonumber(ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ttl)
 redis.call('ZADD', KEYS[2], now + ttl, ARGV[3])
+redis.call('HSET', KEYS[3], ARGV[3], ARGV[1])
 return 1`,
   },
   /**
-   * KEYS: online. Drops members whose score (expiry) is past, then lists those still in the future.
-   * The prune is O(log N + removed), so it is done on every call rather than on a timer.
+   * KEYS: online, records. Drops members whose score (expiry) is past, and their record copies, then
+   * returns the ids still in the future grouped by owner node: {node, {ids}, node, {ids}, ...}
+   * (a reply barely larger than the ids alone). The prune is O(log N + removed), so it is done on
+   * every call rather than on a timer. Chunks of 1000 stay below Lua's unpack() limit.
    */
   registryPresenceOnline: {
-    numberOfKeys: 1,
+    numberOfKeys: 2,
     lua: `${nowMs}
+local expired = redis.call('ZRANGE', KEYS[1], '-inf', now, 'BYSCORE')
+for i = 1, #expired, 1000 do
+  redis.call('HDEL', KEYS[2], unpack(expired, i, math.min(i + 999, #expired)))
+end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-return redis.call('ZRANGE', KEYS[1], '(' .. string.format('%.0f', now), '+inf', 'BYSCORE')`,
+local ids = redis.call('ZRANGE', KEYS[1], '(' .. string.format('%.0f', now), '+inf', 'BYSCORE')
+local byNode, reply = {}, {}
+for i = 1, #ids, 1000 do
+  local records = redis.call('HMGET', KEYS[2], unpack(ids, i, math.min(i + 999, #ids)))
+  for j = 1, #records do
+    local node = records[j] and string.match(records[j], '^(.*)|')
+    if node then
+      if not byNode[node] then
+        byNode[node] = {}
+        reply[#reply + 1] = node
+        reply[#reply + 1] = byNode[node]
+      end
+      table.insert(byNode[node], ids[i + j - 1])
+    end
+  end
+end
+return reply`,
   },
 } as const;
 
@@ -96,6 +123,7 @@ interface PresenceCommands {
     epochKey: string,
     ownerKey: string,
     onlineKey: string,
+    recordsKey: string,
     nodeId: string,
     ttlMs: number,
     instanceId: string,
@@ -103,23 +131,26 @@ interface PresenceCommands {
   registryPresenceRelease(
     ownerKey: string,
     onlineKey: string,
+    recordsKey: string,
     expected: string,
     instanceId: string,
   ): Promise<number>;
   registryPresenceRefresh(
     ownerKey: string,
     onlineKey: string,
+    recordsKey: string,
     expected: string,
     ttlMs: number,
     instanceId: string,
   ): Promise<number>;
-  registryPresenceOnline(onlineKey: string): Promise<string[]>;
+  registryPresenceOnline(onlineKey: string, recordsKey: string): Promise<(string | string[])[]>;
 }
 
 interface RefreshPipeline {
   registryPresenceRefresh(
     ownerKey: string,
     onlineKey: string,
+    recordsKey: string,
     expected: string,
     ttlMs: number,
     instanceId: string,
@@ -136,7 +167,11 @@ const REFRESH_BATCH = 1000;
  *   an older socket may still be open somewhere).
  * - `P:owner:<id>`  `<nodeId>|<epoch>` with PX ttl, refreshed by the owning node.
  * - `P:online`      zset, member = instance id, score = expiry time (Redis clock, ms), so that
- *   `onlineIds()` needs no SCAN.
+ *   `onlineByNode()` needs no SCAN.
+ * - `P:records`     hash, instance id → a copy of its owner record, written and deleted by the same
+ *   scripts, so `onlineByNode()` groups the ids by node in the one script that lists them (measured
+ *   with 10,000 online on a loaded 2-core machine: ~30 ms, against ~60 ms for ZRANGE + MGET of the
+ *   owner keys and ~13 ms for the bare ZRANGE that ignored node liveness).
  *
  * `close()` does nothing: the connection belongs to whoever created it (RedisConnections.close()).
  */
@@ -144,6 +179,7 @@ export class RedisPresenceStore extends PresenceStore {
   private readonly redis: Redis;
   private readonly commands: PresenceCommands;
   private readonly onlineKey: string;
+  private readonly recordsKey: string;
   private readonly restoredHandlers: (() => void)[] = [];
   /** Set when the connection drops; its next `ready` means Redis is back (maybe restarted empty). */
   private lost = false;
@@ -158,6 +194,7 @@ export class RedisPresenceStore extends PresenceStore {
     for (const [name, definition] of Object.entries(scripts)) this.redis.defineCommand(name, definition);
     this.commands = this.redis as unknown as PresenceCommands;
     this.onlineKey = `${opts.prefix}:online`;
+    this.recordsKey = `${opts.prefix}:records`;
     this.redis.on('close', () => (this.lost = true));
     this.redis.on('ready', () => {
       if (!this.lost) return;
@@ -187,6 +224,7 @@ export class RedisPresenceStore extends PresenceStore {
       this.epochKey(instanceId),
       this.ownerKey(instanceId),
       this.onlineKey,
+      this.recordsKey,
       this.opts.nodeId,
       this.opts.ttlMs,
       instanceId,
@@ -198,6 +236,7 @@ export class RedisPresenceStore extends PresenceStore {
     const deleted = await this.commands.registryPresenceRelease(
       this.ownerKey(instanceId),
       this.onlineKey,
+      this.recordsKey,
       this.record(epoch),
       instanceId,
     );
@@ -219,6 +258,7 @@ export class RedisPresenceStore extends PresenceStore {
         pipeline.registryPresenceRefresh(
           this.ownerKey(id),
           this.onlineKey,
+          this.recordsKey,
           this.record(epoch),
           this.opts.ttlMs,
           id,
@@ -238,8 +278,11 @@ export class RedisPresenceStore extends PresenceStore {
     return parseOwnerRecord(await this.redis.get(this.ownerKey(instanceId)));
   }
 
-  async onlineIds(): Promise<string[]> {
-    return this.commands.registryPresenceOnline(this.onlineKey);
+  async onlineByNode(): Promise<Map<string, string[]>> {
+    const reply = await this.commands.registryPresenceOnline(this.onlineKey, this.recordsKey);
+    const byNode = new Map<string, string[]>();
+    for (let i = 0; i + 1 < reply.length; i += 2) byNode.set(reply[i] as string, reply[i + 1] as string[]);
+    return byNode;
   }
 
   async close(): Promise<void> {}
