@@ -97,6 +97,24 @@ describe('private instances: access keys, owner policy and usage (two nodes, rea
     expect(Number(retryAfter)).toBeLessThanOrEqual(60);
   });
 
+  it('holds max_concurrent across nodes: a second chat while one runs elsewhere is a 429, then the slot is free again', async () => {
+    const issued = await createKey(nodeA().url, env.instance, { name: 'one at a time', max_concurrent: 1 });
+    const before = env.model.requests.length;
+    const slow = keyedChat(nodeA().url, id(), issued.key, {
+      messages: [{ role: 'user', content: '[slow]' }],
+    });
+    // Only once the slow chat holds the slot (it reached the model) is the other node asked.
+    await eventually(
+      async () => env.model.requests.slice(before).some((r) => JSON.stringify(r.body).includes('[slow]')),
+      2_000,
+    );
+    const busy = await keyedChat(nodeB().url, id(), issued.key);
+    expect([busy.status, busy.headers.get('retry-after')]).toEqual([429, '1']);
+    expect(busy.body.error?.message).toMatch(/1 chats at once/);
+    expect((await slow).status).toBe(200);
+    expect((await keyedChat(nodeB().url, id(), issued.key)).status).toBe(200);
+  });
+
   it('stops a key at its tokens_per_day on every node, with Retry-After until the end of the UTC day', async () => {
     const issued = await createKey(nodeA().url, env.instance, { name: 'budget', tokens_per_day: 3 });
     const first = await keyedChat(nodeB().url, id(), issued.key);
