@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Redis } from 'ioredis';
+import { createKey, updateInstance } from '../test/support/access-keys';
 import { createTestDatabase } from '../test/support/postgres';
 import { spawnNode, startFakeModelProcess, TestProcess } from '../test/support/processes';
 import { eventually, instanceDetail, registerInstance, Registered } from '../test/support/registry-client';
@@ -67,8 +68,13 @@ export interface Deployment {
   instances: {
     embedded: { burst: Registered; paced: Registered };
     distributed: { burst: Registered; paced: Registered };
+    /** A private instance on node A (burst model, its own agent) and an access key without limits. */
+    private: { instance: Registered; key: string };
   };
-  agents: Record<'embeddedBurst' | 'embeddedPaced' | 'distributedBurst' | 'distributedPaced', ProbedProcess>;
+  agents: Record<
+    'embeddedBurst' | 'embeddedPaced' | 'distributedBurst' | 'distributedPaced' | 'distributedPrivate',
+    ProbedProcess
+  >;
   redisPrefix: string;
   databaseUrl: string;
 }
@@ -210,6 +216,14 @@ export async function deploy(
     ]);
     return { burst: instances[0], paced: instances[1], agents };
   };
+  /** A private instance with one key (no limits: the path measures the key check alone). */
+  const servePrivate = async (node: RegistryNode) => {
+    const [[burst], instance] = await Promise.all([models, registerInstance(node.url, 'bench private')]);
+    await updateInstance(node.url, instance, { visibility: 'private' });
+    const { key } = await createKey(node.url, instance, { name: 'bench' });
+    const proc = await agent('agent-a-private', node, instance, burst.url, BURST_AGENT_CONCURRENCY);
+    return { instance, key, agent: proc };
+  };
   // Each side gets its agents as soon as its nodes listen (PGlite's first boot is the slowest).
   const embeddedSide = (async () => {
     const node = await startNode('embedded', { REGISTRY_DATA_DIR: dataDir });
@@ -224,10 +238,11 @@ export async function deploy(
       startNode('node-b', env),
     ]);
     const served = await serve(nodeA, 'a');
+    const privateOne = await servePrivate(nodeA);
     // The other node must see them online (presence in Redis) before cross-node calls.
     for (const instance of [served.burst, served.paced])
       await eventually(async () => (await instanceDetail(nodeB.url, instance)).status === 'online', 10_000);
-    return { nodeA, nodeB, databaseUrl: db.url, ...served };
+    return { nodeA, nodeB, databaseUrl: db.url, ...served, privateOne };
   })();
   const [[burst, paced], floor, e, d] = await Promise.all([models, floorSide, embeddedSide, distributedSide]);
 
@@ -240,12 +255,14 @@ export async function deploy(
     instances: {
       embedded: { burst: e.burst, paced: e.paced },
       distributed: { burst: d.burst, paced: d.paced },
+      private: { instance: d.privateOne.instance, key: d.privateOne.key },
     },
     agents: {
       embeddedBurst: e.agents[0],
       embeddedPaced: e.agents[1],
       distributedBurst: d.agents[0],
       distributedPaced: d.agents[1],
+      distributedPrivate: d.privateOne.agent,
     },
     redisPrefix,
     databaseUrl: d.databaseUrl,

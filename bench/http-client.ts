@@ -25,6 +25,8 @@ export interface StreamResult {
 export interface Target {
   name: string;
   url: URL;
+  /** Extra request headers (an access key). */
+  headers?: Record<string, string>;
 }
 
 export const CHAT_BODY = JSON.stringify({
@@ -87,6 +89,7 @@ export class SseClient {
             'content-type': 'application/json',
             'content-length': Buffer.byteLength(body),
             accept: 'text/event-stream',
+            ...target.headers,
           },
         },
         (res) => {

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Cleanup } from './cleanup';
 import { deploy } from './deployment';
-import { ALL_PATHS } from './paths';
+import { ALL_PATHS, OVERHEAD_PATHS } from './paths';
 import { childPids, Load, LoadMeter, machineBusyCores, machineInfo } from './proc';
 import type { ProcessProfile } from './profiling';
 import { RoundTripSamples } from './redis-round-trip';
@@ -143,7 +143,7 @@ async function main(): Promise<number> {
       log('1. relay overhead at concurrency 1 (and a Redis pub/sub round trip after every round)');
       const redis = new RoundTripSamples(deployment.floor.redis, settings.requestTimeoutMs);
       results.overhead = await measured('overhead', () =>
-        latencyAtConcurrency1(s, [...all], settings.overhead.warmup, settings.overhead.requests, {
+        latencyAtConcurrency1(s, [...OVERHEAD_PATHS], settings.overhead.warmup, settings.overhead.requests, {
           profile: settings.profile ? { stamp, out: profiles } : undefined,
           afterRound: (measuring) => redis.take(measuring),
         }),

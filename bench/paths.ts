@@ -3,7 +3,7 @@ import type { Target } from './http-client';
 import type { Deployment } from './deployment';
 import type { ProbedProcess } from './registry-node';
 
-export type PathKey = 'direct' | 'proxy' | 'tunnel' | 'embedded' | 'same' | 'cross';
+export type PathKey = 'direct' | 'proxy' | 'tunnel' | 'embedded' | 'same' | 'private' | 'cross';
 
 export const PATH_LABELS: Record<PathKey, string> = {
   direct: 'direct to the model',
@@ -11,6 +11,7 @@ export const PATH_LABELS: Record<PathKey, string> = {
   tunnel: 'minimal WS tunnel (floor)',
   embedded: 'embedded node',
   same: 'distributed, same node',
+  private: 'same node, private, with key',
   cross: 'distributed, cross node',
 };
 
@@ -23,10 +24,13 @@ export const RELAYED: PathKey[] = ['embedded', 'same', 'cross'];
 export const FLOOR: PathKey[] = ['proxy', 'tunnel'];
 /** Every path, in the order the tables list them. */
 export const ALL_PATHS: PathKey[] = ['direct', ...FLOOR, ...RELAYED];
+/** The relay overhead section also measures a private instance called with its key (burst model only). */
+export const OVERHEAD_PATHS: PathKey[] = ['direct', ...FLOOR, 'embedded', 'same', 'private', 'cross'];
 
 /** Targets for the burst model (`kind` burst) or the paced model, in PathKey order. */
 export function targets(d: Deployment, kind: 'burst' | 'paced', keys?: PathKey[]): Target[] {
   const all: Record<PathKey, URL> = {
+    private: d.nodeA.chatUrl(d.instances.private.instance.instanceId),
     direct: new URL(`${d.models[kind].url}/chat/completions`),
     proxy: new URL(`${d.floor.proxy.url}/${kind}/chat/completions`),
     tunnel: new URL(`${d.floor.tunnel.url}/${kind}/chat/completions`),
@@ -34,7 +38,12 @@ export function targets(d: Deployment, kind: 'burst' | 'paced', keys?: PathKey[]
     same: d.nodeA.chatUrl(d.instances.distributed[kind].instanceId),
     cross: d.nodeB.chatUrl(d.instances.distributed[kind].instanceId),
   };
-  return (keys ?? (Object.keys(all) as PathKey[])).map((name) => ({ name, url: all[name] }));
+  const key = { authorization: `Bearer ${d.instances.private.key}` };
+  return (keys ?? (Object.keys(all) as PathKey[])).map((name) => ({
+    name,
+    url: all[name],
+    ...(name === 'private' ? { headers: key } : {}),
+  }));
 }
 
 /** The processes doing the work on a path (for CPU figures). */
@@ -53,6 +62,8 @@ export function pathProcesses(d: Deployment, key: PathKey, kind: 'burst' | 'pace
       return { ...model, agent: agent('embedded'), registry: d.embedded.pid };
     case 'same':
       return { ...model, agent: agent('distributed'), registry: d.nodeA.pid };
+    case 'private':
+      return { ...model, agent: d.agents.distributedPrivate.pid, registry: d.nodeA.pid };
     case 'cross':
       return { ...model, agent: agent('distributed'), 'node A': d.nodeA.pid, 'node B': d.nodeB.pid };
   }
@@ -64,6 +75,7 @@ export function probedOnPath(d: Deployment, key: PathKey, kind: 'burst' | 'paced
     d.agents[`${name}${kind === 'burst' ? 'Burst' : 'Paced'}`];
   if (key === 'embedded') return [d.embedded, agent('embedded')];
   if (key === 'same') return [d.nodeA, agent('distributed')];
+  if (key === 'private') return [d.nodeA, d.agents.distributedPrivate];
   if (key === 'cross') return [d.nodeA, d.nodeB, agent('distributed')];
   return [];
 }

@@ -222,6 +222,16 @@ export function verdicts(results: Results): TargetVerdict[] {
       `${signed(v)} ms`,
     );
   }
+  // The key check of a private instance must cost next to nothing (issue #12): compared with public, same node.
+  const keyCost = overheadP50(results.overhead, 'private') - overheadP50(results.overhead, 'same');
+  check(
+    'c1:private',
+    '≤ +0.1 ms',
+    `overhead TTFT p50 at c=1, ${PATH_LABELS.private}, within 0.1 ms of ${PATH_LABELS.same}`,
+    keyCost,
+    keyCost <= 0.1,
+    `${signed(keyCost)} ms`,
+  );
   const tunnel = byPath(results.throughput, 'tunnel');
   for (const key of RELAYED) {
     const p = byPath(results.throughput, key);

@@ -87,7 +87,13 @@ describe('PostgreSQL', () => {
       const tables = await client.query<{ table_name: string }>(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name",
       );
-      expect(tables.rows.map((row) => row.table_name)).toEqual(['_prisma_migrations', 'instances', 'roles']);
+      expect(tables.rows.map((row) => row.table_name)).toEqual([
+        '_prisma_migrations',
+        'access_keys',
+        'instances',
+        'roles',
+        'usage_minutes',
+      ]);
       // Same bookkeeping as the CLI: checksum = SHA-256 of migration.sql, finished, not rolled back.
       const history = await client.query(
         'SELECT migration_name, checksum, finished_at, rolled_back_at FROM _prisma_migrations ORDER BY migration_name',

@@ -100,7 +100,7 @@ describe('serveChat', () => {
       { type: 'chat_response', request_id: 'r', raw_sse: '{"b":2}', done: false },
       { type: 'chat_response', request_id: 'r', raw_sse: '{"c":3}', done: true },
     ]);
-    expect(fake.calls).toEqual([{ messages: [], stream: true }]);
+    expect(fake.calls).toEqual([{ messages: [], stream: true, stream_options: { include_usage: true } }]);
   });
 
   it('batches the lines of one read with done and drops what follows [DONE]', async () => {
@@ -315,14 +315,24 @@ describe('serveChat', () => {
     ]);
   });
 
-  it('upstreamBody forces stream and fills a missing model only', () => {
+  it('upstreamBody forces stream, asks for usage and fills a missing model only', () => {
+    const usage = { include_usage: true };
     expect(upstreamBody({ messages: [], stream: false, top_p: 1 }, 'm')).toEqual({
       messages: [],
       stream: true,
+      stream_options: usage,
       top_p: 1,
       model: 'm',
     });
-    expect(upstreamBody({ model: 'x' }, 'm')).toEqual({ model: 'x', stream: true });
-    expect(upstreamBody({ model: '' }, undefined)).toEqual({ model: '', stream: true });
+    expect(upstreamBody({ model: 'x' }, 'm')).toEqual({ model: 'x', stream: true, stream_options: usage });
+    expect(upstreamBody({ model: '' }, undefined)).toEqual({
+      model: '',
+      stream: true,
+      stream_options: usage,
+    });
+    expect(upstreamBody({ stream_options: { include_usage: false, other: 1 } })).toEqual({
+      stream: true,
+      stream_options: { include_usage: true, other: 1 },
+    });
   });
 });

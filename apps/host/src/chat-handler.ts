@@ -32,12 +32,24 @@ export type ChatOutcome =
   /** Cancelled or the socket went away; nothing more was sent. */
   | { kind: 'aborted' };
 
-/** The body sent upstream: the caller's fields as they are, `stream` forced on, a model filled in. */
+/**
+ * The body sent upstream: the caller's fields as they are, `stream` forced on, a model filled in,
+ * and the usage chunk asked for (the registry counts tokens from it, and removes it from the
+ * answer of a caller who did not ask for it).
+ */
 export function upstreamBody(
   request: Record<string, unknown>,
   defaultModel?: string,
 ): Record<string, unknown> {
-  const body: Record<string, unknown> = { ...request, stream: true };
+  const streamOptions = request.stream_options;
+  const body: Record<string, unknown> = {
+    ...request,
+    stream: true,
+    stream_options: {
+      ...(typeof streamOptions === 'object' && streamOptions !== null ? streamOptions : {}),
+      include_usage: true,
+    },
+  };
   if ((typeof body.model !== 'string' || body.model === '') && defaultModel) body.model = defaultModel;
   return body;
 }

@@ -130,7 +130,8 @@ describe('HostAgent reconnecting (in process, against fake registries)', () => {
 
       const end = await a.finished('inflight');
       expect(end.done).toBe(true);
-      expect(lines(a.responses('inflight'))).toHaveLength(6);
+      // Five content chunks, the finish chunk and the usage chunk the agent asks for.
+      expect(lines(a.responses('inflight'))).toHaveLength(7);
       expect(b.responses('inflight')).toHaveLength(0);
       // Then the drained socket is closed normally.
       await waitFor(() => a.closes.length === 1, 2000, 'old socket closed');

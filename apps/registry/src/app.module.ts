@@ -8,9 +8,11 @@ import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { HostsModule } from './hosts/hosts.module';
 import { InstancesModule } from './instances/instances.module';
+import { KeysModule } from './keys/keys.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { RolesModule } from './roles/roles.module';
+import { UsageModule } from './usage/usage.module';
 
 @Module({})
 export class AppModule {
@@ -24,6 +26,8 @@ export class AppModule {
         ClusterModule,
         InstancesModule,
         RolesModule,
+        KeysModule,
+        UsageModule,
         HostsModule,
         ChatModule,
         HealthModule,

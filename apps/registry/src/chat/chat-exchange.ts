@@ -22,6 +22,8 @@ export interface ExchangeOptions {
   maxAssembledBytes: number;
   /** Unread bytes of every chat on the node: a write that takes it past its limit cuts this request off. */
   buffers?: BufferBudget;
+  /** Drop the usage-only chunk (`choices: []`) the host's model sent although the caller did not ask for it. */
+  stripUsageChunk?: boolean;
   /** Stop the request at the host (caller left, timed out, or too slow). */
   cancel: () => void;
   /** Called once at the end, for metrics and logs. */
@@ -38,7 +40,13 @@ export interface ChatSummary {
   /** From arrival to the first chunk; null if none came. */
   firstChunkMs: number | null;
   durationMs: number;
+  /** From the model's `usage` (0 when it sent none). */
+  promptTokens: number;
+  completionTokens: number;
 }
+
+/** A line that carries a usage object (not `"usage":null`, which some servers put on every chunk). */
+const hasUsage = (line: string) => line.includes('"usage":{') || line.includes('"usage": {');
 
 const DONE = 'data: [DONE]\n\n';
 
@@ -57,6 +65,7 @@ export class ChatExchange implements ChatSink {
   /** This caller's backlog as last counted in `options.buffers`. */
   private charged = 0;
   private readonly assembler: CompletionAssembler | null;
+  private readonly usage = { prompt: 0, completion: 0 };
   private readonly timers: { keepalive?: NodeJS.Timeout; idle?: NodeJS.Timeout; total?: NodeJS.Timeout } = {};
 
   constructor(
@@ -95,6 +104,13 @@ export class ChatExchange implements ChatSink {
       this.firstChunkAt = this.lastActivityAt;
       this.armIdle(this.options.idleTimeoutMs, 'the host went silent mid-answer');
     }
+    for (let i = 0; i < lines.length; i++) {
+      if (!hasUsage(lines[i]) || !this.readUsage(lines[i])) continue;
+      // The caller did not ask for usage: the registry asked for it (to count tokens), so it is removed.
+      lines = lines.filter((_, j) => j !== i);
+      i--;
+    }
+    if (lines.length === 0) return;
     if (this.assembler) {
       for (const line of lines) this.assembler.add(line);
       if (this.assembler.failure !== null) {
@@ -134,6 +150,23 @@ export class ChatExchange implements ChatSink {
     }
     // Timeouts are ours to report; the host still has to be told to stop.
     this.finish(code, code === 'timeout' || code === 'sequence_gap' || code === 'shutting_down');
+  }
+
+  /** Notes the tokens of a line carrying `usage`; true when it is a usage-only chunk to strip. */
+  private readUsage(line: string): boolean {
+    let chunk: { usage?: { prompt_tokens?: unknown; completion_tokens?: unknown }; choices?: unknown };
+    try {
+      chunk = JSON.parse(line) as typeof chunk;
+    } catch {
+      return false;
+    }
+    const { prompt_tokens: prompt, completion_tokens: completion } = chunk.usage ?? {};
+    if (typeof prompt === 'number' && Number.isFinite(prompt)) this.usage.prompt = Math.max(0, prompt);
+    if (typeof completion === 'number' && Number.isFinite(completion))
+      this.usage.completion = Math.max(0, completion);
+    return (
+      this.options.stripUsageChunk === true && Array.isArray(chunk.choices) && chunk.choices.length === 0
+    );
   }
 
   /**
@@ -231,6 +264,8 @@ export class ChatExchange implements ChatSink {
       registryMs: this.dispatchedAt - this.options.receivedAt,
       firstChunkMs: this.firstChunkAt === null ? null : this.firstChunkAt - this.options.receivedAt,
       durationMs: now - this.options.receivedAt,
+      promptTokens: this.usage.prompt,
+      completionTokens: this.usage.completion,
     });
   }
 }

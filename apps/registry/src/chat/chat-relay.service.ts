@@ -4,9 +4,13 @@ import { performance } from 'node:perf_hooks';
 import type { FastifyReply } from 'fastify';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { ApiError, instanceNotFound } from '../common/http-errors';
+import { ChatAccess } from '../keys/chat-access.service';
+import { applyChatPolicy } from '../keys/chat-policy';
+import type { KnownKey } from '../keys/key-directory';
 import { NodeState } from '../lifecycle/node-state';
 import { LimitsService } from '../limits/limits.service';
 import { Metrics } from '../metrics/metrics';
+import { UsageRecorder } from '../usage/usage-recorder';
 import { ChatExchange, ChatSummary } from './chat-exchange';
 import { parseChatRequest } from './chat-request';
 import { ChatRouter, RoutedChat } from './chat-router';
@@ -30,9 +34,14 @@ export interface ChatCall {
   /** What an absent `stream` means on the route that was called. */
   defaultStream: boolean;
   ip: string;
+  /** The caller's `Authorization` header: an access key (`Bearer sk-…`) or anything else. */
+  authorization?: string;
   requestId?: string;
   reply: FastifyReply;
 }
+
+const callerWantsUsage = (body: unknown) =>
+  (body as { stream_options?: { include_usage?: unknown } }).stream_options?.include_usage === true;
 
 /**
  * Routes a chat to the node that holds the instance's host socket — this node (no Redis at all)
@@ -50,6 +59,8 @@ export class ChatRelayService {
     private readonly metrics: Metrics,
     private readonly state: NodeState,
     private readonly limits: LimitsService,
+    private readonly access: ChatAccess,
+    private readonly usage: UsageRecorder,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -71,7 +82,11 @@ export class ChatRelayService {
         headers: { 'retry-after': '1' },
       });
     const { hostBody, stream } = parseChatRequest(call.body, call.defaultStream);
-    if (!(await this.directory.lookup(instanceId)).exists) throw instanceNotFound(instanceId);
+    const entry = await this.directory.lookup(instanceId);
+    if (!entry.exists) throw instanceNotFound(instanceId);
+    const key = await this.access.identify(instanceId, entry.visibility, call.authorization, call.ip);
+    if (entry.policy || key?.models)
+      applyChatPolicy(hostBody, call.body as Record<string, unknown>, entry.policy, key);
     this.limits.assertChatAllowed(call.ip, instanceId);
     const callerRequestId = call.requestId && REQUEST_ID.test(call.requestId) ? call.requestId : undefined;
     // The key of every routing map on every node: unique because this node made it.
@@ -84,7 +99,14 @@ export class ChatRelayService {
       });
     });
     if (!target) throw notConnected(instanceId);
-    const addressSlot = this.limits.chatStarting(call.ip);
+    const releaseKey = key ? await this.access.admit(key, requestId) : null;
+    let addressSlot: string;
+    try {
+      addressSlot = this.limits.chatStarting(call.ip);
+    } catch (err) {
+      releaseKey?.();
+      throw err;
+    }
 
     reply.hijack();
     let cancelAtTarget = () => {};
@@ -98,11 +120,13 @@ export class ChatRelayService {
       totalTimeoutMs: this.config.chat.totalTimeoutMs,
       maxBufferedBytes: this.config.chat.maxBufferedBytes,
       maxAssembledBytes: this.config.chat.maxAssembledBytes,
+      stripUsageChunk: stream && !callerWantsUsage(call.body),
       buffers: this.limits.buffers,
       cancel: () => cancelAtTarget(),
       finished: (summary) => {
         this.limits.chatEnded(addressSlot);
-        this.finished(exchange, instanceId, requestId, summary);
+        releaseKey?.();
+        this.finished(exchange, instanceId, requestId, summary, key);
       },
     });
     this.active.add(exchange);
@@ -122,8 +146,20 @@ export class ChatRelayService {
     instanceId: string,
     requestId: string,
     summary: ChatSummary,
+    key: KnownKey | null,
   ): void {
     this.active.delete(exchange);
+    const tokens = summary.promptTokens + summary.completionTokens;
+    this.usage.record({
+      instanceId,
+      keyId: key?.id ?? null,
+      // A caller who left chose to; everything else that did not complete is an error.
+      failed: summary.outcome !== 'completed' && summary.outcome !== 'caller_gone',
+      promptTokens: summary.promptTokens,
+      completionTokens: summary.completionTokens,
+      firstChunkMs: summary.firstChunkMs,
+    });
+    if (key) this.access.chatFinished(key, tokens);
     this.metrics.chats.inc({ outcome: summary.outcome });
     this.metrics.registryTime.observe(summary.registryMs / 1000);
     if (summary.firstChunkMs !== null) this.metrics.timeToFirstToken.observe(summary.firstChunkMs / 1000);

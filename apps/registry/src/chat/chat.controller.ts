@@ -2,6 +2,8 @@ import { Body, Controller, Get, Headers, HttpCode, Ip, Param, Post, Res } from '
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { instanceNotFound } from '../common/http-errors';
+import { ChatAccess } from '../keys/chat-access.service';
+import { visibleModels } from '../keys/chat-policy';
 import { ChatRelayService } from './chat-relay.service';
 import { ChatCompletionDto } from './dto/chat-completion.dto';
 import { InstanceDirectory } from './instance-directory';
@@ -17,6 +19,7 @@ export class ChatController {
   constructor(
     private readonly relay: ChatRelayService,
     private readonly directory: InstanceDirectory,
+    private readonly access: ChatAccess,
   ) {}
 
   @Post()
@@ -28,9 +31,10 @@ export class ChatController {
     @Body() body: unknown,
     @Ip() ip: string,
     @Headers('x-request-id') requestId: string | undefined,
+    @Headers('authorization') authorization: string | undefined,
     @Res() reply: FastifyReply,
   ) {
-    await this.relay.relay({ instanceId, body, defaultStream: true, ip, requestId, reply });
+    await this.relay.relay({ instanceId, body, defaultStream: true, ip, authorization, requestId, reply });
   }
 
   @Post('chat/completions')
@@ -44,20 +48,26 @@ export class ChatController {
     @Body() body: unknown,
     @Headers('accept') accept: string | undefined,
     @Headers('x-request-id') requestId: string | undefined,
+    @Headers('authorization') authorization: string | undefined,
     @Ip() ip: string,
     @Res() reply: FastifyReply,
   ) {
     const defaultStream = (accept ?? '').includes('text/event-stream');
-    await this.relay.relay({ instanceId, body, defaultStream, ip, requestId, reply });
+    await this.relay.relay({ instanceId, body, defaultStream, ip, authorization, requestId, reply });
   }
 
   @Get('models')
   @ApiOperation({ summary: 'Models of the instance (OpenAI list format)' })
-  async models(@Param('instanceId') instanceId: string) {
+  async models(
+    @Param('instanceId') instanceId: string,
+    @Headers('authorization') authorization: string | undefined,
+    @Ip() ip: string,
+  ) {
     const entry = await this.directory.lookup(instanceId);
     if (!entry.exists) throw instanceNotFound(instanceId);
-    const ids = new Set(entry.models);
-    if (ids.size === 0) ids.add(instanceId);
+    const key = await this.access.identify(instanceId, entry.visibility, authorization, ip);
+    const ids = new Set(visibleModels(entry.models, entry.policy, key));
+    if (ids.size === 0 && !entry.policy && !key?.models) ids.add(instanceId);
     return {
       object: 'list',
       data: [...ids].map((id) => ({ id, object: 'model', created: 0, owned_by: instanceId })),

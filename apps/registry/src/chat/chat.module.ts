@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { HostsModule } from '../hosts/hosts.module';
 import { InstancesModule } from '../instances/instances.module';
 import { LimitsModule } from '../limits/limits.module';
+import { KeysModule } from '../keys/keys.module';
+import { UsageModule } from '../usage/usage.module';
 import { ChatRelayService } from './chat-relay.service';
 import { ChatRouter } from './chat-router';
 import { ChatController } from './chat.controller';
@@ -10,7 +12,7 @@ import { RemoteChatClient } from './remote-chat.client';
 import { RemoteChatServer } from './remote-chat.server';
 
 @Module({
-  imports: [InstancesModule, HostsModule, LimitsModule],
+  imports: [InstancesModule, HostsModule, LimitsModule, KeysModule, UsageModule],
   controllers: [ChatController],
   providers: [ChatRelayService, ChatRouter, InstanceDirectory, RemoteChatClient, RemoteChatServer],
   exports: [ChatRelayService, RemoteChatClient, RemoteChatServer],

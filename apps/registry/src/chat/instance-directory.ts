@@ -1,22 +1,26 @@
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { InstanceEvents } from '../instances/instance-events';
+import { asPolicy, asVisibility, InstancePolicy, Visibility } from '../instances/instance-policy';
 import { InstancesRepository } from '../instances/instances.repository';
 
-interface Entry {
+export interface DirectoryEntry {
   exists: boolean;
   models: string[];
+  visibility: Visibility;
+  policy: InstancePolicy | null;
   expires: number;
 }
 
 /**
  * Instance existence is read on every chat; this keeps it for a short time (CHAT_INSTANCE_CACHE_MS)
- * so a chat costs no database query, and forgets an instance at once when this node deletes it.
- * Other nodes notice a deletion when their entry expires.
+ * so a chat costs no database query, and forgets an instance at once when it is deleted here or its
+ * visibility or policy changes (on any node: `accessChanged` is relayed between nodes). Other
+ * nodes notice a deletion when their entry expires.
  */
 @Injectable()
 export class InstanceDirectory implements OnModuleInit, OnModuleDestroy {
-  private readonly cache = new Map<string, Entry>();
+  private readonly cache = new Map<string, DirectoryEntry>();
   private unsubscribe?: () => void;
 
   constructor(
@@ -26,20 +30,22 @@ export class InstanceDirectory implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    this.unsubscribe = this.events.on('deleted', ({ instanceId }) => this.cache.delete(instanceId));
+    const forget = ({ instanceId }: { instanceId: string }) => this.cache.delete(instanceId);
+    const off = [this.events.on('deleted', forget), this.events.on('accessChanged', forget)];
+    this.unsubscribe = () => off.forEach((stop) => stop());
   }
 
   onModuleDestroy(): void {
     this.unsubscribe?.();
   }
 
-  async lookup(instanceId: string): Promise<Entry> {
+  async lookup(instanceId: string): Promise<DirectoryEntry> {
     const now = Date.now();
     const cached = this.cache.get(instanceId);
     if (cached && cached.expires > now) return cached;
     const record = await this.instances.findActive(instanceId);
     const config = (record?.config ?? {}) as Record<string, unknown>;
-    const entry: Entry = {
+    const entry: DirectoryEntry = {
       exists: record !== null,
       models: [
         ...(Array.isArray(record?.hostModels)
@@ -47,6 +53,8 @@ export class InstanceDirectory implements OnModuleInit, OnModuleDestroy {
           : []),
         ...(typeof config.model_name === 'string' ? [config.model_name] : []),
       ],
+      visibility: asVisibility(record?.visibility),
+      policy: asPolicy(record?.policy),
       expires: now + this.config.chat.instanceCacheMs,
     };
     if (this.cache.size > 100_000) this.cache.clear();

@@ -15,6 +15,7 @@ export function openAiError(
 const typeByStatus: Record<number, string> = {
   400: 'invalid_request_error',
   401: 'authentication_error',
+  403: 'permission_error',
   404: 'not_found_error',
   413: 'invalid_request_error',
   422: 'invalid_request_error',

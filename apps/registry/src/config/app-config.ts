@@ -97,6 +97,16 @@ export interface AppConfig {
     /** How long a node trusts its cached "this instance exists". */
     instanceCacheMs: number;
   };
+  keys: {
+    /** How long a node trusts a cached key when a revocation broadcast was lost (the safety net). */
+    cacheMs: number;
+    /** Keys not revoked per instance. */
+    maxPerInstance: number;
+  };
+  usage: {
+    /** How often aggregated usage is written (what a SIGKILL can lose at most). */
+    flushMs: number;
+  };
 }
 
 export type TrustProxy =
@@ -238,6 +248,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
       maxBufferedBytes: int(env, 'CHAT_MAX_BUFFERED_BYTES', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
       maxAssembledBytes: int(env, 'CHAT_MAX_ASSEMBLED_BYTES', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
       instanceCacheMs: int(env, 'CHAT_INSTANCE_CACHE_MS', 2_000, 0, 600_000),
+    },
+    keys: {
+      cacheMs: int(env, 'KEY_CACHE_MS', 30_000, 0, 600_000),
+      maxPerInstance: int(env, 'KEYS_PER_INSTANCE', 100, 1, 100_000),
+    },
+    usage: {
+      flushMs: int(env, 'USAGE_FLUSH_MS', 2_000, 50, 60_000),
     },
   };
   if (config.presence.refreshMs >= config.presence.ttlMs)

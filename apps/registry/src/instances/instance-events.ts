@@ -7,6 +7,8 @@ export interface InstanceEventMap {
   deleted: { instanceId: string };
   /** Its password changed (re-registration): disconnect hosts that authenticated with the old one. */
   rotated: { instanceId: string; passwordHash: Uint8Array };
+  /** Visibility or owner policy changed: forget cached access rules (on every node). */
+  accessChanged: { instanceId: string; relayed?: boolean };
 }
 
 @Injectable()

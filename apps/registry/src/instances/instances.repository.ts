@@ -73,7 +73,8 @@ export class InstancesRepository {
   }
 
   private statusFilter(statuses: InstanceStatus[], onlineIds: string[]): Prisma.InstanceWhereInput {
-    const active: Prisma.InstanceWhereInput = { deletedAt: null };
+    // Private instances are never listed or counted.
+    const active: Prisma.InstanceWhereInput = { deletedAt: null, visibility: 'public' };
     if (statuses.length === 0) return active;
     const or: Prisma.InstanceWhereInput[] = [];
     if (statuses.includes('online')) or.push({ id: { in: onlineIds } });

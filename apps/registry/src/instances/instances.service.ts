@@ -9,6 +9,7 @@ import { generateInstanceId, generatePassword, hashPassword, INSTANCE_ID_PATTERN
 import { maskEmail } from './email-mask';
 import { Caller, InstanceAuthService } from './instance-auth.service';
 import { InstanceEvents } from './instance-events';
+import { asPolicy, asVisibility, InstancePolicy } from './instance-policy';
 import { deriveStatus, InstanceStatus } from './instance-status';
 import { InstanceRecord, InstancesRepository } from './instances.repository';
 import { RegisterInstanceDto } from './dto/register-instance.dto';
@@ -37,6 +38,7 @@ export class InstancesService {
       email: dto.email ?? '',
       config: (dto.config ?? dto.tags ?? {}) as object,
       passwordHash: hashPassword(password),
+      ...this.accessFields(dto),
     };
     let record: InstanceRecord;
     if (dto.instance_id) {
@@ -44,6 +46,7 @@ export class InstancesService {
         throw invalidField('instance_id', 'instance_id is malformed');
       await this.auth.authenticate(caller, dto.instance_id);
       record = await this.instances.update(dto.instance_id, metadata);
+      this.events.emit('accessChanged', { instanceId: record.id });
       // Hosts that authenticated with the old password are disconnected, wherever they are.
       this.events.emit('rotated', { instanceId: record.id, passwordHash: metadata.passwordHash });
     } else {
@@ -74,21 +77,26 @@ export class InstancesService {
       last_heartbeat: iso(record.lastHeartbeat),
       is_connected: online,
       last_ws_check: iso(record.lastWsCheck),
+      visibility: asVisibility(record.visibility),
+      policy: asPolicy(record.policy),
     };
   }
 
   async update(instanceId: string, caller: Caller, dto: UpdateInstanceDto) {
     await this.auth.authenticate(caller, instanceId);
-    const updated_fields = (['upload_name', 'capabilities', 'email', 'description'] as const).filter(
-      (field) => dto[field] !== undefined,
-    );
+    const updated_fields = (
+      ['upload_name', 'capabilities', 'email', 'description', 'visibility', 'policy'] as const
+    ).filter((field) => dto[field] !== undefined);
     // null clears a field (the columns are not nullable: '' for text, database NULL for capabilities).
     const record = await this.instances.update(instanceId, {
       uploadName: dto.upload_name,
       capabilities: dto.capabilities === null ? Prisma.DbNull : (dto.capabilities as object | undefined),
       email: dto.email === null ? '' : dto.email,
       description: dto.description === null ? '' : dto.description,
+      ...this.accessFields(dto),
     });
+    if (dto.visibility !== undefined || dto.policy !== undefined)
+      this.events.emit('accessChanged', { instanceId });
     const online = await this.online.isOnline(instanceId);
     return {
       instance_id: record.id,
@@ -126,6 +134,17 @@ export class InstancesService {
   async count(statuses: InstanceStatus[]) {
     const onlineIds = statuses.length ? await this.online.ids() : [];
     return { count: await this.instances.count(statuses, onlineIds) };
+  }
+
+  /** Visibility and policy as columns; absent fields are left alone, a null policy clears it. */
+  private accessFields(dto: Pick<UpdateInstanceDto, 'visibility' | 'policy'>) {
+    const policy = dto.policy as InstancePolicy | null | undefined;
+    if (policy?.allowed_models !== undefined && policy.pinned_model !== undefined)
+      throw invalidField('policy', 'policy: give allowed_models or pinned_model, not both');
+    return {
+      visibility: dto.visibility,
+      policy: policy === null ? Prisma.DbNull : policy === undefined ? undefined : { ...policy },
+    };
   }
 
   private wsUrl(instanceId: string, requestBaseUrl: string): string {

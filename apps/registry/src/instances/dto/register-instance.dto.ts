@@ -1,5 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsObject, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsIn, IsObject, ValidateNested, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { VISIBILITIES, Visibility } from '../instance-policy';
+import { InstancePolicyDto } from './instance-policy.dto';
 
 export class RegisterInstanceDto {
   @ApiProperty({ description: 'Display name of the instance', maxLength: 200 })
@@ -40,4 +43,15 @@ export class RegisterInstanceDto {
   @IsOptional()
   @IsObject()
   tags?: Record<string, unknown>;
+  @ApiPropertyOptional({ enum: VISIBILITIES, description: 'private: unlisted, chats need an access key' })
+  @IsOptional()
+  @IsIn(VISIBILITIES)
+  visibility?: Visibility;
+
+  @ApiPropertyOptional({ type: InstancePolicyDto, description: 'Owner policy enforced on every chat' })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => InstancePolicyDto)
+  policy?: InstancePolicyDto;
 }

@@ -1,5 +1,17 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsObject, IsOptional, IsString, Length, MaxLength, ValidateIf } from 'class-validator';
+import { Type } from 'class-transformer';
+import {
+  IsIn,
+  IsObject,
+  ValidateNested,
+  IsOptional,
+  IsString,
+  Length,
+  MaxLength,
+  ValidateIf,
+} from 'class-validator';
+import { VISIBILITIES, Visibility } from '../instance-policy';
+import { InstancePolicyDto } from './instance-policy.dto';
 
 /** A partial update: an absent field is left alone; `null` clears email, description and capabilities. */
 export class UpdateInstanceDto {
@@ -26,4 +38,19 @@ export class UpdateInstanceDto {
   @IsString()
   @MaxLength(2000)
   description?: string | null;
+  @ApiPropertyOptional({ enum: VISIBILITIES, description: 'private: unlisted, chats need an access key' })
+  @IsOptional()
+  @IsIn(VISIBILITIES)
+  visibility?: Visibility;
+
+  @ApiPropertyOptional({
+    type: InstancePolicyDto,
+    nullable: true,
+    description: 'Owner policy enforced on every chat',
+  })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => InstancePolicyDto)
+  policy?: InstancePolicyDto | null;
 }

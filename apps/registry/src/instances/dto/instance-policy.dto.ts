@@ -1,0 +1,26 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ArrayMaxSize, IsArray, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+
+/** The owner policy as the REST API takes it (`policy` of register and PUT); null clears it. */
+export class InstancePolicyDto {
+  @ApiPropertyOptional({ type: [String], description: 'Only these models may be named' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(200)
+  @IsString({ each: true })
+  @Length(1, 256, { each: true })
+  allowed_models?: string[];
+
+  @ApiPropertyOptional({ description: 'Every request gets this model; naming another one is refused' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 256)
+  pinned_model?: string;
+
+  @ApiPropertyOptional({ description: 'Ceiling of max_tokens (and max_completion_tokens)', minimum: 1 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(10_000_000)
+  max_tokens?: number;
+}

@@ -1,0 +1,107 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { ApiError } from '../common/http-errors';
+import type { Visibility } from '../instances/instance-policy';
+import { LimitsService } from '../limits/limits.service';
+import { UsageRecorder } from '../usage/usage-recorder';
+import { presentedKey } from './access-key';
+import { KeyCounters, utcDay } from './key-counters';
+import { KeyDirectory, KnownKey } from './key-directory';
+
+const invalidKey = (message: string) => new ApiError(401, message, { code: 'invalid_api_key' });
+const tooMany = (message: string, waitMs: number) =>
+  new ApiError(429, message, {
+    code: 'rate_limit_exceeded',
+    headers: { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) },
+  });
+
+/**
+ * Who is calling an instance: on a private one an access key is required (401 without a valid
+ * one); on a public one a valid key of the instance is optional and brings its limits, anything
+ * else in `Authorization` (an SDK's placeholder, someone's OpenAI key) is ignored as before.
+ */
+@Injectable()
+export class ChatAccess {
+  private readonly logger = new Logger('ChatAccess');
+
+  constructor(
+    private readonly keys: KeyDirectory,
+    private readonly counters: KeyCounters,
+    private readonly limits: LimitsService,
+    private readonly usage: UsageRecorder,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** The caller's key (null: none) or a 401; public instances without a key cost a header check only. */
+  async identify(
+    instanceId: string,
+    visibility: Visibility,
+    authorization: string | undefined,
+    ip: string,
+  ): Promise<KnownKey | null> {
+    const secret = presentedKey(authorization);
+    const isPrivate = visibility === 'private';
+    if (secret === null) {
+      if (!isPrivate) return null;
+      throw invalidKey(
+        `instance '${instanceId}' is private: send one of its access keys as 'Authorization: Bearer sk-…'`,
+      );
+    }
+    const key = await this.keys.lookup(secret);
+    let problem: string | null = null;
+    if (!key || key.instanceId !== instanceId) problem = 'invalid access key';
+    else if (key.revoked) problem = 'this access key was revoked';
+    else if (key.expiresAt !== null && key.expiresAt <= Date.now()) problem = 'this access key has expired';
+    if (problem === null) return key;
+    if (!isPrivate) return null;
+    // Guessing keys counts like guessing passwords.
+    if (problem === 'invalid access key') throw this.limits.authFailed(ip, instanceId) ?? invalidKey(problem);
+    throw invalidKey(problem);
+  }
+
+  /**
+   * Applies the key's limits for the whole cluster just before a chat is routed; the returned
+   * function gives its concurrency slot back at the end. 429 with Retry-After when over a limit.
+   */
+  async admit(key: KnownKey, requestId: string): Promise<(() => void) | null> {
+    try {
+      if (key.tokensPerDay !== null) {
+        const used = await this.counters.tokensToday(key.id, () => this.usage.tokensToday(key.id));
+        if (used >= key.tokensPerDay)
+          throw tooMany(
+            `this access key used its ${key.tokensPerDay} tokens for today (UTC)`,
+            utcDay().endsInMs,
+          );
+      }
+      if (key.rpm !== null) {
+        const waitMs = await this.counters.hitRpm(key.id, key.rpm);
+        if (waitMs > 0) throw tooMany(`this access key is limited to ${key.rpm} requests per minute`, waitMs);
+      }
+      if (key.maxConcurrent === null) return null;
+      // A slot a dead node never released is freed once no chat could still be running.
+      const ttlMs = this.config.chat.totalTimeoutMs + 60_000;
+      if (!(await this.counters.acquire(key.id, requestId, key.maxConcurrent, ttlMs)))
+        throw tooMany(`this access key is limited to ${key.maxConcurrent} chats at once`, 1_000);
+    } catch (err) {
+      if (err instanceof ApiError) throw err;
+      // Redis unreachable: the limits cannot be known, which is a 503, not a free pass.
+      throw new ApiError(503, 'the registry cannot check this key’s limits right now; retry', {
+        code: 'cluster_unavailable',
+        headers: { 'retry-after': '2' },
+      });
+    }
+    return () => {
+      this.counters
+        .release(key.id, requestId)
+        .catch((err: Error) => this.logger.warn(`could not release a slot of key ${key.id}: ${err.message}`));
+    };
+  }
+
+  /** Counts a finished chat's tokens against the key's daily budget. */
+  chatFinished(key: KnownKey, tokens: number): void {
+    if (key.tokensPerDay === null || tokens <= 0) return;
+    this.counters
+      .addTokens(key.id, tokens)
+      .catch((err: Error) => this.logger.warn(`could not count tokens of key ${key.id}: ${err.message}`));
+  }
+}

@@ -1,0 +1,36 @@
+import { MemoryKeyCounters, utcDay } from './key-counters';
+
+describe('per-key counters of an embedded node', () => {
+  it('lets `limit` requests through per minute window, then answers how long to wait', async () => {
+    const counters = new MemoryKeyCounters();
+    for (let i = 0; i < 3; i++) expect(await counters.hitRpm('k', 3)).toBe(0);
+    const wait = await counters.hitRpm('k', 3);
+    expect(wait).toBeGreaterThan(59_000);
+    expect(wait).toBeLessThanOrEqual(60_000);
+    expect(await counters.hitRpm('other', 3)).toBe(0);
+  });
+
+  it('gives out `limit` concurrency slots, takes released ones back, and frees expired ones', async () => {
+    const counters = new MemoryKeyCounters();
+    expect(await counters.acquire('k', 'r1', 1, 60_000)).toBe(true);
+    expect(await counters.acquire('k', 'r2', 1, 60_000)).toBe(false);
+    await counters.release('k', 'r1');
+    expect(await counters.acquire('k', 'r2', 1, 0)).toBe(true);
+    // r2's slot expired at once (a node that never released it): the next one gets it.
+    expect(await counters.acquire('k', 'r3', 1, 60_000)).toBe(true);
+  });
+
+  it("seeds today's tokens once from the recorded usage, then adds finished chats", async () => {
+    const counters = new MemoryKeyCounters();
+    const seed = jest.fn(async () => 40);
+    expect(await counters.tokensToday('k', seed)).toBe(40);
+    await counters.addTokens('k', 2);
+    expect(await counters.tokensToday('k', seed)).toBe(42);
+    expect(seed).toHaveBeenCalledTimes(1);
+  });
+
+  it('names the UTC day and the time until it ends', () => {
+    const { day, endsInMs } = utcDay(Date.UTC(2026, 10, 29, 23, 0, 0));
+    expect([day, endsInMs]).toEqual(['20261129', 3_600_000]);
+  });
+});

@@ -1,0 +1,26 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsDateString, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { GRANULARITIES, Granularity } from '../usage.repository';
+
+export class UsageQuery {
+  @ApiPropertyOptional({ description: 'ISO 8601 start (inclusive); default: 24 h before `to`' })
+  @IsOptional()
+  @IsDateString()
+  from?: string;
+
+  @ApiPropertyOptional({ description: 'ISO 8601 end (exclusive); default: now' })
+  @IsOptional()
+  @IsDateString()
+  to?: string;
+
+  @ApiPropertyOptional({ enum: GRANULARITIES, default: 'hour' })
+  @IsOptional()
+  @IsIn(GRANULARITIES)
+  granularity?: Granularity;
+
+  @ApiPropertyOptional({ description: 'Only this access key (absent: every key and keyless calls)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  key_id?: string;
+}

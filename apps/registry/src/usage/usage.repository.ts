@@ -1,0 +1,122 @@
+import { Injectable } from '@nestjs/common';
+import { Prisma } from '../database/generated/client';
+import { PrismaService } from '../database/prisma.service';
+
+/** One aggregated row: chats of one instance and key ('' = no key) in one minute. */
+export interface UsageRow {
+  instanceId: string;
+  keyId: string;
+  minute: Date;
+  requests: number;
+  errors: number;
+  promptTokens: number;
+  completionTokens: number;
+  ttftMsSum: number;
+  ttftCount: number;
+}
+
+export const GRANULARITIES = ['minute', 'hour', 'day'] as const;
+export type Granularity = (typeof GRANULARITIES)[number];
+
+export interface UsagePeriod {
+  start: string;
+  requests: number;
+  errors: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  /** Mean time to first token of the period's chats that got one (ms), null if none did. */
+  avg_ttft_ms: number | null;
+}
+
+/** Usage per minute: added to in batches (one statement per flush), read summed per period. */
+@Injectable()
+export class UsageRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async add(rows: UsageRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const col = <K extends keyof UsageRow>(k: K) => rows.map((r) => r[k]);
+    await this.prisma.$executeRaw`
+      INSERT INTO usage_minutes AS u
+             (instance_id, key_id, minute, requests, errors, prompt_tokens, completion_tokens, ttft_ms_sum, ttft_count)
+      SELECT * FROM UNNEST(${col('instanceId')}::text[], ${col('keyId')}::text[],
+                           ${rows.map((r) => r.minute.toISOString())}::timestamp(3)[],
+                           ${col('requests')}::int[], ${col('errors')}::int[],
+                           ${col('promptTokens')}::bigint[], ${col('completionTokens')}::bigint[],
+                           ${col('ttftMsSum')}::float8[], ${col('ttftCount')}::int[])
+      ON CONFLICT (instance_id, key_id, minute) DO UPDATE SET
+        requests = u.requests + EXCLUDED.requests,
+        errors = u.errors + EXCLUDED.errors,
+        prompt_tokens = u.prompt_tokens + EXCLUDED.prompt_tokens,
+        completion_tokens = u.completion_tokens + EXCLUDED.completion_tokens,
+        ttft_ms_sum = u.ttft_ms_sum + EXCLUDED.ttft_ms_sum,
+        ttft_count = u.ttft_count + EXCLUDED.ttft_count`;
+  }
+
+  /** `last_used_at` of the keys used since the last flush, in one statement. */
+  async markKeysUsed(lastUsed: ReadonlyMap<string, Date>): Promise<void> {
+    if (lastUsed.size === 0) return;
+    const ids = [...lastUsed.keys()];
+    const times = ids.map((id) => lastUsed.get(id)!.toISOString());
+    await this.prisma.$executeRaw`
+      UPDATE access_keys AS k
+         SET last_used_at = GREATEST(COALESCE(k.last_used_at, v.at), v.at)
+        FROM UNNEST(${ids}::text[], ${times}::timestamp(3)[]) AS v(id, at)
+       WHERE k.id = v.id`;
+  }
+
+  async keyExists(instanceId: string, keyId: string): Promise<boolean> {
+    const row = await this.prisma.accessKey.findFirst({
+      where: { id: keyId, instanceId },
+      select: { id: true },
+    });
+    return row !== null;
+  }
+
+  /** Periods with at least one chat in [from, to), oldest first; every key, or one. */
+  async periods(
+    instanceId: string,
+    from: Date,
+    to: Date,
+    granularity: Granularity,
+    keyId?: string,
+  ): Promise<UsagePeriod[]> {
+    const byKey = keyId === undefined ? Prisma.empty : Prisma.sql`AND key_id = ${keyId}`;
+    const rows = await this.prisma.$queryRaw<
+      Array<{
+        start: string;
+        requests: bigint;
+        errors: bigint;
+        prompt: bigint;
+        completion: bigint;
+        ttft_sum: number | null;
+        ttft_count: bigint;
+      }>
+    >`
+      SELECT to_char(date_trunc(${granularity}, minute), 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS start,
+             SUM(requests)::bigint AS requests, SUM(errors)::bigint AS errors,
+             SUM(prompt_tokens)::bigint AS prompt, SUM(completion_tokens)::bigint AS completion,
+             SUM(ttft_ms_sum)::float8 AS ttft_sum, SUM(ttft_count)::bigint AS ttft_count
+        FROM usage_minutes
+       WHERE instance_id = ${instanceId}
+         AND minute >= ${from.toISOString()}::timestamp(3) AND minute < ${to.toISOString()}::timestamp(3)
+         ${byKey}
+       GROUP BY 1 ORDER BY 1`;
+    return rows.map((r) => ({
+      start: r.start,
+      requests: Number(r.requests),
+      errors: Number(r.errors),
+      prompt_tokens: Number(r.prompt),
+      completion_tokens: Number(r.completion),
+      avg_ttft_ms: Number(r.ttft_count) > 0 ? Math.round((r.ttft_sum ?? 0) / Number(r.ttft_count)) : null,
+    }));
+  }
+
+  /** Prompt + completion tokens of a key since `since` (what tokens_per_day reads). */
+  async tokensSince(keyId: string, since: Date): Promise<number> {
+    const [row] = await this.prisma.$queryRaw<Array<{ used: bigint | null }>>`
+      SELECT SUM(prompt_tokens + completion_tokens)::bigint AS used
+        FROM usage_minutes WHERE key_id = ${keyId} AND minute >= ${since.toISOString()}::timestamp(3)`;
+    return Number(row?.used ?? 0);
+  }
+}

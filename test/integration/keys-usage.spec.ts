@@ -1,0 +1,207 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { rmSync } from 'node:fs';
+import { createRegistryApp } from '../../apps/registry/src/create-app';
+import { UsageRecorder } from '../../apps/registry/src/usage/usage-recorder';
+import { createTestDatabase } from '../support/postgres';
+import { testConfig } from '../support/registry-config';
+
+type Mode = 'pglite' | 'postgresql';
+
+describe.each<Mode>(['pglite', 'postgresql'])('access keys and usage on %s', (mode) => {
+  let app: NestFastifyApplication;
+  let dropDatabase: (() => Promise<void>) | undefined;
+  let dataDir: string | undefined;
+  let recorder: UsageRecorder;
+  let owner: { id: string; auth: string };
+
+  beforeAll(async () => {
+    let databaseUrl: string | undefined;
+    if (mode === 'postgresql') {
+      const db = await createTestDatabase('keys');
+      databaseUrl = db.url;
+      dropDatabase = db.drop;
+    }
+    const config = testConfig({ DATABASE_URL: databaseUrl, USAGE_FLUSH_MS: '60000', KEYS_PER_INSTANCE: '3' });
+    dataDir = config.dataDir;
+    app = await createRegistryApp(config);
+    await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+    recorder = app.get(UsageRecorder);
+    const res = await call('POST', '/api/upload/register', undefined, {
+      upload_name: 'keys',
+      instance_id: null,
+    });
+    const data = res.json<{ data: { instance_id: string; instance_password: string } }>().data;
+    owner = { id: data.instance_id, auth: `${data.instance_id}:${data.instance_password}` };
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await dropDatabase?.();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  function call(method: 'GET' | 'POST' | 'DELETE', url: string, auth?: string, body?: unknown) {
+    return app.inject({
+      method,
+      url,
+      headers: {
+        ...(auth ? { authorization: `Bearer ${auth}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      payload: body === undefined ? undefined : JSON.stringify(body),
+    });
+  }
+
+  it('issues a key once, lists it without its secret, revokes it, and refuses bad input naming the field', async () => {
+    const created = await call('POST', `/api/upload/${owner.id}/keys`, owner.auth, {
+      name: 'ci',
+      rpm: 5,
+      models: ['m1'],
+      tokens_per_day: 1000,
+    });
+    expect(created.statusCode).toBe(200);
+    const key = created.json<{ data: { key: string; key_id: string; prefix: string } }>().data;
+    expect(key.key).toMatch(/^sk-[A-Za-z0-9_-]{43}$/);
+    expect(key.key.startsWith(key.prefix)).toBe(true);
+
+    const listed = await call('GET', `/api/upload/${owner.id}/keys`, owner.auth);
+    expect(listed.body).not.toContain(key.key);
+    expect(listed.json<{ data: { items: unknown[] } }>().data.items).toEqual([
+      expect.objectContaining({
+        key_id: key.key_id,
+        name: 'ci',
+        rpm: 5,
+        tokens_per_day: 1000,
+        models: ['m1'],
+        revoked: false,
+      }),
+    ]);
+
+    const revoked = await call('DELETE', `/api/upload/${owner.id}/keys/${key.key_id}`, owner.auth);
+    expect(revoked.json<{ data: { revoked: boolean } }>().data.revoked).toBe(true);
+    expect((await call('DELETE', `/api/upload/${owner.id}/keys/key_nope`, owner.auth)).statusCode).toBe(404);
+    expect((await call('GET', `/api/upload/${owner.id}/keys`, `${owner.id}:wrong`)).statusCode).toBe(401);
+
+    const past = await call('POST', `/api/upload/${owner.id}/keys`, owner.auth, {
+      name: 'old',
+      expires_at: '2001-01-01T00:00:00Z',
+    });
+    expect([past.statusCode, past.json<{ message: string }>().message]).toEqual([
+      422,
+      'expires_at must be in the future',
+    ]);
+    const badRpm = await call('POST', `/api/upload/${owner.id}/keys`, owner.auth, { name: 'x', rpm: 0 });
+    expect([badRpm.statusCode, badRpm.json<{ message: string }>().message]).toEqual([
+      422,
+      expect.stringContaining('rpm'),
+    ]);
+    for (let i = 0; i < 3; i++)
+      expect(
+        (await call('POST', `/api/upload/${owner.id}/keys`, owner.auth, { name: `k${i}` })).statusCode,
+      ).toBe(200);
+    expect(
+      (await call('POST', `/api/upload/${owner.id}/keys`, owner.auth, { name: 'one too many' })).statusCode,
+    ).toBe(409);
+  });
+
+  it('adds chats up per instance, key and minute, in batches that add to what is written', async () => {
+    const created = await call('POST', `/api/upload/${owner.id}/keys`, owner.auth, { name: 'usage' });
+    // The previous test filled the instance's key allowance; revoke one to make room.
+    expect([200, 409]).toContain(created.statusCode);
+    const items = (await call('GET', `/api/upload/${owner.id}/keys`, owner.auth)).json<{
+      data: { items: Array<{ key_id: string; revoked: boolean; last_used_at: string | null }> };
+    }>().data.items;
+    const keyId = items.find((k) => !k.revoked)!.key_id;
+    const t0 = Date.UTC(2026, 10, 29, 10, 0, 10);
+    const chat = (keyIdOrNull: string | null, failed = false) => ({
+      instanceId: owner.id,
+      keyId: keyIdOrNull,
+      failed,
+      promptTokens: 10,
+      completionTokens: 5,
+      firstChunkMs: 20,
+    });
+    recorder.record(chat(keyId), t0);
+    recorder.record(chat(keyId, true), t0 + 1_000);
+    recorder.record(chat(null), t0 + 2_000);
+    recorder.record(chat(keyId), t0 + 60_000);
+    await recorder.flush();
+    recorder.record(chat(keyId), t0 + 3_000); // the same minute again: added, not replaced
+    await recorder.flush();
+
+    const query = (q: string) =>
+      call(
+        'GET',
+        `/api/upload/${owner.id}/usage?from=2026-11-29T10:00:00Z&to=2026-11-29T12:00:00Z&${q}`,
+        owner.auth,
+      );
+    const minutes = (await query(`granularity=minute&key_id=${keyId}`)).json<{ data: { items: unknown[] } }>()
+      .data.items;
+    expect(minutes).toEqual([
+      {
+        start: '2026-11-29T10:00:00Z',
+        requests: 3,
+        errors: 1,
+        prompt_tokens: 30,
+        completion_tokens: 15,
+        avg_ttft_ms: 20,
+      },
+      {
+        start: '2026-11-29T10:01:00Z',
+        requests: 1,
+        errors: 0,
+        prompt_tokens: 10,
+        completion_tokens: 5,
+        avg_ttft_ms: 20,
+      },
+    ]);
+    const hours = (await query('granularity=hour')).json<{ data: { items: unknown[] } }>().data.items;
+    expect(hours).toEqual([
+      expect.objectContaining({ start: '2026-11-29T10:00:00Z', requests: 5, errors: 1 }),
+    ]);
+
+    const after = (await call('GET', `/api/upload/${owner.id}/keys`, owner.auth)).json<{
+      data: { items: Array<{ key_id: string; last_used_at: string | null }> };
+    }>().data.items;
+    expect(after.find((k) => k.key_id === keyId)?.last_used_at).toBe(new Date(t0 + 60_000).toISOString());
+
+    expect((await query('granularity=week')).statusCode).toBe(422);
+    expect((await query('granularity=minute&key_id=key_unknown')).statusCode).toBe(404);
+    const backwards = await call(
+      'GET',
+      `/api/upload/${owner.id}/usage?from=2026-11-29T12:00:00Z&to=2026-11-29T10:00:00Z`,
+      owner.auth,
+    );
+    expect(backwards.statusCode).toBe(422);
+    const tooWide = await call(
+      'GET',
+      `/api/upload/${owner.id}/usage?from=2020-01-01T00:00:00Z&granularity=minute`,
+      owner.auth,
+    );
+    expect([tooWide.statusCode, tooWide.json<{ message: string }>().message]).toEqual([
+      422,
+      expect.stringContaining('narrow'),
+    ]);
+  });
+
+  it("counts today's tokens of a key from what is written and what this node holds", async () => {
+    const key = (await call('GET', `/api/upload/${owner.id}/keys`, owner.auth))
+      .json<{
+        data: { items: Array<{ key_id: string; revoked: boolean }> };
+      }>()
+      .data.items.find((k) => !k.revoked)!.key_id;
+    const before = await recorder.tokensToday(key);
+    recorder.record({
+      instanceId: owner.id,
+      keyId: key,
+      failed: false,
+      promptTokens: 7,
+      completionTokens: 3,
+      firstChunkMs: null,
+    });
+    expect(await recorder.tokensToday(key)).toBe(before + 10);
+    await recorder.flush();
+    expect(await recorder.tokensToday(key)).toBe(before + 10);
+  });
+});
