@@ -16,6 +16,13 @@ import { RegisterInstanceDto } from './dto/register-instance.dto';
 import { UpdateInstanceDto } from './dto/update-instance.dto';
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
+/** The models callers may pick (public): what the host announced, then the owner's `config.model_name`. */
+export function publicModels(record: Pick<InstanceRecord, 'hostModels' | 'config'>): string[] {
+  const announced = Array.isArray(record.hostModels) ? record.hostModels : [];
+  const named = (record.config as { model_name?: unknown } | null)?.model_name;
+  const models = [...announced, named].filter((m): m is string => typeof m === 'string' && m !== '');
+  return [...new Set(models)];
+}
 
 @Injectable()
 export class InstancesService {
@@ -120,6 +127,7 @@ export class InstancesService {
         description: row.description,
         email: maskEmail(row.email),
         status: deriveStatus(row, online.has(row.id)),
+        models: publicModels(row),
       })),
       pagination: { page_no: pageNo, page_size: pageSize, total, total_pages: Math.ceil(total / pageSize) },
     };
@@ -134,7 +142,7 @@ export class InstancesService {
    * Online = an owner record exists and its node is alive. The liveness check (is anyone listening on
    * the owner node's channel?) ends the "ghost online" of a killed node at once instead of at TTL expiry.
    */
-  private async isOnline(instanceId: string): Promise<boolean> {
+  async isOnline(instanceId: string): Promise<boolean> {
     const owner = await this.presence.owner(instanceId);
     if (!owner) return false;
     return owner.nodeId === this.bus.nodeId || (await this.bus.isNodeAlive(owner.nodeId));
