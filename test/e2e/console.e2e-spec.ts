@@ -47,7 +47,7 @@ describe('web console in a real browser (Chromium, registry, agent, fake model)'
     ]);
     context = await browser.newContext({ viewport: { width: 1100, height: 820 } });
     page = await context.newPage();
-    errors = collectPageErrors(page, [503]);
+    errors = collectPageErrors(page, [502, 503]);
   });
 
   afterAll(async () => {
@@ -141,6 +141,28 @@ describe('web console in a real browser (Chromium, registry, agent, fake model)'
     await page.getByText('Stopped: the request was cancelled at the model.').waitFor();
   });
 
+  it('shows a failure of the model as an error, not as an answer', async () => {
+    await page.getByLabel('Message').fill('[error500] please fail');
+    await page.getByRole('button', { name: 'Send' }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(
+      /^HTTP 502 · the model host reported an error .*\(host_error\)$/,
+    );
+    expect(await page.getByTestId('answer-stats').count()).toBe(0);
+  });
+
+  it('says an unknown instance is not found', async () => {
+    const other = await context.newPage();
+    errors.push(...collectPageErrors(other, [404]));
+    await other.goto(`${registry.url}/#/i/no-such-instance`);
+    await other.getByRole('heading', { name: 'Instance not found' }).waitFor();
+    expect(await other.getByRole('alert').textContent()).toBe(
+      "HTTP 404 · instance 'no-such-instance' not found",
+    );
+    await other.close();
+  });
+
   it('shows the cluster view with this node, its host and its chats', async () => {
     await open('#/cluster');
     const row = page.locator(`tr[data-node="${registry.nodeId}"]`);
@@ -150,13 +172,21 @@ describe('web console in a real browser (Chromium, registry, agent, fake model)'
     await shot('cluster');
   });
 
-  it('shows a 503 as what it is when the host is disconnected', async () => {
-    await agent!.stop();
+  it('shows an answer cut off by the host going away as broken, then a 503 while it is gone', async () => {
     await open(`#/i/${instanceId}`);
+    await page.getByLabel('Message').fill('[hang] until the host dies');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.getByTestId('answer').getByText('Hello').waitFor();
+    await agent!.stop('SIGKILL');
+    const broken = page.getByRole('alert');
+    await broken.waitFor();
+    expect(await broken.textContent()).toMatch(/^the answer broke off: .+\(host_disconnected\)$/);
+    expect(await page.getByTestId('answer-stats').count()).toBe(0);
+
     await page.locator('.page-head [data-status="offline"]').waitFor();
     await page.getByLabel('Message').fill('Anyone there?');
     await page.getByRole('button', { name: 'Send' }).click();
-    const alert = page.getByRole('alert');
+    const alert = page.getByRole('alert').filter({ hasText: 'HTTP 503' });
     await alert.waitFor();
     expect(await alert.textContent()).toMatch(
       /^HTTP 503 · .+ is not connected \(retry in \d+ s\) \(instance_offline\)$/,

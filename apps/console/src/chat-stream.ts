@@ -17,7 +17,7 @@ export interface ChatOptions {
   onText: (textSoFar: string) => void;
 }
 
-/** A stream that broke after it started: the registry's in-band error event, or no [DONE]. */
+/** A stream that broke after it started (status 0: the HTTP status was 200): an in-band error event, or no [DONE]. */
 export class StreamFailure extends ApiFailure {}
 
 interface Chunk {
@@ -74,7 +74,7 @@ export async function streamChat(options: ChatOptions): Promise<ChatResult> {
         const chunk = JSON.parse(data) as Chunk;
         if (chunk.error)
           throw new StreamFailure(
-            200,
+            0,
             `the answer broke off: ${String(chunk.error.message ?? 'unknown error')}`,
             typeof chunk.error.code === 'string' ? chunk.error.code : undefined,
           );
@@ -91,7 +91,7 @@ export async function streamChat(options: ChatOptions): Promise<ChatResult> {
       }
     }
   }
-  if (!done) throw new StreamFailure(200, 'the answer ended without [DONE]: it may be incomplete');
+  if (!done) throw new StreamFailure(0, 'the answer ended without [DONE]: it may be incomplete');
   const tokens = usageTokens ?? chunksWithText;
   const generationSeconds = firstAt === null ? 0 : (lastAt - firstAt) / 1000;
   return {

@@ -94,9 +94,9 @@ export function Cluster() {
             </li>
           </ul>
           {data.problem ? <p class="error">{data.problem}</p> : null}
+          <p class="muted">This page is served by {data.node_id}.</p>
           <div class="table-wrap">
-            <table>
-              <caption>Nodes (this page is served by {data.node_id})</caption>
+            <table aria-label="Nodes">
               <thead>
                 <tr>
                   <th scope="col">Node</th>

@@ -50,7 +50,11 @@ export function InstancePage({ instanceId }: { instanceId: string }) {
         <dt>Models</dt>
         <dd>{instance?.models.length ? instance.models.join(', ') : 'announced when a host connects'}</dd>
       </dl>
-      <Playground instanceId={instanceId} online={instance?.status === 'online'} />
+      <Playground
+        instanceId={instanceId}
+        online={instance?.status === 'online'}
+        expected={instance?.models ?? []}
+      />
       <h2>Use it from your code</h2>
       <div class="snippets">
         <CopyBlock label="curl" text={curlSnippet(origin, instanceId, model)} />

@@ -205,6 +205,7 @@ function Manage({ session, onSignOut, onRotated, onDeleted }: ManageProps) {
           <textarea
             rows={3}
             maxLength={2000}
+            disabled={!detail}
             value={description}
             onInput={(e) => setDescription(e.currentTarget.value)}
           />

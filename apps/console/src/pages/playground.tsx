@@ -9,7 +9,14 @@ interface ModelList {
 }
 
 /** Try an instance from the page: pick a model, stream an answer, stop it, see how fast it was. */
-export function Playground({ instanceId, online }: { instanceId: string; online: boolean }) {
+interface PlaygroundProps {
+  instanceId: string;
+  online: boolean;
+  /** The models the instance's public card names: /models should list them all. */
+  expected: string[];
+}
+
+export function Playground({ instanceId, online, expected }: PlaygroundProps) {
   const base = `/api/chat/${encodeURIComponent(instanceId)}`;
   const [models, setModels] = useState<string[]>([]);
   const [model, setModel] = useState('');
@@ -25,10 +32,14 @@ export function Playground({ instanceId, online }: { instanceId: string; online:
   const [running, setRunning] = useState(false);
   const controller = useRef<AbortController | null>(null);
 
-  // Models come from the host's announcement; reload them when the instance comes online.
+  // The registry caches /models for a moment (CHAT_INSTANCE_CACHE_MS): until it lists every model
+  // the instance's card names (a host just connected), ask again.
+  const [attempt, setAttempt] = useState(0);
+  const expectedKey = expected.join('\n');
   useEffect(() => {
     const headers: Record<string, string> = key ? { authorization: `Bearer ${key}` } : {};
     let cancelled = false;
+    let retry: ReturnType<typeof setTimeout> | undefined;
     void fetch(`${base}/models`, { headers })
       .then(async (response) => {
         if (!response.ok) throw await failureOf(response);
@@ -39,6 +50,8 @@ export function Playground({ instanceId, online }: { instanceId: string; online:
         const ids = (list.data ?? []).map((m) => m.id).filter((id): id is string => typeof id === 'string');
         setModels(ids);
         setModel((current) => (ids.includes(current) ? current : (ids[0] ?? '')));
+        if (expected.some((id) => !ids.includes(id)))
+          retry = setTimeout(() => setAttempt((n) => n + 1), 1_000);
       })
       .catch((failure: unknown) => {
         if (!cancelled && failure instanceof ApiFailure && (failure.status === 401 || failure.status === 403))
@@ -46,8 +59,9 @@ export function Playground({ instanceId, online }: { instanceId: string; online:
       });
     return () => {
       cancelled = true;
+      clearTimeout(retry);
     };
-  }, [base, online, key]);
+  }, [base, expectedKey, key, attempt]);
 
   useEffect(() => () => controller.current?.abort(), []);
 
