@@ -231,6 +231,7 @@ describe.each<Mode>(['pglite', 'postgresql'])('instance REST API on %s', (mode) 
       'description',
       'email',
       'instance_id',
+      'models',
       'status',
       'upload_name',
     ]);

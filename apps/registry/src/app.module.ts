@@ -1,9 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { AdminModule } from './admin/admin.module';
 import { ChatModule } from './chat/chat.module';
 import { ClusterModule } from './cluster/cluster.module';
 import { CoreModule } from './common/core.module';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { ConsoleModule } from './console/console.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { HostsModule } from './hosts/hosts.module';
@@ -33,6 +35,8 @@ export class AppModule {
         HealthModule,
         LifecycleModule,
         MetricsModule,
+        AdminModule,
+        ConsoleModule,
       ],
     };
   }

@@ -31,6 +31,12 @@ describe('loadConfig', () => {
   it.each(['true', 'proxy.example.com', '33'])('refuses TRUST_PROXY=%j', (raw) => {
     expect(() => load({ TRUST_PROXY: raw })).toThrow(/TRUST_PROXY/);
   });
+
+  it('leaves the admin endpoints open without ADMIN_TOKEN and refuses a guessable one', () => {
+    expect(load({}).adminToken).toBeUndefined();
+    expect(load({ ADMIN_TOKEN: 'operator-token-0123456789' }).adminToken).toBe('operator-token-0123456789');
+    expect(() => load({ ADMIN_TOKEN: 'short' })).toThrow(/ADMIN_TOKEN must be at least 16 characters/);
+  });
 });
 
 describe('clientAddress', () => {

@@ -21,6 +21,8 @@ export interface AppConfig {
   nodeId: string;
   /** Public base URL used to build `ws_url` in register answers; derived from the request when absent. */
   publicUrl?: string;
+  /** Bearer token for the operators' endpoints (`/api/admin/*`); absent = open to anyone. */
+  adminToken?: string;
   bodyLimitBytes: number;
   /**
    * Which proxies' X-Forwarded-For to believe when working out a client's address (per-IP limits,
@@ -175,6 +177,14 @@ function trustProxy(env: Env, name: string): TrustProxy {
   return { kind: 'addresses', addresses };
 }
 
+function adminToken(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  // A short token is guessable by anyone who can reach the node.
+  if (raw.length < 16) throw invalid(name, 'must be at least 16 characters long');
+  return raw;
+}
+
 function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -197,6 +207,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     redisPrefix: env.REDIS_PREFIX || 'mreg',
     nodeId: env.NODE_ID || `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
     publicUrl: url(env, 'PUBLIC_URL', ['http:', 'https:']),
+    adminToken: adminToken(env, 'ADMIN_TOKEN'),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     trustProxy: trustProxy(env, 'TRUST_PROXY'),
     drainGraceMs: int(env, 'DRAIN_GRACE_MS', 25_000, 0, 600_000),

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Paths } from '@app/protocol';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { invalidField } from '../common/http-errors';
+import { instanceNotFound, invalidField } from '../common/http-errors';
 import { Prisma } from '../database/generated/client';
 import { LimitsService } from '../limits/limits.service';
 import { OnlineInstances } from '../presence/online-instances';
@@ -16,6 +16,13 @@ import { RegisterInstanceDto } from './dto/register-instance.dto';
 import { UpdateInstanceDto } from './dto/update-instance.dto';
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
+/** The models callers may pick (public): what the host announced, then the owner's `config.model_name`. */
+export function publicModels(record: Pick<InstanceRecord, 'hostModels' | 'config'>): string[] {
+  const announced = Array.isArray(record.hostModels) ? record.hostModels : [];
+  const named = (record.config as { model_name?: unknown } | null)?.model_name;
+  const models = [...announced, named].filter((m): m is string => typeof m === 'string' && m !== '');
+  return [...new Set(models)];
+}
 
 @Injectable()
 export class InstancesService {
@@ -126,8 +133,30 @@ export class InstancesService {
         description: row.description,
         email: maskEmail(row.email),
         status: deriveStatus(row, online.has(row.id)),
+        models: publicModels(row),
       })),
       pagination: { page_no: pageNo, page_size: pageSize, total, total_pages: Math.ceil(total / pageSize) },
+    };
+  }
+
+  /**
+   * One instance's public card (the console's instance page). A private instance shows only that it
+   * is private and whether it is online: its name, description and models are the owner's to share.
+   */
+  async publicCard(instanceId: string) {
+    const record = await this.instances.findActive(instanceId);
+    if (!record) throw instanceNotFound(instanceId);
+    const status = deriveStatus(record, await this.online.isOnline(record.id));
+    const visibility = asVisibility(record.visibility);
+    if (visibility === 'private') return { instance_id: record.id, visibility, status };
+    return {
+      instance_id: record.id,
+      visibility,
+      upload_name: record.uploadName,
+      description: record.description,
+      status,
+      models: publicModels(record),
+      registration_time: record.registeredAt.toISOString(),
     };
   }
 

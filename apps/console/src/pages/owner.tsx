@@ -1,0 +1,248 @@
+import { useEffect, useState } from 'preact/hooks';
+import { api, ApiFailure, InstanceDetail, ownerAuth, Registered } from '../api';
+import { ErrorNote } from '../components/error-note';
+import { NewPassword } from '../components/new-password';
+import { StatusBadge } from '../components/status-badge';
+import { instanceHref } from '../route';
+import { OwnerSession, ownerSession } from '../session';
+
+const asFailure = (failure: unknown) =>
+  failure instanceof ApiFailure ? failure : new ApiFailure(0, String(failure));
+
+/** Manage your own instance: sign in with its id and password (kept in this tab's session storage only). */
+export function Owner() {
+  const [session, setSession] = useState<OwnerSession | null>(() => ownerSession.get());
+  const [deleted, setDeleted] = useState<string | null>(null);
+  const signIn = (next: OwnerSession | null) => {
+    ownerSession.set(next);
+    setSession(next);
+  };
+  if (deleted)
+    return (
+      <section>
+        <h1>Deleted</h1>
+        <p>
+          Instance <code>{deleted}</code> is gone: its chat URL answers 404 and its host was disconnected.
+        </p>
+        <p>
+          <a href="#/">Back to the directory</a>
+        </p>
+      </section>
+    );
+  if (!session) return <SignIn onSignedIn={signIn} />;
+  return (
+    <Manage
+      session={session}
+      onSignOut={() => signIn(null)}
+      onRotated={(password) => signIn({ ...session, password })}
+      onDeleted={() => {
+        signIn(null);
+        setDeleted(session.instanceId);
+      }}
+    />
+  );
+}
+
+function SignIn({ onSignedIn }: { onSignedIn: (session: OwnerSession) => void }) {
+  const [instanceId, setInstanceId] = useState('');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<ApiFailure | null>(null);
+  const submit = async () => {
+    setError(null);
+    const id = instanceId.trim();
+    try {
+      await api<InstanceDetail>(`/api/upload/${encodeURIComponent(id)}`, {
+        authorization: ownerAuth(id, password),
+      });
+      onSignedIn({ instanceId: id, password });
+    } catch (failure) {
+      setError(asFailure(failure));
+    }
+  };
+  return (
+    <section aria-labelledby="owner-title">
+      <h1 id="owner-title">Manage your instance</h1>
+      <form
+        class="stack"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void submit();
+        }}
+      >
+        <label>
+          Instance id
+          <input
+            required
+            autoComplete="username"
+            value={instanceId}
+            onInput={(e) => setInstanceId(e.currentTarget.value)}
+          />
+        </label>
+        <label>
+          Password
+          <input
+            required
+            type="password"
+            autoComplete="current-password"
+            value={password}
+            onInput={(e) => setPassword(e.currentTarget.value)}
+          />
+        </label>
+        <ErrorNote error={error} />
+        <div class="actions">
+          <button type="submit">Sign in</button>
+        </div>
+        <p class="muted">
+          The password stays in this tab only (session storage) and is sent only to this registry.
+        </p>
+      </form>
+    </section>
+  );
+}
+
+interface ManageProps {
+  session: OwnerSession;
+  onSignOut: () => void;
+  onRotated: (password: string) => void;
+  onDeleted: () => void;
+}
+
+function Manage({ session, onSignOut, onRotated, onDeleted }: ManageProps) {
+  const auth = ownerAuth(session.instanceId, session.password);
+  const path = `/api/upload/${encodeURIComponent(session.instanceId)}`;
+  const [detail, setDetail] = useState<InstanceDetail | null>(null);
+  const [description, setDescription] = useState('');
+  const [notice, setNotice] = useState('');
+  const [error, setError] = useState<ApiFailure | null>(null);
+  const [newPassword, setNewPassword] = useState<string | null>(null);
+  const [confirmDelete, setConfirmDelete] = useState(false);
+
+  const load = async () => {
+    try {
+      const loaded = await api<InstanceDetail>(path, { authorization: auth });
+      setDetail(loaded);
+      setDescription(loaded.description);
+    } catch (failure) {
+      setError(asFailure(failure));
+    }
+  };
+  useEffect(() => void load(), [auth]);
+
+  const run = async (action: () => Promise<void>) => {
+    setError(null);
+    setNotice('');
+    try {
+      await action();
+    } catch (failure) {
+      setError(asFailure(failure));
+    }
+  };
+  const save = () =>
+    run(async () => {
+      await api(path, { method: 'PUT', body: { description }, authorization: auth });
+      setNotice('Description saved.');
+      await load();
+    });
+  // Re-registering with the current credentials issues a new password; the old one stops working at once.
+  const rotate = () =>
+    run(async () => {
+      if (!detail) return;
+      const registered = await api<Registered>('/api/upload/register', {
+        method: 'POST',
+        authorization: auth,
+        body: {
+          instance_id: session.instanceId,
+          upload_name: detail.upload_name,
+          description: detail.description,
+          email: detail.email,
+          config: detail.config ?? {},
+        },
+      });
+      setNewPassword(registered.instance_password);
+      onRotated(registered.instance_password);
+    });
+  const remove = () =>
+    run(async () => {
+      await api(path, { method: 'DELETE', authorization: auth });
+      onDeleted();
+    });
+
+  return (
+    <section aria-labelledby="owner-title">
+      <div class="page-head">
+        <h1 id="owner-title">{detail?.upload_name ?? session.instanceId}</h1>
+        {detail ? <StatusBadge status={detail.status} /> : null}
+      </div>
+      <p>
+        <code>{session.instanceId}</code> · <a href={instanceHref(session.instanceId)}>public page</a> ·{' '}
+        <button type="button" class="link" onClick={onSignOut}>
+          Sign out
+        </button>
+      </p>
+      {detail ? (
+        <p class="muted">
+          {detail.is_connected ? 'A host is connected.' : 'No host connected.'}
+          {detail.last_heartbeat
+            ? ` Last heartbeat ${new Date(detail.last_heartbeat).toLocaleString()}.`
+            : ''}
+        </p>
+      ) : null}
+      <ErrorNote error={error} />
+      {notice ? (
+        <p class="notice" role="status">
+          {notice}
+        </p>
+      ) : null}
+      <form
+        class="stack"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void save();
+        }}
+      >
+        <label>
+          Description
+          <textarea
+            rows={3}
+            maxLength={2000}
+            disabled={!detail}
+            value={description}
+            onInput={(e) => setDescription(e.currentTarget.value)}
+          />
+        </label>
+        <div class="actions">
+          <button type="submit" disabled={!detail}>
+            Save description
+          </button>
+        </div>
+      </form>
+      <h2>Password</h2>
+      <p class="muted">Rotating issues a new password and disconnects agents that use the old one.</p>
+      <div class="actions">
+        <button type="button" class="secondary" disabled={!detail} onClick={() => void rotate()}>
+          Rotate password
+        </button>
+      </div>
+      {newPassword ? <NewPassword instanceId={session.instanceId} password={newPassword} /> : null}
+      <h2>Keys and usage</h2>
+      <p class="muted">Keys for private instances and usage charts come with private instances.</p>
+      <h2>Delete</h2>
+      {confirmDelete ? (
+        <div class="actions">
+          <button type="button" class="danger" onClick={() => void remove()}>
+            Yes, delete it
+          </button>
+          <button type="button" class="secondary" onClick={() => setConfirmDelete(false)}>
+            Keep it
+          </button>
+        </div>
+      ) : (
+        <div class="actions">
+          <button type="button" class="danger" onClick={() => setConfirmDelete(true)}>
+            Delete instance
+          </button>
+        </div>
+      )}
+    </section>
+  );
+}

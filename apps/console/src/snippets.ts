@@ -1,0 +1,49 @@
+/** Copy-ready ways to use an instance; pure so they can be checked without a browser. */
+
+/** Single-quotes a value for a POSIX shell. */
+export const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
+
+export const chatUrl = (origin: string, instanceId: string) =>
+  `${origin}/api/chat/${encodeURIComponent(instanceId)}`;
+
+export function agentCommand(origin: string, instanceId: string, password = '<your password>'): string {
+  return [
+    `npm run host -- --registry ${origin} --instance ${instanceId} \\`,
+    `  --password ${shellQuote(password)} \\`,
+    `  --upstream http://127.0.0.1:11434/v1`,
+  ].join('\n');
+}
+
+export function curlSnippet(origin: string, instanceId: string, model: string): string {
+  const body = JSON.stringify({ model, messages: [{ role: 'user', content: 'Hello!' }] });
+  return `curl -N ${chatUrl(origin, instanceId)} \\\n  -H 'content-type: application/json' \\\n  -d ${shellQuote(body)}`;
+}
+
+export function pythonSnippet(origin: string, instanceId: string, model: string): string {
+  return [
+    'from openai import OpenAI',
+    '',
+    `client = OpenAI(base_url=${JSON.stringify(chatUrl(origin, instanceId))}, api_key="unused")`,
+    'stream = client.chat.completions.create(',
+    `    model=${JSON.stringify(model)},`,
+    '    messages=[{"role": "user", "content": "Hello!"}],',
+    '    stream=True,',
+    ')',
+    'for chunk in stream:',
+    '    print(chunk.choices[0].delta.content or "", end="")',
+  ].join('\n');
+}
+
+export function javascriptSnippet(origin: string, instanceId: string, model: string): string {
+  return [
+    "import OpenAI from 'openai';",
+    '',
+    `const client = new OpenAI({ baseURL: ${JSON.stringify(chatUrl(origin, instanceId))}, apiKey: 'unused' });`,
+    'const stream = await client.chat.completions.create({',
+    `  model: ${JSON.stringify(model)},`,
+    "  messages: [{ role: 'user', content: 'Hello!' }],",
+    '  stream: true,',
+    '});',
+    "for await (const chunk of stream) process.stdout.write(chunk.choices[0]?.delta?.content ?? '');",
+  ].join('\n');
+}

@@ -1,0 +1,46 @@
+import { Controller, Get, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { OnlineInstances } from '../presence/online-instances';
+import { AdminTokenGuard } from './admin-token.guard';
+import { NodeStatsSampler } from './node-stats.sampler';
+import { NodeStatsStore } from './node-stats.store';
+
+@ApiTags('admin')
+@Controller('api/admin')
+@UseGuards(AdminTokenGuard)
+export class AdminController {
+  constructor(
+    private readonly sampler: NodeStatsSampler,
+    private readonly store: NodeStatsStore,
+    private readonly online: OnlineInstances,
+  ) {}
+
+  @Get('cluster')
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Every live node: connected hosts, chats in flight, chats/s, time to first token p50/p99',
+  })
+  async cluster() {
+    const self = await this.sampler.current();
+    let others: Awaited<ReturnType<NodeStatsStore['others']>> = [];
+    let problem: string | null = null;
+    try {
+      others = await this.store.others();
+    } catch (error) {
+      problem = `other nodes could not be read from Redis: ${(error as Error).message}`;
+    }
+    const nodes = [self, ...others.sort((a, b) => a.node_id.localeCompare(b.node_id))];
+    return {
+      node_id: self.node_id,
+      nodes,
+      totals: {
+        nodes: nodes.length,
+        connected_hosts: nodes.reduce((n, s) => n + s.connected_hosts, 0),
+        chats_in_flight: nodes.reduce((n, s) => n + s.chats_in_flight, 0),
+        chats_per_second: Math.round(nodes.reduce((n, s) => n + s.chats_per_second, 0) * 100) / 100,
+      },
+      online_instances: (await this.online.ids()).length,
+      problem,
+    };
+  }
+}

@@ -1,0 +1,260 @@
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { collectPageErrors, launchChromium } from '../support/browser';
+import { FakeModel, startFakeModel } from '../support/fake-model-server';
+import { RunningRegistry, startAgent, startRegistry, TestProcess } from '../support/processes';
+import { eventually, registerInstance } from '../support/registry-client';
+
+/** `CONSOLE_SCREENSHOTS_DIR=docs/console` refreshes the pictures in docs/console.md. */
+const SCREENSHOTS = path.resolve(
+  process.env.CONSOLE_SCREENSHOTS_DIR || path.join(tmpdir(), 'console-screenshots'),
+);
+const ANSWER = 'Hello from the fake model.';
+
+describe('web console in a real browser (Chromium, registry, agent, fake model)', () => {
+  let registry: RunningRegistry;
+  let model: FakeModel;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let errors: string[];
+  let agent: TestProcess | undefined;
+  let instanceId = '';
+  let password = '';
+
+  const open = async (hash: string) => {
+    await page.goto(`${registry.url}/${hash}`);
+  };
+  const shot = (name: string, target: Page = page) =>
+    target.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  const card = (id: string) => page.locator(`[data-instance="${id}"]`);
+  const listed = async (id: string) => {
+    const res = await fetch(`${registry.url}/api/upload/list?page_no=1&page_size=100`);
+    const { data } = (await res.json()) as {
+      data: { items: Array<{ instance_id: string; description: string }> };
+    };
+    return data.items.find((item) => item.instance_id === id);
+  };
+
+  beforeAll(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    browser = await launchChromium();
+    [registry, model] = await Promise.all([
+      startRegistry({}),
+      startFakeModel({ chunks: 6, delayMs: 40, models: ['fake-model', 'fake-model-large'] }),
+    ]);
+    context = await browser.newContext({ viewport: { width: 1100, height: 820 } });
+    page = await context.newPage();
+    errors = collectPageErrors(page, [502, 503]);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await Promise.all([agent?.stop(), registry?.proc.stop(), model?.close()]);
+  });
+
+  it('is served at / by the registry node, beside the API, its docs and health checks', async () => {
+    const index = await fetch(`${registry.url}/`);
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-type')).toContain('text/html');
+    expect(index.headers.get('content-security-policy')).toContain("default-src 'self'");
+    const script = await fetch(`${registry.url}/console/app.js`, { headers: { 'accept-encoding': 'gzip' } });
+    expect(script.status).toBe(200);
+    const gzipBytes = Number(script.headers.get('content-length'));
+    console.log(`console app.js served gzip: ${gzipBytes} bytes`);
+    expect(gzipBytes).toBeLessThan(150 * 1024);
+    for (const pathname of ['/docs', '/healthz', '/readyz', '/metrics', '/api/upload/count'])
+      expect([pathname, (await fetch(`${registry.url}${pathname}`)).status]).toEqual([pathname, 200]);
+    expect((await fetch(`${registry.url}/console/..%2Fpackage.json`)).status).toBe(404);
+  });
+
+  it('registers an instance from the form and shows its password once, with the agent command', async () => {
+    await open('#/register');
+    await page.getByLabel('Name').fill('Console llama');
+    await page.getByLabel('Description').fill('A model registered from the browser');
+    await page.getByRole('button', { name: 'Register' }).click();
+    instanceId = (await page.getByTestId('new-instance-id').textContent()) ?? '';
+    password = (await page.getByTestId('new-password').textContent()) ?? '';
+    expect(instanceId).toMatch(/^[a-z0-9]{6,}$/);
+    expect(password.length).toBeGreaterThanOrEqual(32);
+    const command = (await page.getByTestId('agent-command').textContent()) ?? '';
+    expect(command).toContain(`--registry ${registry.url}`);
+    expect(command).toContain(`--instance ${instanceId}`);
+    expect(command).toContain(`--password '${password}'`);
+    await shot('register');
+    // Shown once: the public page of the instance never shows it.
+    await open(`#/i/${instanceId}`);
+    await page.getByRole('heading', { name: 'Console llama' }).waitFor();
+    expect(await page.content()).not.toContain(password);
+  });
+
+  it('shows the instance go online in the directory within 2 s of the agent connecting, without a reload', async () => {
+    await open('#/');
+    await card(instanceId).locator('[data-status="registered"]').waitFor();
+    await page.evaluate('window.notReloaded = true');
+    agent = await startAgent({ registry: registry.url, instanceId, password, upstream: model.url });
+    await card(instanceId).locator('[data-status="online"]').waitFor({ timeout: 2_000 });
+    expect(await page.evaluate('window.notReloaded')).toBe(true);
+    await shot('directory');
+  });
+
+  it('filters the directory by search and status', async () => {
+    await page.getByLabel('Search').fill('no such words');
+    await card(instanceId).waitFor({ state: 'detached' });
+    await page.getByLabel('Search').fill('browser llama');
+    await card(instanceId).waitFor();
+    await page.getByLabel('Status').selectOption('offline');
+    await card(instanceId).waitFor({ state: 'detached' });
+    await page.getByLabel('Status').selectOption('online');
+    await card(instanceId).waitFor();
+  });
+
+  it('streams an answer in the playground (sent from the keyboard) and shows time to first token and tokens/s', async () => {
+    await open(`#/i/${instanceId}`);
+    await page
+      .getByRole('combobox', { name: /^Model/ })
+      .locator('option', { hasText: 'fake-model-large' })
+      .waitFor({ state: 'attached' });
+    await page.getByRole('combobox', { name: /^Model/ }).selectOption('fake-model-large');
+    await page.getByLabel('Message').fill('Say hello');
+    // Keyboard only: the next tab stop after the message is the Send button.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('Send');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('answer').getByText(ANSWER).waitFor();
+    const stats = (await page.getByTestId('answer-stats').textContent()) ?? '';
+    expect(stats).toMatch(/^Time to first token \d+ ms · 6 tokens · [\d.]+ tokens\/s$/);
+    const sent = model.requests.at(-1)!.body as { model: string; temperature: number; max_tokens: number };
+    expect(sent).toMatchObject({ model: 'fake-model-large', temperature: 0.7, max_tokens: 512 });
+    await shot('instance');
+  });
+
+  it('Stop cancels the answer at the model', async () => {
+    await page.getByLabel('Message').fill('[hang] keep talking');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.getByTestId('answer').getByText('Hello').waitFor();
+    const aborted = model.nextAbort(10_000);
+    await page.getByRole('button', { name: 'Stop' }).click();
+    expect((await aborted).chunksSent).toBe(1);
+    await page.getByText('Stopped: the request was cancelled at the model.').waitFor();
+  });
+
+  it('shows a failure of the model as an error, not as an answer', async () => {
+    await page.getByLabel('Message').fill('[error500] please fail');
+    await page.getByRole('button', { name: 'Send' }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(
+      /^HTTP 502 · the model host reported an error .*\(host_error\)$/,
+    );
+    expect(await page.getByTestId('answer-stats').count()).toBe(0);
+  });
+
+  it('says an unknown instance is not found', async () => {
+    const other = await context.newPage();
+    errors.push(...collectPageErrors(other, [404]));
+    await other.goto(`${registry.url}/#/i/no-such-instance`);
+    await other.getByRole('heading', { name: 'Instance not found' }).waitFor();
+    expect(await other.getByRole('alert').textContent()).toBe(
+      "HTTP 404 · instance 'no-such-instance' not found",
+    );
+    await other.close();
+  });
+
+  it('shows the cluster view with this node, its host and its chats', async () => {
+    await open('#/cluster');
+    const row = page.locator(`tr[data-node="${registry.nodeId}"]`);
+    await row.waitFor();
+    await eventually(async () => (await row.locator('td').first().textContent()) === '1', 5_000);
+    expect(await row.locator('td').nth(3).textContent()).toMatch(/^\d+(\.\d+)? ms$/);
+    await shot('cluster');
+  });
+
+  it('shows an answer cut off by the host going away as broken, then a 503 while it is gone', async () => {
+    await open(`#/i/${instanceId}`);
+    await page.getByLabel('Message').fill('[hang] until the host dies');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.getByTestId('answer').getByText('Hello').waitFor();
+    await agent!.stop('SIGKILL');
+    const broken = page.getByRole('alert');
+    await broken.waitFor();
+    expect(await broken.textContent()).toMatch(/^the answer broke off: .+\(host_disconnected\)$/);
+    expect(await page.getByTestId('answer-stats').count()).toBe(0);
+
+    await page.locator('.page-head [data-status="offline"]').waitFor();
+    await page.getByLabel('Message').fill('Anyone there?');
+    await page.getByRole('button', { name: 'Send' }).click();
+    const alert = page.getByRole('alert').filter({ hasText: 'HTTP 503' });
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(
+      /^HTTP 503 · .+ is not connected \(retry in \d+ s\) \(instance_offline\)$/,
+    );
+    expect(await alert.getAttribute('data-status')).toBe('503');
+  });
+
+  it('lets the owner sign in, edit the description, rotate the password and delete the instance', async () => {
+    await open('#/owner');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Instance id').fill(instanceId);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByLabel('Description').fill('Edited in the owner view');
+    await page.getByRole('button', { name: 'Save description' }).click();
+    await page.getByText('Description saved.').waitFor();
+    expect((await listed(instanceId))?.description).toBe('Edited in the owner view');
+    expect(await page.evaluate('localStorage.length')).toBe(0);
+    await shot('owner');
+
+    await page.getByRole('button', { name: 'Rotate password' }).click();
+    const rotated = (await page.getByTestId('new-password').textContent()) ?? '';
+    expect(rotated).not.toBe(password);
+    const detail = (pw: string) =>
+      fetch(`${registry.url}/api/upload/${instanceId}`, {
+        headers: { authorization: `Bearer ${instanceId}:${pw}` },
+      });
+    expect((await detail(password)).status).toBe(401);
+    expect((await detail(rotated)).status).toBe(200);
+
+    await page.getByRole('button', { name: 'Delete instance' }).click();
+    await page.getByRole('button', { name: 'Yes, delete it' }).click();
+    await page.getByRole('heading', { name: 'Deleted' }).waitFor();
+    expect(await listed(instanceId)).toBeUndefined();
+    expect((await fetch(`${registry.url}/api/chat/${instanceId}/models`)).status).toBe(404);
+  });
+
+  it('fits a 375 px phone screen on every page (no sideways scrolling)', async () => {
+    const other = await registerInstance(
+      registry.url,
+      'A phone-width instance with a rather long name indeed',
+    );
+    const phone = await browser.newContext({
+      viewport: { width: 375, height: 740 },
+      isMobile: true,
+      hasTouch: true,
+    });
+    const small = await phone.newPage();
+    errors.push(...collectPageErrors(small));
+    for (const [name, hash, ready] of [
+      ['directory', '#/', `[data-instance="${other.instanceId}"]`],
+      ['instance', `#/i/${other.instanceId}`, '.playground'],
+      ['register', '#/register', 'form'],
+      ['owner', '#/owner', 'form'],
+      ['cluster', '#/cluster', 'table'],
+    ]) {
+      await small.goto(`${registry.url}/${hash}`);
+      await small.locator(ready).first().waitFor();
+      const widths = await small.evaluate<number[]>(
+        '[document.documentElement.scrollWidth, window.innerWidth]',
+      );
+      expect([name, widths[0]]).toEqual([name, widths[1]]);
+      await shot(`phone-${name}`, small);
+    }
+    await phone.close();
+  });
+
+  it('logged no errors in the browser console on any page', () => {
+    expect(errors).toEqual([]);
+  });
+});
