@@ -125,22 +125,7 @@ describe('ConnectedHosts', () => {
     bus = new FakeBus();
     events = new InstanceEvents();
     stored = new Map([['inst', oldHash]]);
-    const instances = {
-      markConnected: () => Promise.resolve(),
-      setHostModels: () => Promise.resolve(),
-      passwordHash: (id: string) => Promise.resolve(stored.get(id) ?? null),
-    };
-    const heartbeats = { record: () => undefined };
-    const config = loadConfig({ PRESENCE_TTL_MS: '3000', PRESENCE_REFRESH_MS: '100' });
-    hosts = new ConnectedHosts(
-      presence,
-      bus,
-      instances as unknown as InstancesRepository,
-      heartbeats as unknown as HeartbeatRecorder,
-      events,
-      config,
-    );
-    hosts.onModuleInit();
+    hosts = startHosts({ PRESENCE_TTL_MS: '3000', PRESENCE_REFRESH_MS: '100' });
   });
 
   afterEach(async () => {
@@ -148,6 +133,26 @@ describe('ConnectedHosts', () => {
     for (const client of clients.splice(0)) client.terminate();
     await new Promise((resolve) => server.close(resolve));
   });
+
+  /** A node's ConnectedHosts over the fakes, started. */
+  function startHosts(env: Record<string, string>): ConnectedHosts {
+    const instances = {
+      markConnected: () => Promise.resolve(),
+      setHostModels: () => Promise.resolve(),
+      passwordHash: (id: string) => Promise.resolve(stored.get(id) ?? null),
+    };
+    const heartbeats = { record: () => undefined };
+    const started = new ConnectedHosts(
+      presence,
+      bus,
+      instances as unknown as InstancesRepository,
+      heartbeats as unknown as HeartbeatRecorder,
+      events,
+      loadConfig(env),
+    );
+    started.onModuleInit();
+    return started;
+  }
 
   /** Opens a host socket and hands its server end to `accept` (the upgrade authenticated it with `hash`). */
   async function connect(instanceId = 'inst', hash = oldHash) {
@@ -305,16 +310,7 @@ describe('ConnectedHosts', () => {
     it('onRestored re-claims at once, without waiting for the next refresh', async () => {
       await hosts.onModuleDestroy();
       // A node whose refresh interval never comes within this test.
-      const slow = loadConfig({ PRESENCE_TTL_MS: '600000', PRESENCE_REFRESH_MS: '300000' });
-      hosts = new ConnectedHosts(
-        presence,
-        bus,
-        { markConnected: () => Promise.resolve(), passwordHash: () => Promise.resolve(oldHash) } as never,
-        { record: () => undefined } as unknown as HeartbeatRecorder,
-        events,
-        slow,
-      );
-      hosts.onModuleInit();
+      hosts = startHosts({ PRESENCE_TTL_MS: '600000', PRESENCE_REFRESH_MS: '300000' });
       const { connection } = await connect();
       presence.records.clear();
       presence.restored!();
