@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 import { decodeHostFrame } from '@app/protocol';
 import { createRegistryApp } from '../../apps/registry/src/create-app';
 import { ConnectedHosts } from '../../apps/registry/src/hosts/connected-hosts';
+import { eventually } from '../support/eventually';
 import { createTestDatabase } from '../support/postgres';
 import { RawWsClient } from '../support/raw-ws-client';
 import { testConfig } from '../support/registry-config';
@@ -214,10 +215,10 @@ describe('hostile input: nothing a stranger sends crashes the registry or gets a
       });
       socket.once('error', reject);
     });
-    await waitFor(() => {
+    await eventually(() => {
       const current = app.get(ConnectedHosts).get(instance.id);
       return current !== undefined && current !== previous;
-    });
+    }, 2_000);
     return ws;
   }
 
@@ -300,7 +301,9 @@ describe('hostile input: nothing a stranger sends crashes the registry or gets a
       if (decoded.ok && decoded.frame.type === 'chat_response') orphanResponses++;
     }
     // Frames are handled in order; wait until the last of them has been (counters stop moving).
-    await waitFor(() => mine.malformedFrames - before.malformed >= malformed, 5_000).catch(() => undefined);
+    await eventually(() => mine.malformedFrames - before.malformed >= malformed, 5_000).catch(
+      () => undefined,
+    );
     // A heartbeat after all that is still answered: the socket is alive and in order.
     const ack = new Promise<void>((resolve) =>
       fuzzed.on(
@@ -514,12 +517,4 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   const started = performance.now();
   const value = await fn();
   return [value, performance.now() - started];
-}
-
-async function waitFor(check: () => boolean, timeoutMs = 2_000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) throw new Error('condition not met');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }

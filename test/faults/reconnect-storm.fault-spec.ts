@@ -1,7 +1,7 @@
 import { readKeys, TestCluster } from '../support/cluster';
 import { HostSwarm, SwarmEvent } from '../support/host-swarm';
 import { RunningRegistry } from '../support/processes';
-import { registerInstance, Registered } from '../support/registry-client';
+import { eventually, registerInstance, Registered } from '../support/registry-client';
 import { percentile } from '@app/common';
 import { histogram, summary } from '../support/stats';
 
@@ -12,15 +12,6 @@ const SOURCES = ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5'];
 async function connectedHosts(node: RunningRegistry): Promise<number> {
   const res = await fetch(`${node.url}/healthz`);
   return ((await res.json()) as { connected_hosts: number }).connected_hosts;
-}
-
-async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<number> {
-  const start = Date.now();
-  while (!(await check())) {
-    if (Date.now() - start > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return Date.now() - start;
 }
 
 /** Scenario 8: 1,000 connected hosts lose their node at once and all come back through the other. */
@@ -65,14 +56,14 @@ describe('fault: reconnect storm of 1,000 hosts after their node is SIGKILLed', 
       localAddresses: SOURCES,
     });
     swarm.start(3_000);
-    const rampMs = await waitUntil(async () => (await connectedHosts(nodeA)) === HOSTS, 30_000);
+    const rampMs = await eventually(async () => (await connectedHosts(nodeA)) === HOSTS, 30_000, 50);
     expect(swarm.connected(nodeA.url)).toBe(HOSTS);
     const eventsBefore = swarm.events.length;
 
     const killedAt = Date.now();
     nodeA.proc.signal('SIGKILL');
-    const allBackMs = await waitUntil(() => swarm.connected(nodeB.url) === HOSTS, 30_000);
-    await waitUntil(async () => (await connectedHosts(nodeB)) === HOSTS, 5_000);
+    const allBackMs = await eventually(() => swarm.connected(nodeB.url) === HOSTS, 30_000, 50);
+    await eventually(async () => (await connectedHosts(nodeB)) === HOSTS, 5_000, 50);
 
     const after: SwarmEvent[] = swarm.events.slice(eventsBefore);
     const firstOpen = new Map<number, number>();

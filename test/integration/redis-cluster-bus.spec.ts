@@ -5,6 +5,7 @@ import { NODE_ERROR_MESSAGE } from '../../apps/registry/src/cluster/node-message
 import { RedisClusterBus } from '../../apps/registry/src/cluster/redis-cluster-bus';
 import { RedisPresenceStore } from '../../apps/registry/src/presence/redis-presence.store';
 import { RedisConnections } from '../../apps/registry/src/redis/redis-connections';
+import { eventually } from '../support/eventually';
 import { freePort, RedisServer } from '../support/redis-server';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -48,14 +49,6 @@ class Inbox<T> {
         },
       });
     });
-  }
-}
-
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
   }
 }
 
@@ -213,7 +206,7 @@ describe('RedisClusterBus (shared Redis)', () => {
     });
     try {
       expect(await pair.busB.sendReply('node-a', { kind: 'done', requestId: 'r4', seq: 0 })).toBe(true);
-      await until(() => pair.busA.stats.handlerErrors === 1, 2000, 'the handler error');
+      await eventually(() => pair.busA.stats.handlerErrors === 1, 2000);
     } finally {
       pair.busA.onReply(repliesAtA.push);
     }
@@ -243,7 +236,7 @@ describe('RedisClusterBus across a Redis restart (own redis-server)', () => {
     expect(pair.busA.connected && pair.busB.connected).toBe(true);
 
     await redis.kill();
-    await until(() => pair.disconnectsA === 1 && pair.disconnectsB === 1, 2000, 'onDisconnect');
+    await eventually(() => pair.disconnectsA === 1 && pair.disconnectsB === 1, 2000);
     expect(pair.busA.connected).toBe(false);
 
     // No offline queue on the publisher: fails at once, and is never sent late.
@@ -268,11 +261,10 @@ describe('RedisClusterBus across a Redis restart (own redis-server)', () => {
     expect([pair.disconnectsA, pair.disconnectsB]).toEqual([1, 1]);
 
     await redis.start();
-    await until(() => pair.busA.connected && pair.busB.connected, 10_000, 'the subscriptions to be restored');
-    await until(
+    await eventually(() => pair.busA.connected && pair.busB.connected, 10_000);
+    await eventually(
       () => pair.connA.publisher.status === 'ready' && pair.connB.publisher.status === 'ready',
       10_000,
-      'publishers',
     );
     expect(await pair.busA.isNodeAlive('node-b')).toBe(true);
 

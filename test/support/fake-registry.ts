@@ -11,27 +11,13 @@ import {
 import type { HostConfig } from '../../apps/host/src/config';
 import { HostAgent } from '../../apps/host/src/host-agent';
 import { createMemoryLogger, type MemoryLogger } from '../../apps/host/src/logger';
+import { eventually } from './eventually';
 import { startFakeModel, type FakeModel } from './fake-model-server';
 
 // A stand-in registry for the host agent's in-process specs, and the harness that starts an agent against it.
 
 export const PASSWORD = 'pw-very-secret-123';
 export const INSTANCE = 'inst-1';
-
-/** Polls until `check` returns a truthy value. */
-export async function waitFor<T>(
-  check: () => T | undefined | null | false,
-  timeoutMs = 3000,
-  what = 'condition',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 export const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -113,13 +99,11 @@ export class FakeRegistry {
       .map((f) => ({ ...(f.frame as ChatResponseFrame), conn: f.conn }));
   }
 
-  /** Resolves once the request got its `done` or `error`. */
-  finished(requestId: string, timeoutMs = 3000) {
-    return waitFor(
-      () => this.responses(requestId).find((f) => f.done === true || f.error !== undefined),
-      timeoutMs,
-      `end of ${requestId}`,
-    );
+  /** Resolves with the request's `done` or `error` frame once it arrived. */
+  async finished(requestId: string, timeoutMs = 3000): Promise<ChatResponseFrame & { conn: number }> {
+    const end = () => this.responses(requestId).find((f) => f.done === true || f.error !== undefined);
+    await eventually(() => end() !== undefined, timeoutMs);
+    return end()!;
   }
 
   async stop(): Promise<void> {

@@ -1,4 +1,6 @@
 /** Small HTTP helpers for tests that talk to a running registry. */
+export { eventually } from './eventually';
+
 export interface Registered {
   instanceId: string;
   password: string;
@@ -37,20 +39,6 @@ export async function instanceDetail(
   return (
     (await res.json()) as { data: { status: string; is_connected: boolean; last_heartbeat: string | null } }
   ).data;
-}
-
-/** Polls until `check` passes; returns how long it took. */
-export async function eventually(
-  check: () => Promise<boolean>,
-  timeoutMs: number,
-  intervalMs = 25,
-): Promise<number> {
-  const start = Date.now();
-  for (;;) {
-    if (await check().catch(() => false)) return Date.now() - start;
-    if (Date.now() - start > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
 }
 
 /** A labelled counter of a node's GET /metrics, as label value → count (e.g. `registry_chats_total` by `outcome`). */

@@ -2,18 +2,11 @@ import { getEventListeners } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ChatResponseFrame } from '@app/protocol';
+import { eventually } from '../../../test/support/eventually';
 import { serveChat, upstreamBody, type ChatSink, type ServeChatOptions } from './chat-handler';
 import { Upstream } from './upstream';
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(check: () => boolean, timeoutMs = 2000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await delay(5);
-  }
-}
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void | Promise<void>;
 
@@ -223,13 +216,13 @@ describe('serveChat', () => {
     const s = sink();
     const ac = new AbortController();
     const outcome = serve(fake.upstream, s, ac.signal);
-    await waitFor(() => s.frames.length === 1, 2000, 'first frame');
+    await eventually(() => s.frames.length === 1, 2000);
     ac.abort();
     expect(await outcome).toEqual({ kind: 'aborted' });
-    await waitFor(() => fake.closedEarly === 1, 500, 'the server to see the close');
+    await eventually(() => fake.closedEarly === 1, 500);
     expect(s.frames).toHaveLength(1);
     // No listener left on the signal (ours nor the request's).
-    await waitFor(() => getEventListeners(ac.signal, 'abort').length === 0, 500, 'listeners removed');
+    await eventually(() => getEventListeners(ac.signal, 'abort').length === 0, 500);
   });
 
   it('abort before the response headers: closes the upstream connection', async () => {
@@ -237,10 +230,10 @@ describe('serveChat', () => {
     const s = sink();
     const ac = new AbortController();
     const outcome = serve(fake.upstream, s, ac.signal);
-    await waitFor(() => fake.calls.length === 1, 2000, 'the request');
+    await eventually(() => fake.calls.length === 1, 2000);
     ac.abort();
     expect(await outcome).toEqual({ kind: 'aborted' });
-    await waitFor(() => fake.closedEarly === 1, 500, 'the server to see the close');
+    await eventually(() => fake.closedEarly === 1, 500);
     expect(s.frames).toEqual([]);
   });
 
@@ -248,10 +241,11 @@ describe('serveChat', () => {
     const fake = await startUpstream(streamOf(['data: 1\n\n', 'data: 2\n\n', 'data: 3\n\n'], { end: false }));
     const s = sink();
     const outcome = serve(fake.upstream, s);
-    await waitFor(() => s.frames.length === 1, 2000, 'first frame');
+    // Polls every 5 ms: the next frame follows 10 ms after the first.
+    await eventually(() => s.frames.length === 1, 2000, 5);
     s.isOpen = false;
     expect(await outcome).toEqual({ kind: 'aborted' });
-    await waitFor(() => fake.closedEarly === 1, 500, 'the server to see the close');
+    await eventually(() => fake.closedEarly === 1, 500);
     expect(s.frames).toHaveLength(1);
   });
 
@@ -274,7 +268,7 @@ describe('serveChat', () => {
     expect(fake.calls).toHaveLength(3);
     expect(fake.connections).toBe(1);
     expect(fake.closedEarly).toBe(0);
-    await waitFor(() => getEventListeners(ac.signal, 'abort').length === 0, 500, 'listeners removed');
+    await eventually(() => getEventListeners(ac.signal, 'abort').length === 0, 500);
   });
 
   it('sends a request again on a fresh socket when a pooled one turns out closed', async () => {
@@ -300,7 +294,7 @@ describe('serveChat', () => {
     const s = sink();
     s.bufferedAmount = 1000;
     const outcome = serve(fake.upstream, s, undefined, { highWaterMark: 100, lowWaterMark: 10 });
-    await waitFor(() => s.frames.length === 1, 2000, 'first frame');
+    await eventually(() => s.frames.length === 1, 2000);
     // The rest arrives at the socket but is not read while the sink stays above the low mark.
     await delay(100);
     s.bufferedAmount = 50;

@@ -1,5 +1,6 @@
 import { startFakeModel } from '../../../test/support/fake-model-server';
-import { PASSWORD, HostAgentHarness, delay, lines, waitFor } from '../../../test/support/fake-registry';
+import { eventually } from '../../../test/support/eventually';
+import { PASSWORD, HostAgentHarness, delay, lines } from '../../../test/support/fake-registry';
 import { freePort } from '../../../test/support/redis-server';
 
 describe('HostAgent reconnecting (in process, against fake registries)', () => {
@@ -14,14 +15,14 @@ describe('HostAgent reconnecting (in process, against fake registries)', () => {
   it('aborts in-flight upstream requests when the socket drops, then reconnects', async () => {
     const registry = await h.newRegistry();
     h.newAgent([registry.url]);
-    await waitFor(() => registry.frames.length > 0);
+    await eventually(() => registry.frames.length > 0, 3000);
     registry.chat(0, 'dropped', '[hang]');
-    await waitFor(() => registry.responses('dropped').length > 0);
+    await eventually(() => registry.responses('dropped').length > 0, 3000);
     const aborted = h.model.nextAbort(1000);
     registry.sockets[0].terminate();
     await aborted;
-    await waitFor(() => registry.sockets.length === 2, 3000, 'reconnect');
-    await waitFor(() => registry.frames.some((f) => f.conn === 1 && f.frame.type === 'hello'));
+    await eventually(() => registry.sockets.length === 2, 3000);
+    await eventually(() => registry.frames.some((f) => f.conn === 1 && f.frame.type === 'hello'), 3000);
     expect(h.logger.text()).toMatch(/disconnected \(code 1006.*\); reconnecting in \d+\.\d s/);
   });
 
@@ -48,9 +49,9 @@ describe('HostAgent reconnecting (in process, against fake registries)', () => {
     const registry = await h.newRegistry();
     registry.rejectWith = 503;
     h.newAgent([registry.url]);
-    await waitFor(() => registry.upgrades.length >= 3, 3000, 'retries');
+    await eventually(() => registry.upgrades.length >= 3, 3000);
     registry.rejectWith = null;
-    await waitFor(() => registry.frames.some((f) => f.frame.type === 'hello'), 3000, 'hello');
+    await eventually(() => registry.frames.some((f) => f.frame.type === 'hello'), 3000);
     expect(h.logger.text()).toContain('refused the connection (HTTP 503)');
   });
 
@@ -60,19 +61,19 @@ describe('HostAgent reconnecting (in process, against fake registries)', () => {
     h.newAgent([`http://127.0.0.1:${port}`]);
     let retries = 0;
     h.agent!.on('reconnecting', () => retries++);
-    await waitFor(() => retries >= 3, 3000, 'retries');
+    await eventually(() => retries >= 3, 3000);
     expect(h.agent!.connected).toBe(false);
     expect(h.logger.text()).toContain('ECONNREFUSED');
 
     const registry = await h.newRegistry({}, port);
-    await waitFor(() => registry.frames.some((f) => f.frame.type === 'hello'), 3000, 'hello');
+    await eventually(() => registry.frames.some((f) => f.frame.type === 'hello'), 3000);
     expect(h.agent!.connected).toBe(true);
   });
 
   it('closed with 4409 (superseded): exits without fighting for the instance', async () => {
     const registry = await h.newRegistry();
     h.newAgent([registry.url]);
-    await waitFor(() => registry.frames.length > 0);
+    await eventually(() => registry.frames.length > 0, 3000);
     registry.sockets[0].close(4409, 'superseded');
     expect(await h.agent!.finished).toMatchObject({ kind: 'fatal', reason: 'superseded' });
     expect(h.logger.text()).toContain('another agent connected with this instance id and took over');
@@ -83,7 +84,7 @@ describe('HostAgent reconnecting (in process, against fake registries)', () => {
   it('closed with 4404 (unregistered): exits', async () => {
     const registry = await h.newRegistry();
     h.newAgent([registry.url]);
-    await waitFor(() => registry.frames.length > 0);
+    await eventually(() => registry.frames.length > 0, 3000);
     registry.sockets[0].close(4404, 'unregistered');
     expect(await h.agent!.finished).toMatchObject({ kind: 'fatal', reason: 'unregistered' });
   });
@@ -91,7 +92,7 @@ describe('HostAgent reconnecting (in process, against fake registries)', () => {
   it('closed with 4401 (password rotated): exits and says the password changed', async () => {
     const registry = await h.newRegistry();
     h.newAgent([registry.url]);
-    await waitFor(() => registry.frames.length > 0);
+    await eventually(() => registry.frames.length > 0, 3000);
     registry.sockets[0].close(4401, 'the instance password was changed');
     expect(await h.agent!.finished).toMatchObject({ kind: 'fatal', reason: 'unauthorized' });
     expect(h.logger.text()).toContain('the instance password was changed');
@@ -103,10 +104,10 @@ describe('HostAgent reconnecting (in process, against fake registries)', () => {
     const a = await h.newRegistry();
     const b = await h.newRegistry();
     h.newAgent([a.url, b.url], { backoffBaseMs: 5000, backoffCapMs: 5000 });
-    await waitFor(() => a.frames.length > 0);
+    await eventually(() => a.frames.length > 0, 3000);
     const closedAt = Date.now();
     a.sockets[0].close(1012, 'restart');
-    await waitFor(() => b.frames.some((f) => f.frame.type === 'hello'), 2000, 'hello on b');
+    await eventually(() => b.frames.some((f) => f.frame.type === 'hello'), 2000);
     // Well under the 5 s backoff: only the 0-250 ms jitter applies.
     expect(Date.now() - closedAt).toBeLessThan(1000);
   });
@@ -117,14 +118,14 @@ describe('HostAgent reconnecting (in process, against fake registries)', () => {
       const a = await h.newRegistry();
       const b = await h.newRegistry();
       h.newAgent([a.url, b.url], { upstreamUrl: slow.url, backoffBaseMs: 5000, backoffCapMs: 5000 });
-      await waitFor(() => a.frames.length > 0);
+      await eventually(() => a.frames.length > 0, 3000);
       a.chat(0, 'inflight', 'hi');
-      await waitFor(() => a.responses('inflight').length > 0);
+      await eventually(() => a.responses('inflight').length > 0, 3000);
       const sentAt = Date.now();
       a.send(0, { type: 'goaway', reason: 'draining' });
 
       // The new connection is up on b while the old stream still runs on a.
-      await waitFor(() => b.frames.some((f) => f.frame.type === 'hello'), 1000, 'hello on b');
+      await eventually(() => b.frames.some((f) => f.frame.type === 'hello'), 1000);
       expect(Date.now() - sentAt).toBeLessThan(1000);
       expect(a.closes).toHaveLength(0);
 
@@ -134,7 +135,7 @@ describe('HostAgent reconnecting (in process, against fake registries)', () => {
       expect(lines(a.responses('inflight'))).toHaveLength(7);
       expect(b.responses('inflight')).toHaveLength(0);
       // Then the drained socket is closed normally.
-      await waitFor(() => a.closes.length === 1, 2000, 'old socket closed');
+      await eventually(() => a.closes.length === 1, 2000);
       expect(a.closes[0].code).toBe(1000);
 
       // New requests go over the new socket.
@@ -150,7 +151,7 @@ describe('HostAgent reconnecting (in process, against fake registries)', () => {
   it('drops a link whose pings go unanswered and reconnects', async () => {
     const registry = await h.newRegistry({ autoPong: false });
     h.newAgent([registry.url], { pingMs: 50 });
-    await waitFor(() => registry.sockets.length >= 2, 3000, 'reconnect after missing pongs');
+    await eventually(() => registry.sockets.length >= 2, 3000);
     expect(h.logger.text()).toContain('no answer to ping');
   });
 });

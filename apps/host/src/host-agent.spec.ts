@@ -1,13 +1,7 @@
 import type { HelloFrame } from '@app/protocol';
 import { startFakeModel } from '../../../test/support/fake-model-server';
-import {
-  INSTANCE,
-  PASSWORD,
-  HostAgentHarness,
-  delay,
-  lines,
-  waitFor,
-} from '../../../test/support/fake-registry';
+import { INSTANCE, PASSWORD, HostAgentHarness, delay, lines } from '../../../test/support/fake-registry';
+import { eventually } from '../../../test/support/eventually';
 import { freePort } from '../../../test/support/redis-server';
 
 describe('HostAgent (in process, against a fake registry and a fake model)', () => {
@@ -22,7 +16,8 @@ describe('HostAgent (in process, against a fake registry and a fake model)', () 
   it('connects with the Bearer header and says hello with the upstream models', async () => {
     const registry = await h.newRegistry();
     h.newAgent([registry.url]);
-    const hello = await waitFor(() => registry.frames.find((f) => f.frame.type === 'hello'));
+    await eventually(() => registry.frames.some((f) => f.frame.type === 'hello'), 3000);
+    const hello = registry.frames.find((f) => f.frame.type === 'hello')!;
     expect(hello.frame).toEqual<HelloFrame>({
       type: 'hello',
       version: '1.0',
@@ -31,11 +26,7 @@ describe('HostAgent (in process, against a fake registry and a fake model)', () 
     });
     // The hello is the first frame, then JSON heartbeats follow.
     expect(registry.frames[0].frame.type).toBe('hello');
-    await waitFor(
-      () => registry.frames.filter((f) => f.frame.type === 'heartbeat').length >= 2,
-      2000,
-      'heartbeats',
-    );
+    await eventually(() => registry.frames.filter((f) => f.frame.type === 'heartbeat').length >= 2, 2000);
     const beat = registry.frames.find((f) => f.frame.type === 'heartbeat')!.frame;
     expect(beat).toMatchObject({
       type: 'heartbeat',
@@ -52,14 +43,15 @@ describe('HostAgent (in process, against a fake registry and a fake model)', () 
   it('sends an empty model list when the upstream is down', async () => {
     const registry = await h.newRegistry();
     h.newAgent([registry.url], { upstreamUrl: `http://127.0.0.1:${await freePort()}/v1` });
-    const hello = await waitFor(() => registry.frames.find((f) => f.frame.type === 'hello'));
+    await eventually(() => registry.frames.some((f) => f.frame.type === 'hello'), 3000);
+    const hello = registry.frames.find((f) => f.frame.type === 'hello')!;
     expect((hello.frame as HelloFrame).capabilities?.models).toEqual([]);
   });
 
   it('serves a chat: chat_response frames with the SSE lines, then done', async () => {
     const registry = await h.newRegistry();
     h.newAgent([registry.url]);
-    await waitFor(() => registry.frames.length > 0);
+    await eventually(() => registry.frames.length > 0, 3000);
     const before = h.model.requests.length;
     registry.chat(0, 'r1', 'hi', { stream_options: { include_usage: true } });
     const end = await registry.finished('r1');
@@ -89,14 +81,14 @@ describe('HostAgent (in process, against a fake registry and a fake model)', () 
       stream_options: { include_usage: true },
       model: 'm1',
     });
-    await waitFor(() => h.logger.text().includes('request r1 done in'));
+    await eventually(() => h.logger.text().includes('request r1 done in'), 3000);
     expect(h.logger.text()).toContain('serving request r1');
   });
 
   it('coalesces the lines of one upstream read into one raw_sse_batch frame', async () => {
     const registry = await h.newRegistry();
     h.newAgent([registry.url]);
-    await waitFor(() => registry.frames.length > 0);
+    await eventually(() => registry.frames.length > 0, 3000);
     registry.chat(0, 'batch', 'hi');
     await registry.finished('batch');
     const frames = registry.responses('batch');
@@ -110,7 +102,7 @@ describe('HostAgent (in process, against a fake registry and a fake model)', () 
     try {
       const registry = await h.newRegistry();
       h.newAgent([registry.url], { upstreamUrl: slow.url, model: 'default-model' });
-      await waitFor(() => registry.frames.length > 0);
+      await eventually(() => registry.frames.length > 0, 3000);
       registry.chat(0, 'one-by-one', 'hi', { model: 'explicit' });
       await registry.finished('one-by-one');
       const frames = registry.responses('one-by-one');
@@ -132,7 +124,7 @@ describe('HostAgent (in process, against a fake registry and a fake model)', () 
   it('turns an upstream HTTP error into one error frame and no done', async () => {
     const registry = await h.newRegistry();
     h.newAgent([registry.url]);
-    await waitFor(() => registry.frames.length > 0);
+    await eventually(() => registry.frames.length > 0, 3000);
     registry.chat(0, 'bad', 'please [error500]');
     const end = await registry.finished('bad');
     expect(end.error).toMatch(/^upstream HTTP 500: .*fake model failure/);
@@ -143,7 +135,7 @@ describe('HostAgent (in process, against a fake registry and a fake model)', () 
   it('turns an unreachable upstream into an error frame', async () => {
     const registry = await h.newRegistry();
     h.newAgent([registry.url], { upstreamUrl: `http://127.0.0.1:${await freePort()}/v1` });
-    await waitFor(() => registry.frames.length > 0);
+    await eventually(() => registry.frames.length > 0, 3000);
     registry.chat(0, 'down', 'hi');
     const end = await registry.finished('down');
     expect(end.error).toMatch(/^upstream request failed: .*ECONNREFUSED/);
@@ -152,9 +144,9 @@ describe('HostAgent (in process, against a fake registry and a fake model)', () 
   it('cancel aborts the upstream request within 1 s and sends nothing more', async () => {
     const registry = await h.newRegistry();
     h.newAgent([registry.url]);
-    await waitFor(() => registry.frames.length > 0);
+    await eventually(() => registry.frames.length > 0, 3000);
     registry.chat(0, 'long', 'tell me a story [hang]');
-    await waitFor(() => registry.responses('long').length > 0, 3000, 'first chunk');
+    await eventually(() => registry.responses('long').length > 0, 3000);
     const aborted = h.model.nextAbort(1000);
     const sentAt = Date.now();
     registry.send(0, { type: 'cancel', request_id: 'long' });
@@ -171,32 +163,35 @@ describe('HostAgent (in process, against a fake registry and a fake model)', () 
   it('refuses requests beyond its concurrency with "host busy"', async () => {
     const registry = await h.newRegistry();
     h.newAgent([registry.url], { concurrency: 2 });
-    await waitFor(() => registry.frames.length > 0);
+    await eventually(() => registry.frames.length > 0, 3000);
     registry.chat(0, 'a', '[hang]');
     registry.chat(0, 'b', '[hang]');
     registry.chat(0, 'c', '[hang]');
     const end = await registry.finished('c');
     expect(end.error).toBe('host busy');
     expect(h.agent!.inFlight).toBe(2);
-    const aborts = waitFor(() => h.model.aborted.filter((a) => Date.now() - a.at < 2000).length >= 2);
+    const aborts = eventually(
+      () => h.model.aborted.filter((a) => Date.now() - a.at < 2000).length >= 2,
+      3000,
+    );
     registry.send(0, { type: 'cancel', request_id: 'a' });
     registry.send(0, { type: 'cancel', request_id: 'b' });
     await aborts;
-    await waitFor(() => h.agent!.inFlight === 0);
+    await eventually(() => h.agent!.inFlight === 0, 3000);
   });
 
   it('stop(): aborts in-flight requests, tells the registry, closes with 1000', async () => {
     const registry = await h.newRegistry();
     h.newAgent([registry.url]);
-    await waitFor(() => registry.frames.length > 0);
+    await eventually(() => registry.frames.length > 0, 3000);
     registry.chat(0, 'running', '[hang]');
-    await waitFor(() => registry.responses('running').length > 0);
+    await eventually(() => registry.responses('running').length > 0, 3000);
     const aborted = h.model.nextAbort(1000);
     await h.agent!.stop();
     await aborted;
     expect(await h.agent!.finished).toEqual({ kind: 'stopped' });
     expect((await registry.finished('running')).error).toBe('host agent stopped');
-    await waitFor(() => registry.closes.length === 1);
+    await eventually(() => registry.closes.length === 1, 3000);
     expect(registry.closes[0].code).toBe(1000);
   });
 });

@@ -1,6 +1,7 @@
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { eventually } from '../../../../test/support/eventually';
 import { ChatExchange, ChatSummary, ExchangeOptions } from './chat-exchange';
 
 /** One real HTTP exchange: the test drives the ChatExchange, a fetch reads what the caller gets. */
@@ -147,8 +148,8 @@ describe('ChatExchange', () => {
     // Cut off, the caller may see a reset before or after the headers; only the node's verdict counts here.
     req.on('error', () => {});
     req.end();
-    for (let waited = 0; !summary && waited < 5_000; waited += 20)
-      await new Promise((r) => setTimeout(r, 20));
+    // Cleaned up either way; the expectation below says what was missing.
+    await eventually(() => summary !== undefined, 5_000, 20).catch(() => undefined);
     clearInterval(pump);
     response?.destroy();
     req.destroy();

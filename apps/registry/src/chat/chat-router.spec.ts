@@ -3,6 +3,7 @@ import type { ChatFailureCode } from '@app/protocol';
 import type { ClusterBus } from '../cluster/cluster-bus';
 import type { ConnectedHosts } from '../hosts/connected-hosts';
 import type { HostConnection } from '../hosts/host-connection';
+import { eventually } from '../../../../test/support/eventually';
 import { Metrics } from '../metrics/metrics';
 import type { OnlineInstances } from '../presence/online-instances';
 import type { PresenceOwner } from '../presence/presence.store';
@@ -92,10 +93,9 @@ function setup(options: {
     sink: caller,
     setCancel: () => {},
   };
-  /** Until the caller got its end (or 2 s), then a little longer for anything that should not follow. */
+  /** Until the caller got its end, then a little longer for anything that should not follow. */
   const settled = async () => {
-    for (let waited = 0; !caller.isFinished && waited < 2_000; waited += 5)
-      await new Promise((resolve) => setTimeout(resolve, 5));
+    await eventually(() => caller.isFinished, 2_000);
     await new Promise((resolve) => setTimeout(resolve, 20));
   };
   const reroutes = async () => (await metrics.chatReroutes.get()).values[0]?.value ?? 0;

@@ -1,0 +1,333 @@
+import type { ClusterBus } from '../cluster/cluster-bus';
+import { ApiError } from '../common/http-errors';
+import { loadConfig } from '../config/app-config';
+import { Prisma } from '../database/generated/client';
+import { LimitsService } from '../limits/limits.service';
+import { OnlineInstances } from '../presence/online-instances';
+import type { PresenceOwner, PresenceStore } from '../presence/presence.store';
+import { hashPassword, INSTANCE_ID_PATTERN } from './credentials';
+import { InstanceAuthService } from './instance-auth.service';
+import { InstanceEventMap, InstanceEvents } from './instance-events';
+import { deriveStatus, InstanceStatus } from './instance-status';
+import type { InstanceRecord, InstancesRepository } from './instances.repository';
+import { InstancesService } from './instances.service';
+import type { RegisterInstanceDto } from './dto/register-instance.dto';
+import type { UpdateInstanceDto } from './dto/update-instance.dto';
+
+/** Instances in memory, with the repository's contract: deleted ones are invisible, undefined leaves a column alone. */
+class FakeInstancesRepository {
+  readonly rows = new Map<string, InstanceRecord>();
+  /** The online ids each list/count was given. */
+  readonly onlineIdsSeen: string[][] = [];
+
+  create(data: Partial<InstanceRecord> & { id: string }): Promise<InstanceRecord> {
+    const row = {
+      description: '',
+      email: '',
+      config: {},
+      capabilities: null,
+      hostModels: null,
+      registeredAt: new Date(Date.UTC(2026, 0, 1, 0, 0, this.rows.size)),
+      updatedAt: new Date(),
+      firstConnectedAt: null,
+      lastHeartbeat: null,
+      lastWsCheck: null,
+      deletedAt: null,
+      visibility: 'public',
+      policy: null,
+      ...this.columns(data),
+    } as InstanceRecord;
+    this.rows.set(row.id, row);
+    return Promise.resolve(row);
+  }
+
+  findActive(id: string): Promise<InstanceRecord | null> {
+    const row = this.rows.get(id);
+    return Promise.resolve(row && !row.deletedAt ? row : null);
+  }
+
+  update(id: string, data: Partial<InstanceRecord>): Promise<InstanceRecord> {
+    const row = { ...this.rows.get(id)!, ...this.columns(data) };
+    this.rows.set(id, row);
+    return Promise.resolve(row);
+  }
+
+  softDelete(id: string): Promise<void> {
+    this.rows.get(id)!.deletedAt = new Date();
+    return Promise.resolve();
+  }
+
+  list(statuses: InstanceStatus[], onlineIds: string[], skip: number, take: number) {
+    const rows = this.matching(statuses, onlineIds);
+    return Promise.resolve([rows.slice(skip, skip + take), rows.length] as const);
+  }
+
+  count(statuses: InstanceStatus[], onlineIds: string[]): Promise<number> {
+    return Promise.resolve(this.matching(statuses, onlineIds).length);
+  }
+
+  private matching(statuses: InstanceStatus[], onlineIds: string[]): InstanceRecord[] {
+    this.onlineIdsSeen.push(onlineIds);
+    return [...this.rows.values()].filter(
+      (row) =>
+        !row.deletedAt &&
+        row.visibility === 'public' &&
+        (statuses.length === 0 || statuses.includes(deriveStatus(row, onlineIds.includes(row.id)))),
+    );
+  }
+
+  /** Undefined leaves a column alone; Prisma's DbNull stores NULL. */
+  private columns(data: object): Partial<InstanceRecord> {
+    return Object.fromEntries(
+      Object.entries(data)
+        .filter(([, value]) => value !== undefined)
+        .map(([key, value]) => [key, value === Prisma.DbNull ? null : value]),
+    );
+  }
+}
+
+/** Presence records by instance; owner nodes in `deadNodes` no longer listen (killed). */
+function setup(env: Record<string, string> = {}) {
+  const config = loadConfig(env);
+  const repository = new FakeInstancesRepository();
+  const presence: Record<string, PresenceOwner> = {};
+  const deadNodes = new Set<string>();
+  const presenceStore = {
+    owner: (id: string) => Promise.resolve(presence[id] ?? null),
+    onlineByNode: () => {
+      const byNode = new Map<string, string[]>();
+      for (const [id, owner] of Object.entries(presence))
+        byNode.set(owner.nodeId, [...(byNode.get(owner.nodeId) ?? []), id]);
+      return Promise.resolve(byNode);
+    },
+  };
+  const bus = { nodeId: 'me', isNodeAlive: (nodeId: string) => Promise.resolve(!deadNodes.has(nodeId)) };
+  const online = new OnlineInstances(presenceStore as unknown as PresenceStore, bus as unknown as ClusterBus);
+  const limits = new LimitsService(config);
+  const instances = repository as unknown as InstancesRepository;
+  const events = new InstanceEvents();
+  const emitted: Array<[keyof InstanceEventMap, unknown]> = [];
+  for (const name of ['deleted', 'rotated', 'accessChanged'] as const)
+    events.on(name, (payload) => emitted.push([name, payload]));
+  const service = new InstancesService(
+    instances,
+    new InstanceAuthService(instances, limits),
+    online,
+    events,
+    limits,
+    config,
+  );
+  const register = async (dto: Partial<RegisterInstanceDto> = {}, authorization?: string) => {
+    const answer = await service.register(
+      { upload_name: 'my model', instance_id: null, ...dto },
+      { authorization, ip: '192.0.2.1' },
+      'http://registry.test',
+    );
+    return {
+      ...answer,
+      caller: { authorization: `Bearer ${answer.instance_id}:${answer.instance_password}`, ip: '192.0.2.1' },
+    };
+  };
+  return { service, repository, presence, deadNodes, emitted, register };
+}
+
+/** The status and fields of the ApiError a call rejected with. */
+async function rejection(promise: Promise<unknown>) {
+  const error = (await promise.then(
+    () => null,
+    (e: unknown) => e,
+  )) as ApiError | null;
+  if (!(error instanceof ApiError)) throw new Error(`expected an ApiError, got ${String(error)}`);
+  return { status: error.getStatus(), param: error.details.param, message: error.message };
+}
+
+describe('InstancesService', () => {
+  describe('register', () => {
+    it('a new instance gets an id, a password shown once (stored only as its hash) and its ws_url', async () => {
+      const t = setup();
+      const answer = await t.register({ description: 'd', email: 'me@example.com' });
+      expect(answer.instance_id).toMatch(INSTANCE_ID_PATTERN);
+      expect(answer.instance_password).toHaveLength(43);
+      expect(answer.status).toBe('registered');
+      expect(answer.ws_url).toBe(`ws://registry.test/api/ws/${answer.instance_id}`);
+      const row = t.repository.rows.get(answer.instance_id)!;
+      expect(Buffer.from(row.passwordHash)).toEqual(Buffer.from(hashPassword(answer.instance_password)));
+      expect(JSON.stringify(row)).not.toContain(answer.instance_password);
+      expect(t.emitted).toEqual([]);
+    });
+
+    it('builds ws_url from PUBLIC_URL when set (https → wss, path kept)', async () => {
+      const t = setup({ PUBLIC_URL: 'https://models.example.com/registry/' });
+      const answer = await t.register();
+      expect(answer.ws_url).toBe(`wss://models.example.com/registry/api/ws/${answer.instance_id}`);
+    });
+
+    it('re-registering with the credentials rotates the password and tells hosts holding the old one', async () => {
+      const t = setup();
+      const first = await t.register();
+      const again = await t.register(
+        { instance_id: first.instance_id, upload_name: 'renamed' },
+        first.caller.authorization,
+      );
+      expect(again.instance_id).toBe(first.instance_id);
+      expect(again.instance_password).not.toBe(first.instance_password);
+      expect(again.upload_name).toBe('renamed');
+      expect((await rejection(t.service.detail(first.instance_id, first.caller))).status).toBe(401);
+      expect((await t.service.detail(first.instance_id, again.caller)).upload_name).toBe('renamed');
+      expect(t.emitted).toEqual([
+        ['accessChanged', { instanceId: first.instance_id }],
+        ['rotated', { instanceId: first.instance_id, passwordHash: hashPassword(again.instance_password) }],
+      ]);
+    });
+
+    it('re-registering without the right credentials changes nothing: 401, or 404 for an unknown id, 422 for a malformed one', async () => {
+      const t = setup();
+      const first = await t.register();
+      const wrong = `Bearer ${first.instance_id}:not-the-password`;
+      expect((await rejection(t.register({ instance_id: first.instance_id }, wrong))).status).toBe(401);
+      expect((await rejection(t.register({ instance_id: first.instance_id }))).status).toBe(401);
+      expect(
+        (await rejection(t.register({ instance_id: 'nosuchinstance' }, 'Bearer nosuchinstance:x'))).status,
+      ).toBe(404);
+      expect(await rejection(t.register({ instance_id: 'NOT VALID!' }))).toMatchObject({
+        status: 422,
+        param: 'instance_id',
+      });
+      expect((await t.service.detail(first.instance_id, first.caller)).instance_id).toBe(first.instance_id);
+      expect(t.emitted).toEqual([]);
+    });
+  });
+
+  describe('detail, update and remove authenticate', () => {
+    it('no credentials, another instance’s credentials or a wrong password: 401; a deleted instance: 404', async () => {
+      const t = setup();
+      const mine = await t.register();
+      const other = await t.register();
+      const id = mine.instance_id;
+      const callers = [
+        { authorization: undefined, ip: '192.0.2.9' },
+        other.caller,
+        { authorization: `Bearer ${id}:wrong`, ip: '192.0.2.9' },
+      ];
+      for (const caller of callers) {
+        expect((await rejection(t.service.detail(id, caller))).status).toBe(401);
+        expect((await rejection(t.service.update(id, caller, { description: 'x' }))).status).toBe(401);
+        expect((await rejection(t.service.remove(id, caller))).status).toBe(401);
+      }
+      expect(t.repository.rows.get(id)!.description).toBe('');
+      expect(t.emitted).toEqual([]);
+
+      expect(await t.service.remove(id, mine.caller)).toEqual({ instance_id: id, status: 'unregistered' });
+      expect(t.emitted).toEqual([['deleted', { instanceId: id }]]);
+      expect((await rejection(t.service.detail(id, mine.caller))).status).toBe(404);
+      expect((await rejection(t.service.update(id, mine.caller, { description: 'x' }))).status).toBe(404);
+      expect((await rejection(t.service.remove(id, mine.caller))).status).toBe(404);
+    });
+  });
+
+  describe('update', () => {
+    it('changes the fields given, leaves the others, and null clears a field', async () => {
+      const t = setup();
+      const mine = await t.register({ description: 'about', email: 'me@example.com' });
+      const id = mine.instance_id;
+      const set = await t.service.update(id, mine.caller, {
+        capabilities: { vision: true },
+        upload_name: 'new',
+      });
+      expect(set).toEqual({
+        instance_id: id,
+        status: 'registered',
+        upload_name: 'new',
+        updated_fields: ['upload_name', 'capabilities'],
+      });
+      expect(t.repository.rows.get(id)!).toMatchObject({ description: 'about', email: 'me@example.com' });
+      const cleared = await t.service.update(id, mine.caller, {
+        email: null,
+        description: null,
+        capabilities: null,
+      });
+      expect(cleared.updated_fields).toEqual(['capabilities', 'email', 'description']);
+      const detail = await t.service.detail(id, mine.caller);
+      expect(detail).toMatchObject({ upload_name: 'new', email: '', description: '', capabilities: null });
+    });
+
+    it('visibility or policy changes emit accessChanged; other fields do not', async () => {
+      const t = setup();
+      const mine = await t.register();
+      const id = mine.instance_id;
+      await t.service.update(id, mine.caller, { description: 'only text' });
+      expect(t.emitted).toEqual([]);
+      await t.service.update(id, mine.caller, { visibility: 'private' });
+      await t.service.update(id, mine.caller, { policy: { max_tokens: 100 } } as UpdateInstanceDto);
+      expect(t.emitted).toEqual([
+        ['accessChanged', { instanceId: id }],
+        ['accessChanged', { instanceId: id }],
+      ]);
+      expect(await t.service.detail(id, mine.caller)).toMatchObject({
+        visibility: 'private',
+        policy: { max_tokens: 100 },
+      });
+      await t.service.update(id, mine.caller, { policy: null });
+      expect((await t.service.detail(id, mine.caller)).policy).toBeNull();
+      expect(t.emitted).toHaveLength(3);
+    });
+
+    it('refuses a policy with both allowed_models and pinned_model (422 naming policy), changing nothing', async () => {
+      const t = setup();
+      const mine = await t.register();
+      const policy = { allowed_models: ['a'], pinned_model: 'a' };
+      expect(
+        await rejection(t.service.update(mine.instance_id, mine.caller, { policy } as UpdateInstanceDto)),
+      ).toMatchObject({ status: 422, param: 'policy' });
+      expect(t.repository.rows.get(mine.instance_id)!.policy).toBeNull();
+      expect(t.emitted).toEqual([]);
+    });
+  });
+
+  describe('online, list and count', () => {
+    it('detail, list and count agree on online: a record naming a live node, never one naming a dead node', async () => {
+      const t = setup();
+      const here = await t.register({ email: 'here@example.com' });
+      const ghost = await t.register();
+      const never = await t.register();
+      t.repository.rows.get(ghost.instance_id)!.firstConnectedAt = new Date();
+      t.presence[here.instance_id] = { nodeId: 'me', epoch: 1 };
+      t.presence[ghost.instance_id] = { nodeId: 'killed', epoch: 1 };
+      t.deadNodes.add('killed');
+
+      expect(await t.service.detail(here.instance_id, here.caller)).toMatchObject({
+        status: 'online',
+        is_connected: true,
+      });
+      expect(await t.service.detail(ghost.instance_id, ghost.caller)).toMatchObject({
+        status: 'offline',
+        is_connected: false,
+      });
+      const list = await t.service.list(1, 10, []);
+      expect(list.items.map((i) => [i.instance_id, i.status])).toEqual([
+        [here.instance_id, 'online'],
+        [ghost.instance_id, 'offline'],
+        [never.instance_id, 'registered'],
+      ]);
+      expect(list.items[0].email).toBe('h***@example.com');
+      expect(await t.service.count(['online'])).toEqual({ count: 1 });
+      expect(await t.service.count(['offline', 'registered'])).toEqual({ count: 2 });
+      expect(await t.service.count([])).toEqual({ count: 3 });
+      expect(t.repository.onlineIdsSeen.slice(0, 3)).toEqual([
+        [here.instance_id],
+        [here.instance_id],
+        [here.instance_id],
+      ]);
+    });
+
+    it('pages the list and refuses a page_no above LIST_MAX_PAGE_NO with 422 naming page_no', async () => {
+      const t = setup({ LIST_MAX_PAGE_NO: '5' });
+      for (let i = 0; i < 3; i++) await t.register({ upload_name: `m${i}` });
+      const page = await t.service.list(2, 2, []);
+      expect(page.items.map((i) => i.upload_name)).toEqual(['m2']);
+      expect(page.pagination).toEqual({ page_no: 2, page_size: 2, total: 3, total_pages: 2 });
+      expect(await rejection(t.service.list(6, 2, []))).toMatchObject({ status: 422, param: 'page_no' });
+      expect((await t.service.list(5, 2, [])).items).toEqual([]);
+    });
+  });
+});
