@@ -4,13 +4,14 @@
  * REGISTRY_DATA_DIR (default .data/pglite).
  */
 import * as path from 'node:path';
+import { loadConfig } from '../config/app-config';
 import { createAdapterFactory } from './adapter-factory';
 import { applyMigrations } from './migrator';
 import { findPrismaDir } from './prisma-paths';
 
 async function main(): Promise<void> {
-  const databaseUrl = process.env.DATABASE_URL || undefined;
-  const dataDir = path.resolve(process.env.REGISTRY_DATA_DIR || '.data/pglite');
+  // The node's own reading of DATABASE_URL and REGISTRY_DATA_DIR (`memory://` is not a path).
+  const { databaseUrl, dataDir } = loadConfig();
   const prismaDir = findPrismaDir();
   const db = await createAdapterFactory({ databaseUrl, dataDir });
   try {
