@@ -68,16 +68,23 @@ export const ownerAuth = (instanceId: string, password: string) => `Bearer ${ins
 
 export type InstanceStatus = 'registered' | 'online' | 'offline' | 'unregistered';
 
-export interface InstanceCard {
+export type Visibility = 'public' | 'private';
+
+export interface PublicCard {
   instance_id: string;
+  visibility?: 'public';
   upload_name: string;
   description: string;
   status: InstanceStatus;
   models: string[];
 }
 
+/** A private instance's card names only its id, visibility and status. */
+export type InstanceCard =
+  PublicCard | { instance_id: string; visibility: 'private'; status: InstanceStatus };
+
 export interface InstanceList {
-  items: InstanceCard[];
+  items: PublicCard[];
   pagination: { total: number };
 }
 
@@ -96,4 +103,49 @@ export interface InstanceDetail {
   status: InstanceStatus;
   is_connected: boolean;
   last_heartbeat: string | null;
+  visibility: Visibility;
+  policy: InstancePolicy | null;
+}
+
+/** What the registry enforces on every chat: allowed models or one pinned model, and a max_tokens ceiling. */
+export interface InstancePolicy {
+  allowed_models?: string[];
+  pinned_model?: string;
+  max_tokens?: number;
+}
+
+export interface AccessKey {
+  key_id: string;
+  name: string;
+  prefix: string;
+  rpm: number | null;
+  max_concurrent: number | null;
+  tokens_per_day: number | null;
+  models: string[] | null;
+  created_at: string;
+  last_used_at: string | null;
+  expires_at: string | null;
+  revoked: boolean;
+}
+
+/** The answer to creating a key: the only time its secret is seen. */
+export interface IssuedKey extends AccessKey {
+  key: string;
+}
+
+export type Granularity = 'minute' | 'hour' | 'day';
+
+export interface UsagePeriod {
+  start: string;
+  requests: number;
+  errors: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+}
+
+export interface UsageReport {
+  from: string;
+  to: string;
+  granularity: Granularity;
+  items: UsagePeriod[];
 }

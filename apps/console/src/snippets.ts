@@ -14,16 +14,20 @@ export function agentCommand(origin: string, instanceId: string, password = '<yo
   ].join('\n');
 }
 
-export function curlSnippet(origin: string, instanceId: string, model: string): string {
+/** A private instance's snippets name the key; a public one needs none (the SDKs still want a value). */
+export const KEY_PLACEHOLDER = 'sk-your-key';
+
+export function curlSnippet(origin: string, instanceId: string, model: string, apiKey?: string): string {
   const body = JSON.stringify({ model, messages: [{ role: 'user', content: 'Hello!' }] });
-  return `curl -N ${chatUrl(origin, instanceId)} \\\n  -H 'content-type: application/json' \\\n  -d ${shellQuote(body)}`;
+  const auth = apiKey ? `  -H ${shellQuote(`authorization: Bearer ${apiKey}`)} \\\n` : '';
+  return `curl -N ${chatUrl(origin, instanceId)} \\\n${auth}  -H 'content-type: application/json' \\\n  -d ${shellQuote(body)}`;
 }
 
-export function pythonSnippet(origin: string, instanceId: string, model: string): string {
+export function pythonSnippet(origin: string, instanceId: string, model: string, apiKey = 'unused'): string {
   return [
     'from openai import OpenAI',
     '',
-    `client = OpenAI(base_url=${JSON.stringify(chatUrl(origin, instanceId))}, api_key="unused")`,
+    `client = OpenAI(base_url=${JSON.stringify(chatUrl(origin, instanceId))}, api_key=${JSON.stringify(apiKey)})`,
     'stream = client.chat.completions.create(',
     `    model=${JSON.stringify(model)},`,
     '    messages=[{"role": "user", "content": "Hello!"}],',
@@ -34,11 +38,16 @@ export function pythonSnippet(origin: string, instanceId: string, model: string)
   ].join('\n');
 }
 
-export function javascriptSnippet(origin: string, instanceId: string, model: string): string {
+export function javascriptSnippet(
+  origin: string,
+  instanceId: string,
+  model: string,
+  apiKey = 'unused',
+): string {
   return [
     "import OpenAI from 'openai';",
     '',
-    `const client = new OpenAI({ baseURL: ${JSON.stringify(chatUrl(origin, instanceId))}, apiKey: 'unused' });`,
+    `const client = new OpenAI({ baseURL: ${JSON.stringify(chatUrl(origin, instanceId))}, apiKey: ${JSON.stringify(apiKey)} });`,
     'const stream = await client.chat.completions.create({',
     `  model: ${JSON.stringify(model)},`,
     "  messages: [{ role: 'user', content: 'Hello!' }],",

@@ -3,7 +3,14 @@ import { CopyBlock } from '../components/copy-block';
 import { ErrorNote } from '../components/error-note';
 import { StatusBadge } from '../components/status-badge';
 import { usePoll } from '../components/use-poll';
-import { agentCommand, chatUrl, curlSnippet, javascriptSnippet, pythonSnippet } from '../snippets';
+import {
+  agentCommand,
+  chatUrl,
+  curlSnippet,
+  javascriptSnippet,
+  KEY_PLACEHOLDER,
+  pythonSnippet,
+} from '../snippets';
 import { Playground } from './playground';
 
 const POLL_MS = 1_000;
@@ -25,19 +32,29 @@ export function InstancePage({ instanceId }: { instanceId: string }) {
       </section>
     );
   const instance = card.data;
+  const isPrivate = instance?.visibility === 'private';
+  // A private card hides name, description and models: only the key holder learns them (from /models).
+  const shown = instance && instance.visibility !== 'private' ? instance : null;
   const origin = location.origin;
-  const model = instance?.models[0] ?? instanceId;
+  const model = shown?.models[0] ?? instanceId;
+  const apiKey = isPrivate ? KEY_PLACEHOLDER : undefined;
   return (
     <section aria-labelledby="instance-title">
       <p class="crumbs">
         <a href="#/">Instances</a> /
       </p>
       <div class="page-head">
-        <h1 id="instance-title">{instance?.upload_name ?? instanceId}</h1>
+        <h1 id="instance-title">{shown?.upload_name ?? instanceId}</h1>
         {instance ? <StatusBadge status={instance.status} /> : null}
       </div>
       <ErrorNote error={card.error} prefix="Status could not be refreshed" />
-      {instance?.description ? <p class="description">{instance.description}</p> : null}
+      {isPrivate ? (
+        <p class="private-note" data-testid="private-note">
+          <strong>Private instance.</strong> Chats need an access key from its owner, sent as{' '}
+          <code>Authorization: Bearer sk-…</code> (the OpenAI SDKs' <code>apiKey</code>).
+        </p>
+      ) : null}
+      {shown?.description ? <p class="description">{shown.description}</p> : null}
       <dl class="facts">
         <dt>Instance id</dt>
         <dd>
@@ -48,18 +65,25 @@ export function InstancePage({ instanceId }: { instanceId: string }) {
           <code>{chatUrl(origin, instanceId)}</code>
         </dd>
         <dt>Models</dt>
-        <dd>{instance?.models.length ? instance.models.join(', ') : 'announced when a host connects'}</dd>
+        <dd>
+          {shown?.models.length
+            ? shown.models.join(', ')
+            : isPrivate
+              ? 'listed for key holders (the playground shows them once a key is given)'
+              : 'announced when a host connects'}
+        </dd>
       </dl>
       <Playground
         instanceId={instanceId}
         online={instance?.status === 'online'}
-        expected={instance?.models ?? []}
+        isPrivate={isPrivate}
+        expected={shown?.models ?? []}
       />
       <h2>Use it from your code</h2>
       <div class="snippets">
-        <CopyBlock label="curl" text={curlSnippet(origin, instanceId, model)} />
-        <CopyBlock label="OpenAI Python" text={pythonSnippet(origin, instanceId, model)} />
-        <CopyBlock label="OpenAI JavaScript" text={javascriptSnippet(origin, instanceId, model)} />
+        <CopyBlock label="curl" text={curlSnippet(origin, instanceId, model, apiKey)} />
+        <CopyBlock label="OpenAI Python" text={pythonSnippet(origin, instanceId, model, apiKey)} />
+        <CopyBlock label="OpenAI JavaScript" text={javascriptSnippet(origin, instanceId, model, apiKey)} />
         <CopyBlock label="Host agent (owner, next to the model)" text={agentCommand(origin, instanceId)} />
       </div>
     </section>

@@ -1,10 +1,17 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiFailure, InstanceDetail, ownerAuth, Registered } from '../api';
+import { AccessKey, api, ApiFailure, InstanceDetail, ownerAuth, Registered } from '../api';
 import { ErrorNote } from '../components/error-note';
 import { NewPassword } from '../components/new-password';
 import { StatusBadge } from '../components/status-badge';
+import { usePoll } from '../components/use-poll';
 import { instanceHref } from '../route';
 import { OwnerSession, ownerSession } from '../session';
+import { OwnerAccess } from './owner-access';
+import { OwnerKeys } from './owner-keys';
+import { OwnerUsage } from './owner-usage';
+
+/** Refreshes each key's "last used" while the page is open. */
+const KEYS_POLL_MS = 10_000;
 
 const asFailure = (failure: unknown) =>
   failure instanceof ApiFailure ? failure : new ApiFailure(0, String(failure));
@@ -116,6 +123,11 @@ function Manage({ session, onSignOut, onRotated, onDeleted }: ManageProps) {
   const [error, setError] = useState<ApiFailure | null>(null);
   const [newPassword, setNewPassword] = useState<string | null>(null);
   const [confirmDelete, setConfirmDelete] = useState(false);
+  const keys = usePoll(
+    async () => (await api<{ items: AccessKey[] }>(`${path}/keys`, { authorization: auth })).items,
+    KEYS_POLL_MS,
+    [path, auth],
+  );
 
   const load = async () => {
     try {
@@ -224,8 +236,16 @@ function Manage({ session, onSignOut, onRotated, onDeleted }: ManageProps) {
         </button>
       </div>
       {newPassword ? <NewPassword instanceId={session.instanceId} password={newPassword} /> : null}
-      <h2>Keys and usage</h2>
-      <p class="muted">Keys for private instances and usage charts come with private instances.</p>
+      {detail ? <OwnerAccess path={path} auth={auth} detail={detail} onSaved={() => void load()} /> : null}
+      <ErrorNote error={keys.error} prefix="Keys could not be loaded" />
+      <OwnerKeys
+        instanceId={session.instanceId}
+        path={path}
+        auth={auth}
+        keys={keys.data ?? []}
+        onChanged={keys.refresh}
+      />
+      <OwnerUsage path={path} auth={auth} keys={keys.data ?? []} />
       <h2>Delete</h2>
       {confirmDelete ? (
         <div class="actions">

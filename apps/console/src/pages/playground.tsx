@@ -12,18 +12,27 @@ interface ModelList {
 interface PlaygroundProps {
   instanceId: string;
   online: boolean;
+  /** Chats need a key: the key field shows from the start. */
+  isPrivate: boolean;
   /** The models the instance's public card names: /models should list them all. */
   expected: string[];
 }
 
-export function Playground({ instanceId, online, expected }: PlaygroundProps) {
+export function Playground({ instanceId, online, isPrivate, expected }: PlaygroundProps) {
   const base = `/api/chat/${encodeURIComponent(instanceId)}`;
   const [models, setModels] = useState<string[]>([]);
   const [model, setModel] = useState('');
   const [prompt, setPrompt] = useState('');
   const [temperature, setTemperature] = useState(0.7);
   const [maxTokens, setMaxTokens] = useState(512);
-  const [key, setKey] = useState(() => instanceKey.get(instanceId));
+  // The draft is what the field shows; `key` is committed on change or send, so typing a key
+  // letter by letter does not send (and count as failed authentications) one /models call per letter.
+  const [keyDraft, setKeyDraft] = useState(() => instanceKey.get(instanceId));
+  const [key, setKey] = useState(keyDraft);
+  const commitKey = (value: string) => {
+    setKey(value);
+    instanceKey.set(instanceId, value);
+  };
   const [needsKey, setNeedsKey] = useState(false);
   const [answer, setAnswer] = useState('');
   const [result, setResult] = useState<ChatResult | null>(null);
@@ -37,6 +46,10 @@ export function Playground({ instanceId, online, expected }: PlaygroundProps) {
   const [attempt, setAttempt] = useState(0);
   const expectedKey = expected.join('\n');
   useEffect(() => {
+    if (isPrivate && !key) {
+      setModels([]); // without a key /models answers 401: nothing to list yet
+      return;
+    }
     const headers: Record<string, string> = key ? { authorization: `Bearer ${key}` } : {};
     let cancelled = false;
     let retry: ReturnType<typeof setTimeout> | undefined;
@@ -54,19 +67,26 @@ export function Playground({ instanceId, online, expected }: PlaygroundProps) {
           retry = setTimeout(() => setAttempt((n) => n + 1), 1_000);
       })
       .catch((failure: unknown) => {
-        if (!cancelled && failure instanceof ApiFailure && (failure.status === 401 || failure.status === 403))
+        if (
+          !cancelled &&
+          failure instanceof ApiFailure &&
+          (failure.status === 401 || failure.status === 403)
+        ) {
           setNeedsKey(true);
+          setModels([]); // a revoked or wrong key must not leave the models it once listed
+        }
       });
     return () => {
       cancelled = true;
       clearTimeout(retry);
     };
-  }, [base, expectedKey, key, attempt]);
+  }, [base, expectedKey, key, isPrivate, attempt]);
 
   useEffect(() => () => controller.current?.abort(), []);
 
   const send = async () => {
     if (!prompt.trim() || running) return;
+    commitKey(keyDraft);
     const abort = new AbortController();
     controller.current = abort;
     setRunning(true);
@@ -81,7 +101,9 @@ export function Playground({ instanceId, online, expected }: PlaygroundProps) {
         max_tokens: maxTokens,
       };
       if (model) body.model = model;
-      setResult(await streamChat({ url: base, body, key, signal: abort.signal, onText: setAnswer }));
+      setResult(
+        await streamChat({ url: base, body, key: keyDraft, signal: abort.signal, onText: setAnswer }),
+      );
     } catch (failure) {
       if (abort.signal.aborted) setStopped(true);
       else if (failure instanceof ApiFailure) {
@@ -142,17 +164,16 @@ export function Playground({ instanceId, online, expected }: PlaygroundProps) {
             />
           </label>
         </div>
-        {needsKey || key ? (
+        {needsKey || isPrivate || keyDraft ? (
           <label>
-            Key (private instance; kept in this tab only)
+            Access key (kept in this tab only)
             <input
               type="password"
               autoComplete="off"
-              value={key}
-              onInput={(e) => {
-                setKey(e.currentTarget.value);
-                instanceKey.set(instanceId, e.currentTarget.value);
-              }}
+              placeholder="sk-…"
+              value={keyDraft}
+              onInput={(e) => setKeyDraft(e.currentTarget.value)}
+              onChange={(e) => commitKey(e.currentTarget.value)}
             />
           </label>
         ) : null}

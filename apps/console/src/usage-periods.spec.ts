@@ -1,0 +1,36 @@
+import { fillPeriods, usageWindow } from './usage-periods';
+
+describe('console usage periods', () => {
+  it('asks for whole UTC periods ending with the current one', () => {
+    const now = Date.parse('2026-11-29T10:17:42.123Z');
+    expect(usageWindow('minute', now)).toEqual({
+      from: new Date('2026-11-29T09:18:00Z'),
+      to: new Date('2026-11-29T10:18:00Z'),
+    });
+    expect(usageWindow('day', now)).toEqual({
+      from: new Date('2026-10-31T00:00:00Z'),
+      to: new Date('2026-11-30T00:00:00Z'),
+    });
+  });
+
+  it('fills the periods without chats with zeros and keeps the reported ones in place', () => {
+    const reported = {
+      start: '2026-11-29T09:00:00Z',
+      requests: 3,
+      errors: 1,
+      prompt_tokens: 30,
+      completion_tokens: 12,
+    };
+    const filled = fillPeriods(
+      [reported],
+      'hour',
+      new Date('2026-11-29T08:00:00Z'),
+      new Date('2026-11-29T11:00:00Z'),
+    );
+    expect(filled.map((p) => [p.start, p.requests])).toEqual([
+      ['2026-11-29T08:00:00.000Z', 0],
+      ['2026-11-29T09:00:00Z', 3],
+      ['2026-11-29T10:00:00.000Z', 0],
+    ]);
+  });
+});

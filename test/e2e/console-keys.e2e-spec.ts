@@ -1,0 +1,228 @@
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { collectPageErrors, launchChromium } from '../support/browser';
+import { FakeModel, startFakeModel } from '../support/fake-model-server';
+import { RunningRegistry, startAgent, startRegistry, TestProcess } from '../support/processes';
+import { instanceDetail, Registered, registerInstance } from '../support/registry-client';
+
+/** `CONSOLE_SCREENSHOTS_DIR=docs/console` refreshes the pictures in docs/console.md. */
+const SCREENSHOTS = path.resolve(
+  process.env.CONSOLE_SCREENSHOTS_DIR || path.join(tmpdir(), 'console-screenshots'),
+);
+const ANSWER = 'Hello from the fake model.';
+const KEY_NAME = 'ci key';
+
+describe('web console: private instance, access keys and usage in a real browser', () => {
+  let registry: RunningRegistry;
+  let model: FakeModel;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let errors: string[];
+  let agent: TestProcess;
+  let owned: Registered;
+  let neighbour: Registered;
+  let key = '';
+
+  const open = (hash: string, target: Page = page) => target.goto(`${registry.url}/${hash}`);
+  const shot = (name: string, target: Page = page) =>
+    target.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  const signIn = async (target: Page) => {
+    await open('#/owner', target);
+    await target.getByLabel('Instance id').fill(owned.instanceId);
+    await target.getByLabel('Password').fill(owned.password);
+    await target.getByRole('button', { name: 'Sign in' }).click();
+    await target.getByRole('heading', { name: 'Access keys' }).waitFor();
+  };
+  const chat = async (message: string) => {
+    await page.getByLabel('Message').fill(message);
+    await page.getByRole('button', { name: 'Send' }).click();
+  };
+
+  beforeAll(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    browser = await launchChromium();
+    [registry, model] = await Promise.all([
+      startRegistry({}),
+      startFakeModel({ chunks: 6, delayMs: 20, models: ['fake-model'] }),
+    ]);
+    [owned, neighbour] = await Promise.all([
+      registerInstance(registry.url, 'Keyed llama'),
+      registerInstance(registry.url, 'Public neighbour'),
+    ]);
+    agent = await startAgent({ ...owned, registry: registry.url, upstream: model.url });
+    context = await browser.newContext({ viewport: { width: 1100, height: 820 } });
+    page = await context.newPage();
+    errors = collectPageErrors(page, [401]);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await Promise.all([agent?.stop(), registry?.proc.stop(), model?.close()]);
+  });
+
+  it('lets the owner make the instance private and create a key, shown once with an SDK snippet', async () => {
+    await signIn(page);
+    await page.getByLabel(/^Private/).check();
+    await page.getByLabel('Max tokens ceiling (empty: none)').fill('1000');
+    await page.getByRole('button', { name: 'Save access' }).click();
+    await page.getByText('Access saved.').waitFor();
+    const detail: unknown = await instanceDetail(registry.url, owned);
+    expect(detail).toMatchObject({ visibility: 'private', policy: { max_tokens: 1000 } });
+
+    await page.getByLabel('Key name').fill(KEY_NAME);
+    await page.getByLabel('Tokens per day').fill('100000');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    key = (await page.getByTestId('new-key').textContent()) ?? '';
+    expect(key).toMatch(/^sk-[A-Za-z0-9_-]{43,}$/);
+    expect(
+      await page.getByRole('status').filter({ hasText: 'shown only this once' }).textContent(),
+    ).toContain(`apiKey: "${key}"`);
+    const row = page.getByTestId('keys-table').getByRole('row').filter({ hasText: KEY_NAME });
+    await row.waitFor();
+    const prefix = ((await row.locator('code').textContent()) ?? '').replace(/…$/, '');
+    expect(key.startsWith(prefix)).toBe(true);
+    expect(await row.textContent()).toContain('100,000 tokens/day');
+    await shot('owner-keys');
+
+    await page.getByRole('button', { name: 'I have copied it' }).click();
+    expect(await page.content()).not.toContain(key);
+    expect(await page.evaluate('localStorage.length')).toBe(0);
+  });
+
+  it('no longer lists the private instance in the directory', async () => {
+    await open('#/');
+    await page.locator(`[data-instance="${neighbour.instanceId}"]`).waitFor();
+    expect(await page.locator(`[data-instance="${owned.instanceId}"]`).count()).toBe(0);
+  });
+
+  it('says a private instance is private, refuses a chat without a key (401) and streams one with it', async () => {
+    await open(`#/i/${owned.instanceId}`);
+    await page.getByTestId('private-note').waitFor();
+    const keyField = page.getByLabel('Access key (kept in this tab only)');
+    expect(await keyField.inputValue()).toBe('');
+
+    await chat('Say hello');
+    const refused = page.getByRole('alert');
+    await refused.waitFor();
+    expect(await refused.getAttribute('data-status')).toBe('401');
+    expect(await refused.textContent()).toMatch(/^HTTP 401 · .+\(invalid_api_key\)$/);
+
+    await keyField.fill(key);
+    await chat('Say hello');
+    await page.getByTestId('answer').getByText(ANSWER).waitFor();
+    expect(await page.getByRole('alert').count()).toBe(0);
+    expect(await page.getByRole('combobox', { name: /^Model/ }).inputValue()).toBe('fake-model');
+    expect(await page.evaluate(`sessionStorage.getItem('key:${owned.instanceId}')`)).toBe(key);
+    expect(await page.evaluate('localStorage.length')).toBe(0);
+    await shot('instance-private');
+
+    // Per tab: another tab of the same browser starts without the key.
+    const other = await context.newPage();
+    errors.push(...collectPageErrors(other));
+    await open(`#/i/${owned.instanceId}`, other);
+    await other.getByTestId('private-note').waitFor();
+    expect(await other.getByLabel('Access key (kept in this tab only)').inputValue()).toBe('');
+    await other.close();
+  });
+
+  it('charts the usage of the chat made with the key, for the instance and for the key', async () => {
+    await open('#/owner');
+    // Usage is written every USAGE_FLUSH_MS (2 s) and the view refreshes every 5 s.
+    const rows = page.getByTestId('usage-table').locator('tbody tr');
+    await rows.first().waitFor({ timeout: 20_000 });
+    const cells = async () => (await rows.first().locator('td').allTextContents()).map(Number);
+    const [requests, failed, promptTokens, completionTokens] = await cells();
+    expect({ requests, failed, completionTokens }).toEqual({ requests: 1, failed: 0, completionTokens: 6 });
+    expect(promptTokens).toBeGreaterThan(0);
+    expect(await page.getByTestId('usage-chart').getAttribute('aria-label')).toBe(
+      `Usage of all calls per minute: 1 requests, ${promptTokens} prompt and 6 completion tokens in 60 periods`,
+    );
+    expect(await page.getByTestId('usage-chart').locator('rect').count()).toBe(3);
+
+    const keyId =
+      (await page
+        .getByTestId('keys-table')
+        .getByRole('row')
+        .filter({ hasText: KEY_NAME })
+        .getAttribute('data-key')) ?? '';
+    await page.getByRole('combobox', { name: /^Key/ }).selectOption(keyId);
+    const chartSays = (start: string) =>
+      page
+        .getByTestId('usage-chart')
+        .and(page.locator(`[aria-label^="${start}"]`))
+        .waitFor();
+    await chartSays(
+      `Usage of key ${KEY_NAME} per minute: 1 requests, ${promptTokens} prompt and 6 completion`,
+    );
+    await page.getByRole('combobox', { name: /^Per/ }).selectOption('hour');
+    await chartSays(`Usage of key ${KEY_NAME} per hour: 1 requests, ${promptTokens} prompt and 6 completion`);
+    expect(await page.getByTestId('usage-chart').getAttribute('aria-label')).toMatch(/ in 24 periods$/);
+    expect(await cells()).toEqual([1, 0, promptTokens, 6]);
+    await shot('owner-usage');
+  });
+
+  it('revokes the key from the owner view after a confirm; the next chat with it gets 401', async () => {
+    await page.getByRole('button', { name: `Revoke key ${KEY_NAME}` }).click();
+    await page.getByRole('button', { name: `Yes, revoke ${KEY_NAME}` }).click();
+    await page
+      .getByTestId('keys-table')
+      .getByRole('row')
+      .filter({ hasText: KEY_NAME })
+      .getByText('revoked')
+      .waitFor();
+
+    await open(`#/i/${owned.instanceId}`);
+    expect(await page.getByLabel('Access key (kept in this tab only)').inputValue()).toBe(key);
+    await chat('Say hello again');
+    const refused = page.getByRole('alert');
+    await refused.waitFor();
+    expect(await refused.textContent()).toMatch(/^HTTP 401 · .+\(invalid_api_key\)$/);
+    expect(await page.getByTestId('answer').textContent()).toBe('');
+  });
+
+  it('gives every control of the new views an accessible name', async () => {
+    for (const hash of ['#/owner', `#/i/${owned.instanceId}`]) {
+      await open(hash);
+      await page.getByRole('heading', { level: 2 }).first().waitFor();
+      const unnamed = await page.evaluate<string[]>(`
+        [...document.querySelectorAll('button, input, select, textarea')]
+          .filter((el) => {
+            const named = el.getAttribute('aria-label') || el.closest('label') || el.labels?.length;
+            return !(named || (el.tagName === 'BUTTON' && el.textContent.trim()));
+          })
+          .map((el) => el.outerHTML)`);
+      expect([hash, unnamed]).toEqual([hash, []]);
+    }
+  });
+
+  it('fits a 375 px phone screen on the new views (no sideways scrolling)', async () => {
+    const phone = await browser.newContext({
+      viewport: { width: 375, height: 740 },
+      isMobile: true,
+      hasTouch: true,
+    });
+    const small = await phone.newPage();
+    errors.push(...collectPageErrors(small));
+    await signIn(small);
+    await small.getByTestId('usage-chart').waitFor();
+    const fits = async (name: string) => {
+      const [scrollWidth, innerWidth] = await small.evaluate<number[]>(
+        '[document.documentElement.scrollWidth, window.innerWidth]',
+      );
+      expect([name, scrollWidth]).toEqual([name, innerWidth]);
+      await shot(`phone-${name}`, small);
+    };
+    await fits('owner-keys');
+    await open(`#/i/${owned.instanceId}`, small);
+    await small.getByTestId('private-note').waitFor();
+    await fits('instance-private');
+    await phone.close();
+  });
+
+  it('logged no errors in the browser console beyond the 401s it provoked', () => {
+    expect(errors).toEqual([]);
+  });
+});
