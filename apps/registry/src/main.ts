@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   const port = typeof address === 'object' && address ? address.port : config.port;
   new Logger('Registry').log(
     `node ${config.nodeId} listening on http://${config.host}:${port} ` +
-      `(${config.databaseUrl ? 'PostgreSQL' : 'PGlite'}, ${config.redisUrl ? 'Redis: distributed' : 'embedded: single node'}); API docs at /docs`,
+      `(${config.databaseUrl ? 'PostgreSQL' : 'PGlite'}, ${config.redisClusterNodes ? 'Redis Cluster: distributed' : config.redisUrl ? 'Redis: distributed' : 'embedded: single node'}); API docs at /docs`,
   );
   let stopping = false;
   const shutdown = (signal: string) => {
