@@ -11,11 +11,25 @@ import { ShardSubscriber, shardSubscribers } from '../redis/shard-subscriber';
 import { ClusterBus, type ClusterBusStats } from './cluster-bus';
 import { decodeNodeReply, decodeNodeRequest } from './node-messages';
 
+/**
+ * Rejects after `ms`. A cluster retries a command whose shard is failing over (slot map refresh,
+ * redirections) outside the node's command timeout; a send must fail fast instead.
+ */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no reply within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 export interface RedisClusterBusOptions {
   /** Channel prefix shared by all nodes of one registry. */
   prefix: string;
   nodeId: string;
   log?: RedisLog;
+  /** Redis Cluster: a send that gets no answer within this long fails. Default 1000. */
+  publishTimeoutMs?: number;
 }
 
 /** What the bus needs of its subscriber: ioredis' classic one, or a `ShardSubscriber`. */
@@ -58,6 +72,7 @@ export class RedisClusterBus extends ClusterBus {
   /** Set in a Redis Cluster: the bus owns this subscriber (sharded pub/sub). */
   private readonly shardSubscriber?: ShardSubscriber;
   private readonly log?: RedisLog;
+  private readonly publishTimeoutMs: number;
   private replyHandler: (message: NodeReplyMessage) => void = () => undefined;
   private readonly disconnectHandlers: (() => void)[] = [];
   private started = false;
@@ -97,6 +112,7 @@ export class RedisClusterBus extends ClusterBus {
     super();
     this.nodeId = opts.nodeId;
     this.log = opts.log;
+    this.publishTimeoutMs = opts.publishTimeoutMs ?? 1000;
     this.channels = connections.isCluster ? shardedChannelNames(opts.prefix) : channelNames(opts.prefix);
     this.requestChannel = this.channels.requests(opts.nodeId);
     this.replyChannel = this.channels.replies(opts.nodeId);
@@ -193,7 +209,7 @@ export class RedisClusterBus extends ClusterBus {
       this.corkPublisherForThisTick();
       const payload = JSON.stringify(message);
       receivers = await (this.publisher instanceof Cluster
-        ? (this.publisher.spublish(channel, payload) as Promise<number>)
+        ? withTimeout(this.publisher.spublish(channel, payload) as Promise<number>, this.publishTimeoutMs)
         : this.publisher.publish(channel, payload));
     } catch {
       this.stats.publishFailures++;

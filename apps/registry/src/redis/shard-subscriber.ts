@@ -146,12 +146,22 @@ export class ShardSubscriber extends EventEmitter {
 
 /**
  * PUBSUB SHARDNUMSUB of `channel`, asked of the master that owns its slot (a sharded
- * subscription is counted only there). 0 when that master cannot be reached.
+ * subscription is counted only there). When that master cannot be reached the slot map may be
+ * stale (a replica was promoted): it is refreshed and asked once more. 0 if still unreachable.
  */
 export async function shardSubscribers(cluster: Cluster, channel: string): Promise<number> {
-  const nodeKey = cluster.slots[keySlot(channel)]?.[0];
-  const master = cluster.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === nodeKey);
-  if (!master) return 0;
-  const reply = (await master.call('PUBSUB', 'SHARDNUMSUB', channel)) as [string, number | string];
-  return Number(reply[1]);
+  for (let attempt = 0; ; attempt++) {
+    const nodeKey = cluster.slots[keySlot(channel)]?.[0];
+    const master = cluster.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === nodeKey);
+    try {
+      if (master) {
+        const reply = (await master.call('PUBSUB', 'SHARDNUMSUB', channel)) as [string, number | string];
+        return Number(reply[1]);
+      }
+    } catch {
+      // Unreachable master: refresh the slot map below.
+    }
+    if (attempt > 0) return 0;
+    await new Promise<void>((resolve) => cluster.refreshSlotsCache(() => resolve()));
+  }
 }
