@@ -68,6 +68,22 @@ describe('distributed mode on a Redis Cluster (REDIS_CLUSTER_NODES)', () => {
     });
   });
 
+  it('carries the access-change broadcast (classic PUBLISH) to a node subscribed through another shard', async () => {
+    const [a, b] = [new RedisConnections(seeds), new RedisConnections(seeds)];
+    try {
+      await Promise.all([a.waitReady(), b.waitReady()]);
+      const channel = `test:access:${randomUUID()}`;
+      const received = new Promise<string>((resolve) =>
+        a.subscriber.on('message', (ch: string, payload: string) => ch === channel && resolve(payload)),
+      );
+      await a.subscriber.subscribe(channel);
+      await b.publisher.publish(channel, 'revoked');
+      expect(await received).toBe('revoked');
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
   describe('cluster bus (sharded pub/sub)', () => {
     const pair = new BusPair();
     beforeAll(() => pair.start(seeds));
