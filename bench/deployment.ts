@@ -1,6 +1,7 @@
 /**
  * Everything a run needs, on loopback: two fake models (one answering at once, one paced), an
- * embedded single node (PGlite), two distributed nodes (PostgreSQL + Redis), the real host
+ * embedded single node (PGlite), two distributed nodes (PostgreSQL + Redis), two more on a private
+ * Redis Cluster (3 masters + 3 replicas, `REDIS_CLUSTER_NODES`), the real host
  * agent for each (node, model) pair, and the floor references (`floor/`: a plain reverse proxy,
  * a minimal WebSocket tunnel server and its agent per model, a Redis pub/sub echo process and the
  * connections that ping it). Every start registers its undo step with `cleanup`.
@@ -12,6 +13,7 @@ import { Redis } from 'ioredis';
 import { createKey, updateInstance } from '../test/support/access-keys';
 import { createTestDatabase } from '../test/support/postgres';
 import { spawnNode, startFakeModelProcess, TestProcess } from '../test/support/processes';
+import { RedisClusterServer } from '../test/support/redis-cluster';
 import { eventually, instanceDetail, registerInstance, Registered } from '../test/support/registry-client';
 import type { Cleanup } from './cleanup';
 import { RedisRoundTrip } from './redis-round-trip';
@@ -65,14 +67,23 @@ export interface Deployment {
   /** Holds the host sockets (and, later, the idle hosts). */
   nodeA: RegistryNode;
   nodeB: RegistryNode;
+  /** Two nodes on a Redis Cluster: the hosts on A, cross-node callers on B. */
+  cluster: { nodeA: RegistryNode; nodeB: RegistryNode; redis: RedisClusterServer };
   instances: {
     embedded: { burst: Registered; paced: Registered };
     distributed: { burst: Registered; paced: Registered };
+    cluster: { burst: Registered; paced: Registered };
     /** A private instance on node A (burst model, its own agent) and an access key without limits. */
     private: { instance: Registered; key: string };
   };
   agents: Record<
-    'embeddedBurst' | 'embeddedPaced' | 'distributedBurst' | 'distributedPaced' | 'distributedPrivate',
+    | 'embeddedBurst'
+    | 'embeddedPaced'
+    | 'distributedBurst'
+    | 'distributedPaced'
+    | 'distributedPrivate'
+    | 'clusterBurst'
+    | 'clusterPaced',
     ProbedProcess
   >;
   redisPrefix: string;
@@ -244,7 +255,25 @@ export async function deploy(
       await eventually(async () => (await instanceDetail(nodeB.url, instance)).status === 'online', 10_000);
     return { nodeA, nodeB, databaseUrl: db.url, ...served, privateOne };
   })();
-  const [[burst, paced], floor, e, d] = await Promise.all([models, floorSide, embeddedSide, distributedSide]);
+  const clusterSide = (async () => {
+    const redis = await RedisClusterServer.start();
+    cleanup.add('stop the Redis Cluster', () => redis.stop());
+    const db = await createTestDatabase('bench_cluster');
+    cleanup.add('drop the Redis Cluster benchmark database', () => db.drop());
+    const env = { DATABASE_URL: db.url, REDIS_CLUSTER_NODES: redis.seeds, REDIS_PREFIX: redisPrefix };
+    const [nodeA, nodeB] = await Promise.all([startNode('cluster-a', env), startNode('cluster-b', env)]);
+    const served = await serve(nodeA, 'cluster-a');
+    for (const instance of [served.burst, served.paced])
+      await eventually(async () => (await instanceDetail(nodeB.url, instance)).status === 'online', 10_000);
+    return { nodeA, nodeB, redis, ...served };
+  })();
+  const [[burst, paced], floor, e, d, c] = await Promise.all([
+    models,
+    floorSide,
+    embeddedSide,
+    distributedSide,
+    clusterSide,
+  ]);
 
   return {
     models: { burst, paced },
@@ -252,9 +281,11 @@ export async function deploy(
     embedded: e.node,
     nodeA: d.nodeA,
     nodeB: d.nodeB,
+    cluster: { nodeA: c.nodeA, nodeB: c.nodeB, redis: c.redis },
     instances: {
       embedded: { burst: e.burst, paced: e.paced },
       distributed: { burst: d.burst, paced: d.paced },
+      cluster: { burst: c.burst, paced: c.paced },
       private: { instance: d.privateOne.instance, key: d.privateOne.key },
     },
     agents: {
@@ -263,6 +294,8 @@ export async function deploy(
       distributedBurst: d.agents[0],
       distributedPaced: d.agents[1],
       distributedPrivate: d.privateOne.agent,
+      clusterBurst: c.agents[0],
+      clusterPaced: c.agents[1],
     },
     redisPrefix,
     databaseUrl: d.databaseUrl,

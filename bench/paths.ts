@@ -3,7 +3,7 @@ import type { Target } from './http-client';
 import type { Deployment } from './deployment';
 import type { ProbedProcess } from './registry-node';
 
-export type PathKey = 'direct' | 'proxy' | 'tunnel' | 'embedded' | 'same' | 'private' | 'cross';
+export type PathKey = 'direct' | 'proxy' | 'tunnel' | 'embedded' | 'same' | 'private' | 'cross' | 'cluster';
 
 export const PATH_LABELS: Record<PathKey, string> = {
   direct: 'direct to the model',
@@ -13,6 +13,7 @@ export const PATH_LABELS: Record<PathKey, string> = {
   same: 'distributed, same node',
   private: 'same node, private, with key',
   cross: 'distributed, cross node',
+  cluster: 'cross node, Redis Cluster',
 };
 
 /** Our relay: the paths the targets judge. */
@@ -22,10 +23,18 @@ export const RELAYED: PathKey[] = ['embedded', 'same', 'cross'];
  * one extra hop through a WebSocket and a second process, cost on this machine at the least.
  */
 export const FLOOR: PathKey[] = ['proxy', 'tunnel'];
-/** Every path, in the order the tables list them. */
-export const ALL_PATHS: PathKey[] = ['direct', ...FLOOR, ...RELAYED];
+/** Every path, in the order the tables list them; the cross-node path over a Redis Cluster is measured, not judged. */
+export const ALL_PATHS: PathKey[] = ['direct', ...FLOOR, ...RELAYED, 'cluster'];
 /** The relay overhead section also measures a private instance called with its key (burst model only). */
-export const OVERHEAD_PATHS: PathKey[] = ['direct', ...FLOOR, 'embedded', 'same', 'private', 'cross'];
+export const OVERHEAD_PATHS: PathKey[] = [
+  'direct',
+  ...FLOOR,
+  'embedded',
+  'same',
+  'private',
+  'cross',
+  'cluster',
+];
 
 /** Targets for the burst model (`kind` burst) or the paced model, in PathKey order. */
 export function targets(d: Deployment, kind: 'burst' | 'paced', keys?: PathKey[]): Target[] {
@@ -37,6 +46,7 @@ export function targets(d: Deployment, kind: 'burst' | 'paced', keys?: PathKey[]
     embedded: d.embedded.chatUrl(d.instances.embedded[kind].instanceId),
     same: d.nodeA.chatUrl(d.instances.distributed[kind].instanceId),
     cross: d.nodeB.chatUrl(d.instances.distributed[kind].instanceId),
+    cluster: d.cluster.nodeB.chatUrl(d.instances.cluster[kind].instanceId),
   };
   const key = { authorization: `Bearer ${d.instances.private.key}` };
   return (keys ?? (Object.keys(all) as PathKey[])).map((name) => ({
@@ -49,7 +59,7 @@ export function targets(d: Deployment, kind: 'burst' | 'paced', keys?: PathKey[]
 /** The processes doing the work on a path (for CPU figures). */
 export function pathProcesses(d: Deployment, key: PathKey, kind: 'burst' | 'paced'): Record<string, number> {
   const model = { model: d.models[kind].proc.pid };
-  const agent = (name: 'embedded' | 'distributed') =>
+  const agent = (name: 'embedded' | 'distributed' | 'cluster') =>
     d.agents[`${name}${kind === 'burst' ? 'Burst' : 'Paced'}`].pid;
   switch (key) {
     case 'direct':
@@ -66,16 +76,24 @@ export function pathProcesses(d: Deployment, key: PathKey, kind: 'burst' | 'pace
       return { ...model, agent: d.agents.distributedPrivate.pid, registry: d.nodeA.pid };
     case 'cross':
       return { ...model, agent: agent('distributed'), 'node A': d.nodeA.pid, 'node B': d.nodeB.pid };
+    case 'cluster':
+      return {
+        ...model,
+        agent: agent('cluster'),
+        'node A': d.cluster.nodeA.pid,
+        'node B': d.cluster.nodeB.pid,
+      };
   }
 }
 
 /** The registry nodes and the agent a path goes through (what --profile profiles; none off our relay). */
 export function probedOnPath(d: Deployment, key: PathKey, kind: 'burst' | 'paced'): ProbedProcess[] {
-  const agent = (name: 'embedded' | 'distributed') =>
+  const agent = (name: 'embedded' | 'distributed' | 'cluster') =>
     d.agents[`${name}${kind === 'burst' ? 'Burst' : 'Paced'}`];
   if (key === 'embedded') return [d.embedded, agent('embedded')];
   if (key === 'same') return [d.nodeA, agent('distributed')];
   if (key === 'private') return [d.nodeA, d.agents.distributedPrivate];
   if (key === 'cross') return [d.nodeA, d.nodeB, agent('distributed')];
+  if (key === 'cluster') return [d.cluster.nodeA, d.cluster.nodeB, agent('cluster')];
   return [];
 }

@@ -1,87 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { channelNames, type NodeReplyMessage, type NodeRequestMessage } from '@app/protocol';
+import { channelNames } from '@app/protocol';
+import type { Redis } from 'ioredis';
 import { NODE_ERROR_MESSAGE } from '../../apps/registry/src/cluster/node-messages';
-import { RedisClusterBus } from '../../apps/registry/src/cluster/redis-cluster-bus';
 import { RedisPresenceStore } from '../../apps/registry/src/presence/redis-presence.store';
 import { RedisConnections } from '../../apps/registry/src/redis/redis-connections';
 import { eventually } from '../support/eventually';
+import { BusPair, chat } from '../support/bus-pair';
 import { freePort, RedisServer } from '../support/redis-server';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-const chat = (requestId: string, from = 'node-a'): NodeRequestMessage => ({
-  kind: 'chat',
-  requestId,
-  from,
-  instanceId: 'inst-1',
-  epoch: 3,
-  body: { messages: [{ role: 'user', content: 'hi' }] },
-});
-
-/** Collects what a bus receives; `next()` resolves with the next message (or one already received). */
-class Inbox<T> {
-  readonly received: T[] = [];
-  private waiters: { index: number; resolve: (message: T) => void }[] = [];
-
-  push = (message: T) => {
-    this.received.push(message);
-    this.waiters = this.waiters.filter((w) => {
-      if (w.index >= this.received.length) return true;
-      w.resolve(this.received[w.index]);
-      return false;
-    });
-  };
-
-  /** Resolves with the message number `index` (0-based) once it has arrived. */
-  at(index: number, timeoutMs = 2000): Promise<T> {
-    if (index < this.received.length) return Promise.resolve(this.received[index]);
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`no message #${index} within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      this.waiters.push({
-        index,
-        resolve: (m) => {
-          clearTimeout(timer);
-          resolve(m);
-        },
-      });
-    });
-  }
-}
-
-/** Nodes 'node-a' and 'node-b', each with its own Redis connections and bus: B records requests, A replies. */
-class BusPair {
-  readonly prefix = `test:bus:${randomUUID()}`;
-  readonly requestsAtB = new Inbox<NodeRequestMessage>();
-  readonly repliesAtA = new Inbox<NodeReplyMessage>();
-  disconnectsA = 0;
-  disconnectsB = 0;
-  connA!: RedisConnections;
-  connB!: RedisConnections;
-  busA!: RedisClusterBus;
-  busB!: RedisClusterBus;
-
-  async start(redisUrl: string) {
-    this.connA = new RedisConnections(redisUrl);
-    this.connB = new RedisConnections(redisUrl);
-    await Promise.all([this.connA.waitReady(), this.connB.waitReady()]);
-    this.busA = new RedisClusterBus(this.connA, { prefix: this.prefix, nodeId: 'node-a' });
-    this.busB = new RedisClusterBus(this.connB, { prefix: this.prefix, nodeId: 'node-b' });
-    for (const kind of ['chat', 'cancel', 'evict'] as const) this.busB.handle(kind, this.requestsAtB.push);
-    this.busA.onReply(this.repliesAtA.push);
-    this.busA.onDisconnect(() => this.disconnectsA++);
-    this.busB.onDisconnect(() => this.disconnectsB++);
-    await Promise.all([this.busA.start(), this.busB.start()]);
-  }
-
-  async close() {
-    await Promise.all([this.busA?.close(), this.busB?.close()]);
-    await Promise.all([this.connA?.close(), this.connB?.close()]);
-  }
-}
 
 describe('RedisClusterBus (shared Redis)', () => {
   const pair = new BusPair();
@@ -118,7 +45,7 @@ describe('RedisClusterBus (shared Redis)', () => {
   it('sends the PUBLISHes of one tick in one socket write, and a lone one without waiting', async () => {
     // Count the socket's writes: _write for one buffered chunk, _writev for several at once.
     type Writes = { _write: (...args: unknown[]) => void; _writev: (...args: unknown[]) => void };
-    const socket = pair.connB.publisher.stream as unknown as Writes;
+    const socket = (pair.connB.publisher as Redis).stream as unknown as Writes;
     const original = { _write: socket._write, _writev: socket._writev };
     const writes: number[] = [];
     socket._write = function (this: unknown, ...args: unknown[]) {

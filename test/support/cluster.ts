@@ -11,6 +11,8 @@ export interface ClusterOptions {
   nodes: number;
   env?: Record<string, string>;
   redisUrl?: string;
+  /** `REDIS_CLUSTER_NODES` of a private Redis Cluster, instead of a Redis URL. */
+  redisClusterNodes?: string;
 }
 
 /**
@@ -27,14 +29,19 @@ export class TestCluster {
     readonly prefix: string,
     readonly redisUrl: string,
     private readonly dropDatabase: () => Promise<void>,
+    private readonly ownKeysInRedisUrl = true,
   ) {}
 
   static async start(opts: ClusterOptions): Promise<TestCluster> {
     const db = await createTestDatabase(opts.label);
     const prefix = `fault-${opts.label}-${process.pid}-${Date.now()}`;
     const redisUrl = opts.redisUrl ?? SHARED_REDIS_URL;
-    const env = { DATABASE_URL: db.url, REDIS_URL: redisUrl, REDIS_PREFIX: prefix, ...opts.env };
-    const cluster = new TestCluster(env, prefix, redisUrl, db.drop);
+    const redisEnv: Record<string, string> = opts.redisClusterNodes
+      ? { REDIS_CLUSTER_NODES: opts.redisClusterNodes }
+      : { REDIS_URL: redisUrl };
+    const env = { DATABASE_URL: db.url, ...redisEnv, REDIS_PREFIX: prefix, ...opts.env };
+    // A private Redis Cluster is deleted with its test: only the shared Redis needs its keys removed.
+    const cluster = new TestCluster(env, prefix, redisUrl, db.drop, !opts.redisClusterNodes);
     try {
       // The first node applies the migrations; the others find them applied.
       await cluster.addNode('node-a');
@@ -69,7 +76,7 @@ export class TestCluster {
     await Promise.all(this.nodes.map((n) => n.proc.stop('SIGTERM', 3_000)));
     await Promise.all(this.closers.map((close) => close().catch(() => undefined)));
     await this.dropDatabase();
-    await deleteKeys(this.redisUrl, this.prefix).catch(() => undefined);
+    if (this.ownKeysInRedisUrl) await deleteKeys(this.redisUrl, this.prefix).catch(() => undefined);
   }
 }
 

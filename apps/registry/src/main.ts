@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   const port = typeof address === 'object' && address ? address.port : config.port;
   new Logger('Registry').log(
     `node ${config.nodeId} listening on http://${config.host}:${port} ` +
-      `(${config.databaseUrl ? 'PostgreSQL' : 'PGlite'}, ${config.redisUrl ? 'Redis: distributed' : 'embedded: single node'}); ` +
+      `(${config.databaseUrl ? 'PostgreSQL' : 'PGlite'}, ${config.redisClusterNodes ? 'Redis Cluster: distributed' : config.redisUrl ? 'Redis: distributed' : 'embedded: single node'}); ` +
       `web console at http://${['0.0.0.0', '::'].includes(config.host) ? 'localhost' : config.host}:${port}/, API docs at /docs`,
   );
   let stopping = false;

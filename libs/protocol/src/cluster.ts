@@ -9,6 +9,12 @@ export const channelNames = (prefix: string) => ({
   replies: (nodeId: string) => `${prefix}:node:${nodeId}:rep`,
 });
 
+/** Redis Cluster (sharded pub/sub): a node's two channels share one hash tag, so one shard holds both. */
+export const shardedChannelNames = (prefix: string) => ({
+  requests: (nodeId: string) => `{${prefix}:node:${nodeId}}:req`,
+  replies: (nodeId: string) => `{${prefix}:node:${nodeId}}:rep`,
+});
+
 /** Sent to the node that owns the host socket. */
 export type NodeRequestMessage =
   | {

@@ -5,6 +5,11 @@ import type { ConnectedHosts } from '../hosts/connected-hosts';
 import type { HostConnection } from '../hosts/host-connection';
 import { RemoteChatServer } from './remote-chat.server';
 
+const undeliveredError = {
+  code: 'node_unreachable',
+  message: 'part of the answer could not be delivered between registry nodes',
+};
+
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 /** A host socket here that hands every chat's sink to the test. */
@@ -37,7 +42,13 @@ function setup(options: { here?: HostConnection; accepting?: Promise<HostConnect
   const server = new RemoteChatServer(bus as unknown as ClusterBus, hosts as unknown as ConnectedHosts);
   const chat = (requestId = 'req-1', epoch = 1) =>
     server.handleChat({ kind: 'chat', requestId, from: 'caller', instanceId: 'inst', epoch, body: {} });
-  return { server, replies, chat, callerGone: () => (callerListens = false) };
+  return {
+    server,
+    replies,
+    chat,
+    callerGone: () => (callerListens = false),
+    callerBack: () => (callerListens = true),
+  };
 }
 
 describe('RemoteChatServer', () => {
@@ -122,5 +133,28 @@ describe('RemoteChatServer', () => {
     await tick();
     expect(h.connection.cancelChat).toHaveBeenCalledWith('req-1');
     expect(t.server.size).toBe(0);
+  });
+
+  it('tells a caller that still listens when one of its replies was lost on the way (a shard failing over)', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick'] });
+    try {
+      const h = host();
+      const t = setup({ here: h.asHost });
+      t.chat();
+      t.callerGone();
+      h.sinks.get('req-1')!.lines(['a']);
+      await tick();
+      await tick();
+      t.callerBack();
+      jest.advanceTimersByTime(500);
+      await tick();
+      expect(t.replies.at(-1)).toEqual({ kind: 'error', requestId: 'req-1', seq: 1, ...undeliveredError });
+      const sent = t.replies.length;
+      jest.advanceTimersByTime(5_000);
+      await tick();
+      expect(t.replies).toHaveLength(sent);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });

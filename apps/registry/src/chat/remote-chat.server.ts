@@ -8,6 +8,13 @@ import type { HostConnection } from '../hosts/host-connection';
 
 type ChatMessage = Extract<NodeRequestMessage, { kind: 'chat' }>;
 
+/** What a caller is told when one of its replies could not be delivered. */
+const UNDELIVERED = {
+  code: 'node_unreachable',
+  message: 'part of the answer could not be delivered between registry nodes',
+} as const;
+const UNDELIVERED_ATTEMPTS = 4;
+
 /** A chat this node runs for another node. */
 interface RemoteRequest {
   instanceId: string;
@@ -65,8 +72,14 @@ export class RemoteChatServer implements OnModuleInit, OnModuleDestroy {
     const publish = (reply: NodeReplyMessage, last: boolean) => {
       this.bus.sendReply(from, reply).then(
         (delivered) => {
+          if (delivered || reply.kind === 'error') return;
           // The caller's node is gone: stop the host instead of streaming into the void.
-          if (!delivered && !last) this.cancel(requestId);
+          if (!last) this.cancel(requestId);
+          close();
+          this.logger.warn(`a reply for ${requestId} did not reach node ${from}; chat ended`);
+          // Or only the way to it failed for a moment (a Redis Cluster shard failing over while the
+          // caller still listens): tell it, so its stream ends with an error instead of waiting.
+          this.tellUndelivered(from, { kind: 'error', requestId, seq: seq++, ...UNDELIVERED });
         },
         (error: Error) => this.logger.warn(`reply for ${requestId} failed: ${error.message}`),
       );
@@ -125,6 +138,17 @@ export class RemoteChatServer implements OnModuleInit, OnModuleDestroy {
       if (this.requests.get(requestId) !== request) return;
       start(accepted);
     });
+  }
+
+  /** A few attempts, 500 ms apart, until one is delivered (nobody listening: all fail, harmless). */
+  private tellUndelivered(nodeId: string, reply: NodeReplyMessage, attempt = 1): void {
+    void this.bus.sendReply(nodeId, reply).then(
+      (delivered) => {
+        if (!delivered && attempt < UNDELIVERED_ATTEMPTS)
+          setTimeout(() => this.tellUndelivered(nodeId, reply, attempt + 1), 500).unref();
+      },
+      () => undefined,
+    );
   }
 
   cancel(requestId: string): void {

@@ -3,6 +3,7 @@ import { ModuleRef } from '@nestjs/core';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { MemoryPresenceStore } from '../presence/memory-presence.store';
 import { OnlineInstances } from '../presence/online-instances';
+import { CLUSTER_PRESENCE_BUCKETS } from '../presence/presence-keys';
 import { PresenceStore } from '../presence/presence.store';
 import { RedisPresenceStore } from '../presence/redis-presence.store';
 import { RedisConnections } from '../redis/redis-connections';
@@ -10,7 +11,7 @@ import { ClusterBus } from './cluster-bus';
 import { LocalClusterBus } from './local-cluster-bus';
 import { RedisClusterBus } from './redis-cluster-bus';
 
-/** Redis connections exist only in distributed mode (REDIS_URL set). */
+/** Redis connections exist only in distributed mode (REDIS_URL or REDIS_CLUSTER_NODES set). */
 export const REDIS = Symbol('REDIS');
 
 /**
@@ -24,9 +25,10 @@ export const REDIS = Symbol('REDIS');
       provide: REDIS,
       inject: [APP_CONFIG],
       useFactory: async (config: AppConfig): Promise<RedisConnections | null> => {
-        if (!config.redisUrl) return null;
+        const target = config.redisClusterNodes ?? config.redisUrl;
+        if (!target) return null;
         const logger = new Logger('Redis');
-        const connections = new RedisConnections(config.redisUrl, logger, { name: config.nodeId });
+        const connections = new RedisConnections(target, logger, { name: config.nodeId });
         await connections.waitReady();
         return connections;
       },
@@ -40,6 +42,7 @@ export const REDIS = Symbol('REDIS');
               prefix: config.redisPrefix,
               nodeId: config.nodeId,
               ttlMs: config.presence.ttlMs,
+              buckets: redis.isCluster ? CLUSTER_PRESENCE_BUCKETS : 1,
             })
           : new MemoryPresenceStore(config.nodeId),
     },

@@ -1,15 +1,43 @@
-import { channelNames, type NodeReplyMessage, type NodeRequestMessage } from '@app/protocol';
-import type { Redis } from 'ioredis';
-import type { RedisConnections, RedisLog } from '../redis/redis-connections';
+import type { EventEmitter } from 'node:events';
+import {
+  channelNames,
+  type NodeReplyMessage,
+  type NodeRequestMessage,
+  shardedChannelNames,
+} from '@app/protocol';
+import { Cluster, Redis } from 'ioredis';
+import type { RedisClient, RedisConnections, RedisLog } from '../redis/redis-connections';
+import { ShardSubscriber, shardSubscribers } from '../redis/shard-subscriber';
 import { ClusterBus, type ClusterBusStats } from './cluster-bus';
 import { decodeNodeReply, decodeNodeRequest } from './node-messages';
+
+/**
+ * Rejects after `ms`. A cluster retries a command whose shard is failing over (slot map refresh,
+ * redirections) outside the node's command timeout; a send must fail fast instead.
+ */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no reply within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
 
 export interface RedisClusterBusOptions {
   /** Channel prefix shared by all nodes of one registry. */
   prefix: string;
   nodeId: string;
   log?: RedisLog;
+  /** Redis Cluster: a send that gets no answer within this long fails. Default 1000. */
+  publishTimeoutMs?: number;
 }
+
+/** What the bus needs of its subscriber: ioredis' classic one, or a `ShardSubscriber`. */
+type BusSubscriber = Pick<EventEmitter, 'on' | 'off'> & {
+  readonly status: string;
+  subscribe(...channels: string[]): Promise<unknown>;
+  unsubscribe(...channels: string[]): Promise<unknown>;
+};
 
 /**
  * Distributed mode: each node subscribes to exactly two channels, its request channel and its
@@ -23,6 +51,10 @@ export interface RedisClusterBusOptions {
  *   publisher are both ready again the bus SUBSCRIBEs its two channels again (ioredis'
  *   autoResubscribe is off) and awaits the confirmation, then `connected` is true again. Until
  *   then no node can reach us (PUBLISH answers 0), so we never accept a chat we could not answer.
+ * - Redis Cluster: the same with sharded pub/sub. Both channels of a node share one hash tag
+ *   (`shardedChannelNames`), a `ShardSubscriber` SSUBSCRIBEs them on the master of their slot,
+ *   sends are SPUBLISH (delivered on that shard only, not broadcast to every shard) and liveness
+ *   is PUBSUB SHARDNUMSUB on that master. A failover of that shard is a disconnect like above.
  */
 export class RedisClusterBus extends ClusterBus {
   readonly nodeId: string;
@@ -35,9 +67,12 @@ export class RedisClusterBus extends ClusterBus {
   private readonly channels: ReturnType<typeof channelNames>;
   private readonly requestChannel: string;
   private readonly replyChannel: string;
-  private readonly subscriber: Redis;
-  private readonly publisher: Redis;
+  private readonly subscriber: BusSubscriber;
+  private readonly publisher: RedisClient;
+  /** Set in a Redis Cluster: the bus owns this subscriber (sharded pub/sub). */
+  private readonly shardSubscriber?: ShardSubscriber;
   private readonly log?: RedisLog;
+  private readonly publishTimeoutMs: number;
   private replyHandler: (message: NodeReplyMessage) => void = () => undefined;
   private readonly disconnectHandlers: (() => void)[] = [];
   private started = false;
@@ -77,11 +112,19 @@ export class RedisClusterBus extends ClusterBus {
     super();
     this.nodeId = opts.nodeId;
     this.log = opts.log;
-    this.channels = channelNames(opts.prefix);
+    this.publishTimeoutMs = opts.publishTimeoutMs ?? 1000;
+    this.channels = connections.isCluster ? shardedChannelNames(opts.prefix) : channelNames(opts.prefix);
     this.requestChannel = this.channels.requests(opts.nodeId);
     this.replyChannel = this.channels.replies(opts.nodeId);
-    this.subscriber = connections.subscriber;
     this.publisher = connections.publisher;
+    if (connections.command instanceof Cluster) {
+      this.shardSubscriber = new ShardSubscriber(connections.command, this.requestChannel, {
+        name: `${opts.nodeId}:ssub`,
+      });
+      this.subscriber = this.shardSubscriber;
+    } else {
+      this.subscriber = connections.subscriber as Redis;
+    }
   }
 
   /** True while our two channels are subscribed (false from a disconnect until the resubscribe is confirmed). */
@@ -125,13 +168,15 @@ export class RedisClusterBus extends ClusterBus {
   }
 
   /**
-   * PUBSUB NUMSUB on the node's request channel: a node that died (even SIGKILLed) has no
-   * subscription left. Uses the publisher connection, so while Redis is unreachable this
-   * answers false at once (we could not reach that node anyway).
+   * PUBSUB NUMSUB (SHARDNUMSUB in a cluster) on the node's request channel: a node that died
+   * (even SIGKILLed) has no subscription left. Uses the publisher connection, so while Redis is
+   * unreachable this answers false at once (we could not reach that node anyway).
    */
   async isNodeAlive(nodeId: string): Promise<boolean> {
+    const channel = this.channels.requests(nodeId);
     try {
-      const reply = await this.publisher.pubsub('NUMSUB', this.channels.requests(nodeId));
+      if (this.publisher instanceof Cluster) return (await shardSubscribers(this.publisher, channel)) > 0;
+      const reply = await this.publisher.pubsub('NUMSUB', channel);
       return Number(reply[1]) > 0;
     } catch {
       return false;
@@ -145,6 +190,7 @@ export class RedisClusterBus extends ClusterBus {
     if (this.started && this.subscriber.status === 'ready') {
       await this.subscriber.unsubscribe(this.requestChannel, this.replyChannel).catch(() => undefined);
     }
+    this.shardSubscriber?.close();
     this.subscribed = false;
   }
 
@@ -161,7 +207,10 @@ export class RedisClusterBus extends ClusterBus {
     let receivers: number;
     try {
       this.corkPublisherForThisTick();
-      receivers = await this.publisher.publish(channel, JSON.stringify(message));
+      const payload = JSON.stringify(message);
+      receivers = await (this.publisher instanceof Cluster
+        ? withTimeout(this.publisher.spublish(channel, payload) as Promise<number>, this.publishTimeoutMs)
+        : this.publisher.publish(channel, payload));
     } catch {
       this.stats.publishFailures++;
       return false;
@@ -178,6 +227,8 @@ export class RedisClusterBus extends ClusterBus {
    * auto-pipelining, which defers to setImmediate and cost +0.36 ms per cross-node chat).
    */
   private corkPublisherForThisTick(): void {
+    // A cluster writes to one socket per shard; its commands are not corked.
+    if (!(this.publisher instanceof Redis)) return;
     const stream = this.publisher.stream;
     if (this.publisher.status !== 'ready' || stream.writableCorked) return;
     stream.cork();

@@ -37,6 +37,29 @@ describe('loadConfig', () => {
     expect(load({ ADMIN_TOKEN: 'operator-token-0123456789' }).adminToken).toBe('operator-token-0123456789');
     expect(() => load({ ADMIN_TOKEN: 'short' })).toThrow(/ADMIN_TOKEN must be at least 16 characters/);
   });
+
+  it('reads REDIS_CLUSTER_NODES as seed nodes', () => {
+    expect(load({ REDIS_CLUSTER_NODES: 'redis-1:7000, 10.0.0.2:7001,[::1]:7002' }).redisClusterNodes).toEqual(
+      [
+        { host: 'redis-1', port: 7000 },
+        { host: '10.0.0.2', port: 7001 },
+        { host: '::1', port: 7002 },
+      ],
+    );
+  });
+
+  it.each(['redis-1', 'redis-1:0', 'redis-1:70000', 'redis://redis-1:7000', 'a:1,,b:2'])(
+    'refuses REDIS_CLUSTER_NODES=%j',
+    (raw) => {
+      expect(() => load({ REDIS_CLUSTER_NODES: raw })).toThrow(/REDIS_CLUSTER_NODES/);
+    },
+  );
+
+  it('refuses REDIS_CLUSTER_NODES together with REDIS_URL', () => {
+    expect(() => load({ REDIS_CLUSTER_NODES: 'r:7000', REDIS_URL: 'redis://r:6379' })).toThrow(
+      /REDIS_CLUSTER_NODES and REDIS_URL/,
+    );
+  });
 });
 
 describe('clientAddress', () => {

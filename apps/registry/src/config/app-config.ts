@@ -17,6 +17,8 @@ export interface AppConfig {
   migrateOnStart: boolean;
   /** Redis URL; absent = presence and routing in memory (single node). */
   redisUrl?: string;
+  /** Seed nodes (`host:port`) of a Redis Cluster, used instead of `redisUrl`; absent = one Redis. */
+  redisClusterNodes?: { host: string; port: number }[];
   redisPrefix: string;
   nodeId: string;
   /** Public base URL used to build `ws_url` in register answers; derived from the request when absent. */
@@ -143,6 +145,19 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
   return raw;
 }
 
+/** `host:port,host:port,...`; a host may be a bracketed IPv6 address (`[::1]:7000`). */
+function seedNodes(env: Env, name: string): { host: string; port: number }[] | undefined {
+  const raw = (env[name] ?? '').trim();
+  if (raw === '') return undefined;
+  return raw.split(',').map((entry) => {
+    const match = /^(?:\[([\da-fA-F:.]+)\]|([\w.-]+)):(\d{1,5})$/.exec(entry.trim());
+    const port = Number(match?.[3]);
+    if (!match || port < 1 || port > 65_535)
+      throw invalid(name, `must be host:port entries separated by commas, got "${entry.trim()}"`);
+    return { host: match[1] ?? match[2], port };
+  });
+}
+
 function bool(env: Env, name: string, fallback: boolean): boolean {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -204,6 +219,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       : path.resolve(env.REGISTRY_DATA_DIR || '.data/pglite'),
     migrateOnStart: bool(env, 'MIGRATE_ON_START', true),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    redisClusterNodes: seedNodes(env, 'REDIS_CLUSTER_NODES'),
     redisPrefix: env.REDIS_PREFIX || 'mreg',
     nodeId: env.NODE_ID || `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
     publicUrl: url(env, 'PUBLIC_URL', ['http:', 'https:']),
@@ -268,10 +284,16 @@ export function loadConfig(env: Env = process.env): AppConfig {
       flushMs: int(env, 'USAGE_FLUSH_MS', 2_000, 50, 60_000),
     },
   };
+  if (config.redisUrl && config.redisClusterNodes)
+    throw invalid('REDIS_CLUSTER_NODES', 'and REDIS_URL are both set; set one: a Redis Cluster or one Redis');
   if (config.presence.refreshMs >= config.presence.ttlMs)
     throw invalid('PRESENCE_REFRESH_MS', 'must be smaller than PRESENCE_TTL_MS');
   return config;
 }
+
+/** Distributed mode: one Redis or a Redis Cluster holds presence and carries node messages. */
+export const isDistributed = (config: AppConfig): boolean =>
+  Boolean(config.redisUrl || config.redisClusterNodes);
 
 /** Nest injection token for AppConfig. */
 export const APP_CONFIG = Symbol('APP_CONFIG');

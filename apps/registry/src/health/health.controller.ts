@@ -3,7 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ChatRelayService } from '../chat/chat-relay.service';
 import { REDIS } from '../cluster/cluster.module';
-import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { APP_CONFIG, AppConfig, isDistributed } from '../config/app-config';
 import { PrismaService } from '../database/prisma.service';
 import { ConnectedHosts } from '../hosts/connected-hosts';
 import { NodeState } from '../lifecycle/node-state';
@@ -38,7 +38,7 @@ export class HealthController {
     return {
       status: 'ok',
       node_id: this.config.nodeId,
-      mode: this.config.redisUrl ? 'distributed' : 'embedded',
+      mode: isDistributed(this.config) ? 'distributed' : 'embedded',
       connected_hosts: this.hosts.size,
       active_chats: this.chats.activeCount,
     };

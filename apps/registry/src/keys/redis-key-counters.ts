@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-connections';
 import { KeyCounters, MINUTE_MS, utcDay } from './key-counters';
 
 /** One round trip each: count and arm the window's expiry atomically, answer the wait when over. */
@@ -26,7 +26,7 @@ const ADD_TOKENS = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('INCRBY', KEYS[1], ARGV[1]) end
 return -1`;
 
-type Scripted = Redis & {
+type Scripted = RedisClient & {
   mregKeyRpm(key: string, windowMs: number, limit: number): Promise<number>;
   mregKeyAcquire(key: string, now: number, limit: number, ttlMs: number, slot: string): Promise<number>;
   mregKeyAddTokens(key: string, tokens: number): Promise<number>;
@@ -37,7 +37,7 @@ export class RedisKeyCounters extends KeyCounters {
   private readonly redis: Scripted;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly prefix: string,
   ) {
     super();

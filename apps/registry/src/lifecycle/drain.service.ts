@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ChatRelayService } from '../chat/chat-relay.service';
 import { RemoteChatServer } from '../chat/remote-chat.server';
-import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { APP_CONFIG, AppConfig, isDistributed } from '../config/app-config';
 import { ConnectedHosts } from '../hosts/connected-hosts';
 import { NodeState } from './node-state';
 
@@ -30,7 +30,7 @@ export class DrainService {
     this.state.draining = true;
     this.logger.log(`draining: ${this.hosts.openCount} host(s), ${this.inFlight()} stream(s) in flight`);
     // With one node (no Redis) there is nowhere to hand a host over to.
-    const handoffMs = this.config.redisUrl
+    const handoffMs = isDistributed(this.config)
       ? Math.min(this.config.drainHandoffMs, this.config.drainGraceMs)
       : 0;
     this.hosts.goawayAll('node draining', handoffMs);

@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
-import { RedisConnections } from '../redis/redis-connections';
+import { type RedisClient, RedisConnections } from '../redis/redis-connections';
+import { PresenceKeys } from './presence-keys';
 import { PresenceOwner, PresenceStore } from './presence.store';
 
 export interface RedisPresenceOptions {
@@ -8,6 +8,8 @@ export interface RedisPresenceOptions {
   nodeId: string;
   /** Lifetime of an owner record that is not refreshed. */
   ttlMs: number;
+  /** Buckets of the key layout (`PresenceKeys`): 1 for one Redis, `CLUSTER_PRESENCE_BUCKETS` in a cluster. */
+  buckets?: number;
 }
 
 /** Owner record value: `<nodeId>|<epoch>`. Node ids may contain `|`: the epoch is after the last one. */
@@ -173,19 +175,20 @@ const REFRESH_BATCH = 1000;
  *   with 10,000 online on a loaded 2-core machine: ~30 ms, against ~60 ms for ZRANGE + MGET of the
  *   owner keys and ~13 ms for the bare ZRANGE that ignored node liveness).
  *
+ * In a Redis Cluster the same keys are spread over hash-tagged buckets (`PresenceKeys`).
+ *
  * `close()` does nothing: the connection belongs to whoever created it (RedisConnections.close()).
  */
 export class RedisPresenceStore extends PresenceStore {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly commands: PresenceCommands;
-  private readonly onlineKey: string;
-  private readonly recordsKey: string;
+  private readonly keys: PresenceKeys;
   private readonly restoredHandlers: (() => void)[] = [];
   /** Set when the connection drops; its next `ready` means Redis is back (maybe restarted empty). */
   private lost = false;
 
   constructor(
-    redis: Redis | RedisConnections,
+    redis: RedisClient | RedisConnections,
     private readonly opts: RedisPresenceOptions,
   ) {
     super();
@@ -193,8 +196,7 @@ export class RedisPresenceStore extends PresenceStore {
     this.redis = redis instanceof RedisConnections ? redis.command : redis;
     for (const [name, definition] of Object.entries(scripts)) this.redis.defineCommand(name, definition);
     this.commands = this.redis as unknown as PresenceCommands;
-    this.onlineKey = `${opts.prefix}:online`;
-    this.recordsKey = `${opts.prefix}:records`;
+    this.keys = new PresenceKeys(opts.prefix, opts.buckets);
     this.redis.on('close', () => (this.lost = true));
     this.redis.on('ready', () => {
       if (!this.lost) return;
@@ -207,24 +209,17 @@ export class RedisPresenceStore extends PresenceStore {
     this.restoredHandlers.push(handler);
   }
 
-  private ownerKey(instanceId: string) {
-    return `${this.opts.prefix}:owner:${instanceId}`;
-  }
-
-  private epochKey(instanceId: string) {
-    return `${this.opts.prefix}:epoch:${instanceId}`;
-  }
-
   private record(epoch: number) {
     return formatOwnerRecord({ nodeId: this.opts.nodeId, epoch });
   }
 
   async claim(instanceId: string): Promise<{ epoch: number; previous: PresenceOwner | null }> {
+    const bucket = this.keys.bucketOf(instanceId);
     const [epoch, previous] = await this.commands.registryPresenceClaim(
-      this.epochKey(instanceId),
-      this.ownerKey(instanceId),
-      this.onlineKey,
-      this.recordsKey,
+      this.keys.epoch(instanceId),
+      this.keys.owner(instanceId),
+      this.keys.online(bucket),
+      this.keys.records(bucket),
       this.opts.nodeId,
       this.opts.ttlMs,
       instanceId,
@@ -233,10 +228,11 @@ export class RedisPresenceStore extends PresenceStore {
   }
 
   async release(instanceId: string, epoch: number): Promise<boolean> {
+    const bucket = this.keys.bucketOf(instanceId);
     const deleted = await this.commands.registryPresenceRelease(
-      this.ownerKey(instanceId),
-      this.onlineKey,
-      this.recordsKey,
+      this.keys.owner(instanceId),
+      this.keys.online(bucket),
+      this.keys.records(bucket),
       this.record(epoch),
       instanceId,
     );
@@ -247,18 +243,32 @@ export class RedisPresenceStore extends PresenceStore {
    * Extends every record this node still holds. Returns the ids whose record no longer names this
    * node and epoch (superseded by a newer connection, or expired). Rejects if Redis fails: a failure
    * to refresh is not a loss of ownership, the caller retries on its next beat.
+   * One pipeline per bucket and batch: a cluster pipeline must stay within one slot.
    */
   async refresh(held: ReadonlyMap<string, number>): Promise<string[]> {
+    const byBucket = new Map<number, [string, number][]>();
+    for (const entry of held) {
+      const bucket = this.keys.bucketOf(entry[0]);
+      const entries = byBucket.get(bucket) ?? [];
+      entries.push(entry);
+      byBucket.set(bucket, entries);
+    }
+    const lost = await Promise.all(
+      [...byBucket].map(([bucket, entries]) => this.refreshBucket(bucket, entries)),
+    );
+    return lost.flat();
+  }
+
+  private async refreshBucket(bucket: number, entries: [string, number][]): Promise<string[]> {
     const lost: string[] = [];
-    const entries = [...held];
     for (let start = 0; start < entries.length; start += REFRESH_BATCH) {
       const batch = entries.slice(start, start + REFRESH_BATCH);
       const pipeline = this.redis.pipeline() as unknown as RefreshPipeline;
       for (const [id, epoch] of batch) {
         pipeline.registryPresenceRefresh(
-          this.ownerKey(id),
-          this.onlineKey,
-          this.recordsKey,
+          this.keys.owner(id),
+          this.keys.online(bucket),
+          this.keys.records(bucket),
           this.record(epoch),
           this.opts.ttlMs,
           id,
@@ -275,13 +285,22 @@ export class RedisPresenceStore extends PresenceStore {
   }
 
   async owner(instanceId: string): Promise<PresenceOwner | null> {
-    return parseOwnerRecord(await this.redis.get(this.ownerKey(instanceId)));
+    return parseOwnerRecord(await this.redis.get(this.keys.owner(instanceId)));
   }
 
+  /** One script per bucket, in parallel (in a cluster, on the shards that hold them), merged. */
   async onlineByNode(): Promise<Map<string, string[]>> {
-    const reply = await this.commands.registryPresenceOnline(this.onlineKey, this.recordsKey);
+    const replies = await Promise.all(
+      Array.from({ length: this.keys.buckets }, (_, bucket) =>
+        this.commands.registryPresenceOnline(this.keys.online(bucket), this.keys.records(bucket)),
+      ),
+    );
     const byNode = new Map<string, string[]>();
-    for (let i = 0; i + 1 < reply.length; i += 2) byNode.set(reply[i] as string, reply[i + 1] as string[]);
+    for (const reply of replies)
+      for (let i = 0; i + 1 < reply.length; i += 2) {
+        const ids = byNode.get(reply[i] as string) ?? [];
+        byNode.set(reply[i] as string, ids.concat(reply[i + 1] as string[]));
+      }
     return byNode;
   }
 

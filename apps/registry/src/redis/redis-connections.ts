@@ -1,5 +1,5 @@
 import { redactUrl } from '@app/common';
-import { Redis, type RedisOptions, type RedisStatus } from 'ioredis';
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 
 /** Where connection state changes are reported; a Nest `Logger` fits. */
 export interface RedisLog {
@@ -20,6 +20,12 @@ export interface RedisConnectionsOptions {
 
 type Role = 'command' | 'publisher' | 'subscriber';
 
+/** One Redis server, or a Redis Cluster reached through its nodes' connections. */
+export type RedisClient = Redis | Cluster;
+
+/** A Redis URL (one server) or the seed nodes of a Redis Cluster. */
+export type RedisTarget = string | readonly { host: string; port: number }[];
+
 /**
  * The three Redis connections of a node in distributed mode.
  *
@@ -36,21 +42,29 @@ type Role = 'command' | 'publisher' | 'subscriber';
  * - `subscriber`: SUBSCRIBE only (the cluster bus's two channels, which it re-subscribes itself).
  *
  * All three reconnect forever with an exponential backoff capped at `maxReconnectDelayMs`.
+ *
+ * Given seed nodes instead of a URL, each of the three is an ioredis `Cluster` with the same
+ * policies (a node connection is not retried: the cluster re-reads the slot map and follows the
+ * replica that took over). The cluster bus then subscribes through its own `ShardSubscriber`
+ * (sharded pub/sub); `subscriber` carries only classic broadcasts (access changes).
  */
 export class RedisConnections {
-  readonly command: Redis;
-  readonly publisher: Redis;
-  readonly subscriber: Redis;
-  /** The URL without its password, safe to log. */
+  readonly command: RedisClient;
+  readonly publisher: RedisClient;
+  readonly subscriber: RedisClient;
+  /** The URL without its password (or the cluster's seed nodes), safe to log. */
   readonly displayUrl: string;
   private closed = false;
 
   constructor(
-    url: string,
+    target: RedisTarget,
     private readonly log?: RedisLog,
     options: RedisConnectionsOptions = {},
   ) {
-    this.displayUrl = redactUrl(url);
+    this.displayUrl =
+      typeof target === 'string'
+        ? redactUrl(target)
+        : `Redis Cluster ${target.map((n) => `${n.host}:${n.port}`).join(',')}`;
     const maxDelay = options.maxReconnectDelayMs ?? 250;
     const base: RedisOptions = {
       // Reconnect forever: 50 ms, 100 ms, 200 ms ... capped, plus a little jitter.
@@ -64,6 +78,34 @@ export class RedisConnections {
       keepAlive: 10_000,
     };
     const name = options.name;
+    if (typeof target !== 'string') {
+      const { retryStrategy, ...node } = base;
+      const cluster = (role: string, overrides: ClusterOptions, nodeOptions: RedisOptions) =>
+        new Cluster([...target], {
+          clusterRetryStrategy: retryStrategy,
+          // A failover takes the cluster's node timeout plus an election: retry the moved slots
+          // every 100 ms meanwhile, and refresh the slot map quickly after a MOVED.
+          retryDelayOnFailover: 100,
+          retryDelayOnClusterDown: 100,
+          slotsRefreshTimeout: 2000,
+          ...overrides,
+          redisOptions: { ...node, connectionName: name && `${name}:${role}`, ...nodeOptions },
+        });
+      this.command = cluster('cmd', {}, { commandTimeout: options.commandTimeoutMs ?? 5000 });
+      // Few redirections: a publish that cannot reach its shard within ~0.3 s fails instead of
+      // arriving late (the receiver's sequence check would turn a late frame into an error anyway).
+      this.publisher = cluster(
+        'pub',
+        { enableOfflineQueue: false, maxRedirections: 3 },
+        { autoResendUnfulfilledCommands: false, commandTimeout: options.publishTimeoutMs ?? 1000 },
+      );
+      this.subscriber = cluster('sub', {}, {});
+      this.watch('command', this.command);
+      this.watch('publisher', this.publisher);
+      this.watch('subscriber', this.subscriber);
+      return;
+    }
+    const url = target;
     this.command = new Redis(url, {
       ...base,
       connectionName: name && `${name}:cmd`,
@@ -91,7 +133,12 @@ export class RedisConnections {
     this.watch('subscriber', this.subscriber);
   }
 
-  private all(): [Role, Redis][] {
+  /** True when connected to a Redis Cluster (keys hash-tagged, sharded pub/sub). */
+  get isCluster(): boolean {
+    return this.command instanceof Cluster;
+  }
+
+  private all(): [Role, RedisClient][] {
     return [
       ['command', this.command],
       ['publisher', this.publisher],
@@ -100,7 +147,7 @@ export class RedisConnections {
   }
 
   /** Logs once per outage (not once per reconnect attempt) and always has an `error` listener. */
-  private watch(role: Role, client: Redis) {
+  private watch(role: Role, client: RedisClient) {
     let down = false;
     client.on('error', (err: Error) => {
       if (down || this.closed) return;
@@ -127,7 +174,7 @@ export class RedisConnections {
   async waitReady(timeoutMs = 5000): Promise<void> {
     const lastErrors = new Map<Role, string>();
     const cleanups: (() => void)[] = [];
-    const ready = (role: Role, client: Redis) =>
+    const ready = (role: Role, client: RedisClient) =>
       new Promise<void>((resolve, reject) => {
         if (client.status === 'ready') return resolve();
         if (client.status === 'end') return reject(new Error(`the ${role} connection was closed`));
@@ -178,7 +225,7 @@ export class RedisConnections {
   }
 }
 
-async function closeClient(client: Redis): Promise<void> {
+async function closeClient(client: RedisClient): Promise<void> {
   if (client.status === 'end') return;
   if (client.status !== 'ready') {
     // Connecting or waiting to reconnect: nothing to say goodbye to.
@@ -195,5 +242,5 @@ async function closeClient(client: Redis): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([ended, new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000)))]);
   clearTimeout(timer);
-  if ((client.status as RedisStatus) !== 'end') client.disconnect();
+  if ((client.status as string) !== 'end') client.disconnect();
 }

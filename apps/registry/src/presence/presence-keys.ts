@@ -1,0 +1,50 @@
+/** Buckets of presence keys in a Redis Cluster: 16 spreads them over up to 16 shards. */
+export const CLUSTER_PRESENCE_BUCKETS = 16;
+
+/**
+ * Names of the presence keys. With one Redis (`buckets` 1) the layout of before:
+ * `P:epoch:<id>`, `P:owner:<id>`, one `P:online` zset and one `P:records` hash. In a Redis
+ * Cluster every instance falls in one of `buckets` buckets, each under its own hash tag
+ * (`{P:<n>}:owner:<id>`, `{P:<n>}:online`, ...), so each script touches a single slot and the
+ * online index is spread over the shards instead of being one key on one shard; listing reads the
+ * buckets in parallel (one script per bucket, never a cross-slot command).
+ */
+export class PresenceKeys {
+  constructor(
+    private readonly prefix: string,
+    readonly buckets = 1,
+  ) {
+    if (!Number.isInteger(buckets) || buckets < 1) throw new Error('buckets must be a positive integer');
+  }
+
+  /** FNV-1a of the id: every node must place an id in the same bucket. */
+  bucketOf(instanceId: string): number {
+    if (this.buckets === 1) return 0;
+    let hash = 0x811c9dc5;
+    for (let i = 0; i < instanceId.length; i++) {
+      hash ^= instanceId.charCodeAt(i);
+      hash = Math.imul(hash, 0x01000193);
+    }
+    return (hash >>> 0) % this.buckets;
+  }
+
+  private tag(bucket: number): string {
+    return this.buckets === 1 ? this.prefix : `{${this.prefix}:${bucket}}`;
+  }
+
+  owner(instanceId: string): string {
+    return `${this.tag(this.bucketOf(instanceId))}:owner:${instanceId}`;
+  }
+
+  epoch(instanceId: string): string {
+    return `${this.tag(this.bucketOf(instanceId))}:epoch:${instanceId}`;
+  }
+
+  online(bucket: number): string {
+    return `${this.tag(bucket)}:online`;
+  }
+
+  records(bucket: number): string {
+    return `${this.tag(bucket)}:records`;
+  }
+}

@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import { shardedChannelNames } from '@app/protocol';
+import { CLUSTER_PRESENCE_BUCKETS } from '../../apps/registry/src/presence/presence-keys';
+import { RedisPresenceStore } from '../../apps/registry/src/presence/redis-presence.store';
+import { RedisConnections } from '../../apps/registry/src/redis/redis-connections';
+import { BusPair, chat } from '../support/bus-pair';
+import { eventually } from '../support/eventually';
+import { RedisClusterServer } from '../support/redis-cluster';
+
+// One private Redis Cluster (3 masters + 3 replicas) for the whole file; the last test kills a master.
+describe('distributed mode on a Redis Cluster (REDIS_CLUSTER_NODES)', () => {
+  let server: RedisClusterServer;
+  let seeds: { host: string; port: number }[];
+
+  beforeAll(async () => {
+    server = await RedisClusterServer.start();
+    seeds = server.ports.map((port) => ({ host: '127.0.0.1', port }));
+  });
+  afterAll(() => server?.stop());
+
+  describe('presence', () => {
+    let connections: RedisConnections;
+    beforeAll(async () => {
+      connections = new RedisConnections(seeds);
+      await connections.waitReady();
+    });
+    afterAll(() => connections?.close());
+
+    const stores = (ttlMs = 30_000) => {
+      const prefix = `test:presence:${randomUUID()}`;
+      const options = { prefix, ttlMs, buckets: CLUSTER_PRESENCE_BUCKETS };
+      return {
+        a: new RedisPresenceStore(connections, { ...options, nodeId: 'node-a' }),
+        b: new RedisPresenceStore(connections, { ...options, nodeId: 'node-b' }),
+      };
+    };
+
+    it('claims, lists, refreshes and releases instances whose keys live on every shard', async () => {
+      const { a, b } = stores();
+      const ids = Array.from({ length: 60 }, (_, i) => `inst-${i}`);
+      const held = new Map<string, number>();
+      for (const [i, id] of ids.entries()) {
+        const { epoch } = await (i % 2 ? b : a).claim(id);
+        if (i % 2 === 0) held.set(id, epoch);
+      }
+
+      const byNode = await b.onlineByNode();
+      expect(byNode.get('node-a')?.sort()).toEqual(ids.filter((_, i) => i % 2 === 0).sort());
+      expect(byNode.get('node-b')?.sort()).toEqual(ids.filter((_, i) => i % 2 === 1).sort());
+      expect(await b.owner('inst-0')).toEqual({ nodeId: 'node-a', epoch: 1 });
+      expect(await a.refresh(held)).toEqual([]);
+
+      // The index is not one key on one shard: every master (and its replica) holds some of it.
+      const keysPerMember = await Promise.all(server.ports.map((port) => server.dbsize(port)));
+      expect(keysPerMember.filter((n) => n > 0).length).toBeGreaterThanOrEqual(3);
+
+      expect(await a.release('inst-0', 1)).toBe(true);
+      expect(await a.owner('inst-0')).toBeNull();
+      expect((await b.onlineByNode()).get('node-a')).not.toContain('inst-0');
+    });
+
+    it('a newer claim on another node supersedes the older one', async () => {
+      const { a, b } = stores();
+      await a.claim('inst-x');
+      expect(await b.claim('inst-x')).toEqual({ epoch: 2, previous: { nodeId: 'node-a', epoch: 1 } });
+      expect(await a.refresh(new Map([['inst-x', 1]]))).toEqual(['inst-x']);
+      expect(await a.release('inst-x', 1)).toBe(false);
+      expect(await a.owner('inst-x')).toEqual({ nodeId: 'node-b', epoch: 2 });
+    });
+  });
+
+  it('carries the access-change broadcast (classic PUBLISH) to a node subscribed through another shard', async () => {
+    const [a, b] = [new RedisConnections(seeds), new RedisConnections(seeds)];
+    try {
+      await Promise.all([a.waitReady(), b.waitReady()]);
+      const channel = `test:access:${randomUUID()}`;
+      const received = new Promise<string>((resolve) =>
+        a.subscriber.on('message', (ch: string, payload: string) => ch === channel && resolve(payload)),
+      );
+      await a.subscriber.subscribe(channel);
+      await b.publisher.publish(channel, 'revoked');
+      expect(await received).toBe('revoked');
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  describe('cluster bus (sharded pub/sub)', () => {
+    const pair = new BusPair();
+    beforeAll(() => pair.start(seeds));
+    afterAll(() => pair.close());
+
+    it('delivers a request to the other node and its replies back', async () => {
+      const base = pair.requestsAtB.received.length;
+      expect(await pair.busA.sendRequest('node-b', chat('r1'))).toBe(true);
+      expect(await pair.requestsAtB.at(base)).toEqual(chat('r1'));
+      const replies = pair.repliesAtA.received.length;
+      const lines = ['data: {"choices":[{"delta":{"content":"hi"}}]}', ''];
+      expect(await pair.busB.sendReply('node-a', { kind: 'chunks', requestId: 'r1', seq: 0, lines })).toBe(
+        true,
+      );
+      expect(await pair.busB.sendReply('node-a', { kind: 'done', requestId: 'r1', seq: 1 })).toBe(true);
+      expect(await pair.repliesAtA.at(replies + 1)).toEqual({ kind: 'done', requestId: 'r1', seq: 1 });
+    });
+
+    it('knows which nodes listen, and a send to a node that does not is refused at once', async () => {
+      expect(await pair.busA.isNodeAlive('node-b')).toBe(true);
+      expect(await pair.busA.isNodeAlive('node-gone')).toBe(false);
+      expect(await pair.busA.sendRequest('node-gone', chat('r2'))).toBe(false);
+    });
+
+    it('survives the failover of the shard holding a node: disconnect reported, then messages flow again', async () => {
+      const master = await server.masterOf(shardedChannelNames(pair.prefix).requests('node-b'));
+      const before = pair.disconnectsB;
+      const killedAt = Date.now();
+      await server.kill(master);
+
+      await eventually(() => pair.disconnectsB > before, 10_000);
+      await eventually(() => pair.busB.connected, 20_000);
+      const base = pair.requestsAtB.received.length;
+      await eventually(() => pair.busA.sendRequest('node-b', chat('after-failover')), 10_000);
+      const recoveredMs = Date.now() - killedAt;
+      expect(await pair.requestsAtB.at(base)).toEqual(chat('after-failover'));
+      expect(await pair.busA.isNodeAlive('node-b')).toBe(true);
+      // The failover itself takes the node timeout (2 s) plus an election; the bus adds little.
+      expect(recoveredMs).toBeLessThan(15_000);
+      console.log(`cluster bus: messages flow again ${recoveredMs} ms after the master was killed`);
+    });
+  });
+});
