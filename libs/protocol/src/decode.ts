@@ -1,4 +1,5 @@
 import type { HelloFrame, HostToRegistryFrame, RegistryToHostFrame } from './frames';
+import { isReplicaName } from './replicas';
 
 /** What a host's `hello` may carry: the model list is stored and shown to every caller. */
 export const HELLO_LIMITS = {
@@ -49,6 +50,7 @@ function decodeHello(obj: Record<string, unknown>): Decoded<HostToRegistryFrame>
     type: 'hello',
     version: isString(obj.version) ? obj.version.slice(0, 20) : undefined,
     agent: isString(obj.agent) ? obj.agent.slice(0, HELLO_LIMITS.agentChars) : undefined,
+    replica: isReplicaName(obj.replica) ? obj.replica : undefined,
     capabilities: caps && {
       // Normalised (clamped) by whoever applies it.
       concurrency: caps.concurrency as number,

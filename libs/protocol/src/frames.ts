@@ -16,6 +16,8 @@ export const CloseCodes = {
   CredentialsRotated: 4401,
   /** The host broke the protocol badly enough to be dropped. */
   ProtocolError: 4400,
+  /** The instance already has as many replicas connected as the registry allows (REPLICAS_PER_INSTANCE). */
+  TooManyReplicas: 4429,
   /** Standard: endpoint going away (node draining). */
   GoingAway: 1001,
   /** Standard: message too big. */
@@ -45,6 +47,8 @@ export interface HelloFrame {
   type: 'hello';
   version?: string;
   agent?: string;
+  /** The replica this connection serves (informational: the upgrade request's `X-Replica` decides). */
+  replica?: string;
   capabilities?: Partial<HostCapabilities>;
 }
 

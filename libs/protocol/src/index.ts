@@ -3,3 +3,4 @@ export * from './decode';
 export * from './paths';
 export * from './cluster';
 export * from './failure-codes';
+export * from './replicas';
