@@ -188,7 +188,7 @@ describe('replicas: several agents serve one instance', () => {
     expect((await askOnce(chatUrl(nodeA, instance))).status).toBe(200);
   });
 
-  it('spreads a steady load by capacity: a replica of capacity 3 serves clearly more than one of capacity 1', async () => {
+  it('spreads load by capacity (4 at a time, then 40 at once): a replica of capacity 3 serves clearly more than one of capacity 1', async () => {
     const instance = await registerInstance(nodeA.url, 'uneven');
     // Each answer takes ~100 ms (5 chunks 20 ms apart); each replica has its own model, which counts.
     const small = await startModel({ chunks: 5, delayMs: 20 });
@@ -207,6 +207,16 @@ describe('replicas: several agents serve one instance', () => {
     expect(bySmall + byBig).toBe(40);
     expect(bySmall).toBeGreaterThan(0);
     expect(byBig).toBeGreaterThanOrEqual(2 * bySmall);
+
+    // 40 at once: far more than both take, so most wait in a replica's queue; the queues too follow capacity.
+    const burst = await closedLoop(40, 40, () => chatUrl(nodeA, instance));
+    const burstSmall = chatsReceived(small) - bySmall;
+    const burstBig = chatsReceived(big) - byBig;
+    console.log(`uneven capacity (1 and 3), 40 chats at once: small served ${burstSmall}, big ${burstBig}`);
+    expect(burst.filter((c) => !c.end.done).map(describeChat)).toEqual([]);
+    expect(burstSmall + burstBig).toBe(40);
+    expect(burstSmall).toBeGreaterThan(0);
+    expect(burstBig).toBeGreaterThanOrEqual(2 * burstSmall);
   });
 
   it('routes across nodes: chats through either node also reach the replica the other node holds', async () => {
@@ -298,7 +308,9 @@ describe('replicas: several agents serve one instance', () => {
         /^HTTP\/1\.1 400/,
       );
     }
-    expect((await instanceDetail(nodeA.url, instance)).status).toBe('offline');
+    const refused = await instanceDetail(nodeA.url, instance);
+    expect(refused.status).not.toBe('online');
+    expect(refused.replicas ?? []).toEqual([]);
 
     const host = await RawWsClient.open(nodeA.port, hostPath(instance, '&replica=by-query.1'));
     try {

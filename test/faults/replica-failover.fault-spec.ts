@@ -1,7 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeChat, steadyLoad, TimedChat } from '../support/chat-load';
 import { TestCluster } from '../support/cluster';
-import { chatsReceived, FakeModel, startFakeModel } from '../support/fake-model-server';
+import {
+  chatsReceived,
+  chatTextsReceived,
+  FakeModel,
+  nextChatRequest,
+  startFakeModel,
+} from '../support/fake-model-server';
 import { RunningRegistry, startAgent, TestProcess } from '../support/processes';
 import { registerInstance, Registered, waitForReplicas } from '../support/registry-client';
 import { contentOf } from '../support/sse';
@@ -12,7 +18,8 @@ const CONCURRENCY = '4';
 
 /**
  * Issue #13, fault 1: two replicas of one instance on different nodes (agent "one" on A, agent
- * "two" on B), a steady load of streamed chats through both nodes, SIGKILL of agent "one". Each
+ * "two" on B), a steady load of streamed chats through both nodes, SIGKILL of agent "one" the
+ * moment its model receives a chat (so at least one chat is on it without a token). Each
  * replica has its own paced model (150 ms before the first token, then 20 chunks 25 ms apart)
  * whose chunks name it, so every caller knows which replica answered.
  */
@@ -65,10 +72,11 @@ describe('fault: SIGKILL of one of two replicas (on different nodes) under load'
       ...Array.from({ length: LOOPS_PER_NODE }, () => chatUrl(nodeB)),
     ]);
     await sleep(2_000);
-    const servedBefore = { one: chatsReceived(modelOne), two: chatsReceived(modelTwo) };
-
+    // Kill the moment replica one's model gets a chat: that chat is 150 ms from its first token.
+    const caught = await nextChatRequest(modelOne);
     const killAt = Date.now();
     agentOne.signal('SIGKILL');
+    const servedBefore = { one: chatsReceived(modelOne), two: chatsReceived(modelTwo) };
     const [goneMs] = await Promise.all([
       waitForReplicas([nodeA.url, nodeB.url], instance, ['two'], 5_000).then(() => Date.now() - killAt),
       agentOne.exited,
@@ -89,13 +97,19 @@ describe('fault: SIGKILL of one of two replicas (on different nodes) under load'
     const startedOnKilled = failed.filter((c) => answeredBy(c).includes('one'));
     const otherFailures = failed.filter((c) => !answeredBy(c).includes('one'));
     const afterOneSecond = results.filter((c) => c.sentAt >= killAt + 1_000);
+    const caughtChat = results.find((c) => c.content === caught);
+    // Chats that reached replica one's model and were answered by replica two: moved before their first token.
+    const reachedOne = new Set(chatTextsReceived(modelOne));
+    const movedOver = results.filter((c) => answeredBy(c) === 'two' && reachedOne.has(c.content));
     console.log(
       `replica failover: ${results.length} chats (served before the kill: one ${servedBefore.one}, two ` +
         `${servedBefore.two}); at the kill ${pendingAtKill.length} pending, ${noTokenAtKill.length} of them ` +
         `without a token (they ended: ${JSON.stringify(noTokenAtKill.map(answeredBy))}); failed: ` +
         `${startedOnKilled.length} that had started on the killed replica ` +
         `${JSON.stringify(startedOnKilled.slice(0, 5).map(describeChat))}, ${otherFailures.length} others; ` +
-        `the detail dropped it after ${goneMs} ms; ${afterOneSecond.length} chats sent ≥1 s after the kill`,
+        `${movedOver.length} reached replica one's model and were answered by two (the one it had at the kill: ` +
+        `${caughtChat ? describeChat(caughtChat) : 'missing'}); the detail dropped it after ${goneMs} ms; ` +
+        `${afterOneSecond.length} chats sent ≥1 s after the kill`,
     );
 
     // The scenario really happened: both replicas had load, and chats were waiting for a token.
@@ -103,6 +117,10 @@ describe('fault: SIGKILL of one of two replicas (on different nodes) under load'
     expect(servedBefore.two).toBeGreaterThan(0);
     expect(noTokenAtKill.length).toBeGreaterThan(0);
     expect(afterOneSecond.length).toBeGreaterThan(0);
+
+    // The chat replica one had just been given (no token yet) moved to replica two and completed.
+    expect(caughtChat).toBeDefined();
+    expect(`${describeChat(caughtChat!)} by ${answeredBy(caughtChat!)}`).toMatch(/^200 done=true .* by two$/);
 
     // Nothing that had not started on the killed replica fails, and nothing hangs.
     expect(otherFailures.map(describeChat)).toEqual([]);

@@ -5,6 +5,8 @@
 import { contentOf, startStream, StreamEnd } from './sse';
 
 export interface TimedChat {
+  /** The user message it sent. */
+  content: string;
   /** Date.now() when the request was sent. */
   sentAt: number;
   end: StreamEnd;
@@ -22,7 +24,7 @@ export async function timedChat(url: string, content = 'under load', limitMs = 1
     stream.abort();
   }, limitMs);
   const end = await stream.ended.finally(() => clearTimeout(timer));
-  return { sentAt, end, timedOut };
+  return { content, sentAt, end, timedOut };
 }
 
 /**
@@ -43,15 +45,19 @@ export async function closedLoop(workers: number, total: number, url: () => stri
   return results;
 }
 
-/** One loop per URL, each sending its next chat when its previous one ended, until `stop()`. */
+/**
+ * One loop per URL, each sending its next chat when its previous one ended, until `stop()`. Each
+ * chat says `chat <n>` (n counts from 1), so a model's recorded requests tell which chats it got.
+ */
 export function steadyLoad(
   urls: string[],
   limitMs = 15_000,
 ): { results: TimedChat[]; stop(): Promise<void> } {
   const results: TimedChat[] = [];
   let running = true;
+  let sent = 0;
   const loops = urls.map(async (url) => {
-    while (running) results.push(await timedChat(url, 'under load', limitMs));
+    while (running) results.push(await timedChat(url, `chat ${++sent}`, limitMs));
   });
   return {
     results,

@@ -77,7 +77,7 @@ export interface FakeModel {
 
 const DEFAULT_WORDS = ['Hello', ' from', ' the', ' fake', ' model', '.'];
 
-function lastUserText(body: ChatBody): string {
+export function lastUserText(body: ChatBody): string {
   const messages = Array.isArray(body.messages) ? body.messages : [];
   for (let i = messages.length - 1; i >= 0; i--) {
     const m = messages[i];
@@ -336,6 +336,23 @@ export async function startFakeModel(opts: FakeModelOptions = {}): Promise<FakeM
   };
 }
 
+const isChat = (r: RecordedRequest) => r.method === 'POST' && r.path === '/v1/chat/completions';
+
 /** Chat requests the model received (not counting the agent's GET /v1/models); needs `record`. */
-export const chatsReceived = (model: FakeModel): number =>
-  model.requests.filter((r) => r.method === 'POST' && r.path === '/v1/chat/completions').length;
+export const chatsReceived = (model: FakeModel): number => model.requests.filter(isChat).length;
+
+/** The last user message of every chat request the model received; needs `record`. */
+export const chatTextsReceived = (model: FakeModel): string[] =>
+  model.requests.filter(isChat).map((r) => lastUserText(r.body as ChatBody));
+
+/** Resolves with the last user message of the next chat request `model` receives. */
+export function nextChatRequest(model: FakeModel): Promise<string> {
+  return new Promise((resolve) => {
+    const onRequest = (r: RecordedRequest) => {
+      if (!isChat(r)) return;
+      model.events.off('request', onRequest);
+      resolve(lastUserText(r.body as ChatBody));
+    };
+    model.events.on('request', onRequest);
+  });
+}
