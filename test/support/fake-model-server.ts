@@ -21,6 +21,8 @@ export interface FakeModelOptions {
   chunks?: number;
   /** Delay between chunks in ms; 0 writes the whole answer at once (default 0). */
   delayMs?: number;
+  /** Delay before the first chunk of a streamed answer, after the headers (default 0): "thinking". */
+  firstDelayMs?: number;
   /** Words cycled through, or a function giving chunk i's content. */
   content?: string[] | ((index: number, body: ChatBody) => string);
   /** Answer every chat with this HTTP status and an OpenAI-style error. */
@@ -75,7 +77,7 @@ export interface FakeModel {
 
 const DEFAULT_WORDS = ['Hello', ' from', ' the', ' fake', ' model', '.'];
 
-function lastUserText(body: ChatBody): string {
+export function lastUserText(body: ChatBody): string {
   const messages = Array.isArray(body.messages) ? body.messages : [];
   for (let i = messages.length - 1; i >= 0; i--) {
     const m = messages[i];
@@ -113,6 +115,7 @@ function errorBody(message: string, type: string, code: string | null = null) {
 export async function startFakeModel(opts: FakeModelOptions = {}): Promise<FakeModel> {
   const chunkCount = Math.max(0, opts.chunks ?? 5);
   const baseDelay = Math.max(0, opts.delayMs ?? 0);
+  const firstDelay = Math.max(0, opts.firstDelayMs ?? 0);
   const models = opts.models ?? ['fake-model'];
   const record = opts.record ?? true;
   const created = Math.floor(Date.now() / 1000);
@@ -222,7 +225,7 @@ export async function startFakeModel(opts: FakeModelOptions = {}): Promise<FakeM
       sent = 1;
       return; // until the client goes away (or close())
     }
-    if (delay === 0) {
+    if (delay === 0 && firstDelay === 0) {
       sent = parts.length;
       res.end(parts.join('') + tail.join(''));
       return;
@@ -236,7 +239,8 @@ export async function startFakeModel(opts: FakeModelOptions = {}): Promise<FakeM
         res.end(tail.join(''));
       }
     };
-    step();
+    if (firstDelay > 0) later(firstDelay, step);
+    else step();
   };
 
   const server = createServer((req, res) => {
@@ -330,4 +334,25 @@ export async function startFakeModel(opts: FakeModelOptions = {}): Promise<FakeM
       });
     },
   };
+}
+
+const isChat = (r: RecordedRequest) => r.method === 'POST' && r.path === '/v1/chat/completions';
+
+/** Chat requests the model received (not counting the agent's GET /v1/models); needs `record`. */
+export const chatsReceived = (model: FakeModel): number => model.requests.filter(isChat).length;
+
+/** The last user message of every chat request the model received; needs `record`. */
+export const chatTextsReceived = (model: FakeModel): string[] =>
+  model.requests.filter(isChat).map((r) => lastUserText(r.body as ChatBody));
+
+/** Resolves with the last user message of the next chat request `model` receives. */
+export function nextChatRequest(model: FakeModel): Promise<string> {
+  return new Promise((resolve) => {
+    const onRequest = (r: RecordedRequest) => {
+      if (!isChat(r)) return;
+      model.events.off('request', onRequest);
+      resolve(lastUserText(r.body as ChatBody));
+    };
+    model.events.on('request', onRequest);
+  });
 }

@@ -1,5 +1,6 @@
 /** Small HTTP helpers for tests that talk to a running registry. */
-export { eventually } from './eventually';
+import { eventually } from './eventually';
+export { eventually };
 
 export interface Registered {
   instanceId: string;
@@ -28,17 +29,35 @@ export async function registerInstance(baseUrl: string, name = 'e2e model'): Pro
   };
 }
 
-export async function instanceDetail(
-  baseUrl: string,
-  instance: Registered,
-): Promise<{ status: string; is_connected: boolean; last_heartbeat: string | null }> {
+/** One connected host of an instance, as the owner's detail lists it. */
+export interface ReplicaView {
+  name: string;
+  node_id: string;
+  connected_at: string;
+  capacity: number;
+  in_flight: number;
+  draining: boolean;
+}
+
+export interface InstanceDetail {
+  status: string;
+  is_connected: boolean;
+  last_heartbeat: string | null;
+  /** Sorted by name; absent from registries that predate replicas. */
+  replicas?: ReplicaView[];
+}
+
+export async function instanceDetail(baseUrl: string, instance: Registered): Promise<InstanceDetail> {
   const res = await fetch(`${baseUrl}/api/upload/${instance.instanceId}`, {
     headers: { authorization: instance.auth },
   });
   if (res.status !== 200) throw new Error(`detail answered ${res.status}`);
-  return (
-    (await res.json()) as { data: { status: string; is_connected: boolean; last_heartbeat: string | null } }
-  ).data;
+  return ((await res.json()) as { data: InstanceDetail }).data;
+}
+
+/** The names of the replicas the detail lists (via `baseUrl`), in its order. */
+export async function replicaNames(baseUrl: string, instance: Registered): Promise<string[]> {
+  return ((await instanceDetail(baseUrl, instance)).replicas ?? []).map((r) => r.name);
 }
 
 /** A labelled counter of a node's GET /metrics, as label value → count (e.g. `registry_chats_total` by `outcome`). */
@@ -52,4 +71,24 @@ export async function metricCounts(
   const out: Record<string, number> = {};
   for (const [, value, count] of text.matchAll(line)) out[value] = Number(count);
   return out;
+}
+
+/** Waits until the detail via each of `baseUrls` lists exactly these replicas (by name, in order). */
+export async function waitForReplicas(
+  baseUrls: string[],
+  instance: Registered,
+  names: string[],
+  timeoutMs = 3_000,
+): Promise<void> {
+  for (const baseUrl of baseUrls) {
+    let seen: unknown = null;
+    await eventually(async () => {
+      seen = await replicaNames(baseUrl, instance);
+      return JSON.stringify(seen) === JSON.stringify(names);
+    }, timeoutMs).catch(() => {
+      throw new Error(
+        `${baseUrl} lists replicas ${JSON.stringify(seen)} after ${timeoutMs} ms, not ${JSON.stringify(names)}`,
+      );
+    });
+  }
 }
