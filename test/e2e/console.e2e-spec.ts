@@ -94,7 +94,13 @@ describe('web console in a real browser (Chromium, registry, agent, fake model)'
     await open('#/');
     await card(instanceId).locator('[data-status="registered"]').waitFor();
     await page.evaluate('window.notReloaded = true');
-    agent = await startAgent({ registry: registry.url, instanceId, password, upstream: model.url });
+    agent = await startAgent({
+      registry: registry.url,
+      instanceId,
+      password,
+      upstream: model.url,
+      env: { HOST_REPLICA: 'console-replica', HOST_CONCURRENCY: '3' },
+    });
     await card(instanceId).locator('[data-status="online"]').waitFor({ timeout: 2_000 });
     expect(await page.evaluate('window.notReloaded')).toBe(true);
     await shot('directory');
@@ -170,6 +176,14 @@ describe('web console in a real browser (Chromium, registry, agent, fake model)'
     await eventually(async () => (await row.locator('td').first().textContent()) === '1', 5_000);
     expect(await row.locator('td').nth(3).textContent()).toMatch(/^\d+(\.\d+)? ms$/);
     await shot('cluster');
+  });
+
+  it("lists the owner's connected agents (replicas) with the capacity each announced", async () => {
+    await open('#/owner');
+    const replicas = page.getByTestId('replicas-table');
+    await replicas.getByText('console-replica').waitFor();
+    expect(await replicas.locator('td[data-label="Capacity"]').innerText()).toBe('3');
+    expect(await replicas.locator('td[data-label="Node"]').innerText()).toBe(registry.nodeId);
   });
 
   it('shows an answer cut off by the host going away as broken, then a 503 while it is gone', async () => {

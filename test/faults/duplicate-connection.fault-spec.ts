@@ -34,6 +34,7 @@ describe('fault: a second host connection with the same credentials while the fi
   let oldHost: RawWsClient;
   let newAgent: TestProcess;
   let spam: NodeJS.Timeout | undefined;
+  const REPLICA = 'contested-replica';
 
   beforeAll(async () => {
     cluster = await TestCluster.start({ label: 'dup', nodes: 2, env: { WS_PING_INTERVAL_MS: '1000' } });
@@ -50,9 +51,10 @@ describe('fault: a second host connection with the same credentials while the fi
   });
 
   it('has exactly one owner, and no caller of a new request sees the old socket’s frames', async () => {
+    // Both connections name the same replica: the newer one must take its place (distinct names would coexist).
     oldHost = await RawWsClient.open(
       nodeA.port,
-      `/api/ws/${instance.instanceId}?password=${encodeURIComponent(instance.password)}`,
+      `/api/ws/${instance.instanceId}?password=${encodeURIComponent(instance.password)}&replica=${REPLICA}`,
     );
     // It takes several requests at once (a request wrongly given to it is not stuck in a queue) and
     // claims to honour `cancel`, but ignores it.
@@ -81,9 +83,10 @@ describe('fault: a second host connection with the same credentials while the fi
         instanceId: instance.instanceId,
         password: instance.password,
         upstream: model.url,
+        env: { HOST_REPLICA: REPLICA },
       }),
     );
-    const ownerKey = `${cluster.prefix}:owner:${instance.instanceId}`;
+    const ownerKey = `${cluster.prefix}:owner:${instance.instanceId}/${REPLICA}`;
     await eventually(
       async () => (await readKey(cluster.redisUrl, ownerKey))?.startsWith(`${nodeB.nodeId}|`) ?? false,
       3_000,

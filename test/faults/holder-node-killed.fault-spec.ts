@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { readKey, startClusterWithAgent, TestCluster } from '../support/cluster';
+import { readReplicaOwners, startClusterWithAgent, TestCluster } from '../support/cluster';
 import { RunningRegistry, TestProcess } from '../support/processes';
 import { eventually, instanceDetail, registerInstance, Registered } from '../support/registry-client';
 import { startStream } from '../support/sse';
@@ -62,8 +62,8 @@ describe('fault: the node holding the host socket is SIGKILLed mid-stream', () =
         .waitFor(new RegExp(`connected to ${nodeB.url}`), 5_000, fromLine)
         .then(() => Date.now() - killedAt),
       eventually(async () => {
-        const owner = await readKey(cluster.redisUrl, `${cluster.prefix}:owner:${instance.instanceId}`);
-        if (!owner?.startsWith(`${nodeB.nodeId}|`)) return false;
+        const owners = await readReplicaOwners(cluster.redisUrl, cluster.prefix, instance.instanceId);
+        if (!owners.some((owner) => owner.startsWith(`${nodeB.nodeId}|`))) return false;
         return (await instanceDetail(nodeB.url, instance)).status === 'online';
       }, 5_000).then(() => Date.now() - killedAt),
     ]);

@@ -1,4 +1,4 @@
-import { readKey, startClusterWithAgent, TestCluster } from '../support/cluster';
+import { readReplicaOwners, startClusterWithAgent, TestCluster } from '../support/cluster';
 import { RunningRegistry, TestProcess } from '../support/processes';
 import { RedisServer } from '../support/redis-server';
 import { eventually, instanceDetail, Registered } from '../support/registry-client';
@@ -62,8 +62,8 @@ describe('fault: Redis restarts while cross-node streams are in flight', () => {
     // From the moment Redis is back: when does presence show the instance again, and when does a
     // new cross-node chat complete? Polled together, each from right after Redis came back.
     const presenceBack = eventually(async () => {
-      const owner = await readKey(redis.url, `${cluster.prefix}:owner:${instance.instanceId}`);
-      return owner !== null && (await instanceDetail(nodeB.url, instance)).status === 'online';
+      const owners = await readReplicaOwners(redis.url, cluster.prefix, instance.instanceId);
+      return owners.length > 0 && (await instanceDetail(nodeB.url, instance)).status === 'online';
     }, 10_000).then(() => Date.now());
     const chatBack = eventually(async () => {
       const result = await readSse(chatUrl(nodeB), { messages: [{ role: 'user', content: 'hello again' }] });

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import { channelNames } from '@app/protocol';
 import { TestCluster } from '../support/cluster';
+import { writeGhostReplica } from '../support/ghost-replica';
 import { POSTGRES_ADMIN_URL } from '../support/postgres';
 import { RunningRegistry } from '../support/processes';
 import { RedisServer } from '../support/redis-server';
@@ -60,7 +61,7 @@ describe('fault: strange failures from another node, Redis or the database', () 
       if (message.kind !== 'chat') return;
       void ghostPub.publish(channels.replies(message.from), JSON.stringify(reply(message.requestId)));
     });
-    await ghostPub.set(`${cluster.prefix}:owner:${instance.instanceId}`, 'ghost|1');
+    await writeGhostReplica(ghostPub, cluster.prefix, instance.instanceId, 'ghost');
   });
 
   afterAll(async () => {

@@ -169,3 +169,21 @@ export async function readKeys(url: string, keys: string[]): Promise<Array<strin
     redis.disconnect();
   }
 }
+
+/**
+ * The owner record (`<nodeId>|<epoch>`) of each replica of an instance, read from presence: the
+ * instance's replica hash names them, their owner keys say who holds them.
+ */
+export async function readReplicaOwners(url: string, prefix: string, instanceId: string): Promise<string[]> {
+  const redis = connectOnce(url);
+  try {
+    await redis.connect();
+    const names = await redis.hkeys(`${prefix}:reps:${instanceId}`);
+    if (names.length === 0) return [];
+    const slots = names.map((name) => (name === '' ? instanceId : `${instanceId}/${name}`));
+    const owners = await redis.mget(...slots.map((slot) => `${prefix}:owner:${slot}`));
+    return owners.filter((owner): owner is string => owner !== null);
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -105,6 +105,19 @@ export interface InstanceDetail {
   last_heartbeat: string | null;
   visibility: Visibility;
   policy: InstancePolicy | null;
+  /** The connected agents (absent from registries older than replicas). */
+  replicas?: ReplicaInfo[];
+}
+
+/** One connected agent of an instance. */
+export interface ReplicaInfo {
+  /** '' for a stock host, which sends no name. */
+  name: string;
+  node_id: string;
+  connected_at: string;
+  capacity: number;
+  in_flight: number;
+  draining: boolean;
 }
 
 /** What the registry enforces on every chat: allowed models or one pinned model, and a max_tokens ceiling. */

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { AccessKey, api, ApiFailure, InstanceDetail, ownerAuth, Registered } from '../api';
 import { ErrorNote } from '../components/error-note';
+import { ReplicaList } from '../components/replica-list';
 import { NewPassword } from '../components/new-password';
 import { StatusBadge } from '../components/status-badge';
 import { usePoll } from '../components/use-poll';
@@ -199,6 +200,7 @@ function Manage({ session, onSignOut, onRotated, onDeleted }: ManageProps) {
             : ''}
         </p>
       ) : null}
+      {detail?.replicas?.length ? <ReplicaList replicas={detail.replicas} /> : null}
       <ErrorNote error={error} />
       {notice ? (
         <p class="notice" role="status">
