@@ -237,6 +237,19 @@ describe('ChatRouter', () => {
     expect(t.chat.sink.events).toEqual(['error:queue_full']);
   });
 
+  it('a replica out of reach for a moment (node_unreachable) is tried again after a wait, not given up', async () => {
+    let calls = 0;
+    const t = setup({
+      records: [remoteRecord('only', 'b', 1, 0)],
+      remote: () => (++calls === 1 ? fails('node_unreachable') : answers),
+      env: { CHAT_HOLD_MS: '5000' },
+    });
+    await t.router.dispatch(t.chat);
+    await t.settled();
+    expect(t.sentTo).toEqual(['b:only', 'b:only']);
+    expect(t.chat.sink.events).toEqual(['a', 'done']);
+  });
+
   it('a node nobody listens for loses its replicas, and the chat goes elsewhere', async () => {
     const t = setup({
       records: [remoteRecord('dead', 'd', 8, 0), remoteRecord('live', 'b', 1, 0)],

@@ -64,7 +64,8 @@ const NO_HOLD: ReadonlySet<ChatFailureCode> = new Set(['queue_full', 'host_error
 /** One chat's way through routing: what it tried, whether the caller has a token yet. */
 interface Run {
   chat: RoutedChat;
-  excluded: Set<string>;
+  /** Candidates that failed this chat, and how. */
+  excluded: Map<string, ChatFailureCode>;
   attempts: number;
   /** A token reached the caller's side: from now on the chat is never sent anywhere else. */
   started: boolean;
@@ -147,7 +148,7 @@ export class ChatRouter implements OnModuleInit {
 
   /** Routes the chat; every outcome reaches `chat.sink`. */
   async dispatch(chat: RoutedChat): Promise<void> {
-    await this.attempt({ chat, excluded: new Set(), attempts: 0, started: false, holding: false });
+    await this.attempt({ chat, excluded: new Map(), attempts: 0, started: false, holding: false });
   }
 
   private async attempt(run: Run): Promise<void> {
@@ -167,6 +168,9 @@ export class ChatRouter implements OnModuleInit {
         return this.send(run, target);
       }
       if (run.last && NO_HOLD.has(run.last.code)) return sink.error(run.last.code, run.last.message);
+      // A replica that was out of reach (its node, or the way there, e.g. Redis failing over) may be
+      // reachable when the wait ends; one that disconnected comes back as a new connection anyway.
+      for (const [key, code] of run.excluded) if (code === 'node_unreachable') run.excluded.delete(key);
       if (!(await this.hold(run))) return;
     }
   }
@@ -222,7 +226,11 @@ export class ChatRouter implements OnModuleInit {
   }
 
   /** The replicas a chat can go to now, minus `excluded`; draining ones only when nothing else can take it. */
-  private async targets(instanceId: string, excluded?: Set<string>, maxAgeMs?: number): Promise<Target[]> {
+  private async targets(
+    instanceId: string,
+    excluded?: ReadonlyMap<string, ChatFailureCode>,
+    maxAgeMs?: number,
+  ): Promise<Target[]> {
     const targets: Target[] = [];
     const draining: Target[] = [];
     const self = this.bus.nodeId;
@@ -307,7 +315,7 @@ export class ChatRouter implements OnModuleInit {
         if (!release()) return;
         if (run.started || chat.sink.isFinished || !FAILOVER.has(code) || run.attempts >= MAX_ATTEMPTS)
           return chat.sink.error(code, message);
-        run.excluded.add(target.key);
+        run.excluded.set(target.key, code);
         run.last = { code, message };
         if ('remote' in target && code !== 'queue_full' && code !== 'host_error')
           this.table.forget(chat.instanceId, target.remote.slot, target.remote.epoch);
