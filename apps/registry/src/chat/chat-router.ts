@@ -141,6 +141,8 @@ export class ChatRouter implements OnModuleInit {
    * presence cannot be read (the caller gets 503).
    */
   async admission(instanceId: string): Promise<Admission> {
+    // The common case without building candidates: a replica on this node takes new chats.
+    for (const c of this.hosts.servingOf(instanceId)) if (c.isServing && !c.draining) return 'route';
     if ((await this.targets(instanceId, undefined)).length > 0) return 'route';
     if (this.config.chat.holdMs === 0) return 'offline';
     return this.heldCount(instanceId) >= this.config.chat.holdLimit ? 'hold_full' : 'hold';
