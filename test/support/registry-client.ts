@@ -28,17 +28,30 @@ export async function registerInstance(baseUrl: string, name = 'e2e model'): Pro
   };
 }
 
-export async function instanceDetail(
-  baseUrl: string,
-  instance: Registered,
-): Promise<{ status: string; is_connected: boolean; last_heartbeat: string | null }> {
+/** One agent serving an instance, as the instance detail lists it (issue #13). */
+export interface ReplicaDetail {
+  name: string;
+  node_id: string;
+  connected_at: string;
+  capacity: number;
+  in_flight: number;
+  draining: boolean;
+}
+
+export interface InstanceDetail {
+  status: string;
+  is_connected: boolean;
+  last_heartbeat: string | null;
+  /** Absent from a registry without replicas. */
+  replicas?: ReplicaDetail[];
+}
+
+export async function instanceDetail(baseUrl: string, instance: Registered): Promise<InstanceDetail> {
   const res = await fetch(`${baseUrl}/api/upload/${instance.instanceId}`, {
     headers: { authorization: instance.auth },
   });
   if (res.status !== 200) throw new Error(`detail answered ${res.status}`);
-  return (
-    (await res.json()) as { data: { status: string; is_connected: boolean; last_heartbeat: string | null } }
-  ).data;
+  return ((await res.json()) as { data: InstanceDetail }).data;
 }
 
 /** A labelled counter of a node's GET /metrics, as label value → count (e.g. `registry_chats_total` by `outcome`). */
