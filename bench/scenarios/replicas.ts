@@ -200,6 +200,9 @@ export async function replicas(s: Scenario): Promise<ReplicasResult> {
             r,
             pids,
           );
+          // Say why an agent or a node is gone (its last lines): the table only counts them.
+          for (const p of [...agents, nodes.A, nodes.B].filter((x) => !x.proc.running))
+            s.log(`  ${p.name} exited: ${p.proc.output.slice(-3).join(' | ')}`);
           runs.push({
             placement: setup.placement,
             callersOn,
