@@ -7,10 +7,11 @@
  * chats each replica's model completed. Set-ups: a baseline straight to one model, R replicas on
  * node A, and `split` replicas half on node A and half on node B (callers on A, then on both).
  */
-import { startFakeModelProcess, TestProcess } from '../../test/support/processes';
+import { startFakeModelProcess } from '../../test/support/processes';
 import { eventually, instanceDetail, registerInstance, Registered } from '../../test/support/registry-client';
 import { SseClient, StreamResult, Target } from '../http-client';
-import { closedLoop, Failures, failuresOf } from '../load';
+import type { FakeModelProcess } from '../deployment';
+import { closedLoop, Failures, failuresOf, RunOptions } from '../load';
 import { CpuMeter } from '../proc';
 import { ProbedProcess, RegistryNode, startHostAgent } from '../registry-node';
 import { round, roundSummary, summarize, Summary } from '../stats';
@@ -74,11 +75,85 @@ async function modelStats(url: string): Promise<ModelStats> {
 const split = (n: number): NodeName[] =>
   Array.from({ length: n }, (_, i) => (i < Math.ceil(n / 2) ? 'A' : 'B'));
 
+type Figures = Omit<ReplicaRun, 'placement' | 'callersOn' | 'replicas' | 'listedReplicas' | 'agentsRunning'>;
+
+/**
+ * Warm-up, then the measured closed loop, `callers` split evenly over `targets`; `models` are the
+ * ones serving (their completed chats are counted, and they make the ideal).
+ */
+async function measure(
+  s: Scenario,
+  targets: Target[],
+  callers: number,
+  models: FakeModelProcess[],
+  pids: Record<string, number>,
+  opts: RunOptions,
+): Promise<Figures> {
+  const cfg = s.settings.replicas;
+  const client = new SseClient();
+  try {
+    const loops = (ms: number) =>
+      Promise.all(
+        targets.map((target, i) => {
+          const share = Math.floor(callers / targets.length) + (i < callers % targets.length ? 1 : 0);
+          return closedLoop(client, target, share, ms, opts);
+        }),
+      );
+    if (cfg.warmupMs > 0) await loops(cfg.warmupMs);
+    const before = await Promise.all(models.map((m) => modelStats(m.url)));
+    const meter = new CpuMeter(pids);
+    const parts = await loops(cfg.measureMs);
+    const cpu = meter.read();
+    const after = await Promise.all(models.map((m) => modelStats(m.url)));
+    const results: StreamResult[] = parts.flatMap((p) => p.results);
+    const wallMs = Math.max(...parts.map((p) => p.wallMs));
+    const ok = results.filter((r) => r.ok);
+    const perSecond = (ok.length / wallMs) * 1000;
+    const ideal = (models.length * 1000) / (cfg.chunks * cfg.delayMs);
+    return {
+      callers,
+      requestsPerSecond: round(perSecond, 2),
+      idealPerSecond: round(ideal, 2),
+      efficiency: round(perSecond / ideal, 3),
+      total: roundSummary(summarize(ok.map((r) => r.totalMs))),
+      ttft: roundSummary(summarize(ok.map((r) => r.ttftMs))),
+      failures: failuresOf(results),
+      servedPerReplica: after.map((a, i) => a.completed - before[i].completed),
+      cpu: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, round(v, 2)])),
+      measuredMs: round(wallMs, 0),
+    };
+  } finally {
+    client.close();
+  }
+}
+
+/** Registers an instance on node A and connects replica i's agent to its node, in front of model i. */
+async function startReplicas(
+  nodes: Record<NodeName, RegistryNode>,
+  placement: NodeName[],
+  models: FakeModelProcess[],
+  agents: ProbedProcess[],
+): Promise<Registered> {
+  const instance = await registerInstance(nodes.A.url, `bench replicas ${placement.join(' ')}`);
+  // One at a time: a registry without replicas replaces (4409) an agent that is still starting.
+  for (const [i, node] of placement.entries())
+    agents.push(
+      await startHostAgent(`agent-replica-r${i + 1}`, {
+        registry: nodes[node].url,
+        instanceId: instance.instanceId,
+        password: instance.password,
+        upstream: models[i].url,
+        concurrency: 1,
+        replica: `r${i + 1}`,
+      }),
+    );
+  return instance;
+}
+
 export async function replicas(s: Scenario): Promise<ReplicasResult> {
   const { settings, deployment } = s;
   const cfg = settings.replicas;
   const answerMs = cfg.chunks * cfg.delayMs;
-  const perReplica = 1000 / answerMs;
   const nodes: Record<NodeName, RegistryNode> = { A: deployment.nodeA, B: deployment.nodeB };
   const setups: Setup[] = cfg.onOneNode.map((r) => ({
     placement: Array.from({ length: r }, (): NodeName => 'A'),
@@ -86,106 +161,39 @@ export async function replicas(s: Scenario): Promise<ReplicasResult> {
   }));
   if (cfg.split >= 2) setups.push({ placement: split(cfg.split), callersOn: [['A'], ['A', 'B']] });
   const count = Math.max(1, ...setups.map((x) => x.placement.length));
-  const opts = {
+  const opts: RunOptions = {
     // Worst case: every caller waits for one replica.
     timeoutMs: settings.requestTimeoutMs + cfg.callersPerReplica * count * answerMs,
     expectChunks: cfg.chunks + 1,
   };
 
-  const models: { url: string; proc: TestProcess }[] = [];
+  const models: FakeModelProcess[] = [];
   const runs: ReplicaRun[] = [];
   try {
-    s.log(
-      `  starting ${count} fake models serving one chat at a time (${cfg.chunks} chunks × ${cfg.delayMs} ms)`,
-    );
-    for (let i = 0; i < count; i++)
-      models.push(
-        await startFakeModelProcess([
-          '--chunks',
-          String(cfg.chunks),
-          '--delay-ms',
-          String(cfg.delayMs),
-          '--max-concurrent',
-          '1',
-        ]),
-      );
-
-    /** Warm-up, then the measured closed loop; `callers` split evenly over `targets`. */
-    const load = async (targets: Target[], callers: number, used: number, pids: Record<string, number>) => {
-      const client = new SseClient();
-      try {
-        const loops = (ms: number) =>
-          Promise.all(
-            targets.map((target, i) =>
-              closedLoop(
-                client,
-                target,
-                Math.floor(callers / targets.length) + (i < callers % targets.length ? 1 : 0),
-                ms,
-                opts,
-              ),
-            ),
-          );
-        if (cfg.warmupMs > 0) await loops(cfg.warmupMs);
-        const before = await Promise.all(models.slice(0, used).map((m) => modelStats(m.url)));
-        const meter = new CpuMeter(pids);
-        const parts = await loops(cfg.measureMs);
-        const cpu = meter.read();
-        const after = await Promise.all(models.slice(0, used).map((m) => modelStats(m.url)));
-        const results: StreamResult[] = parts.flatMap((p) => p.results);
-        const wallMs = Math.max(...parts.map((p) => p.wallMs));
-        const ok = results.filter((r) => r.ok);
-        const requestsPerSecond = (ok.length / wallMs) * 1000;
-        const ideal = used * perReplica;
-        return {
-          callers,
-          requestsPerSecond: round(requestsPerSecond, 2),
-          idealPerSecond: round(ideal, 2),
-          efficiency: round(requestsPerSecond / ideal, 3),
-          total: roundSummary(summarize(ok.map((r) => r.totalMs))),
-          ttft: roundSummary(summarize(ok.map((r) => r.ttftMs))),
-          failures: failuresOf(results),
-          servedPerReplica: after.map((a, i) => a.completed - before[i].completed),
-          cpu: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, round(v, 2)])),
-          measuredMs: round(wallMs, 0),
-        };
-      } finally {
-        client.close();
-      }
-    };
+    s.log(`  starting ${count} fake models serving one chat at a time (${cfg.chunks} × ${cfg.delayMs} ms)`);
+    const args = ['--chunks', String(cfg.chunks), '--delay-ms', String(cfg.delayMs), '--max-concurrent', '1'];
+    for (let i = 0; i < count; i++) models.push(await startFakeModelProcess(args));
 
     s.log(`  baseline: ${cfg.callersPerReplica} callers straight to one model`);
-    const direct = new URL(`${models[0].url}/chat/completions`);
+    const direct = { name: 'direct', url: new URL(`${models[0].url}/chat/completions`) };
     runs.push({
       placement: [],
       callersOn: 'direct',
       replicas: 1,
       listedReplicas: null,
       agentsRunning: 0,
-      ...(await load([{ name: 'direct', url: direct }], cfg.callersPerReplica, 1, {})),
+      ...(await measure(s, [direct], cfg.callersPerReplica, models.slice(0, 1), {}, opts)),
     });
 
-    for (const setup of setups) {
-      const r = setup.placement.length;
-      const where = setup.placement.join(' ');
-      const instance = await registerInstance(nodes.A.url, `bench replicas ${where}`);
+    for (const { placement, callersOn: callerSets } of setups) {
+      const r = placement.length;
       const agents: ProbedProcess[] = [];
       try {
-        // One at a time: a registry without replicas replaces (4409) an agent that is still starting.
-        for (const [i, node] of setup.placement.entries())
-          agents.push(
-            await startHostAgent(`agent-replica-r${i + 1}`, {
-              registry: nodes[node].url,
-              instanceId: instance.instanceId,
-              password: instance.password,
-              upstream: models[i].url,
-              concurrency: 1,
-              replica: `r${i + 1}`,
-            }),
-          );
-        for (const callersOn of setup.callersOn) {
+        const instance = await startReplicas(nodes, placement, models, agents);
+        for (const callersOn of callerSets) {
+          const callers = cfg.callersPerReplica * r;
           s.log(
-            `  ${r} replicas on ${where}, ${cfg.callersPerReplica * r} callers on ${callersOn.join(' and ')}`,
+            `  ${r} replicas on ${placement.join(' ')}, ${callers} callers on ${callersOn.join(' and ')}`,
           );
           const listedReplicas = await listed(
             callersOn.map((n) => nodes[n]),
@@ -193,24 +201,14 @@ export async function replicas(s: Scenario): Promise<ReplicasResult> {
             r,
           );
           const pids: Record<string, number> = { 'node A': nodes.A.pid };
-          if (setup.placement.includes('B') || callersOn.includes('B')) pids['node B'] = nodes.B.pid;
-          const figures = await load(
-            callersOn.map((n) => ({ name: n, url: nodes[n].chatUrl(instance.instanceId) })),
-            cfg.callersPerReplica * r,
-            r,
-            pids,
-          );
+          if (placement.includes('B') || callersOn.includes('B')) pids['node B'] = nodes.B.pid;
+          const targets = callersOn.map((n) => ({ name: n, url: nodes[n].chatUrl(instance.instanceId) }));
+          const figures = await measure(s, targets, callers, models.slice(0, r), pids, opts);
           // Say why an agent or a node is gone (its last lines): the table only counts them.
           for (const p of [...agents, nodes.A, nodes.B].filter((x) => !x.proc.running))
             s.log(`  ${p.name} exited: ${p.proc.output.slice(-3).join(' | ')}`);
-          runs.push({
-            placement: setup.placement,
-            callersOn,
-            replicas: r,
-            listedReplicas,
-            agentsRunning: agents.filter((a) => a.proc.running).length,
-            ...figures,
-          });
+          const agentsRunning = agents.filter((a) => a.proc.running).length;
+          runs.push({ placement, callersOn, replicas: r, listedReplicas, agentsRunning, ...figures });
         }
       } finally {
         await Promise.all(agents.map((a) => a.stop()));
