@@ -25,6 +25,8 @@ describe('chat relay across two registry nodes (real Redis, PostgreSQL, agent)',
       REDIS_URL: 'redis://127.0.0.1:6379',
       REDIS_PREFIX: `e2e-chat-${process.pid}-${Date.now()}`,
       CHAT_KEEPALIVE_MS: '300',
+      // 503 at once for an instance with no replica (the hold has its own tests).
+      CHAT_HOLD_MS: '0',
     };
     nodeA = await startRegistry(env, 'node-a');
     nodeB = await startRegistry(env, 'node-b');

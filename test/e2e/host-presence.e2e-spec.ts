@@ -1,4 +1,6 @@
+import { hostname } from 'node:os';
 import WebSocket from 'ws';
+import { defaultReplicaName } from '../../apps/host/src/replica-name';
 import { createTestDatabase } from '../support/postgres';
 import {
   RunningRegistry,
@@ -33,6 +35,10 @@ describe('hosts connect and stay online (embedded mode)', () => {
       upstream: model.url,
     });
     agents.push(agent);
+    // Without --replica, the agent runs under (and says) its machine-derived default name.
+    await agent.waitFor(
+      new RegExp(`instance ${instance.instanceId}, replica ${defaultReplicaName(hostname(), model.url)},`),
+    );
     const toOnline = await eventually(
       async () => (await instanceDetail(registry.url, instance)).status === 'online',
       1_000,

@@ -3,6 +3,7 @@ import { channelNames } from '@app/protocol';
 import type { Redis } from 'ioredis';
 import { NODE_ERROR_MESSAGE } from '../../apps/registry/src/cluster/node-messages';
 import { RedisPresenceStore } from '../../apps/registry/src/presence/redis-presence.store';
+import { unnamed } from '../support/unnamed-presence';
 import { RedisConnections } from '../../apps/registry/src/redis/redis-connections';
 import { eventually } from '../support/eventually';
 import { BusPair, chat } from '../support/bus-pair';
@@ -178,7 +179,7 @@ describe('RedisClusterBus across a Redis restart (own redis-server)', () => {
     expect(pair.busA.stats.publishFailures).toBe(1);
 
     // Presence commands are queued briefly, then fail (never hang until Redis is back).
-    const presence = new RedisPresenceStore(pair.connA, { prefix, nodeId: 'node-a', ttlMs: 30_000 });
+    const presence = unnamed(new RedisPresenceStore(pair.connA, { prefix, nodeId: 'node-a', ttlMs: 30_000 }));
     const claimStarted = Date.now();
     await expect(presence.claim('inst-1')).rejects.toThrow();
     expect(Date.now() - claimStarted).toBeLessThan(5000);

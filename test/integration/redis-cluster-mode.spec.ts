@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { shardedChannelNames } from '@app/protocol';
 import { CLUSTER_PRESENCE_BUCKETS } from '../../apps/registry/src/presence/presence-keys';
 import { RedisPresenceStore } from '../../apps/registry/src/presence/redis-presence.store';
+import { unnamed } from '../support/unnamed-presence';
 import { RedisConnections } from '../../apps/registry/src/redis/redis-connections';
 import { BusPair, chat } from '../support/bus-pair';
 import { eventually } from '../support/eventually';
@@ -30,8 +31,8 @@ describe('distributed mode on a Redis Cluster (REDIS_CLUSTER_NODES)', () => {
       const prefix = `test:presence:${randomUUID()}`;
       const options = { prefix, ttlMs, buckets: CLUSTER_PRESENCE_BUCKETS };
       return {
-        a: new RedisPresenceStore(connections, { ...options, nodeId: 'node-a' }),
-        b: new RedisPresenceStore(connections, { ...options, nodeId: 'node-b' }),
+        a: unnamed(new RedisPresenceStore(connections, { ...options, nodeId: 'node-a' })),
+        b: unnamed(new RedisPresenceStore(connections, { ...options, nodeId: 'node-b' })),
       };
     };
 

@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RedisPresenceStore } from '../../apps/registry/src/presence/redis-presence.store';
+import { IDLE, unnamed } from '../support/unnamed-presence';
 import { RedisConnections } from '../../apps/registry/src/redis/redis-connections';
 
 // Runs against the shared Redis; every test uses its own key prefix and deletes it afterwards.
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** Instance ids with an unexpired owner record. */
-const ids = async (store: RedisPresenceStore) => [...(await store.onlineByNode()).values()].flat();
+const ids = async (store: Pick<RedisPresenceStore, 'onlineByNode'>) =>
+  [...(await store.onlineByNode()).values()].flat();
 
 describe('RedisPresenceStore (real Redis)', () => {
   let connections: RedisConnections;
@@ -41,8 +43,8 @@ describe('RedisPresenceStore (real Redis)', () => {
     prefixes.push(prefix);
     return {
       prefix,
-      a: new RedisPresenceStore(connections, { prefix, nodeId: 'node-a', ttlMs }),
-      b: new RedisPresenceStore(connections.command, { prefix, nodeId: 'node-b', ttlMs }),
+      a: unnamed(new RedisPresenceStore(connections, { prefix, nodeId: 'node-a', ttlMs })),
+      b: unnamed(new RedisPresenceStore(connections.command, { prefix, nodeId: 'node-b', ttlMs })),
     };
   }
 
@@ -164,5 +166,81 @@ describe('RedisPresenceStore (real Redis)', () => {
       spy.mockRestore();
     }
     expect(await ids(b)).toEqual(['inst-1']);
+  });
+
+  describe('replicas', () => {
+    const state = (capacity: number, inFlight = 0) => ({ ...IDLE, capacity, inFlight, connectedAt: 1_000 });
+
+    it('replicas with different names coexist, on any node; the same name supersedes', async () => {
+      const { a, b } = stores();
+      const gpuA = await a.store.claim('inst', 'gpu-a', state(4), 0);
+      const gpuB = await b.store.claim('inst', 'gpu-b', state(2), 0);
+      expect(gpuA).toEqual({ epoch: 1, previous: null });
+      expect(gpuB).toEqual({ epoch: 1, previous: null });
+      const listed = (await a.store.replicas('inst')).sort((x, y) => x.replica.localeCompare(y.replica));
+      expect(listed).toEqual([
+        {
+          instanceId: 'inst',
+          replica: 'gpu-a',
+          nodeId: 'node-a',
+          epoch: 1,
+          capacity: 4,
+          inFlight: 0,
+          connectedAt: 1_000,
+          draining: false,
+        },
+        {
+          instanceId: 'inst',
+          replica: 'gpu-b',
+          nodeId: 'node-b',
+          epoch: 1,
+          capacity: 2,
+          inFlight: 0,
+          connectedAt: 1_000,
+          draining: false,
+        },
+      ]);
+      // The instance is listed once however many replicas it has.
+      expect(await ids(a)).toEqual(['inst', 'inst']);
+      const again = await b.store.claim('inst', 'gpu-a', state(8), 0);
+      expect(again).toEqual({ epoch: 2, previous: { nodeId: 'node-a', epoch: 1 } });
+      expect(
+        (await a.store.replicas('inst')).map((r) => `${r.replica}@${r.nodeId}#${r.epoch}`).sort(),
+      ).toEqual(['gpu-a@node-b#2', 'gpu-b@node-b#1']);
+      // The superseded connection's release leaves the newer record alone.
+      expect(await a.store.release('inst', 'gpu-a', 1)).toBe(false);
+      expect(await b.store.release('inst', 'gpu-a', 2)).toBe(true);
+      expect((await a.store.replicas('inst')).map((r) => r.replica)).toEqual(['gpu-b']);
+    });
+
+    it('refuses a new name past maxReplicas, atomically, but never an existing one', async () => {
+      const { a, b } = stores();
+      expect(await a.store.claim('inst', 'one', state(1), 2)).toMatchObject({ epoch: 1 });
+      expect(await b.store.claim('inst', 'two', state(1), 2)).toMatchObject({ epoch: 1 });
+      expect(await a.store.claim('inst', 'three', state(1), 2)).toEqual({ tooMany: true });
+      expect(await a.store.claim('inst', 'two', state(1), 2)).toMatchObject({ epoch: 2 });
+      // Nothing was written for the refused name.
+      expect(await a.store.owner('inst', 'three')).toBeNull();
+      expect((await a.store.replicas('inst')).length).toBe(2);
+    });
+
+    it('refresh writes the current load; an unrefreshed replica drops out of the list and frees its place', async () => {
+      const { a, b } = stores(300);
+      const kept = await a.store.claim('inst', 'kept', state(4), 2);
+      await b.store.claim('inst', 'lapsed', state(1), 2);
+      if ('tooMany' in kept) throw new Error('refused');
+      const held = new Map([
+        ['inst/kept', { instanceId: 'inst', replica: 'kept', epoch: kept.epoch, state: state(4, 3) }],
+      ]);
+      for (let i = 0; i < 4; i++) {
+        await sleep(120);
+        expect(await a.store.refresh(held)).toEqual([]);
+      }
+      expect(await b.store.replicas('inst')).toEqual([
+        expect.objectContaining({ replica: 'kept', inFlight: 3 }),
+      ]);
+      // The lapsed name no longer counts against the limit.
+      expect(await b.store.claim('inst', 'newcomer', state(1), 2)).toMatchObject({ epoch: 1 });
+    });
   });
 });

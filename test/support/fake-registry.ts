@@ -18,6 +18,8 @@ import { startFakeModel, type FakeModel } from './fake-model-server';
 
 export const PASSWORD = 'pw-very-secret-123';
 export const INSTANCE = 'inst-1';
+/** The replica name the harness's agents run under. */
+export const REPLICA = 'replica-1';
 
 export const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -139,6 +141,7 @@ export class HostAgentHarness {
       {
         registryUrls,
         instanceId: INSTANCE,
+        replica: REPLICA,
         password: PASSWORD,
         upstreamUrl: this.model.url,
         concurrency: 4,

@@ -1,4 +1,5 @@
 import { parseConfig, type ConfigResult, type HostConfig } from './config';
+import { defaultReplicaName } from './replica-name';
 
 const base = ['--registry', 'http://localhost:3000', '--instance', 'inst_1', '--password', 's3cret'];
 
@@ -42,6 +43,7 @@ describe('parseConfig', () => {
         [
           '--registry=https://reg.example.com/base/',
           '--instance=abc',
+          '--replica=gpu-a',
           '--password=p',
           '--upstream=http://127.0.0.1:8080/v1/',
           '--upstream-key=sk-1',
@@ -59,6 +61,7 @@ describe('parseConfig', () => {
     expect(c.registryUrls).toEqual(['https://reg.example.com/base']);
     expect(c.upstreamUrl).toBe('http://127.0.0.1:8080/v1');
     expect(c).toMatchObject({
+      replica: 'gpu-a',
       upstreamKey: 'sk-1',
       concurrency: 3,
       model: 'llama3',
@@ -74,6 +77,7 @@ describe('parseConfig', () => {
     const env = {
       REGISTRY_URL: 'ws://a:1, wss://b:2',
       INSTANCE_ID: 'env-id',
+      HOST_REPLICA: 'env-replica',
       INSTANCE_PASSWORD: 'env-pw',
       UPSTREAM_URL: 'http://u:1/v1',
       UPSTREAM_API_KEY: 'k',
@@ -94,6 +98,7 @@ describe('parseConfig', () => {
     expect(c).toMatchObject({
       registryUrls: ['ws://a:1', 'wss://b:2'],
       instanceId: 'env-id',
+      replica: 'env-replica',
       password: 'env-pw',
       upstreamUrl: 'http://u:1/v1',
       upstreamKey: 'k',
@@ -110,9 +115,53 @@ describe('parseConfig', () => {
       backoffCapMs: 200,
       stableMs: 0,
     });
-    expect(ok(parseConfig(['--instance', 'flag-id', '--concurrency', '2'], env))).toMatchObject({
+    expect(
+      ok(parseConfig(['--instance', 'flag-id', '--concurrency', '2', '--replica', 'flag-replica'], env)),
+    ).toMatchObject({
       instanceId: 'flag-id',
       concurrency: 2,
+      replica: 'flag-replica',
+    });
+  });
+
+  describe('the replica name', () => {
+    const machine = { hostname: () => 'GPU Box' };
+
+    it('defaults to the machine-derived name for this hostname and upstream', () => {
+      const c = ok(parseConfig([...base, '--upstream', 'http://127.0.0.1:8080/v1/'], {}, machine));
+      expect(c.replica).toBe(defaultReplicaName('GPU Box', 'http://127.0.0.1:8080/v1'));
+      expect(c.replica).toMatch(/^gpu-box-[0-9a-f]{6}$/);
+      // Another model server on the same machine is another replica.
+      expect(ok(parseConfig(base, {}, machine)).replica).not.toBe(c.replica);
+      // An empty variable counts as unset.
+      expect(ok(parseConfig(base, { HOST_REPLICA: ' ' }, machine)).replica).toBe(
+        ok(parseConfig(base, {}, machine)).replica,
+      );
+    });
+
+    it('takes a valid name as given', () => {
+      for (const name of ['gpu-a', 'A', 'node_7.rack-2', 'x'.repeat(64)]) {
+        expect(ok(parseConfig([...base, '--replica', name], {}, machine)).replica).toBe(name);
+      }
+    });
+
+    it.each([
+      ['empty', ''],
+      ['with a space', 'gpu a'],
+      ['starting with a separator', '-gpu'],
+      ['with a slash', 'gpu/a'],
+      ['not ASCII', 'gpü'],
+      ['longer than 64 characters', 'x'.repeat(65)],
+    ])('refuses a name %s, naming the rule', (_what, name) => {
+      const message = error(parseConfig([...base, `--replica=${name}`], {}, machine));
+      expect(message).toContain('--replica (HOST_REPLICA) must be 1-64 characters');
+      expect(message).toContain('starting with a letter or digit');
+      expect(error(parseConfig(base, { HOST_REPLICA: `${name}/` }, machine))).toContain('--replica');
+    });
+
+    it('is documented in --help', () => {
+      const help = parseConfig(['--help'], {});
+      expect(help.kind === 'help' && help.text).toMatch(/--replica <name>.*\[HOST_REPLICA\]/);
     });
   });
 

@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { ConfigError, MAX_HOST_CONCURRENCY, redactUrl } from '@app/common';
+import { isReplicaName } from '@app/protocol';
+import { defaultReplicaName } from './replica-name';
 import type { RequestPolicy } from './request-policy';
 
 /** Everything the agent needs, already validated. */
@@ -7,6 +10,11 @@ export interface HostConfig extends RequestPolicy {
   /** Registry base URLs (http, https, ws or wss), no trailing slash; tried in turn on reconnect. */
   registryUrls: string[];
   instanceId: string;
+  /**
+   * Which replica of the instance this agent is (REPLICA_NAME). Agents with different names serve
+   * the instance side by side; a newer connection under the same name replaces the older one.
+   */
+  replica: string;
   /** The instance secret. Never log it, never put it in a URL. */
   password: string;
   /** OpenAI-compatible base URL of the model server, no trailing slash (e.g. http://127.0.0.1:11434/v1). */
@@ -64,6 +72,12 @@ Options:
   --upstream <url>         Base URL of the model server                     [UPSTREAM_URL]
                            (default ${DEFAULT_UPSTREAM}, Ollama).
   --upstream-key <key>     Bearer token for the model server, if needed.    [UPSTREAM_API_KEY]
+  --replica <name>         Names this agent among the instance's agents:    [HOST_REPLICA]
+                           different names serve side by side, the same
+                           name replaces (a restart). 1-64 letters, digits,
+                           ".", "_", "-" (letter or digit first). Default:
+                           <hostname>-<6 hex of sha256(upstream URL)>,
+                           stable across restarts.
   --concurrency <n>        Chats served at once, 1-${MAX_HOST_CONCURRENCY} (default ${defaults.concurrency}).        [HOST_CONCURRENCY]
   --model <name>           Model for requests that name none (default: the  [UPSTREAM_MODEL]
                            model server's first model).
@@ -87,7 +101,7 @@ HOST_PING_MS (${defaults.pingMs}), HOST_BACKOFF_BASE_MS (${defaults.backoffBaseM
 HOST_STABLE_MS (${defaults.stableMs}).
 
 Exit codes: 0 stopped with Ctrl-C or SIGTERM; 1 refused by the registry (wrong id or password,
-instance deleted, another agent took over); 2 invalid options.`;
+instance deleted, another agent took this replica over); 2 invalid options.`;
 
 export type ConfigResult =
   { kind: 'ok'; config: HostConfig } | { kind: 'help'; text: string } | { kind: 'error'; message: string };
@@ -95,6 +109,7 @@ export type ConfigResult =
 type FlagName =
   | 'registry'
   | 'instance'
+  | 'replica'
   | 'password'
   | 'password-file'
   | 'upstream'
@@ -107,6 +122,7 @@ type FlagName =
 const valueFlags: ReadonlySet<string> = new Set<FlagName>([
   'registry',
   'instance',
+  'replica',
   'password',
   'password-file',
   'upstream',
@@ -129,6 +145,7 @@ const isSwitch = (name: string): name is SwitchName => Object.hasOwn(switchEnvNa
 const envNames: Record<FlagName, string> = {
   registry: 'REGISTRY_URL',
   instance: 'INSTANCE_ID',
+  replica: 'HOST_REPLICA',
   password: 'INSTANCE_PASSWORD',
   'password-file': 'INSTANCE_PASSWORD_FILE',
   upstream: 'UPSTREAM_URL',
@@ -142,6 +159,8 @@ const envNames: Record<FlagName, string> = {
 export interface ParseOptions {
   /** Reads --password-file; injectable for tests. */
   readFile?: (path: string) => string;
+  /** This machine's name, for the default replica name; injectable for tests. */
+  hostname?: () => string;
 }
 
 /**
@@ -218,6 +237,7 @@ export function parseConfig(
       1,
       MAX_HOST_CONCURRENCY,
     );
+    const replica = readReplica(get('replica'), upstreamUrl, options.hostname ?? hostname);
     const upstreamKey = get('upstream-key');
     const model = get('model');
     const on = (name: SwitchName) => switches.has(name) || envSwitch(env, switchEnvNames[name]);
@@ -244,6 +264,7 @@ export function parseConfig(
       config: {
         registryUrls,
         instanceId,
+        replica,
         password,
         upstreamUrl,
         upstreamKey,
@@ -273,6 +294,18 @@ function envSwitch(env: NodeJS.ProcessEnv, name: string): boolean {
   if (raw === '' || raw === '0' || raw === 'false') return false;
   if (raw === '1' || raw === 'true') return true;
   throw new ConfigError(`${name} must be 1, true, 0 or false, got "${env[name]}"`);
+}
+
+/** The given name, checked against REPLICA_NAME, or the machine-derived default. */
+function readReplica(given: string | undefined, upstreamUrl: string, machine: () => string): string {
+  if (given === undefined) return defaultReplicaName(machine(), upstreamUrl);
+  if (!isReplicaName(given)) {
+    throw new ConfigError(
+      `--replica (HOST_REPLICA) must be 1-64 characters: letters, digits, ".", "_" or "-", ` +
+        `starting with a letter or digit; got "${given}"`,
+    );
+  }
+  return given;
 }
 
 function readPassword(

@@ -7,6 +7,7 @@ import {
   decodeRegistryFrame,
   Paths,
   PROTOCOL_VERSION,
+  REPLICA_HEADER,
   type HostToRegistryFrame,
   type RegistryToHostFrame,
 } from '@app/protocol';
@@ -32,6 +33,8 @@ export interface ConnectionOptions {
   registryUrl: string;
   instanceId: string;
   password: string;
+  /** Sent as X-Replica on the upgrade: the registry files the connection under this name. */
+  replica: string;
   heartbeatMs: number;
   pingMs: number;
   handshakeTimeoutMs?: number;
@@ -60,7 +63,7 @@ function retryAfterMs(res: IncomingMessage): number | undefined {
 
 /**
  * One WebSocket to one registry node, from dial to close. It authenticates with the Bearer
- * header (the password never goes into the URL), sends JSON heartbeats, and pings natively:
+ * header (the password never goes into the URL), names its replica in X-Replica, sends JSON heartbeats, and pings natively:
  * a ping still without a pong when the next one is due means a dead link, and the socket is
  * terminated. Reconnecting is the agent's job.
  */
@@ -86,7 +89,10 @@ export class RegistryConnection {
     this.socketUrl = toSocketUrl(options.registryUrl, options.instanceId);
     this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
     this.ws = new WebSocket(this.socketUrl, {
-      headers: { Authorization: `Bearer ${options.instanceId}:${options.password}` },
+      headers: {
+        Authorization: `Bearer ${options.instanceId}:${options.password}`,
+        [REPLICA_HEADER]: options.replica,
+      },
       handshakeTimeout: options.handshakeTimeoutMs ?? 10_000,
       perMessageDeflate: false,
       maxPayload: options.maxPayload ?? 64 * 1024 * 1024,

@@ -1,6 +1,6 @@
 import { startFakeModel } from '../../../test/support/fake-model-server';
 import { eventually } from '../../../test/support/eventually';
-import { PASSWORD, HostAgentHarness, delay, lines } from '../../../test/support/fake-registry';
+import { PASSWORD, REPLICA, HostAgentHarness, delay, lines } from '../../../test/support/fake-registry';
 import { freePort } from '../../../test/support/redis-server';
 
 describe('HostAgent reconnecting (in process, against fake registries)', () => {
@@ -76,9 +76,24 @@ describe('HostAgent reconnecting (in process, against fake registries)', () => {
     await eventually(() => registry.frames.length > 0, 3000);
     registry.sockets[0].close(4409, 'superseded');
     expect(await h.agent!.finished).toMatchObject({ kind: 'fatal', reason: 'superseded' });
-    expect(h.logger.text()).toContain('another agent connected with this instance id and took over');
+    expect(h.logger.text()).toContain(
+      'another agent connected with this instance id and replica name and took over',
+    );
     await delay(100);
     expect(registry.upgrades).toHaveLength(1);
+  });
+
+  it('closed with 4429 (too many replicas): backs off and retries under the same name', async () => {
+    const registry = await h.newRegistry();
+    h.newAgent([registry.url]);
+    await eventually(() => registry.frames.length > 0, 3000);
+    registry.sockets[0].close(4429, 'too many replicas');
+    await eventually(() => registry.frames.some((f) => f.conn === 1 && f.frame.type === 'hello'), 3000);
+    expect(registry.upgrades.map((u) => u.headers['x-replica'])).toEqual([REPLICA, REPLICA]);
+    expect(h.logger.text()).toMatch(
+      /turned this replica away: the instance already has as many replicas as the registry allows \(code 4429, too many replicas\); retrying in case one leaves; reconnecting in \d+\.\d s/,
+    );
+    expect(h.agent!.connected).toBe(true);
   });
 
   it('closed with 4404 (unregistered): exits', async () => {
@@ -134,6 +149,8 @@ describe('HostAgent reconnecting (in process, against fake registries)', () => {
       // Five content chunks, the finish chunk and the usage chunk the agent asks for.
       expect(lines(a.responses('inflight'))).toHaveLength(7);
       expect(b.responses('inflight')).toHaveLength(0);
+      // The new connection claims the same replica, so the registry replaces the old one (not adds one).
+      expect(b.upgrades[0].headers['x-replica']).toBe(a.upgrades[0].headers['x-replica']);
       // Then the drained socket is closed normally.
       await eventually(() => a.closes.length === 1, 2000);
       expect(a.closes[0].code).toBe(1000);

@@ -1,6 +1,13 @@
 import type { HelloFrame } from '@app/protocol';
 import { startFakeModel } from '../../../test/support/fake-model-server';
-import { INSTANCE, PASSWORD, HostAgentHarness, delay, lines } from '../../../test/support/fake-registry';
+import {
+  INSTANCE,
+  PASSWORD,
+  REPLICA,
+  HostAgentHarness,
+  delay,
+  lines,
+} from '../../../test/support/fake-registry';
 import { eventually } from '../../../test/support/eventually';
 import { freePort } from '../../../test/support/redis-server';
 
@@ -13,7 +20,7 @@ describe('HostAgent (in process, against a fake registry and a fake model)', () 
   });
   afterAll(() => h.close());
 
-  it('connects with the Bearer header and says hello with the upstream models', async () => {
+  it('connects with the Bearer and X-Replica headers and says hello with its replica and the upstream models', async () => {
     const registry = await h.newRegistry();
     h.newAgent([registry.url]);
     await eventually(() => registry.frames.some((f) => f.frame.type === 'hello'), 3000);
@@ -22,6 +29,7 @@ describe('HostAgent (in process, against a fake registry and a fake model)', () 
       type: 'hello',
       version: '1.0',
       agent: 'model-registry-host/0.1',
+      replica: REPLICA,
       capabilities: { concurrency: 4, cancel: true, models: ['m1', 'm2'] },
     });
     // The hello is the first frame, then JSON heartbeats follow.
@@ -36,7 +44,8 @@ describe('HostAgent (in process, against a fake registry and a fake model)', () 
 
     expect(registry.upgrades[0].url).toBe(`/api/ws/${INSTANCE}`);
     expect(registry.upgrades[0].headers.authorization).toBe(`Bearer ${INSTANCE}:${PASSWORD}`);
-    expect(h.logger.text()).toContain(`connected to ${registry.url} as ${INSTANCE}`);
+    expect(registry.upgrades[0].headers['x-replica']).toBe(REPLICA);
+    expect(h.logger.text()).toContain(`connected to ${registry.url} as ${INSTANCE} (replica ${REPLICA})`);
     expect(h.agent!.connected).toBe(true);
   });
 

@@ -151,6 +151,7 @@ export class HostAgent extends EventEmitter {
         registryUrl,
         instanceId: this.config.instanceId,
         password: this.config.password,
+        replica: this.config.replica,
         heartbeatMs: this.config.heartbeatMs,
         pingMs: this.config.pingMs,
         handshakeTimeoutMs: this.handshakeTimeoutMs,
@@ -189,7 +190,9 @@ export class HostAgent extends EventEmitter {
 
   private async onOpen(conn: RegistryConnection, models: Promise<string[]>): Promise<void> {
     this.stats.connects++;
-    this.logger.info(`connected to ${conn.registryUrl} as ${this.config.instanceId}`);
+    this.logger.info(
+      `connected to ${conn.registryUrl} as ${this.config.instanceId} (replica ${this.config.replica})`,
+    );
     this.emit('connected', conn.registryUrl);
     const list = await models;
     if (!conn.isOpen) return;
@@ -197,6 +200,7 @@ export class HostAgent extends EventEmitter {
       type: 'hello',
       version: PROTOCOL_VERSION,
       agent: AGENT_NAME,
+      replica: this.config.replica,
       capabilities: {
         concurrency: this.config.concurrency,
         cancel: true,

@@ -37,7 +37,8 @@ function main(): void {
   void agent.finished.then((exit) => process.exit(exit.kind === 'fatal' ? 1 : 0));
 
   logger.info(
-    `model-registry-host: instance ${config.instanceId}, registry ${config.registryUrls.join(', ')}, ` +
+    `model-registry-host: instance ${config.instanceId}, replica ${config.replica}, ` +
+      `registry ${config.registryUrls.join(', ')}, ` +
       `upstream ${config.upstreamUrl}, concurrency ${config.concurrency}`,
   );
   agent.start();

@@ -30,7 +30,12 @@ describe('decideReconnect', () => {
         /wrong instance id or password/,
       ],
       ['upgrade refused with 404', { kind: 'rejected', status: 404 }, 'not_found', /instance not found/],
-      ['closed 4409 (superseded)', closed(4409), 'superseded', /another agent .* took over/],
+      [
+        'closed 4409 (superseded)',
+        closed(4409),
+        'superseded',
+        /another agent .* replica name and took over.*different --replica names/,
+      ],
       ['closed 4401 (password rotated)', closed(4401), 'unauthorized', /password was changed/],
       ['closed 4404 (unregistered)', closed(4404), 'unregistered', /unregistered/],
     ])('%s', (_what, event, reason, message) => {
@@ -80,6 +85,12 @@ describe('decideReconnect', () => {
         'disconnected (code 1006, read ECONNRESET)',
       ],
       ['closed 4400 (protocol error)', closed(4400, 100, 'bad frame'), 'disconnected (code 4400, bad frame)'],
+      [
+        'closed 4429 (too many replicas)',
+        closed(4429, 50, 'too many replicas'),
+        `registry ${URL} turned this replica away: the instance already has as many replicas as the ` +
+          'registry allows (code 4429, too many replicas); retrying in case one leaves',
+      ],
     ])('%s', (_what, event, what) => {
       const p = policy();
       const delays = [1, 2, 3].map(() => decideReconnect(URL, event, p));

@@ -78,7 +78,8 @@ export function decideReconnect(
       if (event.code === CloseCodes.Superseded) {
         return exit(
           'superseded',
-          'another agent connected with this instance id and took over; exiting (only one agent per instance)',
+          'another agent connected with this instance id and replica name and took over; exiting ' +
+            '(agents that should serve side by side need different --replica names)',
         );
       }
       if (event.code === CloseCodes.CredentialsRotated) {
@@ -95,6 +96,13 @@ export function decideReconnect(
       // hundred ms forever. A link that held for a while starts over with short delays.
       if (event.openForMs >= policy.stableMs) policy.backoff.reset();
       const detail = `code ${event.code}${event.reason ? `, ${event.reason}` : ''}${event.error ? `, ${event.error}` : ''}`;
+      if (event.code === CloseCodes.TooManyReplicas) {
+        // Not fatal: a sibling replica may leave; the backoff keeps the retries rare (up to the cap).
+        return backOff(
+          `registry ${registryUrl} turned this replica away: the instance already has as many ` +
+            `replicas as the registry allows (${detail}); retrying in case one leaves`,
+        );
+      }
       if (event.code === CloseCodes.GoingAway || event.code === CloseCodes.ServiceRestart) {
         return soon(`disconnected (${detail})`);
       }

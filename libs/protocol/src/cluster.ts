@@ -23,19 +23,29 @@ export type NodeRequestMessage =
       /** Node that holds the caller and waits for the replies. */
       from: string;
       instanceId: string;
-      /** Epoch of the host connection the sender believes is current. */
+      /** The replica chosen (absent: the unnamed one, as nodes before replicas sent). */
+      replica?: string;
+      /** Epoch of the replica's connection the sender believes is current. */
       epoch: number;
       body: unknown;
     }
-  | { kind: 'cancel'; requestId: string; from: string; instanceId: string; epoch: number }
+  | {
+      kind: 'cancel';
+      requestId: string;
+      from: string;
+      instanceId: string;
+      replica?: string;
+      epoch: number;
+    }
   /**
-   * Close the host socket of `instanceId` if its epoch is older than `epoch` (superseded), the
-   * instance was deleted, or its password was rotated (sockets holding the old one are closed).
+   * Close the host socket of the replica if its epoch is older than `epoch` (superseded), or every
+   * socket of `instanceId` if it was deleted, or those holding the old password if it was rotated.
    */
   | {
       kind: 'evict';
       from: string;
       instanceId: string;
+      replica?: string;
       epoch: number;
       reason: 'superseded' | 'deleted' | 'rotated';
     };

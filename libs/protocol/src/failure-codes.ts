@@ -23,6 +23,8 @@ export const CHAT_FAILURE_CODES = [
   'timeout',
   /** This node is stopping. 503 */
   'shutting_down',
+  /** No replica of the instance connected (within the hold, CHAT_HOLD_MS). 503 */
+  'instance_offline',
 ] as const;
 
 export type ChatFailureCode = (typeof CHAT_FAILURE_CODES)[number];

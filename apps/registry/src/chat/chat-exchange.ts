@@ -143,7 +143,7 @@ export class ChatExchange implements ChatSink {
     const body = openAiError(message, openAiErrorType(status), code);
     if (!this.started) {
       const headers: Record<string, string> = {};
-      if (status === 503 || status === 429) headers['retry-after'] = '1';
+      if (status === 503 || status === 429) headers['retry-after'] = code === 'instance_offline' ? '5' : '1';
       this.sendJson(status, body, headers);
     } else {
       this.res.end(`data: ${JSON.stringify(body)}\n\n`);

@@ -44,8 +44,9 @@ const callerWantsUsage = (body: unknown) =>
   (body as { stream_options?: { include_usage?: unknown } }).stream_options?.include_usage === true;
 
 /**
- * Routes a chat to the node that holds the instance's host socket — this node (no Redis at all)
- * or another one through the cluster bus — and relays the answer back to the caller.
+ * Takes a caller's chat on (validation, access, limits), hands it to the router — which picks a
+ * replica on this node (no Redis at all) or another one through the cluster bus, or holds it until
+ * one connects — and relays the answer back to the caller.
  */
 @Injectable()
 export class ChatRelayService {
@@ -91,14 +92,19 @@ export class ChatRelayService {
     const callerRequestId = call.requestId && REQUEST_ID.test(call.requestId) ? call.requestId : undefined;
     // The key of every routing map on every node: unique because this node made it.
     const requestId = randomUUID();
-    const target = await this.router.resolve(instanceId).catch(() => {
+    const admission = await this.router.admission(instanceId).catch(() => {
       // Redis unreachable: we cannot know where the host is, which is a 503, not a 500.
       throw new ApiError(503, 'the registry cannot reach its cluster state right now; retry', {
         code: 'cluster_unavailable',
         headers: { 'retry-after': '2' },
       });
     });
-    if (!target) throw notConnected(instanceId);
+    if (admission === 'offline') throw notConnected(instanceId);
+    if (admission === 'hold_full')
+      throw new ApiError(429, 'too many requests are waiting for this instance to connect', {
+        code: 'hold_queue_full',
+        headers: { 'retry-after': '5' },
+      });
     const releaseKey = key ? await this.access.admit(key, requestId) : null;
     let addressSlot: string;
     try {
@@ -138,7 +144,8 @@ export class ChatRelayService {
       sink: exchange,
       setCancel: (cancel) => (cancelAtTarget = cancel),
     };
-    await this.router.dispatch(chat, target);
+    // Routed now, or held until a replica connects (the exchange's keepalives run meanwhile).
+    await this.router.dispatch(chat);
   }
 
   private finished(

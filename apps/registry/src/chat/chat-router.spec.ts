@@ -1,14 +1,18 @@
-import type { ChatSink } from './chat-sink';
 import type { ChatFailureCode } from '@app/protocol';
 import type { ClusterBus } from '../cluster/cluster-bus';
-import type { ConnectedHosts } from '../hosts/connected-hosts';
+import { loadConfig } from '../config/app-config';
+import type { ConnectedHosts, ReplicaChange } from '../hosts/connected-hosts';
 import type { HostConnection } from '../hosts/host-connection';
 import { eventually } from '../../../../test/support/eventually';
 import { Metrics } from '../metrics/metrics';
 import type { OnlineInstances } from '../presence/online-instances';
-import type { PresenceOwner } from '../presence/presence.store';
+import type { ReplicaRecord } from '../presence/presence.store';
+import type { RedisConnections } from '../redis/redis-connections';
+import type { ReplicaGossip } from '../replicas/replica-gossip';
+import { ReplicaTable } from '../replicas/replica-table';
 import { ChatRouter, RoutedChat, RoutedSink } from './chat-router';
-import type { RemoteChatClient } from './remote-chat.client';
+import type { ChatSink } from './chat-sink';
+import type { RemoteChatClient, RemoteReplica } from './remote-chat.client';
 
 /** The caller's side: records what reached it. */
 class CallerSink implements RoutedSink {
@@ -36,189 +40,268 @@ const fails =
   (code: ChatFailureCode): Behaviour =>
   (sink) =>
     sink.error(code, code);
+/** Sends a first token, then fails. */
+const startsThenFails =
+  (code: ChatFailureCode): Behaviour =>
+  (sink) => {
+    sink.lines(['partial']);
+    sink.error(code, code);
+  };
 
-/** A host socket on this node that behaves as told. */
-const localHost = (behaviour: Behaviour) => {
+/** A replica's socket on this node that behaves as told. */
+function localReplica(name: string, behaviour: Behaviour, capacity = 1, load = 0) {
   const started: string[] = [];
-  const host = {
+  const connection = {
+    instanceId: 'inst',
+    replica: name,
+    slot: `inst/${name}`,
+    epoch: 1,
+    capacity,
+    load,
+    isServing: true,
+    draining: false,
     startChat: (id: string, _body: unknown, sink: ChatSink) => {
       started.push(id);
-      behaviour(sink);
+      setImmediate(() => behaviour(sink));
       return true;
     },
     cancelChat: jest.fn(),
   };
-  return { host: host as unknown as HostConnection, started };
-};
+  return { connection: connection as unknown as HostConnection, started };
+}
 
-function setup(options: {
-  local?: HostConnection;
-  owner?: PresenceOwner | null;
-  remote?: (owner: PresenceOwner) => Behaviour;
-  /** Node ids nobody listens for (PUBLISH reaches no one). */
-  deadNodes?: string[];
-}) {
-  const sentTo: PresenceOwner[] = [];
-  let presenceReads = 0;
+/** A replica another node holds, as presence records it. */
+const remoteRecord = (name: string, nodeId: string, capacity = 1, inFlight = 0): ReplicaRecord => ({
+  instanceId: 'inst',
+  replica: name,
+  nodeId,
+  epoch: 1,
+  capacity,
+  inFlight,
+  connectedAt: 0,
+  draining: false,
+});
+
+function setup(
+  options: {
+    local?: HostConnection[];
+    records?: ReplicaRecord[];
+    remote?: (replica: RemoteReplica) => Behaviour;
+    /** Node ids nobody listens for (PUBLISH reaches no one). */
+    deadNodes?: string[];
+    distributed?: boolean;
+    env?: Record<string, string>;
+  } = {},
+) {
+  const sentTo: string[] = [];
   const remote = {
-    start: (owner: PresenceOwner, _i: string, _r: string, _b: unknown, sink: ChatSink) => {
-      sentTo.push(owner);
-      if (options.deadNodes?.includes(owner.nodeId)) return Promise.resolve(false);
-      setImmediate(() => options.remote?.(owner)(sink));
+    start: (replica: RemoteReplica, _id: string, _body: unknown, sink: ChatSink) => {
+      sentTo.push(`${replica.nodeId}:${replica.replica}`);
+      if (options.deadNodes?.includes(replica.nodeId)) return Promise.resolve(false);
+      setImmediate(() => (options.remote?.(replica) ?? answers)(sink));
       return Promise.resolve(true);
     },
     cancel: jest.fn(),
   };
-  const hosts = { get: () => options.local, getOrAccepting: () => Promise.resolve(options.local) };
+  const local = options.local ?? [];
+  const listeners: Array<(c: HostConnection, change: ReplicaChange) => void> = [];
+  const hosts = {
+    servingOf: () => local,
+    acceptingOf: () => Promise.resolve(),
+    onChange: (listener: (c: HostConnection, change: ReplicaChange) => void) => listeners.push(listener),
+  };
+  let presenceReads = 0;
   const online = {
-    owner: () => {
+    useLiveState: () => undefined,
+    replicas: () => {
       presenceReads++;
-      return Promise.resolve(options.owner ?? null);
+      return Promise.resolve(options.records ?? []);
     },
   };
-  const bus = { nodeId: 'me' };
+  const gossip = { onGained: () => undefined };
   const metrics = new Metrics();
   const router = new ChatRouter(
     hosts as unknown as ConnectedHosts,
     online as unknown as OnlineInstances,
     remote as unknown as RemoteChatClient,
-    bus as unknown as ClusterBus,
+    { nodeId: 'me' } as unknown as ClusterBus,
     metrics,
+    new ReplicaTable('me'),
+    gossip as unknown as ReplicaGossip,
+    (options.distributed ?? true) ? ({} as RedisConnections) : null,
+    loadConfig({ CHAT_HOLD_MS: '300', ...options.env }),
   );
-  const caller = new CallerSink();
-  const chat: RoutedChat = {
+  router.onModuleInit();
+  const newChat = (): RoutedChat & { sink: CallerSink } => ({
     instanceId: 'inst',
-    requestId: 'req-1',
+    requestId: `req-${Math.random()}`,
     hostBody: { messages: [] } as unknown as RoutedChat['hostBody'],
-    sink: caller,
+    sink: new CallerSink(),
     setCancel: () => {},
-  };
+  });
+  const chat = newChat();
   /** Until the caller got its end, then a little longer for anything that should not follow. */
-  const settled = async () => {
-    await eventually(() => caller.isFinished, 2_000);
+  const settled = async (c = chat) => {
+    await eventually(() => c.sink.isFinished, 3_000);
     await new Promise((resolve) => setTimeout(resolve, 20));
   };
   const reroutes = async () => (await metrics.chatReroutes.get()).values[0]?.value ?? 0;
-  return { router, chat, caller, sentTo, settled, reroutes, presenceReads: () => presenceReads, options };
+  /** A replica connected on this node: what ConnectedHosts tells its listeners. */
+  const connectLocal = (connection: HostConnection) => {
+    local.push(connection);
+    for (const listener of listeners) listener(connection, 'up');
+  };
+  return {
+    router,
+    chat,
+    newChat,
+    sentTo,
+    settled,
+    reroutes,
+    connectLocal,
+    presenceReads: () => presenceReads,
+  };
 }
 
 describe('ChatRouter', () => {
-  const nodeA: PresenceOwner = { nodeId: 'a', epoch: 1 };
-  const nodeB: PresenceOwner = { nodeId: 'b', epoch: 2 };
-
-  it('relays an answer from the owner node unchanged', async () => {
-    const t = setup({ remote: () => answers });
-    await t.router.dispatch(t.chat, { owner: nodeA });
+  it('sends a chat to the replica with the most free capacity, here or on another node', async () => {
+    const busy = localReplica('busy', answers, 2, 2);
+    const t = setup({ local: [busy.connection], records: [remoteRecord('far', 'b', 4, 1)] });
+    await t.router.dispatch(t.chat);
     await t.settled();
-    expect(t.caller.events).toEqual(['a', 'done']);
-    expect(await t.reroutes()).toBe(0);
+    expect(t.sentTo).toEqual(['b:far']);
+    expect(busy.started).toEqual([]);
+    expect(t.chat.sink.events).toEqual(['a', 'done']);
   });
 
-  it('follows the host to its new owner when the old one says not_connected', async () => {
+  it('prefers this node on a tie, and reads presence once for many chats', async () => {
+    const near = localReplica('near', answers, 1, 0);
+    const t = setup({ local: [near.connection], records: [remoteRecord('far', 'b', 1, 0)] });
+    for (let i = 0; i < 3; i++) {
+      const chat = t.newChat();
+      await t.router.dispatch(chat);
+      await t.settled(chat);
+    }
+    expect(near.started).toHaveLength(3);
+    expect(t.sentTo).toEqual([]);
+    expect(t.presenceReads()).toBe(1);
+  });
+
+  it('counts the chats it has sent to a remote replica as its load until they end', async () => {
+    let release: () => void = () => undefined;
     const t = setup({
-      owner: nodeB,
-      remote: (owner) => (owner.nodeId === 'a' ? fails('not_connected') : answers),
+      records: [remoteRecord('x', 'b', 1, 0), remoteRecord('y', 'c', 1, 0)],
+      remote: () => (sink) => (release = () => answers(sink)),
     });
-    await t.router.dispatch(t.chat, { owner: nodeA });
+    const first = t.newChat();
+    const second = t.newChat();
+    await t.router.dispatch(first);
+    await t.router.dispatch(second);
+    // Both free at first; the second sees the first's replica busy and takes the other one.
+    expect(new Set(t.sentTo).size).toBe(2);
+    await eventually(() => t.sentTo.length === 2, 1_000);
+    release();
+  });
+
+  it('moves a chat that failed before its first token to another replica', async () => {
+    const gone = localReplica('gone', fails('host_disconnected'), 4, 0);
+    const t = setup({ local: [gone.connection], records: [remoteRecord('ok', 'b', 1, 0)] });
+    await t.router.dispatch(t.chat);
     await t.settled();
-    expect(t.sentTo).toEqual([nodeA, nodeB]);
-    expect(t.caller.events).toEqual(['a', 'done']);
+    expect(gone.started).toHaveLength(1);
+    expect(t.sentTo).toEqual(['b:ok']);
+    expect(t.chat.sink.events).toEqual(['a', 'done']);
     expect(await t.reroutes()).toBe(1);
   });
 
-  it('follows the host to this node when it reconnected here', async () => {
-    const here = localHost(answers);
-    const t = setup({ local: here.host, remote: () => fails('host_moved') });
-    await t.router.dispatch(t.chat, { owner: nodeA });
+  it('never runs a chat twice once a token reached the caller', async () => {
+    const flaky = localReplica('flaky', startsThenFails('host_disconnected'), 4, 0);
+    const t = setup({ local: [flaky.connection], records: [remoteRecord('ok', 'b', 1, 0)] });
+    await t.router.dispatch(t.chat);
     await t.settled();
-    expect(here.started).toEqual(['req-1']);
-    expect(t.caller.events).toEqual(['a', 'done']);
+    expect(t.sentTo).toEqual([]);
+    expect(t.chat.sink.events).toEqual(['partial', 'error:host_disconnected']);
   });
 
-  it('fails when presence still names the node that said not_connected', async () => {
-    const t = setup({ owner: nodeA, remote: () => fails('not_connected') });
-    await t.router.dispatch(t.chat, { owner: nodeA });
-    await t.settled();
-    expect(t.sentTo).toEqual([nodeA]);
-    expect(t.caller.events).toEqual(['error:not_connected']);
-  });
-
-  it('fails when the instance is nowhere any more', async () => {
-    const t = setup({ owner: null, remote: () => fails('host_moved') });
-    await t.router.dispatch(t.chat, { owner: nodeA });
-    await t.settled();
-    expect(t.caller.events).toEqual(['error:host_moved']);
-  });
-
-  it('never resends a chat the host may have seen (any other failure)', async () => {
+  it('a replica that is full sends the chat to the next; all full is a 429, without waiting', async () => {
+    const full = localReplica('full', fails('queue_full'), 1, 0);
     const t = setup({
-      owner: nodeB,
-      remote: (o) => (o.nodeId === 'a' ? fails('host_disconnected') : answers),
+      local: [full.connection],
+      records: [remoteRecord('alsoFull', 'b', 1, 0)],
+      remote: () => fails('queue_full'),
     });
-    await t.router.dispatch(t.chat, { owner: nodeA });
+    await t.router.dispatch(t.chat);
     await t.settled();
-    expect(t.sentTo).toEqual([nodeA]);
-    expect(t.caller.events).toEqual(['error:host_disconnected']);
+    expect(full.started).toHaveLength(1);
+    expect(t.sentTo).toEqual(['b:alsoFull']);
+    expect(t.chat.sink.events).toEqual(['error:queue_full']);
   });
 
-  it('gives up after a bounded number of moves', async () => {
-    let epoch = 1;
-    const t = setup({ remote: () => fails('not_connected') });
-    // Every read of presence shows yet another owner.
-    (t.router as unknown as { online: { owner: () => Promise<PresenceOwner> } }).online.owner = () =>
-      Promise.resolve({ nodeId: `n${++epoch}`, epoch });
-    await t.router.dispatch(t.chat, { owner: nodeA });
+  it('a node nobody listens for loses its replicas, and the chat goes elsewhere', async () => {
+    const t = setup({
+      records: [remoteRecord('dead', 'd', 8, 0), remoteRecord('live', 'b', 1, 0)],
+      deadNodes: ['d'],
+    });
+    await t.router.dispatch(t.chat);
     await t.settled();
-    expect(t.sentTo).toHaveLength(3);
-    expect(t.caller.events).toEqual(['error:not_connected']);
+    expect(t.sentTo).toEqual(['d:dead', 'b:live']);
+    expect(t.chat.sink.events).toEqual(['a', 'done']);
   });
 
-  it('follows the host when nobody listens on the old owner any more (node died)', async () => {
-    const t = setup({ owner: nodeB, deadNodes: ['a'], remote: () => answers });
-    await t.router.dispatch(t.chat, { owner: nodeA });
+  it('holds a chat while no replica is connected and sends it to the first that connects', async () => {
+    const t = setup({ distributed: false, env: { CHAT_HOLD_MS: '5000' } });
+    expect(await t.router.admission('inst')).toBe('hold');
+    const dispatched = t.router.dispatch(t.chat);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(t.router.heldCount('inst')).toBe(1);
+    const back = localReplica('back', answers);
+    t.connectLocal(back.connection);
+    await dispatched;
     await t.settled();
-    expect(t.sentTo).toEqual([nodeA, nodeB]);
-    expect(t.caller.events).toEqual(['a', 'done']);
+    expect(t.chat.sink.events).toEqual(['a', 'done']);
+    expect(t.router.heldCount('inst')).toBe(0);
   });
 
-  it('answers not_connected when the dead owner is still the one presence names', async () => {
-    const t = setup({ owner: nodeA, deadNodes: ['a'] });
-    await t.router.dispatch(t.chat, { owner: nodeA });
+  it('a held chat whose replica never comes gets instance_offline when the hold ends', async () => {
+    const t = setup({ distributed: false, env: { CHAT_HOLD_MS: '200' } });
+    await t.router.dispatch(t.chat);
     await t.settled();
-    expect(t.caller.events).toEqual(['error:not_connected']);
+    expect(t.chat.sink.events).toEqual(['error:instance_offline']);
+    expect(t.router.heldCount('inst')).toBe(0);
   });
 
-  it('resolve: the local socket first, else the owner, read once and then cached', async () => {
-    const t = setup({ owner: nodeA });
-    expect(await t.router.resolve('inst')).toEqual({ owner: nodeA });
-    expect(await t.router.resolve('inst')).toEqual({ owner: nodeA });
-    expect(t.presenceReads()).toBe(1);
-    const here = localHost(answers);
-    t.options.local = here.host;
-    expect(await t.router.resolve('inst')).toEqual({ local: here.host });
+  it('a chat whose only replica dropped before the first token waits for it to come back', async () => {
+    const dropped = localReplica('r', fails('host_disconnected'));
+    const t = setup({ distributed: false, local: [dropped.connection], env: { CHAT_HOLD_MS: '5000' } });
+    const dispatched = t.router.dispatch(t.chat);
+    await eventually(() => t.router.heldCount('inst') === 1, 1_000);
+    const again = localReplica('r', answers);
+    (again.connection as { epoch: number }).epoch = 2;
+    t.connectLocal(again.connection);
+    await dispatched;
+    await t.settled();
+    expect(t.chat.sink.events).toEqual(['a', 'done']);
   });
 
-  it('resolve: a reroute replaces the cached owner; an absent or own record is not cached', async () => {
-    const t = setup({ owner: nodeA, remote: (o) => (o.nodeId === 'a' ? fails('not_connected') : answers) });
-    await t.router.resolve('inst');
-    t.options.owner = nodeB;
-    await t.router.dispatch(t.chat, { owner: nodeA });
+  it('admission: offline without a hold, hold_full past CHAT_HOLD_LIMIT', async () => {
+    expect(await setup({ distributed: false, env: { CHAT_HOLD_MS: '0' } }).router.admission('inst')).toBe(
+      'offline',
+    );
+    const t = setup({ distributed: false, env: { CHAT_HOLD_MS: '5000', CHAT_HOLD_LIMIT: '1' } });
+    void t.router.dispatch(t.chat);
+    await eventually(() => t.router.heldCount('inst') === 1, 1_000);
+    expect(await t.router.admission('inst')).toBe('hold_full');
+    t.connectLocal(localReplica('r', answers).connection);
     await t.settled();
-    expect(await t.router.resolve('inst')).toEqual({ owner: nodeB });
-    t.options.owner = null;
-    const fresh = setup({ owner: null });
-    expect(await fresh.router.resolve('inst')).toBeNull();
-    expect(await fresh.router.resolve('inst')).toBeNull();
-    expect(fresh.presenceReads()).toBe(2);
-    const own = setup({ owner: { nodeId: 'me', epoch: 3 } });
-    expect(await own.router.resolve('inst')).toBeNull();
   });
 
-  it('does not reroute once the caller has gone', async () => {
-    const t = setup({ owner: nodeB, remote: () => fails('not_connected') });
-    t.caller.isFinished = true;
-    await t.router.dispatch(t.chat, { owner: nodeA });
+  it('a draining replica gets no new chat while another can take it', async () => {
+    const draining = localReplica('old', answers, 8, 0);
+    (draining.connection as { draining: boolean }).draining = true;
+    const t = setup({ local: [draining.connection], records: [remoteRecord('new', 'b', 1, 0)] });
+    await t.router.dispatch(t.chat);
     await t.settled();
-    expect(t.sentTo).toEqual([nodeA]);
+    expect(draining.started).toEqual([]);
+    expect(t.sentTo).toEqual(['b:new']);
   });
 });

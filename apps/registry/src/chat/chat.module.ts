@@ -3,6 +3,7 @@ import { HostsModule } from '../hosts/hosts.module';
 import { InstancesModule } from '../instances/instances.module';
 import { LimitsModule } from '../limits/limits.module';
 import { KeysModule } from '../keys/keys.module';
+import { ReplicasModule } from '../replicas/replicas.module';
 import { UsageModule } from '../usage/usage.module';
 import { ChatRelayService } from './chat-relay.service';
 import { ChatRouter } from './chat-router';
@@ -12,7 +13,7 @@ import { RemoteChatClient } from './remote-chat.client';
 import { RemoteChatServer } from './remote-chat.server';
 
 @Module({
-  imports: [InstancesModule, HostsModule, LimitsModule, KeysModule, UsageModule],
+  imports: [InstancesModule, HostsModule, ReplicasModule, LimitsModule, KeysModule, UsageModule],
   controllers: [ChatController],
   providers: [ChatRelayService, ChatRouter, InstanceDirectory, RemoteChatClient, RemoteChatServer],
   exports: [ChatRelayService, RemoteChatClient, RemoteChatServer],

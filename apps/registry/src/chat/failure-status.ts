@@ -7,6 +7,7 @@ const statusByCode: Record<ChatFailureCode, number> = {
   host_moved: 503,
   node_unreachable: 503,
   shutting_down: 503,
+  instance_offline: 503,
   timeout: 504,
   host_error: 502,
   node_error: 502,

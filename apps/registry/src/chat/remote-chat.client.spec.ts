@@ -22,7 +22,7 @@ describe('RemoteChatClient', () => {
   // A one-node bus: replies "from the owner" are sent to ourselves.
   const bus = new LocalClusterBus('me');
   const client = new RemoteChatClient(bus);
-  const owner = { nodeId: 'me', epoch: 1 };
+  const owner = { nodeId: 'me', epoch: 1, instanceId: 'inst', replica: '' };
   const body = { messages: [] } as unknown as ChatRequestBody;
   const settle = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -31,7 +31,7 @@ describe('RemoteChatClient', () => {
 
   it('ends a request with sequence_gap when a reply is missing, and ignores what follows', async () => {
     const sink = new RecordingSink();
-    expect(await client.start(owner, 'inst', 'r1', body, sink)).toBe(true);
+    expect(await client.start(owner, 'r1', body, sink)).toBe(true);
     await bus.sendReply('me', { kind: 'chunks', requestId: 'r1', seq: 0, lines: ['a'] });
     // seq 1 was lost between the nodes.
     await bus.sendReply('me', { kind: 'chunks', requestId: 'r1', seq: 2, lines: ['c'] });
@@ -43,7 +43,7 @@ describe('RemoteChatClient', () => {
 
   it('delivers replies in sequence to the end', async () => {
     const sink = new RecordingSink();
-    await client.start(owner, 'inst', 'r2', body, sink);
+    await client.start(owner, 'r2', body, sink);
     await bus.sendReply('me', { kind: 'chunks', requestId: 'r2', seq: 0, lines: ['a'] });
     await bus.sendReply('me', { kind: 'chunks', requestId: 'r2', seq: 1, lines: ['b'], done: true });
     await settle();

@@ -4,10 +4,16 @@ import { ClusterBus } from '../cluster/cluster-bus';
 import type { ChatSink } from './chat-sink';
 import type { PresenceOwner } from '../presence/presence.store';
 
+/** The replica a chat is sent to, on the node that holds it. */
+export interface RemoteReplica extends PresenceOwner {
+  instanceId: string;
+  /** '' for the unnamed replica. */
+  replica: string;
+}
+
 interface Pending {
   sink: ChatSink;
-  owner: PresenceOwner;
-  instanceId: string;
+  owner: RemoteReplica;
   nextSeq: number;
 }
 
@@ -43,20 +49,20 @@ export class RemoteChatClient implements OnModuleInit, OnModuleDestroy {
 
   /** Resolves false when the owner node cannot be reached (the caller answers 503). */
   async start(
-    owner: PresenceOwner,
-    instanceId: string,
+    owner: RemoteReplica,
     requestId: string,
     body: ChatRequestBody,
     sink: ChatSink,
   ): Promise<boolean> {
     // Without our reply subscription the answer would be lost and the caller left waiting.
     if (!this.bus.connected) return false;
-    this.pending.set(requestId, { sink, owner, instanceId, nextSeq: 0 });
+    this.pending.set(requestId, { sink, owner, nextSeq: 0 });
     const sent = await this.bus.sendRequest(owner.nodeId, {
       kind: 'chat',
       requestId,
       from: this.bus.nodeId,
-      instanceId,
+      instanceId: owner.instanceId,
+      ...(owner.replica !== '' && { replica: owner.replica }),
       epoch: owner.epoch,
       body,
     });
@@ -72,7 +78,8 @@ export class RemoteChatClient implements OnModuleInit, OnModuleDestroy {
       kind: 'cancel',
       requestId,
       from: this.bus.nodeId,
-      instanceId: pending.instanceId,
+      instanceId: pending.owner.instanceId,
+      ...(pending.owner.replica !== '' && { replica: pending.owner.replica }),
       epoch: pending.owner.epoch,
     });
   }

@@ -5,6 +5,7 @@ import type { ChatSink } from './chat-sink';
 import type { ChatFailureCode } from '@app/protocol';
 import { ConnectedHosts } from '../hosts/connected-hosts';
 import type { HostConnection } from '../hosts/host-connection';
+import { replicaSlot } from '../presence/presence.store';
 
 type ChatMessage = Extract<NodeRequestMessage, { kind: 'chat' }>;
 
@@ -17,11 +18,14 @@ const UNDELIVERED_ATTEMPTS = 4;
 
 /** A chat this node runs for another node. */
 interface RemoteRequest {
-  instanceId: string;
+  /** The replica's presence slot. */
+  slot: string;
   /** The caller's node, checked for liveness while the host is silent. */
   from: string;
   /** False while it waits for a host connection this node is still accepting. */
   running: boolean;
+  /** The socket it runs on (cancel reaches it even once the socket is retired). */
+  connection?: HostConnection;
 }
 
 /** The owner's side of a cross-node chat: runs it on the local host socket, replies with sequence numbers. */
@@ -64,7 +68,8 @@ export class RemoteChatServer implements OnModuleInit, OnModuleDestroy {
   }
 
   handleChat(message: ChatMessage): void {
-    const { requestId, from, instanceId } = message;
+    const { requestId, from } = message;
+    const slot = replicaSlot(message.instanceId, message.replica ?? '');
     let seq = 0;
     let open = true;
     /** Lines received in this tick, published together (one PUBLISH per request per tick). */
@@ -90,7 +95,7 @@ export class RemoteChatServer implements OnModuleInit, OnModuleDestroy {
       if (lines) publish({ kind: 'chunks', requestId, seq: seq++, lines, ...(end && { done: true }) }, !!end);
       else if (end) publish({ kind: 'done', requestId, seq: seq++ }, true);
     };
-    const request: RemoteRequest = { instanceId, from, running: false };
+    const request: RemoteRequest = { slot, from, running: false };
     const close = () => {
       open = false;
       if (this.requests.get(requestId) === request) this.requests.delete(requestId);
@@ -125,15 +130,16 @@ export class RemoteChatServer implements OnModuleInit, OnModuleDestroy {
         return;
       }
       request.running = true;
+      request.connection = connection;
       this.requests.set(requestId, request);
       if (!connection.startChat(requestId, message.body as ChatRequestBody, sink))
         sink.error('queue_full', 'too many requests are waiting for this instance');
     };
-    const connection = this.hosts.get(instanceId);
+    const connection = this.hosts.get(slot);
     if (connection && connection.epoch >= message.epoch) return start(connection);
     // The host may be connecting to this node right now (its claim is what the caller read).
     this.requests.set(requestId, request);
-    void this.hosts.getOrAccepting(instanceId).then((accepted) => {
+    void this.hosts.getOrAccepting(slot).then((accepted) => {
       // Cancelled while waiting: the caller has gone, so nothing is started or answered.
       if (this.requests.get(requestId) !== request) return;
       start(accepted);
@@ -155,6 +161,6 @@ export class RemoteChatServer implements OnModuleInit, OnModuleDestroy {
     const request = this.requests.get(requestId);
     if (!request) return;
     this.requests.delete(requestId);
-    if (request.running) this.hosts.get(request.instanceId)?.cancelChat(requestId);
+    if (request.running) request.connection?.cancelChat(requestId);
   }
 }

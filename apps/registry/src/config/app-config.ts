@@ -21,6 +21,8 @@ export interface AppConfig {
   redisClusterNodes?: { host: string; port: number }[];
   redisPrefix: string;
   nodeId: string;
+  /** Replicas (agent connections with distinct names) one instance may have connected at once (0 = no limit). */
+  replicasPerInstance: number;
   /** Public base URL used to build `ws_url` in register answers; derived from the request when absent. */
   publicUrl?: string;
   /** Bearer token for the operators' endpoints (`/api/admin/*`); absent = open to anyone. */
@@ -92,8 +94,12 @@ export interface AppConfig {
     idleTimeoutMs: number;
     totalTimeoutMs: number;
     keepaliveMs: number;
-    /** Queue length per instance beyond the host's concurrency before 429. */
+    /** Queue length per replica beyond its capacity before 429. */
     queueLimit: number;
+    /** How long a chat waits for a replica to connect when none is (0: 503 at once). */
+    holdMs: number;
+    /** Chats that may wait so, per instance and node, before 429. */
+    holdLimit: number;
     /** Bytes buffered for one slow caller before the request is cut off. */
     maxBufferedBytes: number;
     /** Largest `stream: false` answer the node assembles before answering 502. */
@@ -222,6 +228,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     redisClusterNodes: seedNodes(env, 'REDIS_CLUSTER_NODES'),
     redisPrefix: env.REDIS_PREFIX || 'mreg',
     nodeId: env.NODE_ID || `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+    replicasPerInstance: int(env, 'REPLICAS_PER_INSTANCE', 32, 0, 100_000),
     publicUrl: url(env, 'PUBLIC_URL', ['http:', 'https:']),
     adminToken: adminToken(env, 'ADMIN_TOKEN'),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
@@ -271,7 +278,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
       idleTimeoutMs: int(env, 'CHAT_IDLE_TIMEOUT_MS', 60_000, 100, 3_600_000),
       totalTimeoutMs: int(env, 'CHAT_TOTAL_TIMEOUT_MS', 600_000, 100, 24 * 3_600_000),
       keepaliveMs: int(env, 'CHAT_KEEPALIVE_MS', 15_000, 50, 600_000),
-      queueLimit: int(env, 'CHAT_QUEUE_LIMIT', 32, 0, 100_000),
+      queueLimit: int(env, 'CHAT_QUEUE_LIMIT', 512, 0, 100_000),
+      holdMs: int(env, 'CHAT_HOLD_MS', 10_000, 0, 600_000),
+      holdLimit: int(env, 'CHAT_HOLD_LIMIT', 512, 1, 1_000_000),
       maxBufferedBytes: int(env, 'CHAT_MAX_BUFFERED_BYTES', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
       maxAssembledBytes: int(env, 'CHAT_MAX_ASSEMBLED_BYTES', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
       instanceCacheMs: int(env, 'CHAT_INSTANCE_CACHE_MS', 2_000, 0, 600_000),

@@ -7,13 +7,21 @@ import { loadConfig } from '../config/app-config';
 import { hashPassword } from '../instances/credentials';
 import { InstanceEvents } from '../instances/instance-events';
 import type { InstancesRepository } from '../instances/instances.repository';
-import { PresenceOwner, PresenceStore } from '../presence/presence.store';
+import {
+  HeldReplica,
+  PresenceOwner,
+  PresenceStore,
+  ReplicaRecord,
+  ReplicaState,
+  replicaSlot,
+  slotInstance,
+} from '../presence/presence.store';
 import { ConnectedHosts } from './connected-hosts';
 import type { HeartbeatRecorder } from './heartbeat-recorder';
 
 const ME = 'me';
 
-/** Presence as Redis keeps it (records and epochs), which tests may change behind the node's back. */
+/** Presence as Redis keeps it (records and epochs, by slot), which tests may change behind the node's back. */
 class FakePresence extends PresenceStore {
   readonly records = new Map<string, PresenceOwner>();
   private readonly epochs = new Map<string, number>();
@@ -21,40 +29,60 @@ class FakePresence extends PresenceStore {
   claimGate: Promise<void> = Promise.resolve();
   restored?: () => void;
 
-  async claim(instanceId: string) {
+  async claim(instanceId: string, replica: string, _state: ReplicaState, maxReplicas: number) {
     await this.claimGate;
-    const epoch = (this.epochs.get(instanceId) ?? 0) + 1;
-    this.epochs.set(instanceId, epoch);
-    const previous = this.records.get(instanceId) ?? null;
-    this.records.set(instanceId, { nodeId: ME, epoch });
+    const slot = replicaSlot(instanceId, replica);
+    const others = [...this.records.keys()].filter((k) => slotInstance(k) === instanceId && k !== slot);
+    if (maxReplicas > 0 && others.length >= maxReplicas) return { tooMany: true as const };
+    const epoch = (this.epochs.get(slot) ?? 0) + 1;
+    this.epochs.set(slot, epoch);
+    const previous = this.records.get(slot) ?? null;
+    this.records.set(slot, { nodeId: ME, epoch });
     return { epoch, previous };
   }
 
   /** Another node's claim: a newer epoch there. */
-  claimElsewhere(instanceId: string, nodeId: string): number {
-    const epoch = (this.epochs.get(instanceId) ?? 0) + 1;
-    this.epochs.set(instanceId, epoch);
-    this.records.set(instanceId, { nodeId, epoch });
+  claimElsewhere(instanceId: string, nodeId: string, replica = ''): number {
+    const slot = replicaSlot(instanceId, replica);
+    const epoch = (this.epochs.get(slot) ?? 0) + 1;
+    this.epochs.set(slot, epoch);
+    this.records.set(slot, { nodeId, epoch });
     return epoch;
   }
 
-  release(instanceId: string, epoch: number) {
-    const current = this.records.get(instanceId);
+  release(instanceId: string, replica: string, epoch: number) {
+    const slot = replicaSlot(instanceId, replica);
+    const current = this.records.get(slot);
     if (current?.nodeId !== ME || current.epoch !== epoch) return Promise.resolve(false);
-    this.records.delete(instanceId);
+    this.records.delete(slot);
     return Promise.resolve(true);
   }
 
-  refresh(held: ReadonlyMap<string, number>) {
-    const lost = [...held].filter(([id, epoch]) => {
-      const record = this.records.get(id);
+  refresh(held: ReadonlyMap<string, HeldReplica>) {
+    const lost = [...held].filter(([slot, { epoch }]) => {
+      const record = this.records.get(slot);
       return record?.nodeId !== ME || record.epoch !== epoch;
     });
-    return Promise.resolve(lost.map(([id]) => id));
+    return Promise.resolve(lost.map(([slot]) => slot));
   }
 
-  owner(instanceId: string) {
-    return Promise.resolve(this.records.get(instanceId) ?? null);
+  owner(instanceId: string, replica = '') {
+    return Promise.resolve(this.records.get(replicaSlot(instanceId, replica)) ?? null);
+  }
+
+  replicas(instanceId: string): Promise<ReplicaRecord[]> {
+    const records = [...this.records]
+      .filter(([slot]) => slotInstance(slot) === instanceId)
+      .map(([slot, owner]) => ({
+        instanceId,
+        replica: slot === instanceId ? '' : slot.slice(instanceId.length + 1),
+        ...owner,
+        capacity: 1,
+        inFlight: 0,
+        connectedAt: 0,
+        draining: false,
+      }));
+    return Promise.resolve(records);
   }
 
   onlineByNode() {
@@ -169,7 +197,7 @@ describe('ConnectedHosts', () => {
       ),
     };
     await new Promise((resolve) => client.once('open', resolve));
-    const connection = await hosts.accept(await serverSide, instanceId, hash);
+    const connection = await hosts.accept(await serverSide, instanceId, '', hash);
     return { host, connection };
   }
 
@@ -212,7 +240,7 @@ describe('ConnectedHosts', () => {
       clients.push(client);
       await new Promise((resolve) => client.once('open', resolve));
       const socket = await serverSide;
-      const accepting = hosts.accept(socket, 'inst', oldHash);
+      const accepting = hosts.accept(socket, 'inst', '', oldHash);
       client.close();
       await new Promise((resolve) => socket.once('close', resolve));
       openGate();
@@ -274,7 +302,7 @@ describe('ConnectedHosts', () => {
       await eventually(() => bus.sent.length === 1, 2_000);
       expect(bus.sent[0]).toEqual({
         to: 'other',
-        message: { kind: 'evict', from: ME, instanceId: 'inst', epoch: 2, reason: 'rotated' },
+        message: { kind: 'evict', from: ME, instanceId: 'inst', epoch: 0, reason: 'rotated' },
       });
     });
 

@@ -5,7 +5,7 @@ import { ClusterBus, type NodeRequestOf } from '../cluster/cluster-bus';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { InstanceEvents } from '../instances/instance-events';
 import { InstancesRepository } from '../instances/instances.repository';
-import { PresenceStore } from '../presence/presence.store';
+import { HeldReplica, PresenceStore, ReplicaState, replicaSlot } from '../presence/presence.store';
 import { HeartbeatRecorder } from './heartbeat-recorder';
 import { HostConnection, HostSocketLimits } from './host-connection';
 
@@ -17,19 +17,31 @@ const closeReasons: Record<number, string> = {
 
 const credentialOf = (passwordHash: Uint8Array) => Buffer.from(passwordHash).toString('base64');
 
+const SUPERSEDED = 'another connection of this replica took over';
+const NONE: readonly HostConnection[] = [];
+
+/** What changed about a replica this node holds: routing and the load gossip listen. */
+export type ReplicaChange = 'up' | 'load' | 'down';
+
 /**
  * The host sockets this node holds, and their presence in the cluster: claim on connect
- * (a newer connection supersedes an older one anywhere), refresh while held, compare-and-delete
- * on close, ping to drop dead peers.
+ * (a newer connection of the same replica supersedes an older one anywhere; other replicas of the
+ * instance stay), refresh while held, compare-and-delete on close, ping to drop dead peers.
  */
 @Injectable()
 export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(ConnectedHosts.name);
+  /** Serving connections by presence slot (`<id>` or `<id>/<replica>`). */
   private readonly connections = new Map<string, HostConnection>();
+  /** The same connections by instance, for routing. */
+  private readonly byInstance = new Map<string, HostConnection[]>();
+  private readonly listeners: Array<(connection: HostConnection, change: ReplicaChange) => void> = [];
   /** Every open socket, including retired ones that are not in `connections` any more. */
   private readonly open = new Set<HostConnection>();
-  /** Connections being accepted (database mark, presence claim) that are not in `connections` yet. */
+  /** Connections being accepted (database mark, presence claim) that are not in `connections` yet, by slot. */
   private readonly accepting = new Map<string, Promise<HostConnection>>();
+  /** How many of them each instance has. */
+  private readonly acceptingByInstance = new Map<string, Set<Promise<HostConnection>>>();
   /** The credential each socket authenticated with, so a rotation can close those holding an old one. */
   private readonly credentials = new WeakMap<HostConnection, string>();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -83,9 +95,49 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
     return this.connections.size;
   }
 
-  get(instanceId: string): HostConnection | undefined {
-    const connection = this.connections.get(instanceId);
+  /** The serving connection of a replica (by slot: `replicaSlot(instanceId, replica)`). */
+  get(slot: string): HostConnection | undefined {
+    const connection = this.connections.get(slot);
     return connection?.isServing ? connection : undefined;
+  }
+
+  /** The instance's serving connections on this node (no copy: do not keep or change it). */
+  servingOf(instanceId: string): readonly HostConnection[] {
+    return this.byInstance.get(instanceId) ?? NONE;
+  }
+
+  /** Waits for the connections of the instance this node is accepting right now. */
+  async acceptingOf(instanceId: string): Promise<void> {
+    const accepting = this.acceptingByInstance.get(instanceId);
+    if (accepting) await Promise.all([...accepting].map((p) => p.catch(() => undefined)));
+  }
+
+  /** Called on every change of a replica held here (connected, load, retired or closed). */
+  onChange(listener: (connection: HostConnection, change: ReplicaChange) => void): void {
+    this.listeners.push(listener);
+  }
+
+  private emit(connection: HostConnection, change: ReplicaChange): void {
+    for (const listener of this.listeners) listener(connection, change);
+  }
+
+  private setServing(connection: HostConnection): HostConnection | undefined {
+    const older = this.connections.get(connection.slot);
+    this.connections.set(connection.slot, connection);
+    const list = (this.byInstance.get(connection.instanceId) ?? []).filter((c) => c !== older);
+    list.push(connection);
+    this.byInstance.set(connection.instanceId, list);
+    return older;
+  }
+
+  /** Takes a connection out of routing (it may still finish its streams). */
+  private unsetServing(connection: HostConnection): void {
+    if (this.connections.get(connection.slot) === connection) this.connections.delete(connection.slot);
+    const list = this.byInstance.get(connection.instanceId);
+    if (!list?.includes(connection)) return;
+    const rest = list.filter((c) => c !== connection);
+    if (rest.length) this.byInstance.set(connection.instanceId, rest);
+    else this.byInstance.delete(connection.instanceId);
   }
 
   /** Sockets still open on this node, including retired ones finishing their last streams. */
@@ -103,9 +155,11 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
   goawayAll(reason: string, handoffMs: number): void {
     for (const connection of this.open) {
       connection.send({ type: 'goaway', reason });
-      if (connection.saidHello && handoffMs > 0)
+      connection.draining = true;
+      if (connection.saidHello && handoffMs > 0) {
         connection.retireAfter(handoffMs, CloseCodes.GoingAway, reason);
-      else connection.retire(CloseCodes.GoingAway, reason);
+        this.emit(connection, 'load');
+      } else connection.retire(CloseCodes.GoingAway, reason);
     }
   }
 
@@ -120,37 +174,61 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
 
   /**
    * A host passed authentication with the password whose stored hash is `passwordHash`: take
-   * ownership of the instance, superseding any older socket.
+   * ownership of its replica of the instance, superseding any older socket of that replica.
    */
-  async accept(socket: WebSocket, instanceId: string, passwordHash: Uint8Array): Promise<HostConnection> {
-    const accepting = this.claimConnection(socket, instanceId, credentialOf(passwordHash));
-    this.accepting.set(instanceId, accepting);
+  async accept(
+    socket: WebSocket,
+    instanceId: string,
+    replica: string,
+    passwordHash: Uint8Array,
+  ): Promise<HostConnection> {
+    const slot = replicaSlot(instanceId, replica);
+    const accepting = this.claimConnection(socket, instanceId, replica, credentialOf(passwordHash));
+    this.accepting.set(slot, accepting);
+    const ofInstance = this.acceptingByInstance.get(instanceId) ?? new Set();
+    ofInstance.add(accepting);
+    this.acceptingByInstance.set(instanceId, ofInstance);
     try {
       return await accepting;
     } finally {
-      if (this.accepting.get(instanceId) === accepting) this.accepting.delete(instanceId);
+      if (this.accepting.get(slot) === accepting) this.accepting.delete(slot);
+      ofInstance.delete(accepting);
+      if (ofInstance.size === 0 && this.acceptingByInstance.get(instanceId) === ofInstance)
+        this.acceptingByInstance.delete(instanceId);
     }
   }
 
   /**
-   * The serving socket of an instance, waiting first for a connection of it that this node is
+   * The serving socket of a replica, waiting first for a connection of it that this node is
    * still accepting (its presence claim may already name this node while the socket is not yet
-   * in the map: a chat arriving in that moment must not be told the instance is offline).
+   * in the map: a chat arriving in that moment must not be told the replica is gone).
    */
-  async getOrAccepting(instanceId: string): Promise<HostConnection | undefined> {
-    const accepting = this.accepting.get(instanceId);
+  async getOrAccepting(slot: string): Promise<HostConnection | undefined> {
+    const accepting = this.accepting.get(slot);
     if (accepting) await accepting.catch(() => undefined);
-    return this.get(instanceId);
+    return this.get(slot);
+  }
+
+  /** What presence records about a connection now. */
+  private stateOf(connection: HostConnection): ReplicaState {
+    return {
+      capacity: connection.capacity,
+      inFlight: connection.load,
+      connectedAt: connection.connectedAt.getTime(),
+      draining: connection.draining,
+    };
   }
 
   private async claimConnection(
     socket: WebSocket,
     instanceId: string,
+    replica: string,
     credential: string,
   ): Promise<HostConnection> {
     // Listeners first: a host sends `hello` the moment the socket opens, before any await below ends.
     const connection = new HostConnection(
       instanceId,
+      replica,
       0,
       socket,
       this.config.chat.queueLimit,
@@ -158,12 +236,18 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
       {
         heartbeat: (c) => this.heartbeats.record(c.instanceId),
         malformed: () => this.malformedFrames++,
-        hello: (c) =>
+        hello: (c) => {
           void this.instances
             .setHostModels(c.instanceId, c.capabilities.models ?? [])
             .catch((error: Error) =>
               this.logger.warn(`could not record models of ${c.instanceId}: ${error.message}`),
-            ),
+            );
+          // Its capacity, for nodes that read the replica from presence before any gossip.
+          if (c.epoch > 0 && this.connections.get(c.slot) === c) void this.refreshPresence([c]);
+        },
+        load: (c) => {
+          if (this.connections.get(c.slot) === c) this.emit(c, c.isServing ? 'load' : 'down');
+        },
         closed: (c, code) => void this.onClosed(c, code),
       },
     );
@@ -175,22 +259,36 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
       .catch((error: Error) =>
         this.logger.warn(`could not record connection of ${instanceId}: ${error.message}`),
       );
-    const { epoch, previous } = await this.presence.claim(instanceId);
+    const claimed = await this.presence.claim(
+      instanceId,
+      replica,
+      this.stateOf(connection),
+      this.config.replicasPerInstance,
+    );
+    if ('tooMany' in claimed) {
+      this.logger.warn(`host ${instanceId}: refused replica '${replica}', too many replicas connected`);
+      connection.close(
+        CloseCodes.TooManyReplicas,
+        `the instance already has ${this.config.replicasPerInstance} replicas connected`,
+      );
+      return connection;
+    }
+    const { epoch, previous } = claimed;
     connection.epoch = epoch;
     // A rotation or deletion that landed while this socket was authenticating had nothing to close yet.
     const stale = await this.staleCloseCode(instanceId, credential);
     if (stale !== null) connection.close(stale, closeReasons[stale]);
     if (stale !== null || !connection.isOpen) {
       // The host left (or was refused) while we were claiming: undo the claim instead of leaving a ghost.
-      await this.presence.release(instanceId, epoch);
+      await this.presence.release(instanceId, replica, epoch);
       return connection;
     }
-    const older = this.connections.get(instanceId);
-    this.connections.set(instanceId, connection);
-    if (older) older.retire(CloseCodes.Superseded, 'another connection took over this instance');
+    const older = this.setServing(connection);
+    if (older) older.retire(CloseCodes.Superseded, SUPERSEDED);
     if (previous && previous.nodeId !== this.bus.nodeId)
-      await this.sendEvict(previous.nodeId, instanceId, epoch, 'superseded');
-    this.logger.log(`host ${instanceId} connected (epoch ${epoch})`);
+      await this.sendEvict(previous.nodeId, connection, 'superseded');
+    this.logger.log(`host ${instanceId} replica '${replica}' connected (epoch ${epoch})`);
+    this.emit(connection, 'up');
     return connection;
   }
 
@@ -202,21 +300,33 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
       );
       return;
     }
-    const connection = this.connections.get(message.instanceId);
-    if (!connection) return;
-    if (message.reason === 'deleted') connection.close(CloseCodes.Unregistered, 'instance unregistered');
-    else if (connection.epoch < message.epoch) {
-      this.connections.delete(message.instanceId);
-      connection.retire(CloseCodes.Superseded, 'another connection took over this instance');
+    if (message.reason === 'deleted') {
+      for (const connection of [...this.servingOf(message.instanceId)])
+        connection.close(CloseCodes.Unregistered, 'instance unregistered');
+      return;
+    }
+    const connection = this.connections.get(replicaSlot(message.instanceId, message.replica ?? ''));
+    if (connection && connection.epoch < message.epoch) {
+      this.unsetServing(connection);
+      connection.retire(CloseCodes.Superseded, SUPERSEDED);
     }
   }
 
-  /** Here and on the node that owns the instance: closes the sockets holding the old password. */
+  /** Here and on every node holding a replica: closes the sockets holding the old password. */
   private async evictRotated(instanceId: string, passwordHash: Uint8Array): Promise<void> {
     await this.evictStale(instanceId, passwordHash);
-    const owner = await this.presence.owner(instanceId);
-    if (owner && owner.nodeId !== this.bus.nodeId)
-      await this.sendEvict(owner.nodeId, instanceId, owner.epoch, 'rotated');
+    await this.evictElsewhere(instanceId, 'rotated');
+  }
+
+  /** Tells every other node that holds a replica of the instance. */
+  private async evictElsewhere(instanceId: string, reason: 'rotated' | 'deleted'): Promise<void> {
+    const nodes = new Set((await this.presence.replicas(instanceId)).map((r) => r.nodeId));
+    nodes.delete(this.bus.nodeId);
+    await Promise.all(
+      [...nodes].map((nodeId) =>
+        this.bus.sendRequest(nodeId, { kind: 'evict', from: this.bus.nodeId, instanceId, epoch: 0, reason }),
+      ),
+    );
   }
 
   /**
@@ -224,14 +334,14 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
    * (`current`, else read from the database; null = deleted), including one still being accepted.
    */
   private async evictStale(instanceId: string, current?: Uint8Array | null): Promise<void> {
-    await this.accepting.get(instanceId)?.catch(() => undefined);
+    await this.acceptingOf(instanceId);
     const hash = current === undefined ? await this.instances.passwordHash(instanceId) : current;
     const credential = hash && credentialOf(hash);
     const code = credential ? CloseCodes.CredentialsRotated : CloseCodes.Unregistered;
     for (const connection of this.open) {
       if (connection.instanceId !== instanceId || this.credentials.get(connection) === credential) continue;
-      // Out of the map at once: no chat may reach it while its closing handshake runs.
-      if (this.connections.get(instanceId) === connection) this.connections.delete(instanceId);
+      // Out of routing at once: no chat may reach it while its closing handshake runs.
+      this.unsetServing(connection);
       connection.close(code, closeReasons[code]);
     }
   }
@@ -246,32 +356,39 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
   }
 
   private async evictDeleted(instanceId: string): Promise<void> {
-    const local = this.connections.get(instanceId);
-    if (local) {
-      local.close(CloseCodes.Unregistered, 'instance unregistered');
-      return;
-    }
-    const owner = await this.presence.owner(instanceId).catch(() => null);
-    if (owner && owner.nodeId !== this.bus.nodeId)
-      await this.sendEvict(owner.nodeId, instanceId, owner.epoch, 'deleted');
+    for (const connection of [...this.servingOf(instanceId)])
+      connection.close(CloseCodes.Unregistered, 'instance unregistered');
+    await this.evictElsewhere(instanceId, 'deleted').catch((error: Error) =>
+      this.logger.warn(`could not evict the replicas of ${instanceId}: ${error.message}`),
+    );
   }
 
+  /** Tells the node holding the superseded connection of the same replica to retire it. */
   private async sendEvict(
     nodeId: string,
-    instanceId: string,
-    epoch: number,
+    connection: HostConnection,
     reason: NodeRequestOf<'evict'>['reason'],
   ): Promise<void> {
-    await this.bus.sendRequest(nodeId, { kind: 'evict', from: this.bus.nodeId, instanceId, epoch, reason });
+    await this.bus.sendRequest(nodeId, {
+      kind: 'evict',
+      from: this.bus.nodeId,
+      instanceId: connection.instanceId,
+      ...(connection.replica !== '' && { replica: connection.replica }),
+      epoch: connection.epoch,
+      reason,
+    });
   }
 
   private async onClosed(connection: HostConnection, code: number): Promise<void> {
     this.open.delete(connection);
-    if (this.connections.get(connection.instanceId) === connection)
-      this.connections.delete(connection.instanceId);
-    this.logger.log(`host ${connection.instanceId} disconnected (code ${code})`);
+    const wasServing = this.connections.get(connection.slot) === connection;
+    this.unsetServing(connection);
+    if (wasServing) this.emit(connection, 'down');
+    this.logger.log(
+      `host ${connection.instanceId} replica '${connection.replica}' disconnected (code ${code})`,
+    );
     await this.presence
-      .release(connection.instanceId, connection.epoch)
+      .release(connection.instanceId, connection.replica, connection.epoch)
       .catch((error: Error) =>
         this.logger.warn(`could not release presence of ${connection.instanceId}: ${error.message}`),
       );
@@ -280,29 +397,50 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
 
   private async closeAndRelease(connection: HostConnection, code: number, reason: string): Promise<void> {
     connection.close(code, reason);
-    await this.presence.release(connection.instanceId, connection.epoch).catch(() => false);
+    await this.presence
+      .release(connection.instanceId, connection.replica, connection.epoch)
+      .catch(() => false);
   }
 
   private pingAll(): void {
     for (const connection of this.open) connection.checkAlive();
   }
 
-  /** Extends our owner records; re-claims records Redis lost (e.g. it restarted), yields to newer owners. */
-  private async refreshPresence(): Promise<void> {
-    if (this.connections.size === 0) return;
-    const held = new Map([...this.connections.values()].map((c) => [c.instanceId, c.epoch] as const));
+  /**
+   * Extends our records (with each replica's current load); re-claims records Redis lost (e.g. it
+   * restarted), yields to newer owners. `only`: just these connections (a `hello` changed one).
+   */
+  private async refreshPresence(only?: HostConnection[]): Promise<void> {
+    const connections = only ?? [...this.connections.values()];
+    if (connections.length === 0) return;
+    const held = new Map<string, HeldReplica>();
+    for (const c of connections)
+      held.set(c.slot, {
+        instanceId: c.instanceId,
+        replica: c.replica,
+        epoch: c.epoch,
+        state: this.stateOf(c),
+      });
     try {
       const lost = await this.presence.refresh(held);
-      for (const instanceId of lost) {
-        const connection = this.connections.get(instanceId);
+      for (const slot of lost) {
+        const connection = this.connections.get(slot);
         if (!connection) continue;
-        const owner = await this.presence.owner(instanceId);
+        const owner = await this.presence.owner(connection.instanceId, connection.replica);
         if (owner === null) {
-          connection.epoch = (await this.presence.claim(instanceId)).epoch;
-          this.logger.log(`re-claimed presence of ${instanceId} (epoch ${connection.epoch})`);
+          // Not limited by REPLICAS_PER_INSTANCE: it was admitted before Redis forgot it.
+          const claimed = await this.presence.claim(
+            connection.instanceId,
+            connection.replica,
+            this.stateOf(connection),
+            0,
+          );
+          if ('tooMany' in claimed) continue;
+          connection.epoch = claimed.epoch;
+          this.logger.log(`re-claimed presence of ${slot} (epoch ${connection.epoch})`);
         } else if (owner.nodeId !== this.bus.nodeId || owner.epoch > connection.epoch) {
-          this.connections.delete(instanceId);
-          connection.retire(CloseCodes.Superseded, 'another connection took over this instance');
+          this.unsetServing(connection);
+          connection.retire(CloseCodes.Superseded, SUPERSEDED);
         }
       }
     } catch (error) {

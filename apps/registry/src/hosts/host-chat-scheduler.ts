@@ -34,6 +34,8 @@ export class HostChatScheduler {
   droppedFrames = 0;
   /** Called whenever the last active request ends (used to close a retired socket). */
   onIdle?: () => void;
+  /** Called whenever `load` may have changed (routing and the load gossip read it). */
+  onLoad?: () => void;
 
   constructor(
     private readonly send: (frame: RegistryToHostFrame) => void,
@@ -56,6 +58,11 @@ export class HostChatScheduler {
     return this.waiting.length;
   }
 
+  /** Chats running or queued here: what routing weighs against the capacity. */
+  get load(): number {
+    return this.active.size + this.waiting.length;
+  }
+
   /** Returns false when the queue is full (the caller answers 429). */
   submit(requestId: string, request: ChatRequestBody, sink: ChatSink): boolean {
     if (this.active.size < this.concurrency) {
@@ -64,6 +71,7 @@ export class HostChatScheduler {
     }
     if (this.waiting.length >= this.queueLimit) return false;
     this.waiting.push({ requestId, request, sink });
+    this.onLoad?.();
     return true;
   }
 
@@ -71,6 +79,7 @@ export class HostChatScheduler {
     const index = this.waiting.findIndex((w) => w.requestId === requestId);
     if (index >= 0) {
       this.waiting.splice(index, 1);
+      this.onLoad?.();
       return;
     }
     if (!this.active.has(requestId)) return;
@@ -127,11 +136,13 @@ export class HostChatScheduler {
     if (this.recentlyEnded.size > RECENTLY_ENDED)
       this.recentlyEnded.delete(this.recentlyEnded.values().next().value as string);
     this.pump();
+    this.onLoad?.();
     if (this.active.size === 0) this.onIdle?.();
   }
 
   private start(next: Waiting): void {
     this.active.set(next.requestId, next.sink);
+    if (this.waiting.length === 0) this.onLoad?.();
     this.send({ type: 'chat', request_id: next.requestId, request: next.request });
   }
 

@@ -13,7 +13,7 @@ describe('HostConnection over a real socket', () => {
       server = new WebSocketServer({ port: 0, host: '127.0.0.1' }, () => undefined);
       server.on('connection', (socket) =>
         resolve(
-          new HostConnection('inst', 1, socket, 4, NO_SOCKET_LIMITS, {
+          new HostConnection('inst', '', 1, socket, 4, NO_SOCKET_LIMITS, {
             heartbeat: () => undefined,
             hello: () => undefined,
             malformed: () => malformed++,

@@ -11,6 +11,7 @@ import {
 } from '@app/protocol';
 import type { ChatSink } from '../chat/chat-sink';
 import { FrameRateLimiter } from './frame-rate-limiter';
+import { replicaSlot } from '../presence/presence.store';
 import { HostChatScheduler } from './host-chat-scheduler';
 
 /** What one host socket may cost the node (WS_MAX_* settings). */
@@ -32,6 +33,8 @@ export const NO_SOCKET_LIMITS: HostSocketLimits = {
 
 export interface HostConnectionEvents {
   heartbeat(connection: HostConnection): void;
+  /** Its load (chats running or queued) or capacity changed. */
+  load?(connection: HostConnection): void;
   hello(connection: HostConnection): void;
   malformed(): void;
   closed(connection: HostConnection, code: number): void;
@@ -56,10 +59,16 @@ export class HostConnection {
   retired = false;
   /** The host said `hello`: it speaks our extensions, `goaway` included. */
   saidHello = false;
+  /** Told to move (its node drains): still serves the chats it has, gets no new ones while another replica can take them. */
+  draining = false;
+  /** Presence id: the instance id for the unnamed replica, `<id>/<replica>` otherwise. */
+  readonly slot: string;
   private retireTimer?: NodeJS.Timeout;
 
   constructor(
     readonly instanceId: string,
+    /** '' for the unnamed replica (a stock host). */
+    readonly replica: string,
     public epoch: number,
     private readonly socket: WebSocket,
     queueLimit: number,
@@ -67,7 +76,9 @@ export class HostConnection {
     private readonly events: HostConnectionEvents,
   ) {
     this.rate = new FrameRateLimiter(limits.maxFramesPerSec, limits.maxBytesPerSec);
+    this.slot = replicaSlot(instanceId, replica);
     this.scheduler = new HostChatScheduler((frame) => this.send(frame), queueLimit, instanceId);
+    this.scheduler.onLoad = () => this.events.load?.(this);
     socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     // Only a pong proves the peer reads: a host that only writes (floods) must not look alive.
     socket.on('pong', () => (this.alive = true));
@@ -84,6 +95,16 @@ export class HostConnection {
   /** Open and accepting new chats. */
   get isServing(): boolean {
     return !this.closed && !this.retired;
+  }
+
+  /** Chats it serves at once. */
+  get capacity(): number {
+    return this.capabilities.concurrency;
+  }
+
+  /** Chats running on it or queued for it. */
+  get load(): number {
+    return this.scheduler.load;
   }
 
   startChat(requestId: string, request: ChatRequestBody, sink: ChatSink): boolean {
@@ -124,6 +145,7 @@ export class HostConnection {
     if (this.closed || this.retired) return;
     clearTimeout(this.retireTimer);
     this.retired = true;
+    this.events.load?.(this);
     this.scheduler.failQueued('the host moved to another connection; retry');
     if (this.scheduler.activeCount === 0) return this.close(code, reason);
     this.scheduler.onIdle = () => this.close(code, reason);
@@ -197,6 +219,7 @@ export class HostConnection {
     };
     this.scheduler.setCapabilities(this.capabilities);
     this.events.hello(this);
+    this.events.load?.(this);
   }
 
   private malformed(): void {

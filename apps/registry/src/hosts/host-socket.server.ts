@@ -67,16 +67,24 @@ export class HostSocketServer implements OnApplicationShutdown {
         if (limited) return this.reject(socket, 429, limited.message, limited.details.headers);
         return this.reject(socket, 401, 'missing or invalid credentials');
       }
+      if (target.kind === 'bad_replica')
+        return this.reject(
+          socket,
+          400,
+          'invalid replica name: 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit',
+        );
       const instance = await this.auth.verify(target.instanceId, target.password, ip);
       if (socket.destroyed) return;
       if (!this.limits.acquireSocket(ip))
         return this.reject(socket, 429, 'too many host connections from this address');
       this.wss.handleUpgrade(request, socket, head, (ws) => {
         ws.once('close', () => this.limits.releaseSocket(ip));
-        this.hosts.accept(ws, target.instanceId, instance.passwordHash).catch((error: Error) => {
-          this.logger.error(`could not accept host ${target.instanceId}: ${error.message}`);
-          ws.close(1011, 'registry error');
-        });
+        this.hosts
+          .accept(ws, target.instanceId, target.replica, instance.passwordHash)
+          .catch((error: Error) => {
+            this.logger.error(`could not accept host ${target.instanceId}: ${error.message}`);
+            ws.close(1011, 'registry error');
+          });
       });
     } catch (error) {
       if (error instanceof ApiError)

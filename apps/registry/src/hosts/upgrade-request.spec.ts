@@ -6,6 +6,7 @@ describe('parseUpgradeRequest', () => {
       kind: 'credentials',
       instanceId: 'abc123',
       password: 's3cret',
+      replica: '',
     });
   });
 
@@ -16,6 +17,7 @@ describe('parseUpgradeRequest', () => {
       kind: 'credentials',
       instanceId: 'abc123',
       password: 'pw',
+      replica: '',
     });
     expect(
       parseUpgradeRequest({ url: '/api/ws/abc123', headers: { authorization: 'Bearer other:pw' } }),
@@ -23,6 +25,28 @@ describe('parseUpgradeRequest', () => {
       kind: 'unauthenticated',
       instanceId: 'abc123',
     });
+  });
+
+  it('reads the replica name from X-Replica or ?replica=, and refuses an invalid one', () => {
+    const bearer = { authorization: 'Bearer abc123:pw' };
+    expect(
+      parseUpgradeRequest({ url: '/api/ws/abc123', headers: { ...bearer, 'x-replica': 'gpu-a' } }),
+    ).toEqual({ kind: 'credentials', instanceId: 'abc123', password: 'pw', replica: 'gpu-a' });
+    expect(parseUpgradeRequest({ url: '/api/ws/abc123?password=p&replica=r.2', headers: {} })).toMatchObject({
+      kind: 'credentials',
+      replica: 'r.2',
+    });
+    for (const bad of ['../x', '-lead', 'a'.repeat(65), 'sp ace'])
+      expect(
+        parseUpgradeRequest({ url: '/api/ws/abc123', headers: { ...bearer, 'x-replica': bad } }),
+      ).toEqual({
+        kind: 'bad_replica',
+        instanceId: 'abc123',
+      });
+    // Without credentials the name is not even looked at: 401 comes first.
+    expect(parseUpgradeRequest({ url: '/api/ws/abc123', headers: { 'x-replica': '../x' } }).kind).toBe(
+      'unauthenticated',
+    );
   });
 
   it('treats a missing secret as unauthenticated and other paths as not found', () => {

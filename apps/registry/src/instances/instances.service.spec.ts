@@ -93,7 +93,24 @@ function setup(env: Record<string, string> = {}) {
   const presence: Record<string, PresenceOwner> = {};
   const deadNodes = new Set<string>();
   const presenceStore = {
-    owner: (id: string) => Promise.resolve(presence[id] ?? null),
+    replicas: (id: string) => {
+      const owner = presence[id];
+      return Promise.resolve(
+        owner
+          ? [
+              {
+                instanceId: id,
+                replica: '',
+                ...owner,
+                capacity: 1,
+                inFlight: 0,
+                connectedAt: 0,
+                draining: false,
+              },
+            ]
+          : [],
+      );
+    },
     onlineByNode: () => {
       const byNode = new Map<string, string[]>();
       for (const [id, owner] of Object.entries(presence))

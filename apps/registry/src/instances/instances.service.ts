@@ -71,7 +71,8 @@ export class InstancesService {
 
   async detail(instanceId: string, caller: Caller) {
     const record = await this.auth.authenticate(caller, instanceId);
-    const online = await this.online.isOnline(instanceId);
+    const replicas = await this.online.replicas(instanceId);
+    const online = replicas.length > 0;
     return {
       upload_name: record.uploadName,
       instance_id: record.id,
@@ -86,6 +87,16 @@ export class InstancesService {
       last_ws_check: iso(record.lastWsCheck),
       visibility: asVisibility(record.visibility),
       policy: asPolicy(record.policy),
+      replicas: replicas
+        .sort((a, b) => (a.replica < b.replica ? -1 : a.replica > b.replica ? 1 : 0))
+        .map((r) => ({
+          name: r.replica,
+          node_id: r.nodeId,
+          connected_at: new Date(r.connectedAt).toISOString(),
+          capacity: r.capacity,
+          in_flight: r.inFlight,
+          draining: r.draining,
+        })),
     };
   }
 

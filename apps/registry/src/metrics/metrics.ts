@@ -20,9 +20,15 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly chatsHeld = new Counter({
+    name: 'registry_chats_held_total',
+    help: 'Chats that waited for a replica of their instance to connect (CHAT_HOLD_MS)',
+    registers: [this.registry],
+  });
+
   readonly chatReroutes = new Counter({
     name: 'registry_chat_reroutes_total',
-    help: 'Chats sent again because their host had just moved to another connection before it saw them',
+    help: 'Chats sent to another replica because theirs failed before the first token (gone, busy, moved)',
     registers: [this.registry],
   });
 

@@ -1,35 +1,66 @@
-import { PresenceOwner, PresenceStore } from './presence.store';
+import {
+  ClaimResult,
+  HeldReplica,
+  PresenceOwner,
+  PresenceStore,
+  ReplicaRecord,
+  ReplicaState,
+  replicaSlot,
+} from './presence.store';
 
 /** Embedded mode: one node, so presence is a map in this process. */
 export class MemoryPresenceStore extends PresenceStore {
-  private readonly records = new Map<string, PresenceOwner>();
+  /** By instance, then by replica name. */
+  private readonly records = new Map<string, Map<string, ReplicaRecord>>();
   private readonly epochs = new Map<string, number>();
 
   constructor(private readonly nodeId: string) {
     super();
   }
 
-  async claim(instanceId: string) {
-    const epoch = (this.epochs.get(instanceId) ?? 0) + 1;
-    this.epochs.set(instanceId, epoch);
-    const previous = this.records.get(instanceId) ?? null;
-    this.records.set(instanceId, { nodeId: this.nodeId, epoch });
-    return { epoch, previous };
+  async claim(
+    instanceId: string,
+    replica: string,
+    state: ReplicaState,
+    maxReplicas: number,
+  ): Promise<ClaimResult> {
+    const replicas = this.records.get(instanceId) ?? new Map<string, ReplicaRecord>();
+    if (maxReplicas > 0 && !replicas.has(replica) && replicas.size >= maxReplicas) return { tooMany: true };
+    const slot = replicaSlot(instanceId, replica);
+    const epoch = (this.epochs.get(slot) ?? 0) + 1;
+    this.epochs.set(slot, epoch);
+    const old = replicas.get(replica);
+    replicas.set(replica, { instanceId, replica, nodeId: this.nodeId, epoch, ...state });
+    this.records.set(instanceId, replicas);
+    return { epoch, previous: old ? { nodeId: old.nodeId, epoch: old.epoch } : null };
   }
 
-  async release(instanceId: string, epoch: number) {
-    const current = this.records.get(instanceId);
-    if (!current || current.epoch !== epoch || current.nodeId !== this.nodeId) return false;
-    this.records.delete(instanceId);
+  async release(instanceId: string, replica: string, epoch: number) {
+    const replicas = this.records.get(instanceId);
+    const current = replicas?.get(replica);
+    if (!replicas || !current || current.epoch !== epoch || current.nodeId !== this.nodeId) return false;
+    replicas.delete(replica);
+    if (replicas.size === 0) this.records.delete(instanceId);
     return true;
   }
 
-  async refresh(held: ReadonlyMap<string, number>) {
-    return [...held].filter(([id, epoch]) => this.records.get(id)?.epoch !== epoch).map(([id]) => id);
+  async refresh(held: ReadonlyMap<string, HeldReplica>) {
+    const lost: string[] = [];
+    for (const [slot, { instanceId, replica, epoch, state }] of held) {
+      const record = this.records.get(instanceId)?.get(replica);
+      if (record?.epoch !== epoch) lost.push(slot);
+      else Object.assign(record, state);
+    }
+    return lost;
   }
 
-  async owner(instanceId: string) {
-    return this.records.get(instanceId) ?? null;
+  async owner(instanceId: string, replica: string): Promise<PresenceOwner | null> {
+    const record = this.records.get(instanceId)?.get(replica);
+    return record ? { nodeId: record.nodeId, epoch: record.epoch } : null;
+  }
+
+  async replicas(instanceId: string) {
+    return [...(this.records.get(instanceId)?.values() ?? [])].map((r) => ({ ...r }));
   }
 
   async onlineByNode() {

@@ -1,16 +1,26 @@
 import type { ClusterBus } from '../cluster/cluster-bus';
 import { OnlineInstances } from './online-instances';
-import type { PresenceOwner, PresenceStore } from './presence.store';
+import type { PresenceStore, ReplicaRecord } from './presence.store';
+
+const record = (instanceId: string, replica: string, nodeId: string): ReplicaRecord => ({
+  instanceId,
+  replica,
+  nodeId,
+  epoch: 1,
+  capacity: 1,
+  inFlight: 0,
+  connectedAt: 0,
+  draining: false,
+});
 
 /** Presence holding `records`; nodes in `dead` no longer listen on their channel. */
-function setup(records: Record<string, PresenceOwner>, dead: string[]) {
+function setup(records: ReplicaRecord[], dead: string[]) {
   const livenessQueries: string[] = [];
   const presence = {
-    owner: (id: string) => Promise.resolve(records[id] ?? null),
+    replicas: (id: string) => Promise.resolve(records.filter((r) => r.instanceId === id)),
     onlineByNode: () => {
       const byNode = new Map<string, string[]>();
-      for (const [id, owner] of Object.entries(records))
-        byNode.set(owner.nodeId, [...(byNode.get(owner.nodeId) ?? []), id]);
+      for (const r of records) byNode.set(r.nodeId, [...(byNode.get(r.nodeId) ?? []), r.instanceId]);
       return Promise.resolve(byNode);
     },
   };
@@ -26,25 +36,27 @@ function setup(records: Record<string, PresenceOwner>, dead: string[]) {
 }
 
 describe('OnlineInstances', () => {
-  const records = {
-    here: { nodeId: 'me', epoch: 1 },
-    there: { nodeId: 'b', epoch: 4 },
-    alsoThere: { nodeId: 'b', epoch: 2 },
-    ghost: { nodeId: 'dead', epoch: 3 },
-  };
+  const records = [
+    record('here', '', 'me'),
+    record('there', 'a', 'b'),
+    record('alsoThere', '', 'b'),
+    record('ghost', '', 'dead'),
+    record('split', 'x', 'dead'),
+    record('split', 'y', 'b'),
+  ];
 
-  it('an instance is online only while its owner node is alive', async () => {
+  it('an instance is online while one of its replicas is on a live node', async () => {
     const { online } = setup(records, ['dead']);
-    expect(await online.owner('there')).toEqual({ nodeId: 'b', epoch: 4 });
     expect(await online.isOnline('here')).toBe(true);
+    expect(await online.isOnline('there')).toBe(true);
     expect(await online.isOnline('ghost')).toBe(false);
-    expect(await online.owner('ghost')).toBeNull();
     expect(await online.isOnline('unknown')).toBe(false);
+    expect((await online.replicas('split')).map((r) => r.replica)).toEqual(['y']);
   });
 
-  it('the list agrees with the single look-up, asking once per distinct other node', async () => {
+  it('the list agrees with the single look-up, once per instance, asking once per distinct other node', async () => {
     const { online, livenessQueries } = setup(records, ['dead']);
-    expect((await online.ids()).sort()).toEqual(['alsoThere', 'here', 'there']);
+    expect((await online.ids()).sort()).toEqual(['alsoThere', 'here', 'split', 'there']);
     expect(livenessQueries.sort()).toEqual(['b', 'dead']);
   });
 });

@@ -3,7 +3,8 @@ export const CLUSTER_PRESENCE_BUCKETS = 16;
 
 /**
  * Names of the presence keys. With one Redis (`buckets` 1) the layout of before:
- * `P:epoch:<id>`, `P:owner:<id>`, one `P:online` zset and one `P:records` hash. In a Redis
+ * `P:epoch:<slot>`, `P:owner:<slot>`, `P:reps:<id>`, one `P:online` zset and one `P:records` hash
+ * (a slot is an instance id, or `<id>/<replica>` for a named replica). In a Redis
  * Cluster every instance falls in one of `buckets` buckets, each under its own hash tag
  * (`{P:<n>}:owner:<id>`, `{P:<n>}:online`, ...), so each script touches a single slot and the
  * online index is spread over the shards instead of being one key on one shard; listing reads the
@@ -17,12 +18,17 @@ export class PresenceKeys {
     if (!Number.isInteger(buckets) || buckets < 1) throw new Error('buckets must be a positive integer');
   }
 
-  /** FNV-1a of the id: every node must place an id in the same bucket. */
-  bucketOf(instanceId: string): number {
+  /**
+   * FNV-1a of the instance id: every node must place an id in the same bucket, and every replica of
+   * an instance (`<id>/<replica>`) in its instance's bucket, beside the instance's replica hash.
+   */
+  bucketOf(slot: string): number {
     if (this.buckets === 1) return 0;
+    const slash = slot.indexOf('/');
+    const end = slash < 0 ? slot.length : slash;
     let hash = 0x811c9dc5;
-    for (let i = 0; i < instanceId.length; i++) {
-      hash ^= instanceId.charCodeAt(i);
+    for (let i = 0; i < end; i++) {
+      hash ^= slot.charCodeAt(i);
       hash = Math.imul(hash, 0x01000193);
     }
     return (hash >>> 0) % this.buckets;
@@ -32,12 +38,17 @@ export class PresenceKeys {
     return this.buckets === 1 ? this.prefix : `{${this.prefix}:${bucket}}`;
   }
 
-  owner(instanceId: string): string {
-    return `${this.tag(this.bucketOf(instanceId))}:owner:${instanceId}`;
+  owner(slot: string): string {
+    return `${this.tag(this.bucketOf(slot))}:owner:${slot}`;
   }
 
-  epoch(instanceId: string): string {
-    return `${this.tag(this.bucketOf(instanceId))}:epoch:${instanceId}`;
+  epoch(slot: string): string {
+    return `${this.tag(this.bucketOf(slot))}:epoch:${slot}`;
+  }
+
+  /** Hash of an instance's replicas: name → `<expiresAt>|<epoch>|<state JSON>`. */
+  replicas(instanceId: string): string {
+    return `${this.tag(this.bucketOf(instanceId))}:reps:${instanceId}`;
   }
 
   online(bucket: number): string {

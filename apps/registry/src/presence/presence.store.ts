@@ -1,23 +1,76 @@
-/** Who holds an instance's host socket, cluster-wide. */
+/** Who holds one replica's host socket, cluster-wide. */
 export interface PresenceOwner {
   nodeId: string;
-  /** Increases with every accepted connection for the instance; the newest wins. */
+  /** Increases with every accepted connection of the replica; the newest wins. */
   epoch: number;
 }
 
+/** What the holding node says about a replica (written on claim and on every refresh). */
+export interface ReplicaState {
+  /** Chats it serves at once (its `hello` concurrency; 1 for a stock host). */
+  capacity: number;
+  /** Chats running on it or queued for it, as of the write. */
+  inFlight: number;
+  /** Epoch milliseconds of the connection. */
+  connectedAt: number;
+  /** Told to move (its node is draining): gets no new chats. */
+  draining: boolean;
+}
+
+/** One connected replica of an instance, as presence records it. */
+export interface ReplicaRecord extends PresenceOwner, ReplicaState {
+  instanceId: string;
+  /** '' for the unnamed replica (a stock host). */
+  replica: string;
+}
+
+/** A replica this node holds, for `refresh`. */
+export interface HeldReplica {
+  instanceId: string;
+  replica: string;
+  epoch: number;
+  state: ReplicaState;
+}
+
+export type ClaimResult = { epoch: number; previous: PresenceOwner | null } | { tooMany: true };
+
 /**
- * Presence: which node holds each instance's host socket. Embedded mode keeps it in memory;
- * distributed mode in Redis (owner record with TTL, epoch per connection, compare-and-delete).
+ * The presence id of a replica: the instance id for the unnamed one (the key layout of before
+ * replicas), `<instanceId>/<replica>` otherwise (`/` is in neither alphabet).
+ */
+export const replicaSlot = (instanceId: string, replica: string): string =>
+  replica === '' ? instanceId : `${instanceId}/${replica}`;
+
+/** The instance part of a presence id. */
+export const slotInstance = (slot: string): string => {
+  const slash = slot.indexOf('/');
+  return slash < 0 ? slot : slot.slice(0, slash);
+};
+
+/**
+ * Presence: which node holds each replica's host socket. Embedded mode keeps it in memory;
+ * distributed mode in Redis (owner record with TTL, epoch per connection, compare-and-delete, and
+ * per instance a hash of its replicas).
  */
 export abstract class PresenceStore {
-  /** Records this node as the owner; returns the new connection's epoch and the owner it displaced. */
-  abstract claim(instanceId: string): Promise<{ epoch: number; previous: PresenceOwner | null }>;
-  /** Removes the owner record only if it still names this node and epoch. */
-  abstract release(instanceId: string, epoch: number): Promise<boolean>;
-  /** Extends the owner records this node holds; returns ids whose record no longer names this node. */
-  abstract refresh(held: ReadonlyMap<string, number>): Promise<string[]>;
-  abstract owner(instanceId: string): Promise<PresenceOwner | null>;
-  /** Instance ids with an unexpired owner record, by owner node; whether a node is alive is `OnlineInstances`' question. */
+  /**
+   * Records this node as the replica's holder; returns the new connection's epoch and the holder
+   * it displaced, or `tooMany` when the instance already has `maxReplicas` other replicas (0 = no limit).
+   */
+  abstract claim(
+    instanceId: string,
+    replica: string,
+    state: ReplicaState,
+    maxReplicas: number,
+  ): Promise<ClaimResult>;
+  /** Removes the record only if it still names this node and epoch. */
+  abstract release(instanceId: string, replica: string, epoch: number): Promise<boolean>;
+  /** Extends the records this node holds (by slot); returns the slots whose record no longer names this node. */
+  abstract refresh(held: ReadonlyMap<string, HeldReplica>): Promise<string[]>;
+  abstract owner(instanceId: string, replica: string): Promise<PresenceOwner | null>;
+  /** The unexpired replicas of an instance; whether their nodes are alive is `OnlineInstances`' question. */
+  abstract replicas(instanceId: string): Promise<ReplicaRecord[]>;
+  /** Instance ids with an unexpired record, by node (an id appears once per replica). */
   abstract onlineByNode(): Promise<Map<string, string[]>>;
   /** Runs `handler` each time the store is reachable again after an outage (its records may be gone). */
   abstract onRestored(handler: () => void): void;

@@ -1,6 +1,15 @@
 import { type RedisClient, RedisConnections } from '../redis/redis-connections';
 import { PresenceKeys } from './presence-keys';
-import { PresenceOwner, PresenceStore } from './presence.store';
+import {
+  ClaimResult,
+  HeldReplica,
+  PresenceOwner,
+  PresenceStore,
+  ReplicaRecord,
+  ReplicaState,
+  replicaSlot,
+  slotInstance,
+} from './presence.store';
 
 export interface RedisPresenceOptions {
   /** Key prefix shared by all nodes of one registry. */
@@ -39,52 +48,95 @@ export function parseOwnerRecord(value: string | null | undefined): PresenceOwne
 const nowMs = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
+/** `<expiresAt>|<epoch>|<state JSON>` in an instance's replica hash, as Lua writes it. */
+const replicaValue = `string.format('%.0f', now + ttl) .. '|' .. epoch .. '|' .. state`;
+
 const scripts = {
   /**
-   * KEYS: epoch, owner, online, records. ARGV: nodeId, ttlMs, instanceId.
-   * INCR the epoch, read the displaced owner record, SET ours with PX ttl, ZADD online at now+ttl,
-   * HSET the record's copy. One script, so two concurrent claims cannot interleave (the higher
-   * epoch always ends up as owner). Returns {epoch, previous record or ''}.
+   * KEYS: epoch, owner, online, records, replicas. ARGV: nodeId, ttlMs, slot, replica, state JSON,
+   * maxReplicas. A new replica name past `maxReplicas` live ones returns {-1, ''} and writes
+   * nothing (expired names are pruned first). Otherwise: INCR the epoch, read the displaced owner
+   * record, SET ours with PX ttl, ZADD online at now+ttl, HSET the record's copy and the replica's
+   * entry. One script, so two concurrent claims cannot interleave (the higher epoch always ends up
+   * as owner). Returns {epoch, previous record or ''}.
    */
   registryPresenceClaim: {
-    numberOfKeys: 4,
-    lua: `local epoch = redis.call('INCR', KEYS[1])
-local previous = redis.call('GET', KEYS[2])
-${nowMs}
+    numberOfKeys: 5,
+    lua: `${nowMs}
 local ttl = tonumber(ARGV[2])
+local max = tonumber(ARGV[6])
+if max > 0 and redis.call('HEXISTS', KEYS[5], ARGV[4]) == 0 then
+  local all = redis.call('HGETALL', KEYS[5])
+  local live = 0
+  for i = 1, #all, 2 do
+    local expires = tonumber(string.match(all[i + 1], '^(%d+)|'))
+    if expires and expires > now then live = live + 1 else redis.call('HDEL', KEYS[5], all[i]) end
+  end
+  if live >= max then return {-1, ''} end
+end
+local epoch = redis.call('INCR', KEYS[1])
+local previous = redis.call('GET', KEYS[2])
 local record = ARGV[1] .. '|' .. epoch
+local state = ARGV[5]
 redis.call('SET', KEYS[2], record, 'PX', ttl)
 redis.call('ZADD', KEYS[3], now + ttl, ARGV[3])
 redis.call('HSET', KEYS[4], ARGV[3], record)
+redis.call('HSET', KEYS[5], ARGV[4], ${replicaValue})
+redis.call('PEXPIRE', KEYS[5], ttl)
 return {epoch, previous or ''}`,
   },
   /**
-   * KEYS: owner, online, records. ARGV: expected record, instanceId.
-   * Compare-and-delete: DEL + ZREM + HDEL only if the record is still exactly ours. Returns 1 or 0.
+   * KEYS: owner, online, records, replicas. ARGV: expected record, slot, replica.
+   * Compare-and-delete: only if the record is still exactly ours. Returns 1 or 0.
    */
   registryPresenceRelease: {
-    numberOfKeys: 3,
+    numberOfKeys: 4,
     lua: `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[2])
 redis.call('HDEL', KEYS[3], ARGV[2])
+redis.call('HDEL', KEYS[4], ARGV[3])
 return 1`,
   },
   /**
-   * KEYS: owner, online, records. ARGV: expected record, ttlMs, instanceId.
-   * Compare-and-extend: PEXPIRE + ZADD online at now+ttl only if the record is still exactly ours.
-   * Also re-writes the record's copy, so a copy pruned at the very millisecond of expiry heals.
-   * Returns 1, or 0 when the record names another node/epoch or has expired.
+   * KEYS: owner, online, records, replicas. ARGV: expected record, ttlMs, slot, replica, epoch, state JSON.
+   * Compare-and-extend: PEXPIRE + ZADD online at now+ttl + the replica's entry (with its current
+   * state) only if the record is still exactly ours. Also re-writes the record's copy, so a copy
+   * pruned at the very millisecond of expiry heals. Returns 1, or 0 when the record names another
+   * node/epoch or has expired.
    */
   registryPresenceRefresh: {
-    numberOfKeys: 3,
+    numberOfKeys: 4,
     lua: `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 ${nowMs}
 local ttl = tonumber(ARGV[2])
+local epoch = ARGV[5]
+local state = ARGV[6]
 redis.call('PEXPIRE', KEYS[1], ttl)
 redis.call('ZADD', KEYS[2], now + ttl, ARGV[3])
 redis.call('HSET', KEYS[3], ARGV[3], ARGV[1])
+redis.call('HSET', KEYS[4], ARGV[4], ${replicaValue})
+if redis.call('PTTL', KEYS[4]) < ttl then redis.call('PEXPIRE', KEYS[4], ttl) end
 return 1`,
+  },
+  /**
+   * KEYS: replicas. Drops expired entries; returns {name, '<epoch>|<state JSON>', ...} of the rest.
+   */
+  registryPresenceReplicas: {
+    numberOfKeys: 1,
+    lua: `${nowMs}
+local all = redis.call('HGETALL', KEYS[1])
+local reply = {}
+for i = 1, #all, 2 do
+  local expires, rest = string.match(all[i + 1], '^(%d+)|(.*)$')
+  if expires and tonumber(expires) > now then
+    reply[#reply + 1] = all[i]
+    reply[#reply + 1] = rest
+  else
+    redis.call('HDEL', KEYS[1], all[i])
+  end
+end
+return reply`,
   },
   /**
    * KEYS: online, records. Drops members whose score (expiry) is past, and their record copies, then
@@ -126,25 +178,24 @@ interface PresenceCommands {
     ownerKey: string,
     onlineKey: string,
     recordsKey: string,
+    replicasKey: string,
     nodeId: string,
     ttlMs: number,
-    instanceId: string,
+    slot: string,
+    replica: string,
+    state: string,
+    maxReplicas: number,
   ): Promise<[number, string]>;
   registryPresenceRelease(
     ownerKey: string,
     onlineKey: string,
     recordsKey: string,
+    replicasKey: string,
     expected: string,
-    instanceId: string,
+    slot: string,
+    replica: string,
   ): Promise<number>;
-  registryPresenceRefresh(
-    ownerKey: string,
-    onlineKey: string,
-    recordsKey: string,
-    expected: string,
-    ttlMs: number,
-    instanceId: string,
-  ): Promise<number>;
+  registryPresenceReplicas(replicasKey: string): Promise<string[]>;
   registryPresenceOnline(onlineKey: string, recordsKey: string): Promise<(string | string[])[]>;
 }
 
@@ -153,9 +204,13 @@ interface RefreshPipeline {
     ownerKey: string,
     onlineKey: string,
     recordsKey: string,
+    replicasKey: string,
     expected: string,
     ttlMs: number,
-    instanceId: string,
+    slot: string,
+    replica: string,
+    epoch: number,
+    state: string,
   ): RefreshPipeline;
   exec(): Promise<[Error | null, unknown][] | null>;
 }
@@ -163,19 +218,55 @@ interface RefreshPipeline {
 /** Ids refreshed per pipeline: bounds memory and lets other clients' commands interleave. */
 const REFRESH_BATCH = 1000;
 
+/** The state JSON of a replica entry (short keys: one per replica in every read). */
+const encodeState = (nodeId: string, s: ReplicaState) =>
+  JSON.stringify({ n: nodeId, c: s.capacity, f: s.inFlight, t: s.connectedAt, d: s.draining ? 1 : 0 });
+
+/** `<epoch>|<state JSON>` of one replica entry; null when it cannot be read (never trusted blindly). */
+export function parseReplicaEntry(instanceId: string, replica: string, value: string): ReplicaRecord | null {
+  const bar = value.indexOf('|');
+  const epoch = Number(value.slice(0, bar));
+  if (bar <= 0 || !Number.isSafeInteger(epoch) || epoch < 1) return null;
+  let state: { n?: unknown; c?: unknown; f?: unknown; t?: unknown; d?: unknown };
+  try {
+    state = JSON.parse(value.slice(bar + 1)) as typeof state;
+  } catch {
+    return null;
+  }
+  if (typeof state.n !== 'string' || state.n === '') return null;
+  const count = (v: unknown, min: number) =>
+    typeof v === 'number' && Number.isFinite(v) ? Math.max(min, v) : min;
+  return {
+    instanceId,
+    replica,
+    nodeId: state.n,
+    epoch,
+    capacity: count(state.c, 1),
+    inFlight: count(state.f, 0),
+    connectedAt: count(state.t, 0),
+    draining: state.d === 1,
+  };
+}
+
 /**
- * Distributed presence: who holds each instance's socket, shared by all nodes. Keys, for prefix P:
- * - `P:epoch:<id>`  counter, INCR per accepted connection; no TTL (epochs must never go back while
+ * Distributed presence: who holds each replica's socket, shared by all nodes. Keys, for prefix P
+ * (a slot is the instance id for the unnamed replica, `<id>/<replica>` for a named one):
+ * - `P:epoch:<slot>`  counter, INCR per accepted connection; no TTL (epochs must never go back while
  *   an older socket may still be open somewhere).
- * - `P:owner:<id>`  `<nodeId>|<epoch>` with PX ttl, refreshed by the owning node.
- * - `P:online`      zset, member = instance id, score = expiry time (Redis clock, ms), so that
+ * - `P:owner:<slot>`  `<nodeId>|<epoch>` with PX ttl, refreshed by the owning node.
+ * - `P:reps:<id>`     hash, replica name → `<expiresAt>|<epoch>|<state JSON>` (node, capacity, chats
+ *   in flight, connected at, draining), written by the same scripts: one read lists an instance's
+ *   replicas. Entries carry their own expiry (Redis 7.0 has no per-field TTL); readers skip and
+ *   prune expired ones, and the key itself expires with its last refreshed entry.
+ * - `P:online`        zset, member = slot, score = expiry time (Redis clock, ms), so that
  *   `onlineByNode()` needs no SCAN.
- * - `P:records`     hash, instance id → a copy of its owner record, written and deleted by the same
+ * - `P:records`       hash, slot → a copy of its owner record, written and deleted by the same
  *   scripts, so `onlineByNode()` groups the ids by node in the one script that lists them (measured
  *   with 10,000 online on a loaded 2-core machine: ~30 ms, against ~60 ms for ZRANGE + MGET of the
  *   owner keys and ~13 ms for the bare ZRANGE that ignored node liveness).
  *
- * In a Redis Cluster the same keys are spread over hash-tagged buckets (`PresenceKeys`).
+ * In a Redis Cluster the same keys are spread over hash-tagged buckets (`PresenceKeys`); all keys
+ * of one instance's replicas share its bucket.
  *
  * `close()` does nothing: the connection belongs to whoever created it (RedisConnections.close()).
  */
@@ -213,40 +304,55 @@ export class RedisPresenceStore extends PresenceStore {
     return formatOwnerRecord({ nodeId: this.opts.nodeId, epoch });
   }
 
-  async claim(instanceId: string): Promise<{ epoch: number; previous: PresenceOwner | null }> {
-    const bucket = this.keys.bucketOf(instanceId);
+  async claim(
+    instanceId: string,
+    replica: string,
+    state: ReplicaState,
+    maxReplicas: number,
+  ): Promise<ClaimResult> {
+    const slot = replicaSlot(instanceId, replica);
+    const bucket = this.keys.bucketOf(slot);
     const [epoch, previous] = await this.commands.registryPresenceClaim(
-      this.keys.epoch(instanceId),
-      this.keys.owner(instanceId),
+      this.keys.epoch(slot),
+      this.keys.owner(slot),
       this.keys.online(bucket),
       this.keys.records(bucket),
+      this.keys.replicas(instanceId),
       this.opts.nodeId,
       this.opts.ttlMs,
-      instanceId,
+      slot,
+      replica,
+      encodeState(this.opts.nodeId, state),
+      maxReplicas,
     );
+    if (Number(epoch) < 0) return { tooMany: true };
     return { epoch: Number(epoch), previous: parseOwnerRecord(previous) };
   }
 
-  async release(instanceId: string, epoch: number): Promise<boolean> {
-    const bucket = this.keys.bucketOf(instanceId);
+  async release(instanceId: string, replica: string, epoch: number): Promise<boolean> {
+    const slot = replicaSlot(instanceId, replica);
+    const bucket = this.keys.bucketOf(slot);
     const deleted = await this.commands.registryPresenceRelease(
-      this.keys.owner(instanceId),
+      this.keys.owner(slot),
       this.keys.online(bucket),
       this.keys.records(bucket),
+      this.keys.replicas(instanceId),
       this.record(epoch),
-      instanceId,
+      slot,
+      replica,
     );
     return deleted === 1;
   }
 
   /**
-   * Extends every record this node still holds. Returns the ids whose record no longer names this
-   * node and epoch (superseded by a newer connection, or expired). Rejects if Redis fails: a failure
-   * to refresh is not a loss of ownership, the caller retries on its next beat.
-   * One pipeline per bucket and batch: a cluster pipeline must stay within one slot.
+   * Extends every record this node still holds (and writes each replica's current state). Returns
+   * the slots whose record no longer names this node and epoch (superseded by a newer connection,
+   * or expired). Rejects if Redis fails: a failure to refresh is not a loss of ownership, the
+   * caller retries on its next beat. One pipeline per bucket and batch: a cluster pipeline must
+   * stay within one slot.
    */
-  async refresh(held: ReadonlyMap<string, number>): Promise<string[]> {
-    const byBucket = new Map<number, [string, number][]>();
+  async refresh(held: ReadonlyMap<string, HeldReplica>): Promise<string[]> {
+    const byBucket = new Map<number, [string, HeldReplica][]>();
     for (const entry of held) {
       const bucket = this.keys.bucketOf(entry[0]);
       const entries = byBucket.get(bucket) ?? [];
@@ -259,19 +365,23 @@ export class RedisPresenceStore extends PresenceStore {
     return lost.flat();
   }
 
-  private async refreshBucket(bucket: number, entries: [string, number][]): Promise<string[]> {
+  private async refreshBucket(bucket: number, entries: [string, HeldReplica][]): Promise<string[]> {
     const lost: string[] = [];
     for (let start = 0; start < entries.length; start += REFRESH_BATCH) {
       const batch = entries.slice(start, start + REFRESH_BATCH);
       const pipeline = this.redis.pipeline() as unknown as RefreshPipeline;
-      for (const [id, epoch] of batch) {
+      for (const [slot, held] of batch) {
         pipeline.registryPresenceRefresh(
-          this.keys.owner(id),
+          this.keys.owner(slot),
           this.keys.online(bucket),
           this.keys.records(bucket),
-          this.record(epoch),
+          this.keys.replicas(held.instanceId),
+          this.record(held.epoch),
           this.opts.ttlMs,
-          id,
+          slot,
+          held.replica,
+          held.epoch,
+          encodeState(this.opts.nodeId, held.state),
         );
       }
       const results = await pipeline.exec();
@@ -284,8 +394,18 @@ export class RedisPresenceStore extends PresenceStore {
     return lost;
   }
 
-  async owner(instanceId: string): Promise<PresenceOwner | null> {
-    return parseOwnerRecord(await this.redis.get(this.keys.owner(instanceId)));
+  async owner(instanceId: string, replica: string): Promise<PresenceOwner | null> {
+    return parseOwnerRecord(await this.redis.get(this.keys.owner(replicaSlot(instanceId, replica))));
+  }
+
+  async replicas(instanceId: string): Promise<ReplicaRecord[]> {
+    const reply = await this.commands.registryPresenceReplicas(this.keys.replicas(instanceId));
+    const records: ReplicaRecord[] = [];
+    for (let i = 0; i + 1 < reply.length; i += 2) {
+      const record = parseReplicaEntry(instanceId, reply[i], reply[i + 1]);
+      if (record) records.push(record);
+    }
+    return records;
   }
 
   /** One script per bucket, in parallel (in a cluster, on the shards that hold them), merged. */
@@ -299,7 +419,8 @@ export class RedisPresenceStore extends PresenceStore {
     for (const reply of replies)
       for (let i = 0; i + 1 < reply.length; i += 2) {
         const ids = byNode.get(reply[i] as string) ?? [];
-        byNode.set(reply[i] as string, ids.concat(reply[i + 1] as string[]));
+        for (const slot of reply[i + 1] as string[]) ids.push(slotInstance(slot));
+        byNode.set(reply[i] as string, ids);
       }
     return byNode;
   }

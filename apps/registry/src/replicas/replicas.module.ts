@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { HostsModule } from '../hosts/hosts.module';
+import { ReplicaGossip } from './replica-gossip';
+import { ReplicaTable } from './replica-table';
+
+/** What each node knows about the replicas other nodes hold, and the gossip that keeps it current. */
+@Module({
+  imports: [HostsModule],
+  providers: [
+    { provide: ReplicaTable, inject: [APP_CONFIG], useFactory: (c: AppConfig) => new ReplicaTable(c.nodeId) },
+    ReplicaGossip,
+  ],
+  exports: [ReplicaTable, ReplicaGossip],
+})
+export class ReplicasModule {}
