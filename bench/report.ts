@@ -294,7 +294,7 @@ function replicasSection(s: Settings, r: ReplicasResult): [string, string] {
     `(ideal = replicas × 1000 / ${r.answerMs} ms: the models answering back to back; efficiency = chats/s / ideal;`,
     ' total = request to end of answer, including the wait for a free replica; served per replica = chats each model completed;',
     " listed = replicas the caller nodes' instance detail listed before the run, — when it has no such list;",
-    ' agents up = replica agents still running after the run: a registry without replicas replaces one agent with the next)',
+    ' agents up = replica agents still running after the run: one that was replaced (4409), refused or crashed has exited)',
     ...r.runs
       .filter((run) => run.failures.count > 0)
       .map((run) => `failures, ${setup(run)}: ${run.failures.samples.join('; ')}`),

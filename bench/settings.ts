@@ -67,8 +67,8 @@ const FULL: Omit<Settings, 'outDir' | 'profile' | 'only'> = {
     chunks: 20,
     delayMs: 10,
     callersPerReplica: 4,
-    warmupMs: 1_000,
-    measureMs: 8_000,
+    warmupMs: 2_000,
+    measureMs: 10_000,
   },
 };
 

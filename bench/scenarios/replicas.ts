@@ -46,7 +46,7 @@ export interface ReplicaRun {
   servedPerReplica: number[];
   /** Replicas the caller nodes' instance detail listed before the run (fewest of them); null: no such list. */
   listedReplicas: number | null;
-  /** Agents still running after the run (a superseded one exits). */
+  /** Agents still running after the run (one that was replaced, refused or crashed has exited). */
   agentsRunning: number;
   /** Cores used by the registry nodes while measuring. */
   cpu: Record<string, number>;
@@ -135,10 +135,9 @@ async function startReplicas(
   agents: ProbedProcess[],
 ): Promise<Registered> {
   const instance = await registerInstance(nodes.A.url, `bench replicas ${placement.join(' ')}`);
-  // One at a time: a registry without replicas replaces (4409) an agent that is still starting.
-  for (const [i, node] of placement.entries())
-    agents.push(
-      await startHostAgent(`agent-replica-r${i + 1}`, {
+  const started = await Promise.allSettled(
+    placement.map((node, i) =>
+      startHostAgent(`agent-replica-r${i + 1}`, {
         registry: nodes[node].url,
         instanceId: instance.instanceId,
         password: instance.password,
@@ -146,7 +145,12 @@ async function startReplicas(
         concurrency: 1,
         replica: `r${i + 1}`,
       }),
-    );
+    ),
+  );
+  // Every agent that started is stopped by the caller, also when another one failed.
+  for (const result of started) if (result.status === 'fulfilled') agents.push(result.value);
+  const failed = started.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
   return instance;
 }
 
