@@ -1,7 +1,7 @@
 /**
  * The benchmark suite: `npm run bench` (full, a few minutes) or `npm run bench:smoke` (seconds).
  * Starts everything on loopback, measures relay overhead, throughput, paced streams, connection
- * scale and cost independence side by side, prints a table and writes bench/results/<time>.json.
+ * scale, cost independence and replicas side by side, prints a table and writes bench/results/<time>.json.
  * Exit code: 0 when every request succeeded (targets missed or not), 1 on any failure.
  */
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -16,14 +16,15 @@ import { RoundTripSamples } from './redis-round-trip';
 import { floorFigures, render, Results, verdicts } from './report';
 import { latencyAtConcurrency1 } from './scenarios/latency';
 import { pacedStreams } from './scenarios/paced';
+import { replicas } from './scenarios/replicas';
 import { scaleAndCost } from './scenarios/scale';
 import type { Scenario } from './scenarios/scenario';
 import { throughput } from './scenarios/throughput';
 import { parseSettings, Section, UsageError } from './settings';
 
 const ROOT = path.resolve(__dirname, '../..');
-/** A run that takes longer than this is stopped (the full mode normally needs 4–6 minutes). */
-const HARD_LIMIT_MS = { full: 14 * 60_000, smoke: 90_000 };
+/** A run that takes longer than this is stopped (the full mode normally needs about 9 minutes, smoke under a minute). */
+const HARD_LIMIT_MS = { full: 16 * 60_000, smoke: 120_000 };
 
 function newestSource(dir: string, depth = 0): number {
   let newest = 0;
@@ -166,6 +167,13 @@ async function main(): Promise<number> {
       log('4–5. connection scale and cost independence');
       results.scale = await measured('scale', () => scaleAndCost(s));
     }
+    if (run('replicas')) {
+      const r = settings.replicas;
+      log(
+        `6. replicas: one instance, models answering one chat at a time (${r.onOneNode.join(', ')} on one node, ${r.split} over two)`,
+      );
+      results.replicas = await measured('replicas', () => replicas(s));
+    }
   } finally {
     clearTimeout(watchdog);
     log('cleaning up');
@@ -181,6 +189,7 @@ async function main(): Promise<number> {
     ...(results.throughput ?? []),
     ...(results.paced ?? []),
     ...(results.scale?.cost.flatMap((c) => c.paths) ?? []),
+    ...(results.replicas?.runs ?? []),
   ].reduce((n, p) => n + p.failures.count, results.redisRoundTrip?.failed ?? 0);
   const swarmFailures = results.scale?.steps.reduce((n, st) => n + st.failed, 0) ?? 0;
   const file = path.join(settings.outDir, `${stamp}.json`);

@@ -173,7 +173,15 @@ export class RegistryNode extends ProbedProcess {
 /** The real host agent (the built program), probe preloaded, default timers. */
 export async function startHostAgent(
   name: string,
-  opts: { registry: string; instanceId: string; password: string; upstream: string; concurrency: number },
+  opts: {
+    registry: string;
+    instanceId: string;
+    password: string;
+    upstream: string;
+    concurrency: number;
+    /** `--replica`: one of several agents serving the same instance. */
+    replica?: string;
+  },
 ): Promise<ProbedProcess> {
   const { proc } = await ProbedProcess.start(
     name,
@@ -184,6 +192,7 @@ export async function startHostAgent(
       INSTANCE_PASSWORD: opts.password,
       UPSTREAM_URL: opts.upstream,
       HOST_CONCURRENCY: String(opts.concurrency),
+      HOST_REPLICA: opts.replica,
     },
     /connected to/,
   );

@@ -4,6 +4,7 @@ import { FLOOR, PATH_LABELS, PathKey, RELAYED } from './paths';
 import type { RedisRoundTripResult } from './redis-round-trip';
 import type { PathLatency } from './scenarios/latency';
 import type { PathPaced } from './scenarios/paced';
+import type { ReplicaRun, ReplicasResult } from './scenarios/replicas';
 import type { ScaleResult } from './scenarios/scale';
 import type { ProcessProfile } from './profiling';
 import type { PathThroughput } from './scenarios/throughput';
@@ -16,6 +17,7 @@ export interface Results {
   throughput?: PathThroughput[];
   paced?: PathPaced[];
   scale?: ScaleResult;
+  replicas?: ReplicasResult;
   profiles?: ProcessProfile[];
 }
 
@@ -280,6 +282,64 @@ export function verdicts(results: Results): TargetVerdict[] {
   return out;
 }
 
+/** Section 6: one row per run. */
+function replicasSection(s: Settings, r: ReplicasResult): [string, string] {
+  const setup = (run: ReplicaRun) => {
+    if (run.callersOn === 'direct') return 'straight to one model (no registry)';
+    const a = run.placement.filter((n) => n === 'A').length;
+    const b = run.placement.length - a;
+    return b === 0 ? `${a} on node A` : `${a} on node A + ${b} on node B`;
+  };
+  const notes = [
+    `(ideal = replicas × 1000 / ${r.answerMs} ms: the models answering back to back; efficiency = chats/s / ideal;`,
+    ' total = request to end of answer, including the wait for a free replica; served per replica = chats each model completed;',
+    " listed = replicas the caller nodes' instance detail listed before the run, — when it has no such list;",
+    ' agents up = replica agents still running after the run: one that was replaced (4409), refused or crashed has exited)',
+    ...r.runs
+      .filter((run) => run.failures.count > 0)
+      .map((run) => `failures, ${setup(run)}: ${run.failures.samples.join('; ')}`),
+  ];
+  return [
+    `6. Replicas: one instance, each replica its own model answering one chat at a time (${r.chunks} chunks × ${r.delayMs} ms = ${r.answerMs} ms per answer), ${s.replicas.callersPerReplica} callers per replica in a closed loop for ${s.replicas.measureMs / 1000} s`,
+    table(
+      [
+        'replicas',
+        'callers on',
+        'callers',
+        'chats/s',
+        'ideal',
+        'efficiency',
+        'total p50',
+        'p95',
+        'TTFT p50',
+        'failed',
+        'served per replica',
+        'listed',
+        'agents up',
+        'registry CPU, cores',
+      ],
+      r.runs.map((run) => [
+        setup(run),
+        run.callersOn === 'direct' ? '—' : run.callersOn.join(' and '),
+        String(run.callers),
+        run.requestsPerSecond.toFixed(1),
+        run.idealPerSecond.toFixed(1),
+        pct(run.efficiency),
+        ms(run.total.p50),
+        ms(run.total.p95),
+        ms(run.ttft.p50),
+        String(run.failures.count),
+        run.servedPerReplica.join(' / '),
+        run.listedReplicas === null ? '—' : `${run.listedReplicas} of ${run.replicas}`,
+        run.callersOn === 'direct' ? '—' : `${run.agentsRunning} of ${run.replicas}`,
+        Object.entries(run.cpu)
+          .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+          .join(', ') || '—',
+      ]),
+    ) + `\n${notes.join('\n')}`,
+  ];
+}
+
 export function render(
   settings: Settings,
   machine: MachineInfo,
@@ -313,7 +373,7 @@ export function render(
     out.push('SMOKE MODE: tiny samples to prove the benchmark runs; the figures mean little.');
   for (const w of warnings) out.push(`WARNING: ${w}`);
   out.push(
-    `Fake model: ${s.burstChunks} chunks per answer written at once (sections 1, 2, 5); ${s.paced.chunks} chunks ${s.paced.delayMs} ms apart (section 3). Times in ms.`,
+    `Fake model: ${s.burstChunks} chunks per answer written at once (sections 1, 2, 5); ${s.paced.chunks} chunks ${s.paced.delayMs} ms apart (section 3); one chat at a time, ${s.replicas.chunks} chunks ${s.replicas.delayMs} ms apart (section 6). Times in ms.`,
   );
 
   if (results.overhead) {
@@ -500,6 +560,7 @@ export function render(
         `\n whichever is larger; INCONCLUSIVE when other processes used > ${BUSY_CORES} cores during a point)`,
     );
   }
+  if (results.replicas) section(...replicasSection(s, results.replicas));
   for (const p of results.profiles ?? []) {
     section(
       `Profile of ${p.process} during ${p.during} (${p.summary.busyMs} ms busy of ${p.summary.wallMs} ms; ${p.file})`,

@@ -1,4 +1,4 @@
-export const SECTIONS = ['overhead', 'throughput', 'paced', 'scale'] as const;
+export const SECTIONS = ['overhead', 'throughput', 'paced', 'scale', 'replicas'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 /** What one run measures, and how much of it: `full` (minutes) or `smoke` (seconds, for CI). */
@@ -29,6 +29,20 @@ export interface Settings {
   };
   /** Concurrency-1 runs comparing 10 instances with many. */
   cost: { warmup: number; requests: number };
+  /**
+   * One instance served by several agents, each in front of its own model answering one chat at a
+   * time (`chunks` × `delayMs` per answer): every count of `onOneNode` on node A, then `split`
+   * replicas half on node A and half on node B; `callersPerReplica` × replicas callers in a closed loop.
+   */
+  replicas: {
+    onOneNode: number[];
+    split: number;
+    chunks: number;
+    delayMs: number;
+    callersPerReplica: number;
+    warmupMs: number;
+    measureMs: number;
+  };
 }
 
 const FULL: Omit<Settings, 'outDir' | 'profile' | 'only'> = {
@@ -47,6 +61,15 @@ const FULL: Omit<Settings, 'outDir' | 'profile' | 'only'> = {
     registerParallel: 32,
   },
   cost: { warmup: 100, requests: 1_000 },
+  replicas: {
+    onOneNode: [1, 2, 4],
+    split: 4,
+    chunks: 20,
+    delayMs: 10,
+    callersPerReplica: 4,
+    warmupMs: 2_000,
+    measureMs: 10_000,
+  },
 };
 
 const SMOKE: Omit<Settings, 'outDir' | 'profile' | 'only'> = {
@@ -59,6 +82,15 @@ const SMOKE: Omit<Settings, 'outDir' | 'profile' | 'only'> = {
   paced: { streams: [20], chunks: 10, delayMs: 20, rampMs: 100, warmup: false },
   scale: { hosts: [20, 50], settleMs: 100, idleWindowMs: 200, connectParallel: 50, registerParallel: 16 },
   cost: { warmup: 3, requests: 15 },
+  replicas: {
+    onOneNode: [1, 2],
+    split: 2,
+    chunks: 5,
+    delayMs: 10,
+    callersPerReplica: 4,
+    warmupMs: 0,
+    measureMs: 1_000,
+  },
 };
 
 export const USAGE = `usage: node dist/bench/main.js [--smoke] [--profile] [--hosts=1000,10000]

@@ -6,6 +6,7 @@ export interface Summary {
   min: number;
   p50: number;
   p90: number;
+  p95: number;
   p99: number;
   p999: number;
   max: number;
@@ -22,6 +23,7 @@ export function summarize(values: readonly number[]): Summary {
     min: list.length ? list[0] : NaN,
     p50: percentile(list, 50),
     p90: percentile(list, 90),
+    p95: percentile(list, 95),
     p99: percentile(list, 99),
     p999: percentile(list, 99.9),
     max: list.length ? list[list.length - 1] : NaN,

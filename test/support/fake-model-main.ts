@@ -1,11 +1,12 @@
 /**
  * Runs the fake model server as its own process (e2e tests, benchmarks):
  *
- *   node dist/test/support/fake-model-main.js --port 0 --chunks 50 --delay-ms 0
+ *   node dist/test/support/fake-model-main.js --port 0 --chunks 50 --delay-ms 0 [--max-concurrent 1]
  *
  * Prints one JSON line {"url":"http://127.0.0.1:PORT/v1","port":PORT} when ready; stops on
  * SIGTERM / SIGINT. Options also from env: FAKE_MODEL_PORT, FAKE_MODEL_HOST, FAKE_MODEL_CHUNKS,
- * FAKE_MODEL_DELAY_MS, FAKE_MODEL_MODELS (comma-separated), FAKE_MODEL_FAIL_WITH, FAKE_MODEL_RECORD=1.
+ * FAKE_MODEL_DELAY_MS, FAKE_MODEL_MODELS (comma-separated), FAKE_MODEL_FAIL_WITH, FAKE_MODEL_RECORD=1,
+ * FAKE_MODEL_MAX_CONCURRENT (chats answered at once; the others wait in arrival order).
  */
 import { startFakeModel } from './fake-model-server';
 
@@ -19,6 +20,7 @@ function options(argv: string[], env: NodeJS.ProcessEnv): Record<string, string>
     models: 'FAKE_MODEL_MODELS',
     'fail-with': 'FAKE_MODEL_FAIL_WITH',
     record: 'FAKE_MODEL_RECORD',
+    'max-concurrent': 'FAKE_MODEL_MAX_CONCURRENT',
   };
   for (const [name, key] of Object.entries(fromEnv)) if (env[key]) out[name] = env[key] as string;
   for (let i = 0; i < argv.length; i++) {
@@ -38,6 +40,12 @@ function int(value: string | undefined, name: string): number | undefined {
   return Number(value);
 }
 
+function positive(value: string | undefined, name: string): number | undefined {
+  const n = int(value, name);
+  if (n === 0) throw new Error(`--${name} must be at least 1`);
+  return n;
+}
+
 async function main(): Promise<void> {
   const o = options(process.argv.slice(2), process.env);
   const server = await startFakeModel({
@@ -49,6 +57,7 @@ async function main(): Promise<void> {
     models: o.models ? o.models.split(',').map((s) => s.trim()) : undefined,
     // A long benchmark would otherwise keep every request in memory.
     record: o.record === '1' || o.record === 'true',
+    maxConcurrent: positive(o['max-concurrent'], 'max-concurrent'),
   });
   process.stdout.write(`${JSON.stringify({ url: server.url, port: server.port })}\n`);
   const stop = () => {

@@ -4,14 +4,20 @@
  *   GET  /v1/models            -> {object:'list', data:[{id, object:'model', created, owned_by}]}
  *   POST /v1/chat/completions  -> SSE chat.completion.chunk stream, or one chat.completion JSON
  *
+ *   GET  /_stats               -> {requests, completed, aborted, active, waiting, maxActive, started}
+ *
  * Per-request behaviours, chosen by the last user message's content:
  *   [hang]     one chunk, then nothing until the client disconnects
  *   [slow]     200 ms between chunks
  *   [error500] HTTP 500
+ *
+ * `maxConcurrent` serves that many chats at once, like a local model on one GPU: the others wait,
+ * in arrival order, before their answer (and its headers) starts.
  */
 import { EventEmitter } from 'node:events';
 import { createServer, type ServerResponse, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { FifoSlots } from './fifo-slots';
 
 export interface FakeModelOptions {
   /** Port to listen on (default 0: an ephemeral port). */
@@ -31,6 +37,8 @@ export interface FakeModelOptions {
   models?: string[];
   /** Keep every request in `requests` (default true; turn off for long benchmarks). */
   record?: boolean;
+  /** Chats answered at once; the others wait in arrival order (default: no limit). */
+  maxConcurrent?: number;
 }
 
 export interface ChatBody {
@@ -70,9 +78,18 @@ export interface FakeModel {
   /** Emits 'request' (RecordedRequest), 'aborted' (AbortedEvent), 'completed' ({path, at}). */
   events: EventEmitter;
   counters: { requests: number; completed: number; aborted: number };
+  /** Chats answering now, waiting for a slot, the most at once, started so far. */
+  load(): ChatLoad;
   /** Resolves with the next 'aborted' event, or rejects after timeoutMs. */
   nextAbort(timeoutMs?: number): Promise<AbortedEvent>;
   close(): Promise<void>;
+}
+
+export interface ChatLoad {
+  active: number;
+  waiting: number;
+  maxActive: number;
+  started: number;
 }
 
 const DEFAULT_WORDS = ['Hello', ' from', ' the', ' fake', ' model', '.'];
@@ -134,6 +151,13 @@ export async function startFakeModel(opts: FakeModelOptions = {}): Promise<FakeM
   const timers = new Set<NodeJS.Timeout>();
   let nextId = 0;
   let closing = false;
+  const slots = new FifoSlots(opts.maxConcurrent ?? Infinity);
+  const load = (): ChatLoad => ({
+    active: slots.active,
+    waiting: slots.waiting,
+    maxActive: slots.maxActive,
+    started: slots.started,
+  });
 
   const later = (ms: number, fn: () => void) => {
     const t = setTimeout(() => {
@@ -151,6 +175,23 @@ export async function startFakeModel(opts: FakeModelOptions = {}): Promise<FakeM
       sendJson(res, status, errorBody(`fake model failure (HTTP ${status})`, 'server_error', 'fake_failure'));
       return;
     }
+    let begun = false;
+    const leave = slots.enter(() => {
+      begun = true;
+      answer(res, path, body, text);
+    });
+    res.once('close', () => {
+      leave();
+      if (begun) return;
+      // Gone while waiting for a slot: aborted before its first byte.
+      const event: AbortedEvent = { path, body, at: Date.now(), chunksSent: 0 };
+      counters.aborted++;
+      aborted.push(event);
+      events.emit('aborted', event);
+    });
+  };
+
+  const answer = (res: ServerResponse, path: string, body: ChatBody, text: string) => {
     const hang = text.includes('[hang]');
     const delay = text.includes('[slow]') ? 200 : baseDelay;
     const model =
@@ -259,6 +300,11 @@ export async function startFakeModel(opts: FakeModelOptions = {}): Promise<FakeM
           badJson = true;
         }
       }
+      // Not a model request: neither counted nor recorded.
+      if (req.method === 'GET' && path === '/_stats') {
+        sendJson(res, 200, { ...counters, ...load() });
+        return;
+      }
       const recorded: RecordedRequest = {
         method: req.method ?? '',
         path,
@@ -311,6 +357,7 @@ export async function startFakeModel(opts: FakeModelOptions = {}): Promise<FakeM
     aborted,
     events,
     counters,
+    load,
     nextAbort(timeoutMs = 5000) {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
