@@ -114,7 +114,9 @@ describe('fault: Redis restarts while cross-node streams are in flight', () => {
     expect(presenceAt - upAt).toBeLessThanOrEqual(RECOVERY_MS);
     expect(chatAt - upAt).toBeLessThanOrEqual(RECOVERY_MS);
     expect(agent.running).toBe(true);
-    // Redis unreachable is "unavailable, retry" (503 with Retry-After), not an internal error.
-    expect(duringOutage.status).toBe(503);
+    // Redis unreachable is never an internal error: the chat either waits it out (the hold: its
+    // replica was out of reach, so it is tried again when the wait ends) and completes, or, when the
+    // outage outlasts the hold, is "unavailable, retry" (503).
+    expect(duringOutage.status === 503 || (duringOutage.status === 200 && duringOutage.done)).toBe(true);
   });
 });
