@@ -184,6 +184,7 @@ describe('web console in a real browser (Chromium, registry, agent, fake model)'
     await replicas.getByText('console-replica').waitFor();
     expect(await replicas.locator('td[data-label="Capacity"]').innerText()).toBe('3');
     expect(await replicas.locator('td[data-label="Node"]').innerText()).toBe(registry.nodeId);
+    await shot('owner-replicas');
   });
 
   it('shows an answer cut off by the host going away as broken, then a 503 while it is gone', async () => {

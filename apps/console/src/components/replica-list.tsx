@@ -4,34 +4,37 @@ import type { ReplicaInfo } from '../api';
 export function ReplicaList({ replicas }: { replicas: ReplicaInfo[] }) {
   if (replicas.length === 0) return null;
   return (
-    <div class="table-wrap">
-      <table class="stacked" data-testid="replicas-table" aria-label="Replicas">
-        <thead>
-          <tr>
-            <th>Replica</th>
-            <th>Node</th>
-            <th>Connected since</th>
-            <th>Capacity</th>
-            <th>In flight</th>
-          </tr>
-        </thead>
-        <tbody>
-          {replicas.map((r) => (
-            <tr key={`${r.node_id}/${r.name}`}>
-              <td data-label="Replica">
-                {r.name === '' ? <em>unnamed (stock host)</em> : <code>{r.name}</code>}
-                {r.draining ? ' · moving' : ''}
-              </td>
-              <td data-label="Node">
-                <code>{r.node_id}</code>
-              </td>
-              <td data-label="Connected since">{new Date(r.connected_at).toLocaleString()}</td>
-              <td data-label="Capacity">{r.capacity}</td>
-              <td data-label="In flight">{r.in_flight}</td>
+    <>
+      <h2>Connected agents</h2>
+      <div class="table-wrap replicas">
+        <table class="stacked" data-testid="replicas-table" aria-label="Replicas">
+          <thead>
+            <tr>
+              <th>Replica</th>
+              <th>Node</th>
+              <th>Connected since</th>
+              <th>Capacity</th>
+              <th>In flight</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+          </thead>
+          <tbody>
+            {replicas.map((r) => (
+              <tr key={`${r.node_id}/${r.name}`}>
+                <td data-label="Replica">
+                  {r.name === '' ? <em>unnamed (stock host)</em> : <code>{r.name}</code>}
+                  {r.draining ? ' · moving' : ''}
+                </td>
+                <td data-label="Node">
+                  <code>{r.node_id}</code>
+                </td>
+                <td data-label="Connected since">{new Date(r.connected_at).toLocaleString()}</td>
+                <td data-label="Capacity">{r.capacity}</td>
+                <td data-label="In flight">{r.in_flight}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </>
   );
 }

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nest
 import { REDIS } from '../cluster/cluster.module';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { InstanceEvents } from '../instances/instance-events';
+import { subscribeBroadcast } from '../redis/broadcast-channel';
 import type { RedisConnections } from '../redis/redis-connections';
 import { KeyDirectory } from './key-directory';
 
@@ -40,21 +41,16 @@ export class AccessChanges implements OnModuleInit, OnModuleDestroy {
     );
     const subscriber = this.redis?.subscriber;
     if (!subscriber) return;
-    const onMessage = (channel: string, payload: string) => {
-      if (channel === this.channel) this.apply(payload);
-    };
-    // The cluster bus turns ioredis' resubscription off; this channel is resubscribed here.
-    const onReady = () => {
-      this.keys.clear();
-      subscriber.subscribe(this.channel).catch((err: Error) => this.logger.warn(err.message));
-    };
-    subscriber.on('message', onMessage);
-    subscriber.on('ready', onReady);
-    this.stop.push(() => {
-      subscriber.off('message', onMessage);
-      subscriber.off('ready', onReady);
-    });
-    await subscriber.subscribe(this.channel);
+    // Back after a drop: it may have missed revocations, so every cached key is forgotten.
+    this.stop.push(
+      await subscribeBroadcast(
+        subscriber,
+        this.channel,
+        (payload) => this.apply(payload),
+        this.logger,
+        () => this.keys.clear(),
+      ),
+    );
   }
 
   onModuleDestroy(): void {

@@ -4,7 +4,9 @@ import { REDIS } from '../cluster/cluster.module';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { ConnectedHosts } from '../hosts/connected-hosts';
 import type { HostConnection } from '../hosts/host-connection';
+import { subscribeBroadcast } from '../redis/broadcast-channel';
 import type { RedisConnections } from '../redis/redis-connections';
+import { replicaSlot } from '../presence/presence.store';
 import { ReplicaTable, ReplicaUpdate } from './replica-table';
 
 /** Load changes of one node are sent at most this often (connects and disconnects at once). */
@@ -62,20 +64,9 @@ export class ReplicaGossip implements OnModuleInit, OnModuleDestroy {
     const subscriber = this.redis?.subscriber;
     if (!subscriber) return;
     this.hosts.onChange((connection, change) => this.changed(connection, change !== 'load'));
-    const onMessage = (channel: string, payload: string) => {
-      if (channel === this.channel) this.receive(payload);
-    };
-    // The cluster bus turns ioredis' resubscription off; this channel is resubscribed here.
-    const onReady = () => {
-      subscriber.subscribe(this.channel).catch((err: Error) => this.logger.warn(err.message));
-    };
-    subscriber.on('message', onMessage);
-    subscriber.on('ready', onReady);
-    this.stop.push(() => {
-      subscriber.off('message', onMessage);
-      subscriber.off('ready', onReady);
-    });
-    await subscriber.subscribe(this.channel);
+    this.stop.push(
+      await subscribeBroadcast(subscriber, this.channel, (payload) => this.receive(payload), this.logger),
+    );
     this.nodeTimer = setInterval(() => void this.checkNodes(), NODE_CHECK_MS);
     this.nodeTimer.unref();
   }
@@ -132,7 +123,7 @@ export class ReplicaGossip implements OnModuleInit, OnModuleDestroy {
     for (const w of message.u as unknown[]) {
       if (!isWireUpdate(w)) continue;
       const [instanceId, replica, epoch, capacity, inFlight, state] = w;
-      const slot = replica === '' ? instanceId : `${instanceId}/${replica}`;
+      const slot = replicaSlot(instanceId, replica);
       updates.push({ instanceId, replica, slot, epoch, capacity, inFlight, state });
     }
     for (const instanceId of this.table.apply(from, updates))

@@ -1,4 +1,4 @@
-import type { ReplicaRecord } from '../presence/presence.store';
+import { ReplicaRecord, replicaSlot } from '../presence/presence.store';
 
 /** What one node knows about a replica held by another node. */
 export type KnownReplica = ReplicaRecord & { slot: string };
@@ -48,7 +48,7 @@ export class ReplicaTable {
     const replicas = new Map<string, KnownReplica>();
     for (const record of records) {
       if (record.nodeId === this.selfNodeId) continue;
-      const slot = record.replica === '' ? instanceId : `${instanceId}/${record.replica}`;
+      const slot = replicaSlot(instanceId, record.replica);
       const known = old?.get(slot);
       const current = known && known.epoch === record.epoch && known.nodeId === record.nodeId;
       replicas.set(slot, current ? known : { ...record, slot });
