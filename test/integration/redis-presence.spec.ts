@@ -7,9 +7,14 @@ import { RedisConnections } from '../../apps/registry/src/redis/redis-connection
 // Runs against the shared Redis; every test uses its own key prefix and deletes it afterwards.
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-/** Instance ids with an unexpired owner record. */
-const ids = async (store: Pick<RedisPresenceStore, 'onlineByNode'>) =>
-  [...(await store.onlineByNode()).values()].flat();
+/** Which of `candidates` have an unexpired owner record. */
+const ids = async (store: ReturnType<typeof unnamed>, candidates = ['inst-1', 'inst-x', 'inst-live']) => {
+  const owned = await Promise.all(candidates.map(async (id) => ((await store.owner(id)) ? id : null)));
+  return owned.filter((id): id is string => id !== null);
+};
+
+/** An epoch from the Redis clock: microseconds since 1970, around now. */
+const nearNowUs = (epoch: number) => Math.abs(epoch / 1000 - Date.now()) < 60_000;
 
 describe('RedisPresenceStore (real Redis)', () => {
   let connections: RedisConnections;
@@ -51,8 +56,9 @@ describe('RedisPresenceStore (real Redis)', () => {
   it('claim makes the owner visible to the other node', async () => {
     const { a, b } = stores();
     const first = await a.claim('inst-1');
-    expect(first).toEqual({ epoch: 1, previous: null });
-    expect(await b.owner('inst-1')).toEqual({ nodeId: 'node-a', epoch: 1 });
+    expect(first).toEqual({ epoch: expect.any(Number), previous: null });
+    expect(nearNowUs(first.epoch)).toBe(true);
+    expect(await b.owner('inst-1')).toEqual({ nodeId: 'node-a', epoch: first.epoch });
     expect(await ids(b)).toEqual(['inst-1']);
     expect(await b.owner('unknown')).toBeNull();
   });
@@ -100,8 +106,36 @@ describe('RedisPresenceStore (real Redis)', () => {
     const first = await a.claim('inst-1');
     await a.release('inst-1', first.epoch);
     const again = await a.claim('inst-1');
-    expect(again.epoch).toBe(first.epoch + 1);
+    expect(again.epoch).toBeGreaterThan(first.epoch);
     expect(again.previous).toBeNull();
+  });
+
+  it("a slot's epoch key expires well after the presence TTL; names used once leave nothing behind", async () => {
+    const { a, prefix } = stores(200);
+    for (let i = 0; i < 50; i++) {
+      const claimed = await a.store.claim('inst', `name-${i}`, IDLE, 0);
+      if ('tooMany' in claimed) throw new Error('refused');
+      await a.store.release('inst', `name-${i}`, claimed.epoch);
+    }
+    const keys = await connections.command.keys(`${prefix}:*`);
+    expect(keys).toHaveLength(50);
+    const ttl = await connections.command.pttl(`${prefix}:epoch:inst/name-0`);
+    expect(ttl).toBeGreaterThan(200);
+    expect(ttl).toBeLessThanOrEqual(20 * 200);
+    await sleep(20 * 200 + 300);
+    expect(await connections.command.keys(`${prefix}:*`)).toEqual([]);
+    // And epochs still increase after the key is gone (they come from the Redis clock).
+    const later = await a.store.claim('inst', 'name-0', IDLE, 0);
+    if ('tooMany' in later) throw new Error('refused');
+    expect(nearNowUs(later.epoch)).toBe(true);
+  });
+
+  it('a clock stepped back (the last epoch ahead of it) still gets a higher epoch', async () => {
+    const { a, prefix } = stores();
+    const first = await a.claim('inst-1');
+    await connections.command.set(`${prefix}:epoch:inst-1`, String(first.epoch + 10_000_000));
+    const second = await a.claim('inst-1');
+    expect(second.epoch).toBe(first.epoch + 10_000_001);
   });
 
   it('concurrent claims: the highest epoch always ends up as the owner', async () => {
@@ -110,13 +144,17 @@ describe('RedisPresenceStore (real Redis)', () => {
       Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).claim('inst-race').then((r) => ({ ...r, i }))),
     );
     const epochs = results.map((r) => r.epoch).sort((p, q) => p - q);
-    expect(epochs).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
-    const top = results.find((r) => r.epoch === 40)!;
-    expect(await a.owner('inst-race')).toEqual({ nodeId: top.i % 2 ? 'node-a' : 'node-b', epoch: 40 });
+    expect(new Set(epochs).size).toBe(40);
+    const top = results.find((r) => r.epoch === epochs[39])!;
+    expect(await a.owner('inst-race')).toEqual({
+      nodeId: top.i % 2 ? 'node-a' : 'node-b',
+      epoch: epochs[39],
+    });
     // Every claim displaced exactly the previous epoch.
     for (const r of results) {
-      if (r.epoch === 1) expect(r.previous).toBeNull();
-      else expect(r.previous?.epoch).toBe(r.epoch - 1);
+      const rank = epochs.indexOf(r.epoch);
+      if (rank === 0) expect(r.previous).toBeNull();
+      else expect(r.previous?.epoch).toBe(epochs[rank - 1]);
     }
   });
 
@@ -135,8 +173,8 @@ describe('RedisPresenceStore (real Redis)', () => {
     expect(await a.owner('inst-x')).toBeNull();
     expect(await ids(a)).toEqual(['inst-live']);
     expect(await a.refresh(new Map([['inst-x', x.epoch]]))).toEqual(['inst-x']);
-    // The expired member was pruned from the zset, not only filtered out.
-    expect(await connections.command.zrange(`${prefix}:online`, '0', '-1')).toEqual(['inst-live']);
+    // Its replica entry is gone too (the hash expired with it).
+    expect(await connections.command.exists(`${prefix}:reps:inst-x`)).toBe(0);
 
     await sleep(400);
     expect(await b.owner('inst-live')).toBeNull();
@@ -151,21 +189,21 @@ describe('RedisPresenceStore (real Redis)', () => {
     await b.claim('inst-7');
     await b.claim('inst-1999');
     expect((await a.refresh(held)).sort()).toEqual(['inst-1999', 'inst-7']);
-    const byNode = await a.onlineByNode();
-    expect(byNode.get('node-a')).toHaveLength(2498);
-    expect(byNode.get('node-b')?.sort()).toEqual(['inst-1999', 'inst-7']);
+    expect(await a.owner('inst-8')).toEqual({ nodeId: 'node-a', epoch: held.get('inst-8') });
   });
 
   it('uses the Redis clock, not the node clock', async () => {
     const { a, b } = stores(10_000);
     const spy = jest.spyOn(Date, 'now').mockReturnValue(0);
+    let epoch: number;
     try {
-      await a.claim('inst-1');
+      epoch = (await a.claim('inst-1')).epoch;
       expect(await ids(b)).toEqual(['inst-1']);
     } finally {
       spy.mockRestore();
     }
     expect(await ids(b)).toEqual(['inst-1']);
+    expect(nearNowUs(epoch)).toBe(true);
   });
 
   describe('replicas', () => {
@@ -175,15 +213,16 @@ describe('RedisPresenceStore (real Redis)', () => {
       const { a, b } = stores();
       const gpuA = await a.store.claim('inst', 'gpu-a', state(4), 0);
       const gpuB = await b.store.claim('inst', 'gpu-b', state(2), 0);
-      expect(gpuA).toEqual({ epoch: 1, previous: null });
-      expect(gpuB).toEqual({ epoch: 1, previous: null });
+      if ('tooMany' in gpuA || 'tooMany' in gpuB) throw new Error('refused');
+      expect(gpuA.previous).toBeNull();
+      expect(gpuB.previous).toBeNull();
       const listed = (await a.store.replicas('inst')).sort((x, y) => x.replica.localeCompare(y.replica));
       expect(listed).toEqual([
         {
           instanceId: 'inst',
           replica: 'gpu-a',
           nodeId: 'node-a',
-          epoch: 1,
+          epoch: gpuA.epoch,
           capacity: 4,
           inFlight: 0,
           connectedAt: 1_000,
@@ -193,32 +232,34 @@ describe('RedisPresenceStore (real Redis)', () => {
           instanceId: 'inst',
           replica: 'gpu-b',
           nodeId: 'node-b',
-          epoch: 1,
+          epoch: gpuB.epoch,
           capacity: 2,
           inFlight: 0,
           connectedAt: 1_000,
           draining: false,
         },
       ]);
-      // The instance is listed once however many replicas it has.
-      expect(await ids(a)).toEqual(['inst', 'inst']);
       const again = await b.store.claim('inst', 'gpu-a', state(8), 0);
-      expect(again).toEqual({ epoch: 2, previous: { nodeId: 'node-a', epoch: 1 } });
+      if ('tooMany' in again) throw new Error('refused');
+      expect(again).toEqual({ epoch: expect.any(Number), previous: { nodeId: 'node-a', epoch: gpuA.epoch } });
+      expect(again.epoch).toBeGreaterThan(gpuA.epoch);
       expect(
         (await a.store.replicas('inst')).map((r) => `${r.replica}@${r.nodeId}#${r.epoch}`).sort(),
-      ).toEqual(['gpu-a@node-b#2', 'gpu-b@node-b#1']);
+      ).toEqual([`gpu-a@node-b#${again.epoch}`, `gpu-b@node-b#${gpuB.epoch}`]);
       // The superseded connection's release leaves the newer record alone.
-      expect(await a.store.release('inst', 'gpu-a', 1)).toBe(false);
-      expect(await b.store.release('inst', 'gpu-a', 2)).toBe(true);
+      expect(await a.store.release('inst', 'gpu-a', gpuA.epoch)).toBe(false);
+      expect(await b.store.release('inst', 'gpu-a', again.epoch)).toBe(true);
       expect((await a.store.replicas('inst')).map((r) => r.replica)).toEqual(['gpu-b']);
     });
 
     it('refuses a new name past maxReplicas, atomically, but never an existing one', async () => {
       const { a, b } = stores();
-      expect(await a.store.claim('inst', 'one', state(1), 2)).toMatchObject({ epoch: 1 });
-      expect(await b.store.claim('inst', 'two', state(1), 2)).toMatchObject({ epoch: 1 });
+      expect(await a.store.claim('inst', 'one', state(1), 2)).toMatchObject({ previous: null });
+      expect(await b.store.claim('inst', 'two', state(1), 2)).toMatchObject({ previous: null });
       expect(await a.store.claim('inst', 'three', state(1), 2)).toEqual({ tooMany: true });
-      expect(await a.store.claim('inst', 'two', state(1), 2)).toMatchObject({ epoch: 2 });
+      expect(await a.store.claim('inst', 'two', state(1), 2)).toMatchObject({
+        previous: { nodeId: 'node-b' },
+      });
       // Nothing was written for the refused name.
       expect(await a.store.owner('inst', 'three')).toBeNull();
       expect((await a.store.replicas('inst')).length).toBe(2);
@@ -240,7 +281,7 @@ describe('RedisPresenceStore (real Redis)', () => {
         expect.objectContaining({ replica: 'kept', inFlight: 3 }),
       ]);
       // The lapsed name no longer counts against the limit.
-      expect(await b.store.claim('inst', 'newcomer', state(1), 2)).toMatchObject({ epoch: 1 });
+      expect(await b.store.claim('inst', 'newcomer', state(1), 2)).toMatchObject({ previous: null });
     });
   });
 });

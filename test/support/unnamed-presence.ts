@@ -21,7 +21,6 @@ export function unnamed(store: PresenceStore) {
         new Map([...held].map(([id, epoch]) => [id, { instanceId: id, replica: '', epoch, state: IDLE }])),
       ),
     owner: (instanceId: string) => store.owner(instanceId, ''),
-    onlineByNode: () => store.onlineByNode(),
     onRestored: (handler: () => void) => store.onRestored(handler),
   };
 }

@@ -1,6 +1,6 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { OnlineInstances } from '../presence/online-instances';
+import { InstancesService } from '../instances/instances.service';
 import { AdminTokenGuard } from './admin-token.guard';
 import { NodeStatsSampler } from './node-stats.sampler';
 import { NodeStatsStore } from './node-stats.store';
@@ -12,7 +12,7 @@ export class AdminController {
   constructor(
     private readonly sampler: NodeStatsSampler,
     private readonly store: NodeStatsStore,
-    private readonly online: OnlineInstances,
+    private readonly instances: InstancesService,
   ) {}
 
   @Get('cluster')
@@ -39,7 +39,9 @@ export class AdminController {
         chats_in_flight: nodes.reduce((n, s) => n + s.chats_in_flight, 0),
         chats_per_second: Math.round(nodes.reduce((n, s) => n + s.chats_per_second, 0) * 100) / 100,
       },
-      online_instances: (await this.online.ids()).length,
+      // From the database and this node's view of live nodes: answers while Redis is down too.
+      online_instances: (await this.instances.count(['online'])).value.count,
+      online_instances_with_private: await this.instances.onlineCount(),
       problem,
     };
   }

@@ -119,15 +119,17 @@ export class ChatRouter implements OnModuleInit {
     });
     this.gossip.onGained((instanceId) => this.wake(instanceId));
     // Detail shows the load as routing sees it, not as of the holder's last presence refresh.
-    this.online.useLiveState((record) => {
-      const slot = replicaSlot(record.instanceId, record.replica);
-      if (record.nodeId === this.bus.nodeId) {
-        const connection = this.hosts.get(slot);
-        if (connection?.epoch !== record.epoch) return undefined;
-        return { inFlight: connection.load, capacity: connection.capacity, draining: connection.draining };
-      }
-      const known = this.table.find(record.instanceId, slot, record.epoch);
-      return known && { inFlight: known.inFlight, capacity: known.capacity, draining: known.draining };
+    this.online.useLiveState({
+      of: (record) => {
+        const slot = replicaSlot(record.instanceId, record.replica);
+        if (record.nodeId === this.bus.nodeId) {
+          const connection = this.hosts.get(slot);
+          if (connection?.epoch !== record.epoch) return undefined;
+          return { inFlight: connection.load, capacity: connection.capacity, draining: connection.draining };
+        }
+        const known = this.table.find(record.instanceId, slot, record.epoch);
+        return known && { inFlight: known.inFlight, capacity: known.capacity, draining: known.draining };
+      },
     });
   }
 

@@ -35,6 +35,14 @@ export abstract class ClusterBus {
   abstract onDisconnect(handler: () => void): void;
   /** Whether a node still listens on its request channel (a SIGKILLed node stops at once). */
   abstract isNodeAlive(nodeId: string): Promise<boolean>;
+  /**
+   * Every node that announced itself, this one included (it announces itself again on each call,
+   * so a Redis that lost the set relearns it); dead ones stay until `forgetNode`. Rejects when the
+   * membership cannot be read.
+   */
+  abstract nodes(): Promise<string[]>;
+  /** Drops a node that has been dead for long from the membership. */
+  abstract forgetNode(nodeId: string): Promise<void>;
   abstract close(): Promise<void>;
 
   /** Routes requests of `kind` that reach this node to `handler` (one handler per kind). */

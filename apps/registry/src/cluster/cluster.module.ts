@@ -8,6 +8,7 @@ import { PresenceStore } from '../presence/presence.store';
 import { RedisPresenceStore } from '../presence/redis-presence.store';
 import { RedisConnections } from '../redis/redis-connections';
 import { ClusterBus } from './cluster-bus';
+import { LiveNodes } from './live-nodes';
 import { LocalClusterBus } from './local-cluster-bus';
 import { RedisClusterBus } from './redis-cluster-bus';
 
@@ -61,9 +62,10 @@ export const REDIS = Symbol('REDIS');
         return bus;
       },
     },
+    LiveNodes,
     OnlineInstances,
   ],
-  exports: [REDIS, PresenceStore, ClusterBus, OnlineInstances],
+  exports: [REDIS, PresenceStore, ClusterBus, LiveNodes, OnlineInstances],
 })
 export class ClusterModule implements OnApplicationShutdown {
   constructor(private readonly moduleRef: ModuleRef) {}

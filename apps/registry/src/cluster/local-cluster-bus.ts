@@ -39,5 +39,11 @@ export class LocalClusterBus extends ClusterBus {
     return nodeId === this.nodeId;
   }
 
+  async nodes() {
+    return [this.nodeId];
+  }
+
+  async forgetNode() {}
+
   async close() {}
 }

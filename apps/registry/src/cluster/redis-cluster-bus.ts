@@ -69,6 +69,9 @@ export class RedisClusterBus extends ClusterBus {
   private readonly replyChannel: string;
   private readonly subscriber: BusSubscriber;
   private readonly publisher: RedisClient;
+  /** Membership commands (`<prefix>:nodes`). */
+  private readonly command: RedisClient;
+  private readonly membersKey: string;
   /** Set in a Redis Cluster: the bus owns this subscriber (sharded pub/sub). */
   private readonly shardSubscriber?: ShardSubscriber;
   private readonly log?: RedisLog;
@@ -117,6 +120,8 @@ export class RedisClusterBus extends ClusterBus {
     this.requestChannel = this.channels.requests(opts.nodeId);
     this.replyChannel = this.channels.replies(opts.nodeId);
     this.publisher = connections.publisher;
+    this.command = connections.command;
+    this.membersKey = `${opts.prefix}:nodes`;
     if (connections.command instanceof Cluster) {
       this.shardSubscriber = new ShardSubscriber(connections.command, this.requestChannel, {
         name: `${opts.nodeId}:ssub`,
@@ -183,10 +188,28 @@ export class RedisClusterBus extends ClusterBus {
     }
   }
 
+  /** SADD ourselves and SMEMBERS in one round trip (a single key: one slot in a cluster too). */
+  async nodes(): Promise<string[]> {
+    const replies = await this.command
+      .multi()
+      .sadd(this.membersKey, this.nodeId)
+      .smembers(this.membersKey)
+      .exec();
+    const members = replies?.[1];
+    if (!members || members[0]) throw members?.[0] ?? new Error('node membership: transaction aborted');
+    return members[1] as string[];
+  }
+
+  async forgetNode(nodeId: string): Promise<void> {
+    await this.command.srem(this.membersKey, nodeId);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.detach();
+    // A node that stops cleanly leaves the membership at once (a killed one is forgotten later).
+    await this.command.srem(this.membersKey, this.nodeId).catch(() => undefined);
     if (this.started && this.subscriber.status === 'ready') {
       await this.subscriber.unsubscribe(this.requestChannel, this.replyChannel).catch(() => undefined);
     }

@@ -28,6 +28,8 @@ export interface AppConfig {
   /** Bearer token for the operators' endpoints (`/api/admin/*`); absent = open to anyone. */
   adminToken?: string;
   bodyLimitBytes: number;
+  /** How long a node shares one answer of a public directory read (list page, count) among its callers. */
+  directoryCacheMs: number;
   /**
    * Which proxies' X-Forwarded-For to believe when working out a client's address (per-IP limits,
    * logs): none (default), the nearest N hops, or proxies by address / CIDR / keyword.
@@ -232,6 +234,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     publicUrl: url(env, 'PUBLIC_URL', ['http:', 'https:']),
     adminToken: adminToken(env, 'ADMIN_TOKEN'),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    directoryCacheMs: int(env, 'DIRECTORY_CACHE_MS', 1_000, 0, 60_000),
     trustProxy: trustProxy(env, 'TRUST_PROXY'),
     drainGraceMs: int(env, 'DRAIN_GRACE_MS', 25_000, 0, 600_000),
     drainHandoffMs: int(env, 'DRAIN_HANDOFF_MS', 5_000, 0, 600_000),

@@ -16,8 +16,11 @@ import {
   replicaSlot,
   slotInstance,
 } from '../presence/presence.store';
+import type { LiveNodes } from '../cluster/live-nodes';
+import type { InstanceHoldersRepository } from '../instances/instance-holders.repository';
 import { ConnectedHosts } from './connected-hosts';
 import type { HeartbeatRecorder } from './heartbeat-recorder';
+import { InstanceHolding } from './instance-holding';
 
 const ME = 'me';
 
@@ -85,10 +88,6 @@ class FakePresence extends PresenceStore {
     return Promise.resolve(records);
   }
 
-  onlineByNode() {
-    return Promise.resolve(new Map<string, string[]>());
-  }
-
   onRestored(handler: () => void) {
     this.restored = handler;
   }
@@ -117,6 +116,12 @@ class FakeBus extends ClusterBus {
   isNodeAlive() {
     return Promise.resolve(true);
   }
+  nodes() {
+    return Promise.resolve([ME]);
+  }
+  forgetNode() {
+    return Promise.resolve();
+  }
   close() {
     return Promise.resolve();
   }
@@ -141,6 +146,9 @@ describe('ConnectedHosts', () => {
   let hosts: ConnectedHosts;
   /** The instance's password hash as the database holds it (null: deleted). */
   let stored: Map<string, Uint8Array | null>;
+  /** instance_holders as this node writes it, and the order of writes and claims. */
+  let held: Set<string>;
+  let log: string[];
   const clients: WebSocket[] = [];
   const oldHash = hashPassword('old');
   const newHash = hashPassword('new');
@@ -153,6 +161,8 @@ describe('ConnectedHosts', () => {
     bus = new FakeBus();
     events = new InstanceEvents();
     stored = new Map([['inst', oldHash]]);
+    held = new Set();
+    log = [];
     hosts = startHosts({ PRESENCE_TTL_MS: '3000', PRESENCE_REFRESH_MS: '100' });
   });
 
@@ -170,15 +180,35 @@ describe('ConnectedHosts', () => {
       passwordHash: (id: string) => Promise.resolve(stored.get(id) ?? null),
     };
     const heartbeats = { record: () => undefined };
+    // This node's own record: a late close of an earlier test's node must not write into this one.
+    const [ourHeld, ourLog] = [held, log];
+    const holders = {
+      hold: (id: string) => {
+        ourHeld.add(id);
+        ourLog.push(`hold ${id}`);
+        return Promise.resolve();
+      },
+      release: (id: string) => {
+        ourHeld.delete(id);
+        ourLog.push(`release ${id}`);
+        return Promise.resolve();
+      },
+      resync: () => Promise.resolve(),
+      purgeNode: () => Promise.resolve(),
+    };
+    const config = loadConfig(env);
+    const liveNodes = { onForget: () => undefined };
     const started = new ConnectedHosts(
       presence,
       bus,
       instances as unknown as InstancesRepository,
       heartbeats as unknown as HeartbeatRecorder,
       events,
-      loadConfig(env),
+      new InstanceHolding(holders as unknown as InstanceHoldersRepository, events, config),
+      liveNodes as unknown as LiveNodes,
+      config,
     );
-    started.onModuleInit();
+    void started.onModuleInit();
     return started;
   }
 
@@ -256,6 +286,39 @@ describe('ConnectedHosts', () => {
       expect(await host.closed).toBe(CloseCodes.CredentialsRotated);
       expect(presence.records.has('inst')).toBe(false);
       expect(hosts.get('inst')).toBeUndefined();
+    });
+  });
+
+  describe('instance_holders (what the directory reads as online)', () => {
+    it('writes the row before the presence claim, and deletes it when the last socket of the instance is gone', async () => {
+      const claim = presence.claim.bind(presence);
+      presence.claim = (...args) => {
+        log.push(`claim ${args[0]}`);
+        return claim(...args);
+      };
+      const first = await connect();
+      expect(log).toEqual(['hold inst', 'claim inst']);
+      const second = await connect();
+      expect(await first.host.closed).toBe(CloseCodes.Superseded);
+      // The instance stayed held throughout: no release between the two connections.
+      expect(log.filter((l) => l.startsWith('release'))).toEqual([]);
+      expect(held.has('inst')).toBe(true);
+      second.host.client.close();
+      await eventually(() => !held.has('inst'), 2_000);
+    });
+
+    it('a host refused while being accepted (rotated password) leaves no row', async () => {
+      stored.set('inst', newHash);
+      const { host } = await connect('inst', oldHash);
+      expect(await host.closed).toBe(CloseCodes.CredentialsRotated);
+      await eventually(() => !held.has('inst'), 2_000);
+    });
+
+    it("a socket evicted by another node (taken over there) drops this node's row", async () => {
+      const { host } = await connect();
+      bus.deliver({ kind: 'evict', from: 'other', instanceId: 'inst', epoch: 2, reason: 'superseded' });
+      expect(await host.closed).toBe(CloseCodes.Superseded);
+      await eventually(() => !held.has('inst'), 2_000);
     });
   });
 

@@ -2,12 +2,17 @@ import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nest
 import type { WebSocket } from 'ws';
 import { CloseCodes } from '@app/protocol';
 import { ClusterBus, type NodeRequestOf } from '../cluster/cluster-bus';
+import { LiveNodes } from '../cluster/live-nodes';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { InstanceEvents } from '../instances/instance-events';
 import { InstancesRepository } from '../instances/instances.repository';
 import { HeldReplica, PresenceStore, ReplicaState, replicaSlot } from '../presence/presence.store';
 import { HeartbeatRecorder } from './heartbeat-recorder';
 import { HostConnection, HostSocketLimits } from './host-connection';
+import { InstanceHolding } from './instance-holding';
+
+/** How often this node's `instance_holders` rows are made exactly what it holds (repairs failed writes). */
+const HOLDERS_RESYNC_MS = 60_000;
 
 /** How a socket remembers the password it authenticated with: the stored hash, never the password. */
 const closeReasons: Record<number, string> = {
@@ -56,15 +61,23 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
     private readonly instances: InstancesRepository,
     private readonly heartbeats: HeartbeatRecorder,
     private readonly events: InstanceEvents,
+    private readonly holding: InstanceHolding,
+    private readonly liveNodes: LiveNodes,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     const { maxSendBufferBytes, maxFramesPerSec, maxBytesPerSec, maxBadFrames } = config.ws;
     this.socketLimits = { maxSendBufferBytes, maxFramesPerSec, maxBytesPerSec, maxBadFrames };
   }
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
+    // Rows an earlier run of this node id left (a crash, a restart with a fixed NODE_ID).
+    await this.holding.purge(this.bus.nodeId);
+    this.liveNodes.onForget((nodeId) => void this.holding.purge(nodeId));
     this.timers.push(setInterval(() => this.pingAll(), this.config.ws.pingIntervalMs));
     this.timers.push(setInterval(() => void this.refreshPresence(), this.config.presence.refreshMs));
+    this.timers.push(
+      setInterval(() => void this.holding.resync([...this.byInstance.keys()]), HOLDERS_RESYNC_MS),
+    );
     for (const timer of this.timers) timer.unref();
     // Redis back (possibly empty after a restart): re-claim our hosts now, not at the next refresh.
     this.presence.onRestored(() => void this.refreshPresence());
@@ -89,6 +102,17 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
         this.closeAndRelease(c, CloseCodes.GoingAway, 'node shutting down'),
       ),
     );
+    await this.holding.purge(this.bus.nodeId);
+  }
+
+  /** Whether this node serves, or is accepting, a host socket of the instance. */
+  holds(instanceId: string): boolean {
+    return this.byInstance.has(instanceId) || this.acceptingByInstance.has(instanceId);
+  }
+
+  /** After a socket of the instance left routing: the row goes once the node holds none. */
+  private leftInstance(instanceId: string): void {
+    if (!this.holds(instanceId)) void this.holding.update(instanceId, () => this.holds(instanceId));
   }
 
   get size(): number {
@@ -138,6 +162,7 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
     const rest = list.filter((c) => c !== connection);
     if (rest.length) this.byInstance.set(connection.instanceId, rest);
     else this.byInstance.delete(connection.instanceId);
+    this.leftInstance(connection.instanceId);
   }
 
   /** Sockets still open on this node, including retired ones finishing their last streams. */
@@ -195,6 +220,8 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
       ofInstance.delete(accepting);
       if (ofInstance.size === 0 && this.acceptingByInstance.get(instanceId) === ofInstance)
         this.acceptingByInstance.delete(instanceId);
+      // Refused, or the host left while it was being accepted.
+      this.leftInstance(instanceId);
     }
   }
 
@@ -253,12 +280,16 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
     );
     this.open.add(connection);
     this.credentials.set(connection, credential);
-    // Recorded before the instance shows online, so it is never seen online and then `registered`.
-    await this.instances
-      .markConnected(instanceId, connection.connectedAt)
-      .catch((error: Error) =>
-        this.logger.warn(`could not record connection of ${instanceId}: ${error.message}`),
-      );
+    // Recorded before the instance shows online in presence, so it is never seen online and then
+    // `registered`, and the directory (instance_holders) lists it online as soon as detail does.
+    await Promise.all([
+      this.instances
+        .markConnected(instanceId, connection.connectedAt)
+        .catch((error: Error) =>
+          this.logger.warn(`could not record connection of ${instanceId}: ${error.message}`),
+        ),
+      this.holding.update(instanceId, () => this.holds(instanceId)),
+    ]);
     const claimed = await this.presence.claim(
       instanceId,
       replica,
@@ -383,6 +414,7 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
     this.open.delete(connection);
     const wasServing = this.connections.get(connection.slot) === connection;
     this.unsetServing(connection);
+    this.leftInstance(connection.instanceId);
     if (wasServing) this.emit(connection, 'down');
     this.logger.log(
       `host ${connection.instanceId} replica '${connection.replica}' disconnected (code ${code})`,

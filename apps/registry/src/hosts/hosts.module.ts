@@ -4,10 +4,11 @@ import { LimitsModule } from '../limits/limits.module';
 import { ConnectedHosts } from './connected-hosts';
 import { HeartbeatRecorder } from './heartbeat-recorder';
 import { HostSocketServer } from './host-socket.server';
+import { InstanceHolding } from './instance-holding';
 
 @Module({
   imports: [InstancesModule, LimitsModule],
-  providers: [ConnectedHosts, HeartbeatRecorder, HostSocketServer],
+  providers: [ConnectedHosts, HeartbeatRecorder, HostSocketServer, InstanceHolding],
   exports: [ConnectedHosts, HostSocketServer],
 })
 export class HostsModule {}

@@ -9,6 +9,10 @@ export interface InstanceEventMap {
   rotated: { instanceId: string; passwordHash: Uint8Array };
   /** Visibility or owner policy changed: forget cached access rules (on every node). */
   accessChanged: { instanceId: string; relayed?: boolean };
+  /** Registered or its listed fields changed on this node: the directory's answers are stale. */
+  listed: { instanceId: string };
+  /** This node started or stopped holding a host of the instance (its `instance_holders` row). */
+  holdersChanged: { instanceId: string };
 }
 
 @Injectable()

@@ -11,10 +11,12 @@ import {
   Put,
   Query,
   Req,
+  Res,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ok } from '../common/envelope';
+import type { DirectoryRead } from './directory-reads';
 import { requestBaseUrl } from '../common/request-base-url';
 import { CountInstancesQuery, ListInstancesQuery } from './dto/list-instances.query';
 import { RegisterInstanceDto } from './dto/register-instance.dto';
@@ -42,15 +44,27 @@ export class InstancesController {
   }
 
   @Get('list')
-  @ApiOperation({ summary: 'List instances (public; no secrets, masked emails)' })
-  async list(@Query() query: ListInstancesQuery) {
-    return ok(await this.instances.list(query.page_no, query.page_size, query.status ?? []));
+  @ApiOperation({
+    summary:
+      'List instances (public; no secrets, masked emails); ETag / If-None-Match answers 304 when unchanged',
+  })
+  async list(
+    @Query() query: ListInstancesQuery,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const read = await this.instances.list(query.page_no, query.page_size, query.status ?? []);
+    return conditional(read, request, reply);
   }
 
   @Get('count')
-  @ApiOperation({ summary: 'Count instances, optionally by status' })
-  async count(@Query() query: CountInstancesQuery) {
-    return ok(await this.instances.count(query.status ?? []));
+  @ApiOperation({ summary: 'Count instances, optionally by status (ETag / If-None-Match as for list)' })
+  async count(
+    @Query() query: CountInstancesQuery,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return conditional(await this.instances.count(query.status ?? []), request, reply);
   }
 
   @Get(':instanceId')
@@ -86,4 +100,15 @@ export class InstancesController {
   ) {
     return ok(await this.instances.remove(instanceId, { authorization, ip }));
   }
+}
+
+/** The envelope of a directory read, or 304 with no body when the caller already has it. */
+function conditional<T>(read: DirectoryRead<T>, request: FastifyRequest, reply: FastifyReply) {
+  reply.header('etag', read.etag).header('cache-control', 'no-cache');
+  const known = request.headers['if-none-match'];
+  if (known !== undefined && known.split(/\s*,\s*/).includes(read.etag)) {
+    reply.code(304);
+    return undefined;
+  }
+  return ok(read.value);
 }

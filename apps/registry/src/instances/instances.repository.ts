@@ -35,16 +35,24 @@ export class InstancesRepository {
     await this.prisma.instance.update({ where: { id }, data: { deletedAt: new Date() } });
   }
 
-  list(statuses: InstanceStatus[], onlineIds: string[], skip: number, take: number) {
-    const where = this.statusFilter(statuses, onlineIds);
-    return this.prisma.$transaction([
-      this.prisma.instance.findMany({ where, orderBy: [{ registeredAt: 'asc' }, { id: 'asc' }], skip, take }),
-      this.prisma.instance.count({ where }),
-    ]);
+  /**
+   * A page of public instances with the given statuses, each with whether a live node holds it.
+   * `liveNodes`: the nodes alive now (a handful), never a list of instances. The page walks the
+   * (registered_at, id) index and checks each row's holders, so it costs its offset and size.
+   */
+  async list(statuses: InstanceStatus[], liveNodes: string[], skip: number, take: number) {
+    const rows = await this.prisma.instance.findMany({
+      where: this.statusFilter(statuses, liveNodes),
+      orderBy: [{ registeredAt: 'asc' }, { id: 'asc' }],
+      skip,
+      take,
+      include: { holders: { where: { nodeId: { in: liveNodes } }, select: { nodeId: true }, take: 1 } },
+    });
+    return rows.map(({ holders, ...row }) => ({ ...row, online: holders.length > 0 }));
   }
 
-  count(statuses: InstanceStatus[], onlineIds: string[]): Promise<number> {
-    return this.prisma.instance.count({ where: this.statusFilter(statuses, onlineIds) });
+  count(statuses: InstanceStatus[], liveNodes: string[]): Promise<number> {
+    return this.prisma.instance.count({ where: this.statusFilter(statuses, liveNodes) });
   }
 
   /** Marks the first connection (status leaves `registered`) and the connection time. */
@@ -72,14 +80,16 @@ export class InstancesRepository {
        WHERE i.id = v.id`;
   }
 
-  private statusFilter(statuses: InstanceStatus[], onlineIds: string[]): Prisma.InstanceWhereInput {
+  /** Online = held by a live node: an EXISTS on `instance_holders` per row, never a list of ids. */
+  private statusFilter(statuses: InstanceStatus[], liveNodes: string[]): Prisma.InstanceWhereInput {
     // Private instances are never listed or counted.
     const active: Prisma.InstanceWhereInput = { deletedAt: null, visibility: 'public' };
     if (statuses.length === 0) return active;
+    const held = { nodeId: { in: liveNodes } };
     const or: Prisma.InstanceWhereInput[] = [];
-    if (statuses.includes('online')) or.push({ id: { in: onlineIds } });
-    if (statuses.includes('offline')) or.push({ firstConnectedAt: { not: null }, id: { notIn: onlineIds } });
-    if (statuses.includes('registered')) or.push({ firstConnectedAt: null, id: { notIn: onlineIds } });
+    if (statuses.includes('online')) or.push({ holders: { some: held } });
+    if (statuses.includes('offline')) or.push({ firstConnectedAt: { not: null }, holders: { none: held } });
+    if (statuses.includes('registered')) or.push({ firstConnectedAt: null, holders: { none: held } });
     // `unregistered` instances are deleted and never listed.
     if (or.length === 0) return { id: { in: [] } };
     return { ...active, OR: or };

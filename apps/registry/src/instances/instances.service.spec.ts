@@ -1,4 +1,4 @@
-import type { ClusterBus } from '../cluster/cluster-bus';
+import type { LiveNodes } from '../cluster/live-nodes';
 import { ApiError } from '../common/http-errors';
 import { loadConfig } from '../config/app-config';
 import { Prisma } from '../database/generated/client';
@@ -6,19 +6,26 @@ import { LimitsService } from '../limits/limits.service';
 import { OnlineInstances } from '../presence/online-instances';
 import type { PresenceOwner, PresenceStore } from '../presence/presence.store';
 import { hashPassword, INSTANCE_ID_PATTERN } from './credentials';
+import { DirectoryReads } from './directory-reads';
 import { InstanceAuthService } from './instance-auth.service';
 import { InstanceEventMap, InstanceEvents } from './instance-events';
+import type { InstanceHoldersRepository } from './instance-holders.repository';
 import { deriveStatus, InstanceStatus } from './instance-status';
 import type { InstanceRecord, InstancesRepository } from './instances.repository';
 import { InstancesService } from './instances.service';
 import type { RegisterInstanceDto } from './dto/register-instance.dto';
 import type { UpdateInstanceDto } from './dto/update-instance.dto';
 
-/** Instances in memory, with the repository's contract: deleted ones are invisible, undefined leaves a column alone. */
+/**
+ * Instances in memory, with the repository's contract: deleted ones are invisible, undefined leaves
+ * a column alone, and an instance is online when one of the given live nodes holds it.
+ */
 class FakeInstancesRepository {
   readonly rows = new Map<string, InstanceRecord>();
-  /** The online ids each list/count was given. */
-  readonly onlineIdsSeen: string[][] = [];
+  /** instance_holders: the nodes holding each instance. */
+  readonly holders = new Map<string, string>();
+  /** The live nodes each list/count was given. */
+  readonly liveNodesSeen: string[][] = [];
 
   create(data: Partial<InstanceRecord> & { id: string }): Promise<InstanceRecord> {
     const row = {
@@ -57,22 +64,29 @@ class FakeInstancesRepository {
     return Promise.resolve();
   }
 
-  list(statuses: InstanceStatus[], onlineIds: string[], skip: number, take: number) {
-    const rows = this.matching(statuses, onlineIds);
-    return Promise.resolve([rows.slice(skip, skip + take), rows.length] as const);
+  list(statuses: InstanceStatus[], liveNodes: string[], skip: number, take: number) {
+    const rows = this.matching(statuses, liveNodes);
+    return Promise.resolve(
+      rows.slice(skip, skip + take).map((row) => ({ ...row, online: this.online(row, liveNodes) })),
+    );
   }
 
-  count(statuses: InstanceStatus[], onlineIds: string[]): Promise<number> {
-    return Promise.resolve(this.matching(statuses, onlineIds).length);
+  count(statuses: InstanceStatus[], liveNodes: string[]): Promise<number> {
+    return Promise.resolve(this.matching(statuses, liveNodes).length);
   }
 
-  private matching(statuses: InstanceStatus[], onlineIds: string[]): InstanceRecord[] {
-    this.onlineIdsSeen.push(onlineIds);
+  private online(row: InstanceRecord, liveNodes: string[]): boolean {
+    const holder = this.holders.get(row.id);
+    return holder !== undefined && liveNodes.includes(holder);
+  }
+
+  private matching(statuses: InstanceStatus[], liveNodes: string[]): InstanceRecord[] {
+    this.liveNodesSeen.push(liveNodes);
     return [...this.rows.values()].filter(
       (row) =>
         !row.deletedAt &&
         row.visibility === 'public' &&
-        (statuses.length === 0 || statuses.includes(deriveStatus(row, onlineIds.includes(row.id)))),
+        (statuses.length === 0 || statuses.includes(deriveStatus(row, this.online(row, liveNodes)))),
     );
   }
 
@@ -111,27 +125,32 @@ function setup(env: Record<string, string> = {}) {
           : [],
       );
     },
-    onlineByNode: () => {
-      const byNode = new Map<string, string[]>();
-      for (const [id, owner] of Object.entries(presence))
-        byNode.set(owner.nodeId, [...(byNode.get(owner.nodeId) ?? []), id]);
-      return Promise.resolve(byNode);
-    },
   };
-  const bus = { nodeId: 'me', isNodeAlive: (nodeId: string) => Promise.resolve(!deadNodes.has(nodeId)) };
-  const online = new OnlineInstances(presenceStore as unknown as PresenceStore, bus as unknown as ClusterBus);
+  const liveNodes = {
+    version: 0,
+    get current() {
+      const nodes = new Set(['me', ...Object.values(presence).map((o) => o.nodeId)]);
+      for (const dead of deadNodes) nodes.delete(dead);
+      return nodes;
+    },
+    isAlive: (nodeId: string) => Promise.resolve(!deadNodes.has(nodeId)),
+  } as unknown as LiveNodes;
+  const online = new OnlineInstances(presenceStore as unknown as PresenceStore, liveNodes);
   const limits = new LimitsService(config);
   const instances = repository as unknown as InstancesRepository;
   const events = new InstanceEvents();
   const emitted: Array<[keyof InstanceEventMap, unknown]> = [];
   for (const name of ['deleted', 'rotated', 'accessChanged'] as const)
     events.on(name, (payload) => emitted.push([name, payload]));
+  const holdersRepository = { countOnline: () => Promise.resolve(0) } as unknown as InstanceHoldersRepository;
   const service = new InstancesService(
     instances,
     new InstanceAuthService(instances, limits),
     online,
     events,
     limits,
+    new DirectoryReads(liveNodes, events, config),
+    holdersRepository,
     config,
   );
   const register = async (dto: Partial<RegisterInstanceDto> = {}, authorization?: string) => {
@@ -310,6 +329,8 @@ describe('InstancesService', () => {
       t.repository.rows.get(ghost.instance_id)!.firstConnectedAt = new Date();
       t.presence[here.instance_id] = { nodeId: 'me', epoch: 1 };
       t.presence[ghost.instance_id] = { nodeId: 'killed', epoch: 1 };
+      t.repository.holders.set(here.instance_id, 'me');
+      t.repository.holders.set(ghost.instance_id, 'killed');
       t.deadNodes.add('killed');
 
       expect(await t.service.detail(here.instance_id, here.caller)).toMatchObject({
@@ -320,31 +341,28 @@ describe('InstancesService', () => {
         status: 'offline',
         is_connected: false,
       });
-      const list = await t.service.list(1, 10, []);
+      const { value: list } = await t.service.list(1, 10, []);
       expect(list.items.map((i) => [i.instance_id, i.status])).toEqual([
         [here.instance_id, 'online'],
         [ghost.instance_id, 'offline'],
         [never.instance_id, 'registered'],
       ]);
       expect(list.items[0].email).toBe('h***@example.com');
-      expect(await t.service.count(['online'])).toEqual({ count: 1 });
-      expect(await t.service.count(['offline', 'registered'])).toEqual({ count: 2 });
-      expect(await t.service.count([])).toEqual({ count: 3 });
-      expect(t.repository.onlineIdsSeen.slice(0, 3)).toEqual([
-        [here.instance_id],
-        [here.instance_id],
-        [here.instance_id],
-      ]);
+      expect((await t.service.count(['online'])).value).toEqual({ count: 1 });
+      expect((await t.service.count(['offline', 'registered'])).value).toEqual({ count: 2 });
+      expect((await t.service.count([])).value).toEqual({ count: 3 });
+      // Only the live nodes reach the query, never a list of instances.
+      expect(t.repository.liveNodesSeen.slice(0, 3)).toEqual([['me'], ['me'], ['me']]);
     });
 
     it('pages the list and refuses a page_no above LIST_MAX_PAGE_NO with 422 naming page_no', async () => {
       const t = setup({ LIST_MAX_PAGE_NO: '5' });
       for (let i = 0; i < 3; i++) await t.register({ upload_name: `m${i}` });
-      const page = await t.service.list(2, 2, []);
+      const { value: page } = await t.service.list(2, 2, []);
       expect(page.items.map((i) => i.upload_name)).toEqual(['m2']);
       expect(page.pagination).toEqual({ page_no: 2, page_size: 2, total: 3, total_pages: 2 });
       expect(await rejection(t.service.list(6, 2, []))).toMatchObject({ status: 422, param: 'page_no' });
-      expect((await t.service.list(5, 2, [])).items).toEqual([]);
+      expect((await t.service.list(5, 2, [])).value.items).toEqual([]);
     });
   });
 });

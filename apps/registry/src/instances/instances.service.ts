@@ -10,6 +10,8 @@ import { maskEmail } from './email-mask';
 import { Caller, InstanceAuthService } from './instance-auth.service';
 import { InstanceEvents } from './instance-events';
 import { asPolicy, asVisibility, InstancePolicy } from './instance-policy';
+import { DirectoryRead, DirectoryReads } from './directory-reads';
+import { InstanceHoldersRepository } from './instance-holders.repository';
 import { deriveStatus, InstanceStatus } from './instance-status';
 import { InstanceRecord, InstancesRepository } from './instances.repository';
 import { RegisterInstanceDto } from './dto/register-instance.dto';
@@ -32,6 +34,8 @@ export class InstancesService {
     private readonly online: OnlineInstances,
     private readonly events: InstanceEvents,
     private readonly limits: LimitsService,
+    private readonly reads: DirectoryReads,
+    private readonly holders: InstanceHoldersRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -59,6 +63,7 @@ export class InstancesService {
     } else {
       record = await this.instances.create({ id: generateInstanceId(), ...metadata });
     }
+    this.events.emit('listed', { instanceId: record.id });
     const online = await this.online.isOnline(record.id);
     return {
       instance_id: record.id,
@@ -115,6 +120,7 @@ export class InstancesService {
     });
     if (dto.visibility !== undefined || dto.policy !== undefined)
       this.events.emit('accessChanged', { instanceId });
+    this.events.emit('listed', { instanceId });
     const online = await this.online.isOnline(instanceId);
     return {
       instance_id: record.id,
@@ -131,23 +137,30 @@ export class InstancesService {
     return { instance_id: instanceId, status: 'unregistered' as InstanceStatus };
   }
 
+  /** A page of the public directory; shared by this node's callers (DirectoryReads). */
   async list(pageNo: number, pageSize: number, statuses: InstanceStatus[]) {
     if (pageNo > this.config.limits.maxPageNo)
       throw invalidField('page_no', `page_no must not be greater than ${this.config.limits.maxPageNo}`);
-    const onlineIds = await this.online.ids();
-    const online = new Set(onlineIds);
-    const [rows, total] = await this.instances.list(statuses, onlineIds, (pageNo - 1) * pageSize, pageSize);
-    return {
-      items: rows.map((row) => ({
-        upload_name: row.uploadName,
-        instance_id: row.id,
-        description: row.description,
-        email: maskEmail(row.email),
-        status: deriveStatus(row, online.has(row.id)),
-        models: publicModels(row),
-      })),
-      pagination: { page_no: pageNo, page_size: pageSize, total, total_pages: Math.ceil(total / pageSize) },
-    };
+    const wanted = [...new Set(statuses)].sort();
+    return this.reads.get(`list:${pageNo}:${pageSize}:${wanted.join(',')}`, async () => {
+      // The total is the count of these statuses, shared by every page and size.
+      const [rows, { value: counted }] = await Promise.all([
+        this.instances.list(wanted, this.online.liveNodeIds(), (pageNo - 1) * pageSize, pageSize),
+        this.count(wanted),
+      ]);
+      const total = counted.count;
+      return {
+        items: rows.map((row) => ({
+          upload_name: row.uploadName,
+          instance_id: row.id,
+          description: row.description,
+          email: maskEmail(row.email),
+          status: deriveStatus(row, row.online),
+          models: publicModels(row),
+        })),
+        pagination: { page_no: pageNo, page_size: pageSize, total, total_pages: Math.ceil(total / pageSize) },
+      };
+    });
   }
 
   /**
@@ -171,9 +184,19 @@ export class InstancesService {
     };
   }
 
-  async count(statuses: InstanceStatus[]) {
-    const onlineIds = statuses.length ? await this.online.ids() : [];
-    return { count: await this.instances.count(statuses, onlineIds) };
+  async count(statuses: InstanceStatus[]): Promise<DirectoryRead<{ count: number }>> {
+    const wanted = [...new Set(statuses)].sort();
+    return this.reads.get(`count:${wanted.join(',')}`, async () => ({
+      count: await this.instances.count(wanted, this.online.liveNodeIds()),
+    }));
+  }
+
+  /** Instances online now, private ones included (for operators: metrics, the cluster view's total). */
+  async onlineCount(): Promise<number> {
+    const read = await this.reads.get('online-all', () =>
+      this.holders.countOnline(this.online.liveNodeIds()),
+    );
+    return read.value;
   }
 
   /** Visibility and policy as columns; absent fields are left alone, a null policy clears it. */

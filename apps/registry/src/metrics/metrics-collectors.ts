@@ -5,7 +5,7 @@ import { ClusterBus } from '../cluster/cluster-bus';
 import { ConnectedHosts } from '../hosts/connected-hosts';
 import { HostSocketServer } from '../hosts/host-socket.server';
 import { NodeState } from '../lifecycle/node-state';
-import { OnlineInstances } from '../presence/online-instances';
+import { InstancesService } from '../instances/instances.service';
 import { Metrics } from './metrics';
 
 /**
@@ -22,7 +22,7 @@ export class MetricsCollectors implements OnModuleInit {
     private readonly hosts: ConnectedHosts,
     private readonly sockets: HostSocketServer,
     private readonly chats: ChatRelayService,
-    private readonly online: OnlineInstances,
+    private readonly instances: InstancesService,
     private readonly bus: ClusterBus,
     private readonly state: NodeState,
   ) {}
@@ -39,7 +39,8 @@ export class MetricsCollectors implements OnModuleInit {
       this.advance(this.metrics.publishFailures, 'publishFailures', this.bus.stats.publishFailures);
       for (const [status, count] of this.sockets.rejectedByStatus)
         this.advance(this.metrics.rejectedUpgrades, `rejected:${status}`, count, { status: String(status) });
-      this.metrics.onlineInstances.set((await this.online.ids()).length);
+      // Public instances only (the endpoint is open); the directory's shared read, no Redis.
+      this.metrics.onlineInstances.set((await this.instances.count(['online'])).value.count);
     });
   }
 

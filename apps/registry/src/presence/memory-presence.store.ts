@@ -5,14 +5,14 @@ import {
   PresenceStore,
   ReplicaRecord,
   ReplicaState,
-  replicaSlot,
 } from './presence.store';
 
 /** Embedded mode: one node, so presence is a map in this process. */
 export class MemoryPresenceStore extends PresenceStore {
   /** By instance, then by replica name. */
   private readonly records = new Map<string, Map<string, ReplicaRecord>>();
-  private readonly epochs = new Map<string, number>();
+  /** The last epoch issued: epochs increase across all replicas, with no counter kept per name. */
+  private lastEpoch = 0;
 
   constructor(private readonly nodeId: string) {
     super();
@@ -26,9 +26,12 @@ export class MemoryPresenceStore extends PresenceStore {
   ): Promise<ClaimResult> {
     const replicas = this.records.get(instanceId) ?? new Map<string, ReplicaRecord>();
     if (maxReplicas > 0 && !replicas.has(replica) && replicas.size >= maxReplicas) return { tooMany: true };
-    const slot = replicaSlot(instanceId, replica);
-    const epoch = (this.epochs.get(slot) ?? 0) + 1;
-    this.epochs.set(slot, epoch);
+    // Microseconds of a monotonic clock, like the Redis store's (which uses the Redis server's).
+    const epoch = Math.max(
+      Math.floor((performance.timeOrigin + performance.now()) * 1000),
+      this.lastEpoch + 1,
+    );
+    this.lastEpoch = epoch;
     const old = replicas.get(replica);
     replicas.set(replica, { instanceId, replica, nodeId: this.nodeId, epoch, ...state });
     this.records.set(instanceId, replicas);
@@ -61,10 +64,6 @@ export class MemoryPresenceStore extends PresenceStore {
 
   async replicas(instanceId: string) {
     return [...(this.records.get(instanceId)?.values() ?? [])].map((r) => ({ ...r }));
-  }
-
-  async onlineByNode() {
-    return new Map(this.records.size ? [[this.nodeId, [...this.records.keys()]]] : []);
   }
 
   onRestored() {}

@@ -1,4 +1,4 @@
-import type { ClusterBus } from '../cluster/cluster-bus';
+import type { LiveNodes } from '../cluster/live-nodes';
 import { OnlineInstances } from './online-instances';
 import type { PresenceStore, ReplicaRecord } from './presence.store';
 
@@ -13,33 +13,25 @@ const record = (instanceId: string, replica: string, nodeId: string): ReplicaRec
   draining: false,
 });
 
-/** Presence holding `records`; nodes in `dead` no longer listen on their channel. */
+/** Presence holding `records`; nodes in `dead` are not alive. */
 function setup(records: ReplicaRecord[], dead: string[]) {
-  const livenessQueries: string[] = [];
-  const presence = {
-    replicas: (id: string) => Promise.resolve(records.filter((r) => r.instanceId === id)),
-    onlineByNode: () => {
-      const byNode = new Map<string, string[]>();
-      for (const r of records) byNode.set(r.nodeId, [...(byNode.get(r.nodeId) ?? []), r.instanceId]);
-      return Promise.resolve(byNode);
-    },
-  };
-  const bus = {
-    nodeId: 'me',
-    isNodeAlive: (nodeId: string) => {
-      livenessQueries.push(nodeId);
+  const asked: string[] = [];
+  const presence = { replicas: (id: string) => Promise.resolve(records.filter((r) => r.instanceId === id)) };
+  const nodes = {
+    current: new Set(['me', 'b']),
+    isAlive: (nodeId: string) => {
+      asked.push(nodeId);
       return Promise.resolve(!dead.includes(nodeId));
     },
   };
-  const online = new OnlineInstances(presence as unknown as PresenceStore, bus as unknown as ClusterBus);
-  return { online, livenessQueries };
+  const online = new OnlineInstances(presence as unknown as PresenceStore, nodes as unknown as LiveNodes);
+  return { online, asked };
 }
 
 describe('OnlineInstances', () => {
   const records = [
     record('here', '', 'me'),
     record('there', 'a', 'b'),
-    record('alsoThere', '', 'b'),
     record('ghost', '', 'dead'),
     record('split', 'x', 'dead'),
     record('split', 'y', 'b'),
@@ -54,9 +46,21 @@ describe('OnlineInstances', () => {
     expect((await online.replicas('split')).map((r) => r.replica)).toEqual(['y']);
   });
 
-  it('the list agrees with the single look-up, once per instance, asking once per distinct other node', async () => {
-    const { online, livenessQueries } = setup(records, ['dead']);
-    expect((await online.ids()).sort()).toEqual(['alsoThere', 'here', 'split', 'there']);
-    expect(livenessQueries.sort()).toEqual(['b', 'dead']);
+  it('asks about each distinct node of an instance once', async () => {
+    const { online, asked } = setup(records, ['dead']);
+    await online.replicas('split');
+    expect(asked.sort()).toEqual(['b', 'dead']);
+  });
+
+  it("overlays what a node knows fresher than presence (its own replicas' load)", async () => {
+    const { online } = setup(records, []);
+    online.useLiveState({ of: (r) => (r.nodeId === 'me' ? { inFlight: 7 } : undefined) });
+    expect((await online.replicas('here'))[0].inFlight).toBe(7);
+    expect((await online.replicas('there'))[0].inFlight).toBe(0);
+  });
+
+  it('gives the live nodes, never a list of instances, to the database reads', () => {
+    const { online } = setup(records, []);
+    expect(online.liveNodeIds().sort()).toEqual(['b', 'me']);
   });
 });

@@ -1,27 +1,32 @@
 import { Injectable } from '@nestjs/common';
-import { ClusterBus } from '../cluster/cluster-bus';
+import { LiveNodes } from '../cluster/live-nodes';
 import { PresenceStore, ReplicaRecord, ReplicaState } from './presence.store';
 
+/** Fresher state of a replica than presence's (written at each refresh), where a node knows it. */
+export interface LiveReplicaState {
+  of(record: ReplicaRecord): Partial<ReplicaState> | undefined;
+}
+
 /**
- * The one derivation of `online`, used by detail, list, count, metrics and chat routing: an
- * instance is online while at least one of its replicas has an unexpired record naming a node that
- * still listens on its request channel. The liveness check ends the "ghost online" of a killed
- * node at once instead of at the record's TTL.
+ * The one rule of `online`, for detail, routing, list, count and metrics alike: an instance is
+ * online while at least one of its replicas is held by a node that is alive (`LiveNodes`: it still
+ * listens on its request channel). Detail and routing read the instance's replicas from presence;
+ * list, count and metrics read which live nodes hold it from the database (`instance_holders`,
+ * written by each node before its presence claim), so no read costs work per online instance.
+ * The liveness check ends the "ghost online" of a killed node within a second instead of at the
+ * record's TTL, in every view at once.
  */
 @Injectable()
 export class OnlineInstances {
-  private live?: (record: ReplicaRecord) => Partial<ReplicaState> | undefined;
+  private live?: LiveReplicaState;
 
   constructor(
     private readonly presence: PresenceStore,
-    private readonly bus: ClusterBus,
+    private readonly nodes: LiveNodes,
   ) {}
 
-  /**
-   * Where fresher state than presence's (written at each refresh) is known — this node's own
-   * replicas, gossip about others — `source` supplies it for `replicas()`.
-   */
-  useLiveState(source: (record: ReplicaRecord) => Partial<ReplicaState> | undefined): void {
+  /** Where fresher state than presence's is known (this node's replicas, gossip about others). */
+  useLiveState(source: LiveReplicaState): void {
     this.live = source;
   }
 
@@ -29,32 +34,18 @@ export class OnlineInstances {
   async replicas(instanceId: string): Promise<ReplicaRecord[]> {
     const records = await this.presence.replicas(instanceId);
     if (records.length === 0) return records;
-    const live = await this.liveNodes(new Set(records.map((r) => r.nodeId)));
-    return records.filter((r) => live.has(r.nodeId)).map((r) => ({ ...r, ...this.live?.(r) }));
+    const alive = new Map<string, boolean>();
+    for (const { nodeId } of records)
+      if (!alive.has(nodeId)) alive.set(nodeId, await this.nodes.isAlive(nodeId));
+    return records.filter((r) => alive.get(r.nodeId)).map((r) => ({ ...r, ...this.live?.of(r) }));
   }
 
   async isOnline(instanceId: string): Promise<boolean> {
     return (await this.replicas(instanceId)).length > 0;
   }
 
-  /** Every online instance: one presence read, then one liveness query per distinct node. */
-  async ids(): Promise<string[]> {
-    const byNode = await this.presence.onlineByNode();
-    const live = await this.liveNodes(byNode.keys());
-    const ids = new Set<string>();
-    for (const [nodeId, instanceIds] of byNode)
-      if (live.has(nodeId)) for (const id of instanceIds) ids.add(id);
-    return [...ids];
-  }
-
-  /** Which of `nodeIds` still listen on their request channel (this node always does). */
-  async liveNodes(nodeIds: Iterable<string>): Promise<Set<string>> {
-    const checked = await Promise.all(
-      [...nodeIds].map(async (nodeId) => {
-        const alive = nodeId === this.bus.nodeId || (await this.bus.isNodeAlive(nodeId));
-        return alive ? nodeId : null;
-      }),
-    );
-    return new Set(checked.filter((nodeId) => nodeId !== null));
+  /** The nodes whose holdings count as online now (for the database's view of what is online). */
+  liveNodeIds(): string[] {
+    return [...this.nodes.current];
   }
 }

@@ -2,13 +2,10 @@
 export const CLUSTER_PRESENCE_BUCKETS = 16;
 
 /**
- * Names of the presence keys. With one Redis (`buckets` 1) the layout of before:
- * `P:epoch:<slot>`, `P:owner:<slot>`, `P:reps:<id>`, one `P:online` zset and one `P:records` hash
- * (a slot is an instance id, or `<id>/<replica>` for a named replica). In a Redis
+ * Names of the presence keys. With one Redis (`buckets` 1): `P:epoch:<slot>`, `P:owner:<slot>` and
+ * `P:reps:<id>` (a slot is an instance id, or `<id>/<replica>` for a named replica). In a Redis
  * Cluster every instance falls in one of `buckets` buckets, each under its own hash tag
- * (`{P:<n>}:owner:<id>`, `{P:<n>}:online`, ...), so each script touches a single slot and the
- * online index is spread over the shards instead of being one key on one shard; listing reads the
- * buckets in parallel (one script per bucket, never a cross-slot command).
+ * (`{P:<n>}:owner:<id>`, ...), so each script touches a single slot.
  */
 export class PresenceKeys {
   constructor(
@@ -49,13 +46,5 @@ export class PresenceKeys {
   /** Hash of an instance's replicas: name → `<expiresAt>|<epoch>|<state JSON>`. */
   replicas(instanceId: string): string {
     return `${this.tag(this.bucketOf(instanceId))}:reps:${instanceId}`;
-  }
-
-  online(bucket: number): string {
-    return `${this.tag(bucket)}:online`;
-  }
-
-  records(bucket: number): string {
-    return `${this.tag(bucket)}:records`;
   }
 }

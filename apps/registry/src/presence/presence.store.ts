@@ -1,7 +1,10 @@
 /** Who holds one replica's host socket, cluster-wide. */
 export interface PresenceOwner {
   nodeId: string;
-  /** Increases with every accepted connection of the replica; the newest wins. */
+  /**
+   * Increases with every accepted connection of the replica; the newest wins. Taken from the clock
+   * (microseconds) or one more than the last, so it keeps increasing after its counter expired.
+   */
   epoch: number;
 }
 
@@ -70,8 +73,6 @@ export abstract class PresenceStore {
   abstract owner(instanceId: string, replica: string): Promise<PresenceOwner | null>;
   /** The unexpired replicas of an instance; whether their nodes are alive is `OnlineInstances`' question. */
   abstract replicas(instanceId: string): Promise<ReplicaRecord[]>;
-  /** Instance ids with an unexpired record, by node (an id appears once per replica). */
-  abstract onlineByNode(): Promise<Map<string, string[]>>;
   /** Runs `handler` each time the store is reachable again after an outage (its records may be gone). */
   abstract onRestored(handler: () => void): void;
   abstract close(): Promise<void>;

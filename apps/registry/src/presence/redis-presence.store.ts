@@ -8,7 +8,6 @@ import {
   ReplicaRecord,
   ReplicaState,
   replicaSlot,
-  slotInstance,
 } from './presence.store';
 
 export interface RedisPresenceOptions {
@@ -51,72 +50,74 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 /** `<expiresAt>|<epoch>|<state JSON>` in an instance's replica hash, as Lua writes it. */
 const replicaValue = `string.format('%.0f', now + ttl) .. '|' .. epoch .. '|' .. state`;
 
+/** Microseconds of the Redis server's clock (a Lua number: exact below 2^53, i.e. until the year 2255). */
+const nowUs = `local t = redis.call('TIME')
+local nowUs = tonumber(t[1]) * 1000000 + tonumber(t[2])`;
+
 const scripts = {
   /**
-   * KEYS: epoch, owner, online, records, replicas. ARGV: nodeId, ttlMs, slot, replica, state JSON,
-   * maxReplicas. A new replica name past `maxReplicas` live ones returns {-1, ''} and writes
-   * nothing (expired names are pruned first). Otherwise: INCR the epoch, read the displaced owner
-   * record, SET ours with PX ttl, ZADD online at now+ttl, HSET the record's copy and the replica's
-   * entry. One script, so two concurrent claims cannot interleave (the higher epoch always ends up
-   * as owner). Returns {epoch, previous record or ''}.
+   * KEYS: epoch, owner, replicas. ARGV: nodeId, ttlMs, replica, state JSON, maxReplicas, epochTtlMs.
+   * A new replica name past `maxReplicas` live ones returns {-1, ''} and writes nothing (expired
+   * names are pruned first). Otherwise: the new epoch is the Redis clock in microseconds, or one
+   * more than the slot's last epoch if that is higher (several claims in one microsecond, a clock
+   * stepped back), so epochs never go back while an older socket may still be open somewhere —
+   * yet the slot's epoch key can expire (`epochTtlMs`, far past the TTL): a name a host used once
+   * leaves nothing behind for good. Then: read the displaced owner record, SET ours with PX ttl,
+   * HSET the replica's entry. One script, so two concurrent claims cannot interleave (the higher
+   * epoch always ends up as owner). Returns {epoch as a string, previous record or ''}.
    */
   registryPresenceClaim: {
-    numberOfKeys: 5,
+    numberOfKeys: 3,
     lua: `${nowMs}
+${nowUs}
 local ttl = tonumber(ARGV[2])
-local max = tonumber(ARGV[6])
-if max > 0 and redis.call('HEXISTS', KEYS[5], ARGV[4]) == 0 then
-  local all = redis.call('HGETALL', KEYS[5])
+local max = tonumber(ARGV[5])
+if max > 0 and redis.call('HEXISTS', KEYS[3], ARGV[3]) == 0 then
+  local all = redis.call('HGETALL', KEYS[3])
   local live = 0
   for i = 1, #all, 2 do
     local expires = tonumber(string.match(all[i + 1], '^(%d+)|'))
-    if expires and expires > now then live = live + 1 else redis.call('HDEL', KEYS[5], all[i]) end
+    if expires and expires > now then live = live + 1 else redis.call('HDEL', KEYS[3], all[i]) end
   end
   if live >= max then return {-1, ''} end
 end
-local epoch = redis.call('INCR', KEYS[1])
+local last = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
+local epoch = string.format('%.0f', math.max(nowUs, last + 1))
+redis.call('SET', KEYS[1], epoch, 'PX', tonumber(ARGV[6]))
 local previous = redis.call('GET', KEYS[2])
 local record = ARGV[1] .. '|' .. epoch
-local state = ARGV[5]
+local state = ARGV[4]
 redis.call('SET', KEYS[2], record, 'PX', ttl)
-redis.call('ZADD', KEYS[3], now + ttl, ARGV[3])
-redis.call('HSET', KEYS[4], ARGV[3], record)
-redis.call('HSET', KEYS[5], ARGV[4], ${replicaValue})
-redis.call('PEXPIRE', KEYS[5], ttl)
+redis.call('HSET', KEYS[3], ARGV[3], ${replicaValue})
+redis.call('PEXPIRE', KEYS[3], ttl)
 return {epoch, previous or ''}`,
   },
   /**
-   * KEYS: owner, online, records, replicas. ARGV: expected record, slot, replica.
+   * KEYS: owner, replicas. ARGV: expected record, replica.
    * Compare-and-delete: only if the record is still exactly ours. Returns 1 or 0.
    */
   registryPresenceRelease: {
-    numberOfKeys: 4,
+    numberOfKeys: 2,
     lua: `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1])
-redis.call('ZREM', KEYS[2], ARGV[2])
-redis.call('HDEL', KEYS[3], ARGV[2])
-redis.call('HDEL', KEYS[4], ARGV[3])
+redis.call('HDEL', KEYS[2], ARGV[2])
 return 1`,
   },
   /**
-   * KEYS: owner, online, records, replicas. ARGV: expected record, ttlMs, slot, replica, epoch, state JSON.
-   * Compare-and-extend: PEXPIRE + ZADD online at now+ttl + the replica's entry (with its current
-   * state) only if the record is still exactly ours. Also re-writes the record's copy, so a copy
-   * pruned at the very millisecond of expiry heals. Returns 1, or 0 when the record names another
-   * node/epoch or has expired.
+   * KEYS: owner, replicas. ARGV: expected record, ttlMs, replica, epoch, state JSON.
+   * Compare-and-extend: PEXPIRE + the replica's entry (with its current state) only if the record
+   * is still exactly ours. Returns 1, or 0 when the record names another node/epoch or has expired.
    */
   registryPresenceRefresh: {
-    numberOfKeys: 4,
+    numberOfKeys: 2,
     lua: `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 ${nowMs}
 local ttl = tonumber(ARGV[2])
-local epoch = ARGV[5]
-local state = ARGV[6]
+local epoch = ARGV[4]
+local state = ARGV[5]
 redis.call('PEXPIRE', KEYS[1], ttl)
-redis.call('ZADD', KEYS[2], now + ttl, ARGV[3])
-redis.call('HSET', KEYS[3], ARGV[3], ARGV[1])
-redis.call('HSET', KEYS[4], ARGV[4], ${replicaValue})
-if redis.call('PTTL', KEYS[4]) < ttl then redis.call('PEXPIRE', KEYS[4], ttl) end
+redis.call('HSET', KEYS[2], ARGV[3], ${replicaValue})
+if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl) end
 return 1`,
   },
   /**
@@ -138,82 +139,47 @@ for i = 1, #all, 2 do
 end
 return reply`,
   },
-  /**
-   * KEYS: online, records. Drops members whose score (expiry) is past, and their record copies, then
-   * returns the ids still in the future grouped by owner node: {node, {ids}, node, {ids}, ...}
-   * (a reply barely larger than the ids alone). The prune is O(log N + removed), so it is done on
-   * every call rather than on a timer. Chunks of 1000 stay below Lua's unpack() limit.
-   */
-  registryPresenceOnline: {
-    numberOfKeys: 2,
-    lua: `${nowMs}
-local expired = redis.call('ZRANGE', KEYS[1], '-inf', now, 'BYSCORE')
-for i = 1, #expired, 1000 do
-  redis.call('HDEL', KEYS[2], unpack(expired, i, math.min(i + 999, #expired)))
-end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-local ids = redis.call('ZRANGE', KEYS[1], '(' .. string.format('%.0f', now), '+inf', 'BYSCORE')
-local byNode, reply = {}, {}
-for i = 1, #ids, 1000 do
-  local records = redis.call('HMGET', KEYS[2], unpack(ids, i, math.min(i + 999, #ids)))
-  for j = 1, #records do
-    local node = records[j] and string.match(records[j], '^(.*)|')
-    if node then
-      if not byNode[node] then
-        byNode[node] = {}
-        reply[#reply + 1] = node
-        reply[#reply + 1] = byNode[node]
-      end
-      table.insert(byNode[node], ids[i + j - 1])
-    end
-  end
-end
-return reply`,
-  },
 } as const;
 
 interface PresenceCommands {
   registryPresenceClaim(
     epochKey: string,
     ownerKey: string,
-    onlineKey: string,
-    recordsKey: string,
     replicasKey: string,
     nodeId: string,
     ttlMs: number,
-    slot: string,
     replica: string,
     state: string,
     maxReplicas: number,
-  ): Promise<[number, string]>;
+    epochTtlMs: number,
+  ): Promise<[number | string, string]>;
   registryPresenceRelease(
     ownerKey: string,
-    onlineKey: string,
-    recordsKey: string,
     replicasKey: string,
     expected: string,
-    slot: string,
     replica: string,
   ): Promise<number>;
   registryPresenceReplicas(replicasKey: string): Promise<string[]>;
-  registryPresenceOnline(onlineKey: string, recordsKey: string): Promise<(string | string[])[]>;
 }
 
 interface RefreshPipeline {
   registryPresenceRefresh(
     ownerKey: string,
-    onlineKey: string,
-    recordsKey: string,
     replicasKey: string,
     expected: string,
     ttlMs: number,
-    slot: string,
     replica: string,
     epoch: number,
     state: string,
   ): RefreshPipeline;
   exec(): Promise<[Error | null, unknown][] | null>;
 }
+
+/**
+ * How many presence TTLs a slot's epoch key outlives its last claim. Epochs come from the Redis
+ * clock, so the key only guards against several claims in one microsecond or a clock stepped back.
+ */
+const EPOCH_TTL_FACTOR = 20;
 
 /** Ids refreshed per pipeline: bounds memory and lets other clients' commands interleave. */
 const REFRESH_BATCH = 1000;
@@ -251,19 +217,18 @@ export function parseReplicaEntry(instanceId: string, replica: string, value: st
 /**
  * Distributed presence: who holds each replica's socket, shared by all nodes. Keys, for prefix P
  * (a slot is the instance id for the unnamed replica, `<id>/<replica>` for a named one):
- * - `P:epoch:<slot>`  counter, INCR per accepted connection; no TTL (epochs must never go back while
- *   an older socket may still be open somewhere).
+ * - `P:epoch:<slot>`  the slot's last epoch (Redis clock in µs, or last + 1), kept for EPOCH_TTL_FACTOR
+ *   presence TTLs after the last claim: epochs never go back while an older socket may still be open,
+ *   and a name used once leaves no key for good.
  * - `P:owner:<slot>`  `<nodeId>|<epoch>` with PX ttl, refreshed by the owning node.
  * - `P:reps:<id>`     hash, replica name → `<expiresAt>|<epoch>|<state JSON>` (node, capacity, chats
  *   in flight, connected at, draining), written by the same scripts: one read lists an instance's
  *   replicas. Entries carry their own expiry (Redis 7.0 has no per-field TTL); readers skip and
  *   prune expired ones, and the key itself expires with its last refreshed entry.
- * - `P:online`        zset, member = slot, score = expiry time (Redis clock, ms), so that
- *   `onlineByNode()` needs no SCAN.
- * - `P:records`       hash, slot → a copy of its owner record, written and deleted by the same
- *   scripts, so `onlineByNode()` groups the ids by node in the one script that lists them (measured
- *   with 10,000 online on a loaded 2-core machine: ~30 ms, against ~60 ms for ZRANGE + MGET of the
- *   owner keys and ~13 ms for the bare ZRANGE that ignored node liveness).
+ *
+ * There is no index of every online instance here: reads of "what is online" across instances
+ * (list, count, metrics) use the database's `instance_holders` and the live nodes instead, so no
+ * read scans presence (at 100,000 online the old index cost ~100 ms of Redis CPU per read).
  *
  * In a Redis Cluster the same keys are spread over hash-tagged buckets (`PresenceKeys`); all keys
  * of one instance's replicas share its bucket.
@@ -311,34 +276,26 @@ export class RedisPresenceStore extends PresenceStore {
     maxReplicas: number,
   ): Promise<ClaimResult> {
     const slot = replicaSlot(instanceId, replica);
-    const bucket = this.keys.bucketOf(slot);
     const [epoch, previous] = await this.commands.registryPresenceClaim(
       this.keys.epoch(slot),
       this.keys.owner(slot),
-      this.keys.online(bucket),
-      this.keys.records(bucket),
       this.keys.replicas(instanceId),
       this.opts.nodeId,
       this.opts.ttlMs,
-      slot,
       replica,
       encodeState(this.opts.nodeId, state),
       maxReplicas,
+      this.opts.ttlMs * EPOCH_TTL_FACTOR,
     );
     if (Number(epoch) < 0) return { tooMany: true };
     return { epoch: Number(epoch), previous: parseOwnerRecord(previous) };
   }
 
   async release(instanceId: string, replica: string, epoch: number): Promise<boolean> {
-    const slot = replicaSlot(instanceId, replica);
-    const bucket = this.keys.bucketOf(slot);
     const deleted = await this.commands.registryPresenceRelease(
-      this.keys.owner(slot),
-      this.keys.online(bucket),
-      this.keys.records(bucket),
+      this.keys.owner(replicaSlot(instanceId, replica)),
       this.keys.replicas(instanceId),
       this.record(epoch),
-      slot,
       replica,
     );
     return deleted === 1;
@@ -359,13 +316,11 @@ export class RedisPresenceStore extends PresenceStore {
       entries.push(entry);
       byBucket.set(bucket, entries);
     }
-    const lost = await Promise.all(
-      [...byBucket].map(([bucket, entries]) => this.refreshBucket(bucket, entries)),
-    );
+    const lost = await Promise.all([...byBucket.values()].map((entries) => this.refreshBucket(entries)));
     return lost.flat();
   }
 
-  private async refreshBucket(bucket: number, entries: [string, HeldReplica][]): Promise<string[]> {
+  private async refreshBucket(entries: [string, HeldReplica][]): Promise<string[]> {
     const lost: string[] = [];
     for (let start = 0; start < entries.length; start += REFRESH_BATCH) {
       const batch = entries.slice(start, start + REFRESH_BATCH);
@@ -373,12 +328,9 @@ export class RedisPresenceStore extends PresenceStore {
       for (const [slot, held] of batch) {
         pipeline.registryPresenceRefresh(
           this.keys.owner(slot),
-          this.keys.online(bucket),
-          this.keys.records(bucket),
           this.keys.replicas(held.instanceId),
           this.record(held.epoch),
           this.opts.ttlMs,
-          slot,
           held.replica,
           held.epoch,
           encodeState(this.opts.nodeId, held.state),
@@ -406,23 +358,6 @@ export class RedisPresenceStore extends PresenceStore {
       if (record) records.push(record);
     }
     return records;
-  }
-
-  /** One script per bucket, in parallel (in a cluster, on the shards that hold them), merged. */
-  async onlineByNode(): Promise<Map<string, string[]>> {
-    const replies = await Promise.all(
-      Array.from({ length: this.keys.buckets }, (_, bucket) =>
-        this.commands.registryPresenceOnline(this.keys.online(bucket), this.keys.records(bucket)),
-      ),
-    );
-    const byNode = new Map<string, string[]>();
-    for (const reply of replies)
-      for (let i = 0; i + 1 < reply.length; i += 2) {
-        const ids = byNode.get(reply[i] as string) ?? [];
-        for (const slot of reply[i + 1] as string[]) ids.push(slotInstance(slot));
-        byNode.set(reply[i] as string, ids);
-      }
-    return byNode;
   }
 
   async close(): Promise<void> {}
