@@ -116,10 +116,11 @@ describe('private instances: access keys, owner policy and usage (two nodes, rea
   });
 
   it('stops a key at its tokens_per_day on every node, with Retry-After until the end of the UTC day', async () => {
-    const issued = await createKey(nodeA().url, env.instance, { name: 'budget', tokens_per_day: 3 });
+    // One chat's worth: a 1-token prompt and a 3-token answer.
+    const issued = await createKey(nodeA().url, env.instance, { name: 'budget', tokens_per_day: 4 });
     const first = await keyedChat(nodeB().url, id(), issued.key);
     expect(first.status).toBe(200);
-    expect((first.body.usage as { total_tokens: number }).total_tokens).toBeGreaterThanOrEqual(3);
+    expect((first.body.usage as { total_tokens: number }).total_tokens).toBe(4);
     await eventually(async () => (await keyedChat(nodeA().url, id(), issued.key)).status === 429, 2_000);
     const refused = await keyedChat(nodeB().url, id(), issued.key);
     expect([refused.status, refused.body.error?.code]).toEqual([429, 'rate_limit_exceeded']);

@@ -10,6 +10,7 @@
  *   [hang]     one chunk, then nothing until the client disconnects
  *   [slow]     200 ms between chunks
  *   [error500] HTTP 500
+ *   [no-usage] no usage chunk, even when `stream_options.include_usage` asks for one
  *
  * `maxConcurrent` serves that many chats at once, like a local model on one GPU: the others wait,
  * in arrival order, before their answer (and its headers) starts.
@@ -236,7 +237,7 @@ export async function startFakeModel(opts: FakeModelOptions = {}): Promise<FakeM
       chunk(i === 0 ? { role: 'assistant', content } : { content }, null),
     );
     const tail: string[] = [chunk({}, 'stop')];
-    if (body.stream_options?.include_usage) {
+    if (body.stream_options?.include_usage && !text.includes('[no-usage]')) {
       tail.push(
         `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage })}\n\n`,
       );

@@ -171,3 +171,56 @@ export function startStream(url: string, body: unknown, headers: Record<string, 
 
   return { firstData, ended: run(), abort: () => controller.abort() };
 }
+
+/** What one caller received: content chunks (one token each from the fake model) and how it ended. */
+export interface CallerReceipt {
+  status: number;
+  /** `data:` payloads whose `choices[0].delta.content` is not empty. */
+  contentChunks: number;
+  done: boolean;
+  /** The `code` of an error (a JSON answer's or an SSE error event's), if one came. */
+  errorCode: string | null;
+}
+
+/**
+ * Reads a streamed chat as a caller would; with `leaveAfter`, the caller goes away (aborts) as soon
+ * as it has that many content chunks, the way a user closes a tab mid-answer.
+ */
+export async function readAsCaller(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+  leaveAfter = Infinity,
+): Promise<CallerReceipt> {
+  const controller = new AbortController();
+  const res = await postJson(url, body, headers, controller.signal);
+  const receipt: CallerReceipt = { status: res.status, contentChunks: 0, done: false, errorCode: null };
+  if (!isEventStream(res)) {
+    const parsed = safeParse(await res.text()) as { error?: { code?: string } } | null;
+    receipt.errorCode = parsed?.error?.code ?? null;
+    return receipt;
+  }
+  try {
+    for await (const line of sseLines(res.body as ReadableStream<Uint8Array>)) {
+      if (!line.startsWith('data: ')) continue;
+      const payload = line.slice(6);
+      if (payload === '[DONE]') {
+        receipt.done = true;
+        continue;
+      }
+      const parsed = safeParse(payload) as {
+        error?: { code?: string };
+        choices?: Array<{ delta?: { content?: string } }>;
+      } | null;
+      if (parsed?.error) receipt.errorCode = parsed.error.code ?? 'unknown';
+      if (parsed?.choices?.[0]?.delta?.content) receipt.contentChunks++;
+      if (receipt.contentChunks >= leaveAfter) {
+        controller.abort();
+        break;
+      }
+    }
+  } catch (error) {
+    if (!controller.signal.aborted) throw error;
+  }
+  return receipt;
+}

@@ -25,6 +25,8 @@ export const CHAT_FAILURE_CODES = [
   'shutting_down',
   /** No replica of the instance connected (within the hold, CHAT_HOLD_MS). 503 */
   'instance_offline',
+  /** The caller's access key used its tokens_per_day: the answer ends where the budget did. 429 */
+  'tokens_per_day_exceeded',
 ] as const;
 
 export type ChatFailureCode = (typeof CHAT_FAILURE_CODES)[number];

@@ -5,7 +5,7 @@ import type { ChatFailureCode } from '@app/protocol';
 import type { BufferBudget } from '../limits/buffer-budget';
 import { openAiError, openAiErrorType } from '../common/openai-error';
 import { CompletionAssembler } from './completion-assembler';
-import { failureStatus } from './failure-status';
+import { failureCancelsHost, failureRetryAfter, failureStatus } from './failure-status';
 
 export interface ExchangeOptions {
   requestId: string;
@@ -142,14 +142,12 @@ export class ChatExchange implements ChatSink {
     const status = failureStatus(code);
     const body = openAiError(message, openAiErrorType(status), code);
     if (!this.started) {
-      const headers: Record<string, string> = {};
-      if (status === 503 || status === 429) headers['retry-after'] = code === 'instance_offline' ? '5' : '1';
-      this.sendJson(status, body, headers);
+      const retryAfter = failureRetryAfter(code, status);
+      this.sendJson(status, body, retryAfter === undefined ? {} : { 'retry-after': retryAfter });
     } else {
       this.res.end(`data: ${JSON.stringify(body)}\n\n`);
     }
-    // Timeouts are ours to report; the host still has to be told to stop.
-    this.finish(code, code === 'timeout' || code === 'sequence_gap' || code === 'shutting_down');
+    this.finish(code, failureCancelsHost(code));
   }
 
   /** Notes the tokens of a line carrying `usage`; true when it is a usage-only chunk to strip. */

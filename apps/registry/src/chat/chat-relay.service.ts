@@ -15,6 +15,7 @@ import { ChatExchange, ChatSummary } from './chat-exchange';
 import { parseChatRequest } from './chat-request';
 import { ChatRouter, RoutedChat } from './chat-router';
 import { InstanceDirectory } from './instance-directory';
+import { MeteredSink } from './metered-sink';
 
 const notConnected = (instanceId: string) =>
   new ApiError(503, `instance '${instanceId}' is not connected`, {
@@ -105,12 +106,12 @@ export class ChatRelayService {
         code: 'hold_queue_full',
         headers: { 'retry-after': '5' },
       });
-    const releaseKey = key ? await this.access.admit(key, requestId) : null;
+    const admitted = key ? await this.access.admit(key, requestId, hostBody) : null;
     let addressSlot: string;
     try {
       addressSlot = this.limits.chatStarting(call.ip);
     } catch (err) {
-      releaseKey?.();
+      admitted?.cancel();
       throw err;
     }
 
@@ -131,8 +132,9 @@ export class ChatRelayService {
       cancel: () => cancelAtTarget(),
       finished: (summary) => {
         this.limits.chatEnded(addressSlot);
-        releaseKey?.();
-        this.finished(exchange, instanceId, requestId, summary, key);
+        // A metered chat is charged (and recorded) what it relayed when the model sent no usage.
+        const charged = admitted ? { ...summary, ...admitted.finished(summary) } : summary;
+        this.finished(exchange, instanceId, requestId, charged, key);
       },
     });
     this.active.add(exchange);
@@ -141,7 +143,7 @@ export class ChatRelayService {
       instanceId,
       requestId,
       hostBody,
-      sink: exchange,
+      sink: admitted?.meter ? new MeteredSink(exchange, admitted.meter, () => cancelAtTarget()) : exchange,
       setCancel: (cancel) => (cancelAtTarget = cancel),
     };
     // Routed now, or held until a replica connects (the exchange's keepalives run meanwhile).
@@ -156,7 +158,6 @@ export class ChatRelayService {
     key: KnownKey | null,
   ): void {
     this.active.delete(exchange);
-    const tokens = summary.promptTokens + summary.completionTokens;
     this.usage.record({
       instanceId,
       keyId: key?.id ?? null,
@@ -166,7 +167,6 @@ export class ChatRelayService {
       completionTokens: summary.completionTokens,
       firstChunkMs: summary.firstChunkMs,
     });
-    if (key) this.access.chatFinished(key, tokens);
     this.metrics.chats.inc({ outcome: summary.outcome });
     this.metrics.registryTime.observe(summary.registryMs / 1000);
     if (summary.firstChunkMs !== null) this.metrics.timeToFirstToken.observe(summary.firstChunkMs / 1000);

@@ -114,6 +114,8 @@ export interface AppConfig {
     cacheMs: number;
     /** Keys not revoked per instance. */
     maxPerInstance: number;
+    /** Tokens of a key's tokens_per_day a node takes from the shared day counter at a time, per chat in flight. */
+    tokenLease: number;
   };
   usage: {
     /** How often aggregated usage is written (what a SIGKILL can lose at most). */
@@ -291,6 +293,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     keys: {
       cacheMs: int(env, 'KEY_CACHE_MS', 30_000, 0, 600_000),
       maxPerInstance: int(env, 'KEYS_PER_INSTANCE', 100, 1, 100_000),
+      tokenLease: int(env, 'KEY_TOKEN_LEASE', 32, 1, 1_000_000),
     },
     usage: {
       flushMs: int(env, 'USAGE_FLUSH_MS', 2_000, 50, 60_000),

@@ -1,12 +1,15 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { ChatRequestBody } from '@app/protocol';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { ApiError } from '../common/http-errors';
 import type { Visibility } from '../instances/instance-policy';
 import { LimitsService } from '../limits/limits.service';
-import { UsageRecorder } from '../usage/usage-recorder';
 import { presentedKey } from './access-key';
 import { KeyCounters, utcDay } from './key-counters';
 import { KeyDirectory, KnownKey } from './key-directory';
+import { TokenBudgets } from './token-budgets';
+import { estimatePromptTokens } from './token-estimate';
+import type { TokenMeter, TokenUsage } from './token-meter';
 
 const invalidKey = (message: string) => new ApiError(401, message, { code: 'invalid_api_key' });
 const tooMany = (message: string, waitMs: number) =>
@@ -14,6 +17,16 @@ const tooMany = (message: string, waitMs: number) =>
     code: 'rate_limit_exceeded',
     headers: { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) },
   });
+
+/** What an admitted chat of a key with limits carries to its end. */
+export interface KeyAdmission {
+  /** Meters the answer against the key's tokens_per_day (null: the key has none). */
+  meter: TokenMeter | null;
+  /** The chat ended: frees its concurrency slot and returns what it is charged (the model's usage, or the meter's estimate). */
+  finished(usage: TokenUsage): TokenUsage;
+  /** The chat was refused after admission: frees what admission took, charges nothing. */
+  cancel(): void;
+}
 
 /**
  * Who is calling an instance: on a private one an access key is required (401 without a valid
@@ -27,8 +40,8 @@ export class ChatAccess {
   constructor(
     private readonly keys: KeyDirectory,
     private readonly counters: KeyCounters,
+    private readonly budgets: TokenBudgets,
     private readonly limits: LimitsService,
-    private readonly usage: UsageRecorder,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -60,29 +73,41 @@ export class ChatAccess {
   }
 
   /**
-   * Applies the key's limits for the whole cluster just before a chat is routed; the returned
-   * function gives its concurrency slot back at the end. 429 with Retry-After when over a limit.
+   * Applies the key's limits for the whole cluster just before a chat is routed: 429 with
+   * Retry-After when over one. Null when the key has neither tokens_per_day nor max_concurrent.
    */
-  async admit(key: KnownKey, requestId: string): Promise<(() => void) | null> {
+  async admit(key: KnownKey, requestId: string, hostBody: ChatRequestBody): Promise<KeyAdmission | null> {
+    let meter: TokenMeter | null = null;
+    let slot = false;
     try {
       if (key.tokensPerDay !== null) {
-        const used = await this.counters.tokensToday(key.id, () => this.usage.tokensToday(key.id));
-        if (used >= key.tokensPerDay)
+        const prompt = estimatePromptTokens(hostBody.messages);
+        const opened = await this.budgets.open(key.id, key.tokensPerDay, prompt);
+        if (opened === 'spent')
           throw tooMany(
             `this access key used its ${key.tokensPerDay} tokens for today (UTC)`,
             utcDay().endsInMs,
           );
+        if (opened === 'too_few_left')
+          throw tooMany(
+            `this request's prompt (about ${prompt} tokens) needs more than is left of this access key's ${key.tokensPerDay} tokens for today (UTC)`,
+            utcDay().endsInMs,
+          );
+        meter = opened;
       }
       if (key.rpm !== null) {
         const waitMs = await this.counters.hitRpm(key.id, key.rpm);
         if (waitMs > 0) throw tooMany(`this access key is limited to ${key.rpm} requests per minute`, waitMs);
       }
-      if (key.maxConcurrent === null) return null;
-      // A slot a dead node never released is freed once no chat could still be running.
-      const ttlMs = this.config.chat.totalTimeoutMs + 60_000;
-      if (!(await this.counters.acquire(key.id, requestId, key.maxConcurrent, ttlMs)))
-        throw tooMany(`this access key is limited to ${key.maxConcurrent} chats at once`, 1_000);
+      if (key.maxConcurrent !== null) {
+        // A slot a dead node never released is freed once no chat could still be running.
+        const ttlMs = this.config.chat.totalTimeoutMs + 60_000;
+        if (!(await this.counters.acquire(key.id, requestId, key.maxConcurrent, ttlMs)))
+          throw tooMany(`this access key is limited to ${key.maxConcurrent} chats at once`, 1_000);
+        slot = true;
+      }
     } catch (err) {
+      meter?.cancel();
       if (err instanceof ApiError) throw err;
       // Redis unreachable: the limits cannot be known, which is a 503, not a free pass.
       throw new ApiError(503, 'the registry cannot check this key’s limits right now; retry', {
@@ -90,18 +115,23 @@ export class ChatAccess {
         headers: { 'retry-after': '2' },
       });
     }
-    return () => {
+    if (meter === null && !slot) return null;
+    const release = () => {
+      if (!slot) return;
       this.counters
         .release(key.id, requestId)
         .catch((err: Error) => this.logger.warn(`could not release a slot of key ${key.id}: ${err.message}`));
     };
-  }
-
-  /** Counts a finished chat's tokens against the key's daily budget. */
-  chatFinished(key: KnownKey, tokens: number): void {
-    if (key.tokensPerDay === null || tokens <= 0) return;
-    this.counters
-      .addTokens(key.id, tokens)
-      .catch((err: Error) => this.logger.warn(`could not count tokens of key ${key.id}: ${err.message}`));
+    return {
+      meter,
+      finished: (usage) => {
+        release();
+        return meter ? meter.settle(usage) : usage;
+      },
+      cancel: () => {
+        release();
+        meter?.cancel();
+      },
+    };
   }
 }

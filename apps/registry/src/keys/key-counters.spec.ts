@@ -20,13 +20,27 @@ describe('per-key counters of an embedded node', () => {
     expect(await counters.acquire('k', 'r3', 1, 60_000)).toBe(true);
   });
 
-  it("seeds today's tokens once from the recorded usage, then adds finished chats", async () => {
+  it("seeds today's tokens once from the recorded usage, then grants what is left of the limit, never more", async () => {
     const counters = new MemoryKeyCounters();
+    const today = utcDay();
     const seed = jest.fn(async () => 40);
-    expect(await counters.tokensToday('k', seed)).toBe(40);
-    await counters.addTokens('k', 2);
-    expect(await counters.tokensToday('k', seed)).toBe(42);
+    expect(await counters.takeTokens('k', today, 32, 100, seed)).toBe(32);
+    expect(await counters.takeTokens('k', today, 32, 100, seed)).toBe(28);
+    expect(await counters.takeTokens('k', today, 32, 100, seed)).toBe(0);
     expect(seed).toHaveBeenCalledTimes(1);
+  });
+
+  it('takes back tokens given back (never below 0) and adds charges, on their own day only', async () => {
+    const counters = new MemoryKeyCounters();
+    const today = utcDay();
+    await counters.takeTokens('k', today, 10, 10, async () => 0);
+    await counters.addTokens('k', today.day, -4);
+    expect(await counters.takeTokens('k', today, 10, 10, async () => 0)).toBe(4);
+    await counters.addTokens('k', '19991231', -10);
+    expect(await counters.takeTokens('k', today, 10, 10, async () => 0)).toBe(0);
+    await counters.addTokens('k', today.day, -50);
+    await counters.addTokens('k', today.day, 3);
+    expect(await counters.takeTokens('k', today, 10, 10, async () => 0)).toBe(7);
   });
 
   it('names the UTC day and the time until it ends', () => {

@@ -8,16 +8,31 @@ export abstract class KeyCounters {
   /** Takes one of `limit` slots for `slotId`; a slot not released is freed after `ttlMs` (node died). */
   abstract acquire(keyId: string, slotId: string, limit: number, ttlMs: number): Promise<boolean>;
   abstract release(keyId: string, slotId: string): Promise<void>;
-  /** Tokens used today (UTC); `seed` reads the recorded usage when the counter is not there yet. */
-  abstract tokensToday(keyId: string, seed: () => Promise<number>): Promise<number>;
-  /** Adds a finished chat's tokens to today's counter (if it has been seeded; else the seed will hold them). */
-  abstract addTokens(keyId: string, tokens: number): Promise<void>;
+  /**
+   * Takes up to `want` of the key's tokens of `today`, never past `limit` (0: none are left); `seed`
+   * reads the recorded usage when the day's counter is not there yet.
+   */
+  abstract takeTokens(
+    keyId: string,
+    today: UtcDay,
+    want: number,
+    limit: number,
+    seed: () => Promise<number>,
+  ): Promise<number>;
+  /** Adds `tokens` to the key's counter of `day` (negative: gives them back), if it is there; never below 0. */
+  abstract addTokens(keyId: string, day: string, tokens: number): Promise<void>;
 }
 
 export const MINUTE_MS = 60_000;
 
+export interface UtcDay {
+  /** YYYYMMDD */
+  day: string;
+  endsInMs: number;
+}
+
 /** The current UTC day as YYYYMMDD and the ms until it ends. */
-export function utcDay(now = Date.now()): { day: string; endsInMs: number } {
+export function utcDay(now = Date.now()): UtcDay {
   const date = new Date(now);
   const day = date.toISOString().slice(0, 10).replace(/-/g, '');
   const end = Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate() + 1);
@@ -58,17 +73,30 @@ export class MemoryKeyCounters extends KeyCounters {
     if (slots?.size === 0) this.slots.delete(keyId);
   }
 
-  async tokensToday(keyId: string, seed: () => Promise<number>): Promise<number> {
-    const { day } = utcDay();
-    const entry = this.tokens.get(keyId);
-    if (entry?.day === day) return entry.used;
-    const used = await seed();
-    this.tokens.set(keyId, { day, used });
-    return used;
+  async takeTokens(
+    keyId: string,
+    today: UtcDay,
+    want: number,
+    limit: number,
+    seed: () => Promise<number>,
+  ): Promise<number> {
+    let entry = this.tokens.get(keyId);
+    if (entry?.day !== today.day) {
+      const used = await seed();
+      entry = this.tokens.get(keyId);
+      // Seeded meanwhile by another chat: its count (with what was taken since) wins.
+      if (entry?.day !== today.day) {
+        entry = { day: today.day, used };
+        this.tokens.set(keyId, entry);
+      }
+    }
+    const granted = Math.max(0, Math.min(want, limit - entry.used));
+    entry.used += granted;
+    return granted;
   }
 
-  async addTokens(keyId: string, tokens: number): Promise<void> {
+  async addTokens(keyId: string, day: string, tokens: number): Promise<void> {
     const entry = this.tokens.get(keyId);
-    if (entry?.day === utcDay().day) entry.used += tokens;
+    if (entry?.day === day) entry.used = Math.max(0, entry.used + tokens);
   }
 }

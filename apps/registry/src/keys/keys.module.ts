@@ -13,6 +13,7 @@ import { KeysController } from './keys.controller';
 import { KeysRepository } from './keys.repository';
 import { KeysService } from './keys.service';
 import { RedisKeyCounters } from './redis-key-counters';
+import { TokenBudgets } from './token-budgets';
 
 @Module({
   imports: [InstancesModule, LimitsModule, UsageModule],
@@ -23,6 +24,7 @@ import { RedisKeyCounters } from './redis-key-counters';
     KeyDirectory,
     AccessChanges,
     ChatAccess,
+    TokenBudgets,
     {
       provide: KeyCounters,
       inject: [APP_CONFIG, REDIS],
