@@ -54,6 +54,10 @@ export interface AppConfig {
   limits: {
     /** Open host sockets per client IP (0 = no limit). */
     socketsPerIp: number;
+    /** Host connections (authenticated upgrades) per client address per minute (0 = no limit). */
+    hostConnectsPerIpPerMin: number;
+    /** Host connections per instance per minute (0 = no limit). */
+    hostConnectsPerInstancePerMin: number;
     /** Failed authentications per IP per minute before 429 (0 = no limit). */
     authFailuresPerIpPerMin: number;
     /** Failed authentications per instance per minute before 429 (0 = no limit). */
@@ -248,6 +252,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     limits: {
       socketsPerIp: int(env, 'WS_MAX_SOCKETS_PER_IP', 2_000, 0, 10_000_000),
+      hostConnectsPerIpPerMin: int(env, 'HOST_CONNECTS_PER_IP_PER_MIN', 1_200, 0, 100_000_000),
+      hostConnectsPerInstancePerMin: int(env, 'HOST_CONNECTS_PER_INSTANCE_PER_MIN', 120, 0, 100_000_000),
       authFailuresPerIpPerMin: int(env, 'AUTH_FAILURES_PER_IP_PER_MIN', 30, 0, 10_000_000),
       authFailuresPerInstancePerMin: int(env, 'AUTH_FAILURES_PER_INSTANCE_PER_MIN', 60, 0, 10_000_000),
       chatsPerIpPerMin: int(env, 'CHAT_RATE_PER_IP_PER_MIN', 0, 0, 100_000_000),

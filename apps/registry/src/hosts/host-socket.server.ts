@@ -75,6 +75,8 @@ export class HostSocketServer implements OnApplicationShutdown {
         );
       const instance = await this.auth.verify(target.instanceId, target.password, ip);
       if (socket.destroyed) return;
+      // Counted once authenticated: a stranger cannot use up an instance's connects.
+      this.limits.assertHostConnectAllowed(ip, target.instanceId);
       if (!this.limits.acquireSocket(ip))
         return this.reject(socket, 429, 'too many host connections from this address');
       this.wss.handleUpgrade(request, socket, head, (ws) => {

@@ -161,6 +161,21 @@ describe('LimitsService: host sockets per address', () => {
   });
 });
 
+describe('LimitsService: host connections per minute', () => {
+  it('limits connects per address (IPv6 by /64) and per instance, with 429 and Retry-After', () => {
+    const service = limits({ HOST_CONNECTS_PER_IP_PER_MIN: '2', HOST_CONNECTS_PER_INSTANCE_PER_MIN: '3' });
+    expect(refusal(() => service.assertHostConnectAllowed('2001:db8::1', 'a'))).toBeNull();
+    expect(refusal(() => service.assertHostConnectAllowed('2001:db8::2', 'b'))).toBeNull();
+    const refused = refusal(() => service.assertHostConnectAllowed('2001:db8::3', 'c'));
+    expect(refused?.status).toBe(429);
+    expect(Number(refused?.retryAfter)).toBeGreaterThan(0);
+    // Other addresses, same instance: its own limit.
+    expect(refusal(() => service.assertHostConnectAllowed('192.0.2.1', 'a'))).toBeNull();
+    expect(refusal(() => service.assertHostConnectAllowed('192.0.2.2', 'a'))).toBeNull();
+    expect(refusal(() => service.assertHostConnectAllowed('192.0.2.3', 'a'))?.status).toBe(429);
+  });
+});
+
 describe('LimitsService: chats in flight per node', () => {
   it('answers 503 at the node limit, whatever the address, and admits again when one ends', () => {
     const service = limits({ CHAT_MAX_IN_FLIGHT: '2' });

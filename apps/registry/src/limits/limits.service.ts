@@ -23,6 +23,8 @@ export class LimitsService {
   private readonly registrationsByIp: WindowCounter;
   private readonly chatsByIp: WindowCounter;
   private readonly chatsByInstance: WindowCounter;
+  private readonly hostConnectsByIp: WindowCounter;
+  private readonly hostConnectsByInstance: WindowCounter;
   private readonly socketsByIp = new Map<string, number>();
   private readonly chatsInFlightByIp = new Map<string, number>();
   private chatsInFlight = 0;
@@ -34,6 +36,8 @@ export class LimitsService {
     this.registrationsByIp = new WindowCounter(l.registrationsPerIpPerMin);
     this.chatsByIp = new WindowCounter(l.chatsPerIpPerMin);
     this.chatsByInstance = new WindowCounter(l.chatsPerInstancePerMin);
+    this.hostConnectsByIp = new WindowCounter(l.hostConnectsPerIpPerMin);
+    this.hostConnectsByInstance = new WindowCounter(l.hostConnectsPerInstancePerMin);
     this.buffers = new BufferBudget(l.bufferedBytesPerNode);
   }
 
@@ -79,6 +83,18 @@ export class LimitsService {
   chatEnded(key: string): void {
     this.chatsInFlight--;
     this.release(this.chatsInFlightByIp, key);
+  }
+
+  /**
+   * An authenticated host connection about to be accepted: each one claims presence and may name a
+   * replica of its own, so how often an address or an instance may connect is bounded (429).
+   */
+  assertHostConnectAllowed(ip: string, instanceId: string): void {
+    const wait = Math.max(
+      this.hostConnectsByIp.hit(addressKey(ip)),
+      this.hostConnectsByInstance.hit(instanceId),
+    );
+    if (wait > 0) throw this.tooMany('too many host connections; slow down', wait, 'rate_limited');
   }
 
   /** Takes a socket slot for an address; false when the address is at its limit. */
