@@ -5,6 +5,7 @@ import { chatsReceived, FakeModel, FakeModelOptions, startFakeModel } from '../s
 import { RunningRegistry, startAgent, TestProcess } from '../support/processes';
 import { RawWsClient } from '../support/raw-ws-client';
 import {
+  connectAndLeave,
   eventually,
   instanceDetail,
   registerInstance,
@@ -243,6 +244,7 @@ describe('replicas: several agents serve one instance', () => {
 
   it('holds a chat while no replica is connected, then answers 503 instance_offline with Retry-After', async () => {
     const instance = await registerInstance(nodeA.url, 'nobody home');
+    await connectAndLeave(nodeA, instance);
 
     const sentAt = Date.now();
     const held = await askOnce(chatUrl(holding, instance));
@@ -265,6 +267,7 @@ describe('replicas: several agents serve one instance', () => {
 
   it('serves a held chat as soon as a replica connects during the hold (on another node)', async () => {
     const instance = await registerInstance(nodeA.url, 'arrives late');
+    await connectAndLeave(nodeA, instance);
     const model = await startModel({ chunks: 3 });
     const pending = askOnce(chatUrl(holding, instance));
     // The agent's process takes a while to start and connect: the chat is held meanwhile.
@@ -277,6 +280,7 @@ describe('replicas: several agents serve one instance', () => {
 
   it('lets CHAT_HOLD_LIMIT chats wait; the next gets 429 hold_queue_full at once', async () => {
     const instance = await registerInstance(nodeA.url, 'hold queue');
+    await connectAndLeave(nodeA, instance);
     let settled = 0;
     const waiting = [askOnce(chatUrl(holding, instance)), askOnce(chatUrl(holding, instance))].map((p) =>
       p.finally(() => settled++),

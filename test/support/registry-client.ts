@@ -1,5 +1,6 @@
 /** Small HTTP helpers for tests that talk to a running registry. */
 import { eventually } from './eventually';
+import { RawWsClient } from './raw-ws-client';
 export { eventually };
 
 export interface Registered {
@@ -91,4 +92,22 @@ export async function waitForReplicas(
       );
     });
   }
+}
+
+/**
+ * A host of the instance connects to `node` and leaves again, as an agent restarting would: the
+ * instance is then `offline` but "seen lately", so chats to it are held (CHAT_HOLD_RECENT_MS)
+ * instead of answered 503 at once like those of an instance that never had a host.
+ */
+export async function connectAndLeave(
+  node: { url: string; port: number },
+  instance: Registered,
+): Promise<void> {
+  const host = await RawWsClient.open(
+    node.port,
+    `/api/ws/${instance.instanceId}?password=${encodeURIComponent(instance.password)}`,
+  );
+  await eventually(async () => (await instanceDetail(node.url, instance)).status === 'online', 5_000);
+  host.destroy();
+  await eventually(async () => (await instanceDetail(node.url, instance)).status === 'offline', 5_000);
 }

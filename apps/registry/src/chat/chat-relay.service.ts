@@ -8,7 +8,7 @@ import { ChatAccess } from '../keys/chat-access.service';
 import { applyChatPolicy } from '../keys/chat-policy';
 import type { KnownKey } from '../keys/key-directory';
 import { NodeState } from '../lifecycle/node-state';
-import { LimitsService } from '../limits/limits.service';
+import { ChatSlot, LimitsService } from '../limits/limits.service';
 import { Metrics } from '../metrics/metrics';
 import { UsageRecorder } from '../usage/usage-recorder';
 import { ChatExchange, ChatSummary } from './chat-exchange';
@@ -35,11 +35,16 @@ export interface ChatCall {
   /** What an absent `stream` means on the route that was called. */
   defaultStream: boolean;
   ip: string;
+  /** The request body's size as sent (`Content-Length`); measured from the body when absent. */
+  bodyBytes?: number;
   /** The caller's `Authorization` header: an access key (`Bearer sk-…`) or anything else. */
   authorization?: string;
   requestId?: string;
   reply: FastifyReply;
 }
+
+/** A body sent without Content-Length (chunked): its size as JSON. */
+const bodySize = (body: unknown) => Buffer.byteLength(JSON.stringify(body) ?? '');
 
 const callerWantsUsage = (body: unknown) =>
   (body as { stream_options?: { include_usage?: unknown } }).stream_options?.include_usage === true;
@@ -93,7 +98,7 @@ export class ChatRelayService {
     const callerRequestId = call.requestId && REQUEST_ID.test(call.requestId) ? call.requestId : undefined;
     // The key of every routing map on every node: unique because this node made it.
     const requestId = randomUUID();
-    const admission = await this.router.admission(instanceId).catch(() => {
+    const admission = await this.router.admission(instanceId, entry.lastSeenAt).catch(() => {
       // Redis unreachable: we cannot know where the host is, which is a 503, not a 500.
       throw new ApiError(503, 'the registry cannot reach its cluster state right now; retry', {
         code: 'cluster_unavailable',
@@ -106,10 +111,19 @@ export class ChatRelayService {
         code: 'hold_queue_full',
         headers: { 'retry-after': '5' },
       });
+    if (admission === 'node_hold_full')
+      throw new ApiError(
+        503,
+        'this registry node holds too many requests waiting for their instances; retry',
+        {
+          code: 'node_busy',
+          headers: { 'retry-after': '2' },
+        },
+      );
     const admitted = key ? await this.access.admit(key, requestId, hostBody) : null;
-    let addressSlot: string;
+    let addressSlot: ChatSlot;
     try {
-      addressSlot = this.limits.chatStarting(call.ip);
+      addressSlot = this.limits.chatStarting(call.ip, call.bodyBytes ?? bodySize(call.body));
     } catch (err) {
       admitted?.cancel();
       throw err;

@@ -263,7 +263,7 @@ describe('ChatRouter', () => {
 
   it('holds a chat while no replica is connected and sends it to the first that connects', async () => {
     const t = setup({ distributed: false, env: { CHAT_HOLD_MS: '5000' } });
-    expect(await t.router.admission('inst')).toBe('hold');
+    expect(await t.router.admission('inst', Date.now())).toBe('hold');
     const dispatched = t.router.dispatch(t.chat);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(t.router.heldCount('inst')).toBe(1);
@@ -297,15 +297,32 @@ describe('ChatRouter', () => {
   });
 
   it('admission: offline without a hold, hold_full past CHAT_HOLD_LIMIT', async () => {
-    expect(await setup({ distributed: false, env: { CHAT_HOLD_MS: '0' } }).router.admission('inst')).toBe(
-      'offline',
-    );
+    expect(
+      await setup({ distributed: false, env: { CHAT_HOLD_MS: '0' } }).router.admission('inst', Date.now()),
+    ).toBe('offline');
     const t = setup({ distributed: false, env: { CHAT_HOLD_MS: '5000', CHAT_HOLD_LIMIT: '1' } });
     void t.router.dispatch(t.chat);
     await eventually(() => t.router.heldCount('inst') === 1, 1_000);
-    expect(await t.router.admission('inst')).toBe('hold_full');
+    expect(await t.router.admission('inst', Date.now())).toBe('hold_full');
     t.connectLocal(localReplica('r', answers).connection);
     await t.settled();
+  });
+
+  it('admission: an instance never connected, or not lately, is not waited for', async () => {
+    const t = setup({ distributed: false, env: { CHAT_HOLD_MS: '5000', CHAT_HOLD_RECENT_MS: '60000' } });
+    expect(await t.router.admission('inst', null)).toBe('offline');
+    expect(await t.router.admission('inst', Date.now() - 61_000)).toBe('offline');
+    expect(await t.router.admission('inst', Date.now() - 59_000)).toBe('hold');
+  });
+
+  it('admission: node_hold_full past CHAT_HOLD_NODE_LIMIT, whatever the instance', async () => {
+    const t = setup({ distributed: false, env: { CHAT_HOLD_MS: '5000', CHAT_HOLD_NODE_LIMIT: '1' } });
+    void t.router.dispatch(t.chat);
+    await eventually(() => t.router.heldCount('inst') === 1, 1_000);
+    expect(await t.router.admission('other', Date.now())).toBe('node_hold_full');
+    t.connectLocal(localReplica('r', answers).connection);
+    await t.settled();
+    expect(t.router.heldCount('inst')).toBe(0);
   });
 
   it('a draining replica gets no new chat while another can take it', async () => {

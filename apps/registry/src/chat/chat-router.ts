@@ -77,7 +77,7 @@ interface Run {
   wake?: () => void;
 }
 
-export type Admission = 'route' | 'hold' | 'offline' | 'hold_full';
+export type Admission = 'route' | 'hold' | 'offline' | 'hold_full' | 'node_hold_full';
 
 /**
  * Sends each chat to one replica of its instance — the one with the most free capacity, anywhere
@@ -98,6 +98,8 @@ export class ChatRouter implements OnModuleInit {
   private readonly reading = new Map<string, Promise<void>>();
   /** Chats waiting for a replica, by instance. */
   private readonly holds = new Map<string, Set<Run>>();
+  /** All of them (bounded by CHAT_HOLD_NODE_LIMIT). */
+  private heldTotal = 0;
 
   constructor(
     private readonly hosts: ConnectedHosts,
@@ -139,15 +141,19 @@ export class ChatRouter implements OnModuleInit {
   }
 
   /**
-   * Before the caller's request is taken on: can it be routed now, held, or neither? Rejects when
-   * presence cannot be read (the caller gets 503).
+   * Before the caller's request is taken on: can it be routed now, held, or neither? Only an
+   * instance whose host was connected lately (`lastSeenAt`, CHAT_HOLD_RECENT_MS) is waited for: a
+   * never-connected one costs no wait and no presence reads. Rejects when presence cannot be read
+   * (the caller gets 503).
    */
-  async admission(instanceId: string): Promise<Admission> {
+  async admission(instanceId: string, lastSeenAt: number | null): Promise<Admission> {
     // The common case without building candidates: a replica on this node takes new chats.
     for (const c of this.hosts.servingOf(instanceId)) if (c.isServing && !c.draining) return 'route';
     if ((await this.targets(instanceId, undefined)).length > 0) return 'route';
-    if (this.config.chat.holdMs === 0) return 'offline';
-    return this.heldCount(instanceId) >= this.config.chat.holdLimit ? 'hold_full' : 'hold';
+    const { holdMs, holdRecentMs, holdLimit, holdNodeLimit } = this.config.chat;
+    if (holdMs === 0 || lastSeenAt === null || Date.now() - lastSeenAt > holdRecentMs) return 'offline';
+    if (this.heldTotal >= holdNodeLimit) return 'node_hold_full';
+    return this.heldCount(instanceId) >= holdLimit ? 'hold_full' : 'hold';
   }
 
   /** Routes the chat; every outcome reaches `chat.sink`. */
@@ -190,13 +196,15 @@ export class ChatRouter implements OnModuleInit {
     if (this.config.chat.holdMs === 0) return offline();
     const now = performance.now();
     if (!run.holding) {
-      if (this.heldCount(instanceId) >= this.config.chat.holdLimit) {
+      const { holdLimit, holdNodeLimit } = this.config.chat;
+      if (this.heldCount(instanceId) >= holdLimit || this.heldTotal >= holdNodeLimit) {
         sink.error('queue_full', 'too many requests are waiting for this instance to connect');
         return false;
       }
       const held = this.holds.get(instanceId) ?? new Set<Run>();
       held.add(run);
       this.holds.set(instanceId, held);
+      this.heldTotal++;
       run.holding = true;
       if (run.holdUntil === undefined) {
         run.holdUntil = now + this.config.chat.holdMs;
@@ -205,6 +213,8 @@ export class ChatRouter implements OnModuleInit {
     }
     const left = (run.holdUntil ?? now) - now;
     if (left <= 0) return offline();
+    // A caller who leaves (or times out) meanwhile ends the wait at once, freeing its hold slot.
+    run.chat.setCancel(() => run.wake?.());
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => run.wake?.(), Math.min(left, HOLD_POLL_MS));
       run.wake = () => {
@@ -219,6 +229,7 @@ export class ChatRouter implements OnModuleInit {
   private leaveHold(run: Run): void {
     if (!run.holding) return;
     run.holding = false;
+    this.heldTotal--;
     const held = this.holds.get(run.chat.instanceId);
     held?.delete(run);
     if (held?.size === 0) this.holds.delete(run.chat.instanceId);

@@ -32,9 +32,20 @@ export class ChatController {
     @Ip() ip: string,
     @Headers('x-request-id') requestId: string | undefined,
     @Headers('authorization') authorization: string | undefined,
+    @Headers('content-length') contentLength: string | undefined,
     @Res() reply: FastifyReply,
   ) {
-    await this.relay.relay({ instanceId, body, defaultStream: true, ip, authorization, requestId, reply });
+    const bodyBytes = declaredLength(contentLength);
+    await this.relay.relay({
+      instanceId,
+      body,
+      defaultStream: true,
+      ip,
+      authorization,
+      requestId,
+      bodyBytes,
+      reply,
+    });
   }
 
   @Post('chat/completions')
@@ -49,11 +60,22 @@ export class ChatController {
     @Headers('accept') accept: string | undefined,
     @Headers('x-request-id') requestId: string | undefined,
     @Headers('authorization') authorization: string | undefined,
+    @Headers('content-length') contentLength: string | undefined,
     @Ip() ip: string,
     @Res() reply: FastifyReply,
   ) {
     const defaultStream = (accept ?? '').includes('text/event-stream');
-    await this.relay.relay({ instanceId, body, defaultStream, ip, authorization, requestId, reply });
+    const bodyBytes = declaredLength(contentLength);
+    await this.relay.relay({
+      instanceId,
+      body,
+      defaultStream,
+      ip,
+      authorization,
+      requestId,
+      bodyBytes,
+      reply,
+    });
   }
 
   @Get('models')
@@ -73,4 +95,10 @@ export class ChatController {
       data: [...ids].map((id) => ({ id, object: 'model', created: 0, owned_by: instanceId })),
     };
   }
+}
+
+/** Content-Length as a number (Fastify already refused a body longer than it says). */
+function declaredLength(header: string | undefined): number | undefined {
+  const bytes = Number(header);
+  return header !== undefined && Number.isSafeInteger(bytes) && bytes >= 0 ? bytes : undefined;
 }

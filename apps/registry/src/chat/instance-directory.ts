@@ -9,6 +9,8 @@ export interface DirectoryEntry {
   models: string[];
   visibility: Visibility;
   policy: InstancePolicy | null;
+  /** Epoch ms a host of the instance was last known connected (null: never). */
+  lastSeenAt: number | null;
   expires: number;
 }
 
@@ -55,6 +57,7 @@ export class InstanceDirectory implements OnModuleInit, OnModuleDestroy {
       ],
       visibility: asVisibility(record?.visibility),
       policy: asPolicy(record?.policy),
+      lastSeenAt: lastSeen(record?.lastHeartbeat, record?.lastWsCheck),
       expires: now + this.config.chat.instanceCacheMs,
     };
     if (this.cache.size > 100_000) this.cache.clear();
@@ -62,3 +65,8 @@ export class InstanceDirectory implements OnModuleInit, OnModuleDestroy {
     return entry;
   }
 }
+
+const lastSeen = (...times: Array<Date | null | undefined>): number | null => {
+  const known = times.filter((t): t is Date => t instanceof Date).map((t) => t.getTime());
+  return known.length ? Math.max(...known) : null;
+};

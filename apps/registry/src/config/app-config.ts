@@ -74,6 +74,10 @@ export interface AppConfig {
     chatsInFlightPerIp: number;
     /** Bytes all callers together may leave unread on this node (0 = no limit). */
     bufferedBytesPerNode: number;
+    /** Request bodies of the chats in flight on this node, kept until each ends (for failover; 0 = no limit). */
+    requestBytesPerNode: number;
+    /** The same per caller address (0 = no limit). */
+    requestBytesPerIp: number;
     /** Highest `page_no` of the public list (422 beyond: deep offsets cost the database). */
     maxPageNo: number;
   };
@@ -106,6 +110,10 @@ export interface AppConfig {
     holdMs: number;
     /** Chats that may wait so, per instance and node, before 429. */
     holdLimit: number;
+    /** Chats that may wait so on this node, all instances together, before 503. */
+    holdNodeLimit: number;
+    /** Only an instance whose host was connected within this long is waited for (else 503 at once). */
+    holdRecentMs: number;
     /** Bytes buffered for one slow caller before the request is cut off. */
     maxBufferedBytes: number;
     /** Largest `stream: false` answer the node assembles before answering 502. */
@@ -262,6 +270,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
       chatsInFlightPerNode: int(env, 'CHAT_MAX_IN_FLIGHT', 10_000, 0, 10_000_000),
       chatsInFlightPerIp: int(env, 'CHAT_MAX_IN_FLIGHT_PER_IP', 1_000, 0, 10_000_000),
       bufferedBytesPerNode: int(env, 'NODE_MAX_BUFFERED_BYTES', 256 * 1024 * 1024, 0, 64 * 1024 ** 3),
+      requestBytesPerNode: int(env, 'NODE_MAX_REQUEST_BYTES', 256 * 1024 * 1024, 0, 64 * 1024 ** 3),
+      requestBytesPerIp: int(env, 'CHAT_MAX_REQUEST_BYTES_PER_IP', 32 * 1024 * 1024, 0, 64 * 1024 ** 3),
       maxPageNo: int(env, 'LIST_MAX_PAGE_NO', 1_000, 1, 10_000_000),
     },
     ws: {
@@ -292,6 +302,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
       queueLimit: int(env, 'CHAT_QUEUE_LIMIT', 512, 0, 100_000),
       holdMs: int(env, 'CHAT_HOLD_MS', 10_000, 0, 600_000),
       holdLimit: int(env, 'CHAT_HOLD_LIMIT', 512, 1, 1_000_000),
+      holdNodeLimit: int(env, 'CHAT_HOLD_NODE_LIMIT', 1_024, 1, 10_000_000),
+      holdRecentMs: int(env, 'CHAT_HOLD_RECENT_MS', 600_000, 0, 30 * 24 * 3_600_000),
       maxBufferedBytes: int(env, 'CHAT_MAX_BUFFERED_BYTES', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
       maxAssembledBytes: int(env, 'CHAT_MAX_ASSEMBLED_BYTES', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
       instanceCacheMs: int(env, 'CHAT_INSTANCE_CACHE_MS', 2_000, 0, 600_000),

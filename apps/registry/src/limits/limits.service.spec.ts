@@ -21,18 +21,32 @@ describe('LimitsService: chats in flight and unread bytes', () => {
   it('refuses new chats with 503 while the node holds its budget of unread bytes, and admits again below it', () => {
     const service = limits({ NODE_MAX_BUFFERED_BYTES: '1000' });
     service.buffers.used = 1000;
-    expect(refusal(() => service.chatStarting('192.0.2.1'))).toEqual({ status: 503, retryAfter: '1' });
+    expect(refusal(() => service.chatStarting('192.0.2.1', 100))).toEqual({ status: 503, retryAfter: '1' });
     service.buffers.used = 999;
-    expect(refusal(() => service.chatStarting('192.0.2.1'))).toBeNull();
+    expect(refusal(() => service.chatStarting('192.0.2.1', 100))).toBeNull();
   });
 
   it('counts chats in flight per /64 for IPv6 and frees the slot when a chat ends', () => {
     const service = limits({ CHAT_MAX_IN_FLIGHT_PER_IP: '1' });
-    const slot = service.chatStarting('2001:db8::1');
-    expect(refusal(() => service.chatStarting('2001:db8::2'))).toEqual({ status: 429, retryAfter: '1' });
-    expect(refusal(() => service.chatStarting('2001:db8:0:1::1'))).toBeNull();
+    const slot = service.chatStarting('2001:db8::1', 100);
+    expect(refusal(() => service.chatStarting('2001:db8::2', 100))).toEqual({ status: 429, retryAfter: '1' });
+    expect(refusal(() => service.chatStarting('2001:db8:0:1::1', 100))).toBeNull();
     service.chatEnded(slot);
-    expect(refusal(() => service.chatStarting('2001:db8::2'))).toBeNull();
+    expect(refusal(() => service.chatStarting('2001:db8::2', 100))).toBeNull();
+  });
+});
+
+describe('LimitsService: request bodies of the chats in flight', () => {
+  it('refuses a chat whose body takes its address past its budget (429), or the node past its own (503)', () => {
+    const service = limits({ CHAT_MAX_REQUEST_BYTES_PER_IP: '1000', NODE_MAX_REQUEST_BYTES: '1500' });
+    const first = service.chatStarting('192.0.2.1', 600);
+    expect(refusal(() => service.chatStarting('192.0.2.1', 500))).toEqual({ status: 429, retryAfter: '1' });
+    const other = service.chatStarting('192.0.2.2', 800);
+    // Each address is within its own budget, but the node holds 1400 of its 1500.
+    expect(refusal(() => service.chatStarting('192.0.2.3', 200))).toEqual({ status: 503, retryAfter: '1' });
+    service.chatEnded(first);
+    expect(refusal(() => service.chatStarting('192.0.2.1', 500))).toBeNull();
+    service.chatEnded(other);
   });
 });
 
@@ -179,18 +193,18 @@ describe('LimitsService: host connections per minute', () => {
 describe('LimitsService: chats in flight per node', () => {
   it('answers 503 at the node limit, whatever the address, and admits again when one ends', () => {
     const service = limits({ CHAT_MAX_IN_FLIGHT: '2' });
-    const first = service.chatStarting('192.0.2.1');
-    service.chatStarting('192.0.2.2');
-    expect(refusal(() => service.chatStarting('192.0.2.3'))).toEqual({ status: 503, retryAfter: '1' });
+    const first = service.chatStarting('192.0.2.1', 100);
+    service.chatStarting('192.0.2.2', 100);
+    expect(refusal(() => service.chatStarting('192.0.2.3', 100))).toEqual({ status: 503, retryAfter: '1' });
     service.chatEnded(first);
-    expect(refusal(() => service.chatStarting('192.0.2.3'))).toBeNull();
+    expect(refusal(() => service.chatStarting('192.0.2.3', 100))).toBeNull();
   });
 
   it('a refused chat takes no slot', () => {
     const service = limits({ CHAT_MAX_IN_FLIGHT: '1', CHAT_MAX_IN_FLIGHT_PER_IP: '1' });
-    const slot = service.chatStarting('192.0.2.1');
-    expect(refusal(() => service.chatStarting('192.0.2.1'))?.status).toBe(503);
+    const slot = service.chatStarting('192.0.2.1', 100);
+    expect(refusal(() => service.chatStarting('192.0.2.1', 100))?.status).toBe(503);
     service.chatEnded(slot);
-    expect(refusal(() => service.chatStarting('192.0.2.1'))).toBeNull();
+    expect(refusal(() => service.chatStarting('192.0.2.1', 100))).toBeNull();
   });
 });

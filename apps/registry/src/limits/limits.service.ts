@@ -5,6 +5,12 @@ import { addressKey } from './address-key';
 import { BufferBudget } from './buffer-budget';
 import { WindowCounter } from './window-counter';
 
+/** A chat's place in the node's and its address's budgets. */
+export interface ChatSlot {
+  key: string;
+  bodyBytes: number;
+}
+
 const retryAfter = (ms: number) => String(Math.max(1, Math.ceil(ms / 1000)));
 
 /**
@@ -28,6 +34,9 @@ export class LimitsService {
   private readonly socketsByIp = new Map<string, number>();
   private readonly chatsInFlightByIp = new Map<string, number>();
   private chatsInFlight = 0;
+  /** Request bytes of the chats in flight (their bodies are kept for failover until they end). */
+  private readonly requestBytesByIp = new Map<string, number>();
+  private requestBytes = 0;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     const l = config.limits;
@@ -62,27 +71,42 @@ export class LimitsService {
   }
 
   /**
-   * Takes a slot for a chat about to start (release it with `chatEnded`, passing the returned key).
-   * A full node answers 503 (another node may have room); a busy address 429.
+   * Takes a slot for a chat about to start, with its request body's size (release it with
+   * `chatEnded`, passing what this returns). A full node answers 503 (another node may have room);
+   * a busy address 429. The body is counted because it is kept until the chat ends: a chat queued
+   * or held for a replica, or moved to another one, is sent again from it.
    */
-  chatStarting(ip: string): string {
+  chatStarting(ip: string, bodyBytes: number): ChatSlot {
     const l = this.config.limits;
     if (l.chatsInFlightPerNode > 0 && this.chatsInFlight >= l.chatsInFlightPerNode)
       throw this.nodeBusy('this registry node is at its limit of chats in flight; retry');
     if (this.buffers.full)
       throw this.nodeBusy('this registry node holds too many answers its callers have not read; retry');
+    if (l.requestBytesPerNode > 0 && this.requestBytes + bodyBytes > l.requestBytesPerNode)
+      throw this.nodeBusy('this registry node holds too many request bodies of chats in flight; retry');
     const key = addressKey(ip);
     const open = this.chatsInFlightByIp.get(key) ?? 0;
     if (l.chatsInFlightPerIp > 0 && open >= l.chatsInFlightPerIp)
       throw this.tooMany('too many chats in flight from this address', 1_000, 'rate_limited');
+    const held = this.requestBytesByIp.get(key) ?? 0;
+    if (l.requestBytesPerIp > 0 && held + bodyBytes > l.requestBytesPerIp)
+      throw this.tooMany(
+        'the chats in flight from this address carry too many request bytes; wait for some to end',
+        1_000,
+        'rate_limited',
+      );
     this.chatsInFlightByIp.set(key, open + 1);
+    this.requestBytesByIp.set(key, held + bodyBytes);
     this.chatsInFlight++;
-    return key;
+    this.requestBytes += bodyBytes;
+    return { key, bodyBytes };
   }
 
-  chatEnded(key: string): void {
+  chatEnded(slot: ChatSlot): void {
     this.chatsInFlight--;
-    this.release(this.chatsInFlightByIp, key);
+    this.requestBytes -= slot.bodyBytes;
+    this.release(this.chatsInFlightByIp, slot.key);
+    this.release(this.requestBytesByIp, slot.key, slot.bodyBytes);
   }
 
   /**
@@ -110,8 +134,8 @@ export class LimitsService {
     this.release(this.socketsByIp, addressKey(ip));
   }
 
-  private release(counts: Map<string, number>, key: string): void {
-    const open = (counts.get(key) ?? 1) - 1;
+  private release(counts: Map<string, number>, key: string, amount = 1): void {
+    const open = (counts.get(key) ?? amount) - amount;
     if (open <= 0) counts.delete(key);
     else counts.set(key, open);
   }
