@@ -46,11 +46,10 @@ export async function probeRegistry(
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
-    const timedOut = (error as { name?: unknown } | null)?.name === 'TimeoutError';
-    return {
-      kind: 'unreachable',
-      error: timedOut ? `no answer within ${timeoutMs} ms` : describeUpstreamError(error),
-    };
+    const e = error as { name?: unknown; cause?: unknown } | null;
+    if (e?.name === 'TimeoutError') return { kind: 'unreachable', error: `no answer within ${timeoutMs} ms` };
+    // fetch says only "fetch failed"; its cause says what (ECONNREFUSED, ENOTFOUND, a TLS error).
+    return { kind: 'unreachable', error: describeUpstreamError(e?.cause ?? error) };
   }
   const ours = await isRegistryAnswer(res);
   if (ours && res.status === 200) return { kind: 'accepted' };
