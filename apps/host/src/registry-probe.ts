@@ -56,5 +56,6 @@ export async function probeRegistry(
   if (ours && res.status === 401) return { kind: 'unauthorized' };
   if (ours && res.status === 404) return { kind: 'not_found' };
   if (ours && res.status === 429) return { kind: 'too_many_failures' };
-  return { kind: 'unexpected', status: res.status };
+  const location = res.headers.get('location') ?? undefined;
+  return { kind: 'unexpected', status: res.status, ...(location ? { location } : {}) };
 }

@@ -53,6 +53,17 @@ describe('start-up checks', () => {
     expect(checkExitCode(results)).toBe(code);
   });
 
+  it('names where a redirect pointed (an http URL for an https registry, a missing path)', () => {
+    const result = registryCheck('http://reg.example.com', 'i1', {
+      kind: 'unexpected',
+      status: 301,
+      location: 'https://reg.example.com/api/upload/i1',
+    });
+    expect(result.line).toMatch(
+      /^http:\/\/reg\.example\.com answered HTTP 301 with a redirect to https:\/\/reg\.example\.com\/api\/upload\/i1, not as a model registry does — check --registry/,
+    );
+  });
+
   it('exits with the first failure printed (the registry before the upstream)', () => {
     const results = [
       registryCheck(REG, 'i1', { kind: 'accepted' }),

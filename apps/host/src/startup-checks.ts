@@ -1,3 +1,5 @@
+import { redactUrl } from '@app/common';
+
 /**
  * What the agent checks before it can serve, and what it tells its owner when a check fails: one
  * table of failure classes (exit code under --check, what to do), and pure functions that turn
@@ -95,7 +97,7 @@ export type RegistryProbe =
   | { kind: 'too_many_failures' }
   | { kind: 'unreachable'; error: string }
   /** An answer that is not the registry's: a wrong URL, a proxy's error page. */
-  | { kind: 'unexpected'; status: number };
+  | { kind: 'unexpected'; status: number; location?: string };
 
 export function registryCheck(registryUrl: string, instanceId: string, probe: RegistryProbe): CheckResult {
   switch (probe.kind) {
@@ -121,7 +123,9 @@ export function registryCheck(registryUrl: string, instanceId: string, probe: Re
     case 'unexpected':
       return fail(
         'registry_unreachable',
-        `${registryUrl} answered HTTP ${probe.status}, not as a model registry does`,
+        `${registryUrl} answered HTTP ${probe.status}` +
+          (probe.location ? ` with a redirect to ${redactUrl(probe.location)}` : '') +
+          ', not as a model registry does',
       );
   }
 }
