@@ -166,7 +166,7 @@ const valueFlags: ReadonlySet<string> = new Set<FlagName>([
   'log-format',
 ]);
 
-/** Flags without a value, and the variable that sets each (1/true or 0/false). */
+/** Flags without a value, and the variable that sets each (yes/no, read as the registry reads them). */
 const switchEnvNames = {
   verbose: 'HOST_VERBOSE',
   'pin-model': 'HOST_PIN_MODEL',
