@@ -7,7 +7,17 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
 RUN npm run build
 
-FROM node:24-bookworm-slim
+# The host agent alone: the one-file bundle (no node_modules) on a small Node image.
+#   docker build --target agent -t model-registry-agent .
+#   docker run --rm --network host -e INSTANCE_PASSWORD_FILE=/run/secrets/pw -v "$PWD/pw:/run/secrets/pw:ro" \
+#     model-registry-agent --registry https://registry.example.com --instance <id> --upstream http://127.0.0.1:11434/v1
+FROM node:24-alpine AS agent
+COPY --from=build /app/dist/apps/host/agent.mjs /opt/model-registry-agent/agent.mjs
+USER node
+ENTRYPOINT ["node", "/opt/model-registry-agent/agent.mjs"]
+
+# The registry node (the default target: the last stage).
+FROM node:24-bookworm-slim AS registry
 WORKDIR /app
 ENV NODE_ENV=production PORT=3000
 COPY package.json package-lock.json .npmrc ./

@@ -19,6 +19,8 @@ const common = {
     '^@app/common$': '<rootDir>/libs/common/src/index.ts',
   },
   rootDir: __dirname,
+  // The build output holds a copy of apps/host/package.json (the agent's npm package): one name, one module.
+  modulePathIgnorePatterns: ['<rootDir>/dist/'],
 };
 module.exports = {
   projects: [

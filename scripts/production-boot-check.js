@@ -140,8 +140,8 @@ async function check(stage, databaseUrl, procs) {
   const { port } = JSON.parse(await waitFor(registry, /"event":"listening"/, 90_000));
   const base = `http://127.0.0.1:${port}`;
 
-  // The image's HEALTHCHECK asks /readyz; the README points at the API docs.
-  for (const page of ['/readyz', '/docs']) {
+  // The image's HEALTHCHECK asks /readyz; the README points at the API docs and the agent download.
+  for (const page of ['/readyz', '/docs', '/agent.mjs']) {
     const res = await fetch(`${base}${page}`);
     if (res.status !== 200) throw new CheckFailed(`GET ${page} answered ${res.status}: ${await res.text()}`);
   }

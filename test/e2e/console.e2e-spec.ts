@@ -79,15 +79,24 @@ describe('web console in a real browser (Chromium, registry, agent, fake model)'
     password = (await page.getByTestId('new-password').textContent()) ?? '';
     expect(instanceId).toMatch(/^[a-z0-9]{6,}$/);
     expect(password.length).toBeGreaterThanOrEqual(32);
+    // The two-line install: the agent from this node, the password in the environment, not a flag.
     const command = (await page.getByTestId('agent-command').textContent()) ?? '';
-    expect(command).toContain(`--registry ${registry.url}`);
-    expect(command).toContain(`--instance ${instanceId}`);
-    expect(command).toContain(`--password '${password}'`);
+    expect(command.split('\n')).toEqual([
+      `curl -fsSLO ${registry.url}/agent.mjs`,
+      `INSTANCE_PASSWORD='${password}' node agent.mjs \\`,
+      `  --registry ${registry.url} --instance ${instanceId} \\`,
+      '  --upstream http://127.0.0.1:11434/v1',
+    ]);
+    expect(await page.content()).not.toContain('--password ');
     await shot('register');
-    // Shown once: the public page of the instance never shows it.
+    // Shown once: the public page of the instance never shows it; its agent snippet has a placeholder.
     await open(`#/i/${instanceId}`);
     await page.getByRole('heading', { name: 'Console llama' }).waitFor();
-    expect(await page.content()).not.toContain(password);
+    const content = await page.content();
+    expect(content).not.toContain(password);
+    expect(content).toContain(`curl -fsSLO ${registry.url}/agent.mjs`);
+    expect(content).toContain('INSTANCE_PASSWORD=');
+    expect(content).not.toContain('--password ');
   });
 
   it('shows the instance go online in the directory within 2 s of the agent connecting, without a reload', async () => {

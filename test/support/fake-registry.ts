@@ -154,6 +154,7 @@ export class HostAgentHarness {
         pinModel: false,
         maxN: 1,
         allowUpstreamOverrides: false,
+        logFormat: 'text',
         ...overrides,
       },
       { logger: this.logger, handoffLingerMs: 200 },

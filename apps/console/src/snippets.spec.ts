@@ -5,12 +5,15 @@ describe('console snippets', () => {
     expect(shellQuote("it's")).toBe(`'it'\\''s'`);
   });
 
-  it('gives the exact agent command for an instance', () => {
-    expect(agentCommand('http://localhost:3000', 'k3v9w2m0a7qz', 'pw_-x')).toBe(
-      'npm run host -- --registry http://localhost:3000 --instance k3v9w2m0a7qz \\\n' +
-        "  --password 'pw_-x' \\\n" +
-        '  --upstream http://127.0.0.1:11434/v1',
-    );
+  it('gives the two-line install of the agent, the password in the environment, never as a flag', () => {
+    const command = agentCommand('http://localhost:3000', 'k3v9w2m0a7qz', 'pw_-x');
+    expect(command.split('\n')).toEqual([
+      'curl -fsSLO http://localhost:3000/agent.mjs',
+      "INSTANCE_PASSWORD='pw_-x' node agent.mjs \\",
+      '  --registry http://localhost:3000 --instance k3v9w2m0a7qz \\',
+      '  --upstream http://127.0.0.1:11434/v1',
+    ]);
+    expect(command).not.toContain('--password');
   });
 
   it('builds a curl call with a JSON body a shell cannot break', () => {

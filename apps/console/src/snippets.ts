@@ -6,10 +6,16 @@ export const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`
 export const chatUrl = (origin: string, instanceId: string) =>
   `${origin}/api/chat/${encodeURIComponent(instanceId)}`;
 
+/**
+ * The two-line install of the host agent: download the one-file agent from this registry node (it
+ * serves the agent it was built with), then run it with node. The password goes in the
+ * environment, never on the command line, where other users of the machine can read it.
+ */
 export function agentCommand(origin: string, instanceId: string, password = '<your password>'): string {
   return [
-    `npm run host -- --registry ${origin} --instance ${instanceId} \\`,
-    `  --password ${shellQuote(password)} \\`,
+    `curl -fsSLO ${origin}/agent.mjs`,
+    `INSTANCE_PASSWORD=${shellQuote(password)} node agent.mjs \\`,
+    `  --registry ${origin} --instance ${instanceId} \\`,
     `  --upstream http://127.0.0.1:11434/v1`,
   ].join('\n');
 }

@@ -195,7 +195,11 @@ describe('parseConfig', () => {
     [[], 'missing --registry'],
     [['--instance', 'i', '--password', 'p'], 'missing --registry'],
     [['--registry', 'http://a', '--password', 'p'], 'missing --instance'],
-    [['--registry', 'http://a', '--instance', 'i'], 'missing --password'],
+    [
+      ['--registry', 'http://a', '--instance', 'i'],
+      'missing the password: set INSTANCE_PASSWORD, or --password-file',
+    ],
+    [[...base, '--log-format', 'xml'], '--log-format (LOG_FORMAT) must be one of text, json'],
     [[...base, '--concurrency', '0'], '--concurrency must be between 1 and 1024'],
     [[...base, '--concurrency', 'many'], '--concurrency must be a whole number'],
     [[...base, '--concurrency'], '--concurrency needs a value'],
@@ -218,11 +222,24 @@ describe('parseConfig', () => {
     expect(error(parseConfig(argv as string[], {}))).toContain(message);
   });
 
-  it('rejects a yes/no variable that is neither', () => {
-    expect(error(parseConfig(base, { HOST_PIN_MODEL: 'yes', UPSTREAM_MODEL: 'm' }))).toContain(
-      'HOST_PIN_MODEL must be 1, true, 0 or false',
-    );
+  it('reads yes/no variables as the registry does (1/true/yes, 0/false/no) and names one that is neither', () => {
+    expect(ok(parseConfig(base, { HOST_PIN_MODEL: 'yes', UPSTREAM_MODEL: 'm' })).pinModel).toBe(true);
+    expect(ok(parseConfig(base, { HOST_VERBOSE: 'YES' })).verbose).toBe(true);
+    expect(ok(parseConfig(base, { HOST_ALLOW_UPSTREAM_OVERRIDES: 'no' })).allowUpstreamOverrides).toBe(false);
     expect(ok(parseConfig(base, { HOST_ALLOW_UPSTREAM_OVERRIDES: '0' })).allowUpstreamOverrides).toBe(false);
+    expect(error(parseConfig(base, { HOST_PIN_MODEL: 'sure', UPSTREAM_MODEL: 'm' }))).toContain(
+      'HOST_PIN_MODEL must be true or false (also 1/0, yes/no), got "sure"',
+    );
+  });
+
+  it('reads --check as a mode, and the log format from --log-format or LOG_FORMAT', () => {
+    const checked = parseConfig([...base, '--check'], {});
+    expect(checked.kind === 'ok' && checked.check).toBe(true);
+    const served = parseConfig(base, {});
+    expect(served.kind === 'ok' && served.check).toBe(false);
+    expect(ok(parseConfig(base, {})).logFormat).toBe('text');
+    expect(ok(parseConfig(base, { LOG_FORMAT: 'json' })).logFormat).toBe('json');
+    expect(ok(parseConfig([...base, '--log-format=json'], { LOG_FORMAT: 'text' })).logFormat).toBe('json');
   });
 
   it('lists the request limits in --help', () => {

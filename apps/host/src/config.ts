@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { ConfigError, MAX_HOST_CONCURRENCY, redactUrl } from '@app/common';
+import {
+  ConfigError,
+  MAX_HOST_CONCURRENCY,
+  parseBoolSetting,
+  parseChoiceSetting,
+  parseIntSetting,
+  redactUrl,
+} from '@app/common';
 import { isReplicaName } from '@app/protocol';
 import { defaultReplicaName } from './replica-name';
 import type { RequestPolicy } from './request-policy';
@@ -35,7 +42,12 @@ export interface HostConfig extends RequestPolicy {
   stableMs: number;
   /** Print debug lines. */
   verbose: boolean;
+  /** `text` for people, `json` (one object per line, the registry's fields) for log pipelines. */
+  logFormat: LogFormat;
 }
+
+export const LOG_FORMATS = ['text', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export const DEFAULT_UPSTREAM = 'http://127.0.0.1:11434/v1';
 
@@ -53,7 +65,8 @@ export const defaults = {
 const MAX_TOKENS_LIMIT = 10_000_000;
 const MAX_N_LIMIT = 128;
 
-export const USAGE = `Usage: model-registry-host --registry <url> --instance <id> --password <secret> [options]
+export const USAGE = `Usage: node agent.mjs --registry <url> --instance <id> [options]
+       (or: npx model-registry-agent ..., or npm run host -- ... in a checkout)
 
 Connects a local OpenAI-compatible model server to a model registry, so the model answers at
 <registry>/api/chat/<instance id>. The agent dials out (no open port needed) and reconnects
@@ -63,10 +76,12 @@ Required:
   --registry <url>         Registry base URL: http, https, ws or wss. Several URLs separated
                            by commas are tried in turn when reconnecting.   [REGISTRY_URL]
   --instance <id>          Instance id from registration.                   [INSTANCE_ID]
-  --password <secret>      Instance password from registration.             [INSTANCE_PASSWORD]
-                           Prefer the variable or --password-file: command
-                           lines are visible to other users of this machine.
-  --password-file <path>   Read the password from a file's first line.      [INSTANCE_PASSWORD_FILE]
+  The instance password, from one of:
+                           the environment variable                         [INSTANCE_PASSWORD]
+  --password-file <path>   a file's first line (readable by you only)       [INSTANCE_PASSWORD_FILE]
+  --password <secret>      the command line: avoid it, command lines are
+                           visible to other users of this machine (and
+                           npm run prints them).
 
 Options:
   --upstream <url>         Base URL of the model server                     [UPSTREAM_URL]
@@ -93,18 +108,34 @@ Options:
                            server's credentials or target (api_key,
                            api_base, base_url, extra_headers, aws_*, ...);
                            dropped by default, see docs/configuration.md.
+  --log-format <text|json> json: one JSON object per line (default text).   [LOG_FORMAT]
   --verbose                Print debug lines.                               [HOST_VERBOSE=1]
+  --check                  Check the registry (reachable, id and password
+                           accepted) and the model server (reachable, serves
+                           models, serves --model), print a line each and
+                           exit: 0 if all passed, else the first failure's
+                           code below.
   -h, --help               Show this help.
 
+Yes/no variables take 1/true/yes or 0/false/no.
 Tuning, in milliseconds (environment only): HOST_HEARTBEAT_MS (${defaults.heartbeatMs}),
 HOST_PING_MS (${defaults.pingMs}), HOST_BACKOFF_BASE_MS (${defaults.backoffBaseMs}), HOST_BACKOFF_CAP_MS (${defaults.backoffCapMs}),
 HOST_STABLE_MS (${defaults.stableMs}).
 
-Exit codes: 0 stopped with Ctrl-C or SIGTERM; 1 refused by the registry (wrong id or password,
-instance deleted, another agent took this replica over); 2 invalid options.`;
+At start the agent says what is wrong (registry unreachable, password refused, model server
+unreachable, no models, --model missing), one line each with what to do, and keeps retrying;
+only a refusal by the registry stops it.
+
+Exit codes: 0 stopped with Ctrl-C or SIGTERM (or --check passed); 1 refused by the registry
+(wrong id or password, instance deleted, another agent took this replica over); 2 invalid
+options; --check only: 3 registry unreachable, 4 model server unreachable, 5 model server
+serves no models, 6 --model not served.`;
 
 export type ConfigResult =
-  { kind: 'ok'; config: HostConfig } | { kind: 'help'; text: string } | { kind: 'error'; message: string };
+  /** `check`: run the start-up checks, print them and exit (--check) instead of serving. */
+  | { kind: 'ok'; config: HostConfig; check: boolean }
+  | { kind: 'help'; text: string }
+  | { kind: 'error'; message: string };
 
 type FlagName =
   | 'registry'
@@ -117,7 +148,8 @@ type FlagName =
   | 'concurrency'
   | 'model'
   | 'max-tokens'
-  | 'max-n';
+  | 'max-n'
+  | 'log-format';
 
 const valueFlags: ReadonlySet<string> = new Set<FlagName>([
   'registry',
@@ -131,9 +163,10 @@ const valueFlags: ReadonlySet<string> = new Set<FlagName>([
   'model',
   'max-tokens',
   'max-n',
+  'log-format',
 ]);
 
-/** Flags without a value, and the variable that sets each (1/true or 0/false). */
+/** Flags without a value, and the variable that sets each (yes/no, read as the registry reads them). */
 const switchEnvNames = {
   verbose: 'HOST_VERBOSE',
   'pin-model': 'HOST_PIN_MODEL',
@@ -154,6 +187,7 @@ const envNames: Record<FlagName, string> = {
   model: 'UPSTREAM_MODEL',
   'max-tokens': 'HOST_MAX_TOKENS',
   'max-n': 'HOST_MAX_N',
+  'log-format': 'LOG_FORMAT',
 };
 
 export interface ParseOptions {
@@ -175,9 +209,14 @@ export function parseConfig(
   try {
     const flags = new Map<string, string>();
     const switches = new Set<SwitchName>();
+    let check = false;
     for (let i = 0; i < argv.length; i++) {
       const arg = argv[i];
       if (arg === '-h' || arg === '--help') return { kind: 'help', text: USAGE };
+      if (arg === '--check') {
+        check = true;
+        continue;
+      }
       if (arg.startsWith('--') && isSwitch(arg.slice(2))) {
         switches.add(arg.slice(2) as SwitchName);
         continue;
@@ -240,7 +279,8 @@ export function parseConfig(
     const replica = readReplica(get('replica'), upstreamUrl, options.hostname ?? hostname);
     const upstreamKey = get('upstream-key');
     const model = get('model');
-    const on = (name: SwitchName) => switches.has(name) || envSwitch(env, switchEnvNames[name]);
+    const on = (name: SwitchName) =>
+      switches.has(name) || parseBoolSetting(switchEnvNames[name], env[switchEnvNames[name]], false);
     const pinModel = on('pin-model');
     if (pinModel && model === undefined) {
       throw new ConfigError('--pin-model needs --model (or UPSTREAM_MODEL): the model to pin');
@@ -261,6 +301,7 @@ export function parseConfig(
 
     return {
       kind: 'ok',
+      check,
       config: {
         registryUrls,
         instanceId,
@@ -280,20 +321,13 @@ export function parseConfig(
         backoffCapMs,
         stableMs: envMs('HOST_STABLE_MS', defaults.stableMs, 0),
         verbose: on('verbose'),
+        logFormat: parseChoiceSetting('--log-format (LOG_FORMAT)', get('log-format'), LOG_FORMATS, 'text'),
       },
     };
   } catch (e) {
     if (e instanceof ConfigError) return { kind: 'error', message: e.message };
     throw e;
   }
-}
-
-/** A yes/no variable: 1/true or 0/false (any case); empty = unset; anything else is refused. */
-function envSwitch(env: NodeJS.ProcessEnv, name: string): boolean {
-  const raw = env[name]?.trim().toLowerCase() ?? '';
-  if (raw === '' || raw === '0' || raw === 'false') return false;
-  if (raw === '1' || raw === 'true') return true;
-  throw new ConfigError(`${name} must be 1, true, 0 or false, got "${env[name]}"`);
 }
 
 /** The given name, checked against REPLICA_NAME, or the machine-derived default. */
@@ -325,16 +359,13 @@ function readPassword(
     if (first === '') throw new ConfigError(`--password-file ${file} is empty`);
     return first;
   }
-  throw new ConfigError('missing --password (or INSTANCE_PASSWORD, or --password-file)');
+  throw new ConfigError(
+    'missing the password: set INSTANCE_PASSWORD, or --password-file (INSTANCE_PASSWORD_FILE) naming a file that holds it',
+  );
 }
 
-function parseIntOption(raw: string | undefined, name: string, fallback: number, min: number, max: number) {
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
-  const n = Number(raw);
-  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
-  return n;
-}
+const parseIntOption = (raw: string | undefined, name: string, fallback: number, min: number, max: number) =>
+  parseIntSetting(name, raw, fallback, min, max);
 
 function parseUrl(raw: string, what: string): URL {
   try {

@@ -31,18 +31,22 @@ describe('HostAgent reconnecting (in process, against fake registries)', () => {
     registry.rejectWith = 401;
     h.newAgent([registry.url]);
     const exit = await h.agent!.finished;
-    expect(exit).toEqual({ kind: 'fatal', reason: 'unauthorized', message: 'wrong instance id or password' });
-    expect(h.logger.lines).toContainEqual({ level: 'error', message: 'wrong instance id or password' });
+    expect(exit).toMatchObject({ kind: 'fatal', reason: 'unauthorized' });
+    const message = exit.kind === 'fatal' ? exit.message : '';
+    expect(message).toMatch(
+      /^wrong instance id or password — check --instance .*INSTANCE_PASSWORD or --password-file/,
+    );
+    expect(h.logger.lines).toContainEqual({ level: 'error', message });
     await delay(100);
     expect(registry.upgrades).toHaveLength(1);
   });
 
-  it('rejected with 404: stops with "instance not found (deleted?)"', async () => {
+  it('rejected with 404: stops with "instance not found (deleted, …?)"', async () => {
     const registry = await h.newRegistry();
     registry.rejectWith = 404;
     h.newAgent([registry.url]);
     expect(await h.agent!.finished).toMatchObject({ kind: 'fatal', reason: 'not_found' });
-    expect(h.logger.text()).toContain('instance not found (deleted?)');
+    expect(h.logger.text()).toContain('instance not found (deleted, or registered on another registry?)');
   });
 
   it('rejected with 503: backs off and retries until accepted', async () => {

@@ -77,7 +77,7 @@ export class HostAgent extends EventEmitter {
     this.logger = options.logger ?? silentLogger;
     this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
     this.upstream = new Upstream({ baseUrl: config.upstreamUrl, apiKey: config.upstreamKey });
-    this.models = new ModelDiscovery(this.upstream, this.logger);
+    this.models = new ModelDiscovery(this.upstream, this.logger, config.model);
     const random = options.random ?? Math.random;
     this.reconnect = {
       backoff: new Backoff({ baseMs: config.backoffBaseMs, capMs: config.backoffCapMs, random }),

@@ -18,19 +18,40 @@ const rank: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 export interface ConsoleLoggerOptions {
   /** Lowest level printed (default info). */
   level?: LogLevel;
+  /** `text` (default) for people, `json` for log pipelines. */
+  format?: 'text' | 'json';
   out?: NodeJS.WritableStream;
   err?: NodeJS.WritableStream;
   now?: () => Date;
 }
 
-/** Prints `2025-01-31T12:00:00.000Z message`; warnings and errors go to stderr. */
+/** The registry's JSON lines (Nest's ConsoleLogger) call info `log`; one pipeline reads both. */
+const jsonLevel: Record<LogLevel, string> = { debug: 'debug', info: 'log', warn: 'warn', error: 'error' };
+
+/**
+ * Prints `2025-01-31T12:00:00.000Z message`, or with `format: 'json'` one object per line with the
+ * registry's fields (`level`, `pid`, `timestamp` in ms, `message`, `context`); warnings and errors
+ * go to stderr.
+ */
 export function createConsoleLogger(options: ConsoleLoggerOptions = {}): Logger {
   const min = rank[options.level ?? 'info'];
   const out = options.out ?? process.stdout;
   const err = options.err ?? process.stderr;
   const now = options.now ?? (() => new Date());
+  const json = options.format === 'json';
   const write = (level: LogLevel, stream: NodeJS.WritableStream, message: string) => {
     if (rank[level] < min) return;
+    if (json) {
+      const line = {
+        level: jsonLevel[level],
+        pid: process.pid,
+        timestamp: now().getTime(),
+        message,
+        context: 'agent',
+      };
+      stream.write(`${JSON.stringify(line)}\n`);
+      return;
+    }
     const tag = level === 'info' ? '' : `${level}: `;
     stream.write(`${now().toISOString()} ${tag}${message}\n`);
   };

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
- * model-registry-host: connects a local OpenAI-compatible model server to a model registry.
- * Wires configuration -> agent -> signals; everything else lives in HostAgent.
+ * model-registry-agent: connects a local OpenAI-compatible model server to a model registry.
+ * Wires configuration -> agent (or --check) -> signals; everything else lives in HostAgent.
  */
+import { runChecks } from './check-command';
 import { parseConfig } from './config';
 import { HostAgent } from './host-agent';
 import { createConsoleLogger } from './logger';
@@ -18,7 +19,11 @@ function main(): void {
     process.exit(2);
   }
   const config = parsed.config;
-  const logger = createConsoleLogger({ level: config.verbose ? 'debug' : 'info' });
+  const logger = createConsoleLogger({ level: config.verbose ? 'debug' : 'info', format: config.logFormat });
+  if (parsed.check) {
+    void runChecks(config, { logger }).then((code) => process.exit(code));
+    return;
+  }
   const agent = new HostAgent(config, { logger });
 
   let signals = 0;
@@ -37,7 +42,7 @@ function main(): void {
   void agent.finished.then((exit) => process.exit(exit.kind === 'fatal' ? 1 : 0));
 
   logger.info(
-    `model-registry-host: instance ${config.instanceId}, replica ${config.replica}, ` +
+    `model-registry-agent: instance ${config.instanceId}, replica ${config.replica}, ` +
       `registry ${config.registryUrls.join(', ')}, ` +
       `upstream ${config.upstreamUrl}, concurrency ${config.concurrency}`,
   );

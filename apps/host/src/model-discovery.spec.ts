@@ -10,10 +10,10 @@ describe('ModelDiscovery (against a fake model server)', () => {
   let upstream: Upstream | undefined;
   let model: FakeModel | undefined;
 
-  const discoveryAt = (port: number) => {
+  const discoveryAt = (port: number, model?: string) => {
     logger = createMemoryLogger();
     upstream = new Upstream({ baseUrl: `http://127.0.0.1:${port}/v1` });
-    return new ModelDiscovery(upstream, logger);
+    return new ModelDiscovery(upstream, logger, model);
   };
 
   afterEach(async () => {
@@ -28,10 +28,12 @@ describe('ModelDiscovery (against a fake model server)', () => {
     expect(await discovery.fetch()).toEqual(['m1', 'm2']);
     expect(await discovery.fetch()).toEqual(['m1', 'm2']);
     expect(discovery.known).toEqual(['m1', 'm2']);
-    expect(logger.lines).toEqual([{ level: 'info', message: 'upstream models: m1, m2' }]);
+    expect(logger.lines).toEqual([
+      { level: 'info', message: `upstream http://127.0.0.1:${model.port}/v1 serves m1, m2` },
+    ]);
   });
 
-  it('gives [] while the upstream is down, warns once per streak, and says when it is back', async () => {
+  it('gives [] while the upstream is down, warns once per streak with what to do, and says when it is back', async () => {
     const port = await freePort();
     const discovery = discoveryAt(port);
     expect(await discovery.fetch()).toEqual([]);
@@ -39,13 +41,17 @@ describe('ModelDiscovery (against a fake model server)', () => {
     expect(logger.lines.map((l) => l.level)).toEqual(['warn', 'debug']);
     expect(logger.lines[0].message).toMatch(
       new RegExp(
-        `could not list the upstream's models at http://127.0.0.1:${port}/v1/models: .*ECONNREFUSED`,
+        `^cannot list the models of the upstream at http://127.0.0.1:${port}/v1 \\(.*ECONNREFUSED.*\\) — ` +
+          'start the model server, or set --upstream \\(UPSTREAM_URL\\)',
       ),
     );
 
     model = await startFakeModel({ port, models: ['m1'] });
     expect(await discovery.fetch()).toEqual(['m1']);
-    expect(logger.lines.at(-1)).toEqual({ level: 'info', message: 'upstream models: m1' });
+    expect(logger.lines.at(-1)).toEqual({
+      level: 'info',
+      message: `upstream http://127.0.0.1:${port}/v1 serves m1`,
+    });
 
     await model.close();
     model = undefined;
@@ -53,6 +59,28 @@ describe('ModelDiscovery (against a fake model server)', () => {
     expect(logger.lines.at(-1)?.level).toBe('warn');
     // The last good list still fills in a request's model.
     expect(discovery.known).toEqual(['m1']);
+  });
+
+  it('warns when the upstream serves no models, or not the one --model names', async () => {
+    model = await startFakeModel({ models: [] });
+    const empty = discoveryAt(model.port);
+    expect(await empty.fetch()).toEqual([]);
+    expect(logger.lines).toEqual([
+      {
+        level: 'warn',
+        message: expect.stringMatching(/answers but serves no models — load or pull a model/),
+      },
+    ]);
+    await model.close();
+
+    model = await startFakeModel({ models: ['qwen3', 'gemma3'] });
+    const missing = discoveryAt(model.port, 'llama3');
+    expect(await missing.fetch()).toEqual(['qwen3', 'gemma3']);
+    expect(await missing.fetch()).toEqual(['qwen3', 'gemma3']);
+    expect(logger.lines.map((l) => l.level)).toEqual(['warn', 'debug']);
+    expect(logger.lines[0].message).toMatch(
+      /^--model llama3 is not served by the upstream \(it serves qwen3, gemma3\) — pull or load that model/,
+    );
   });
 
   it('stop() ends a fetch under way at once, with [] and nothing logged', async () => {

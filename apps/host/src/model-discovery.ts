@@ -1,19 +1,25 @@
 import type { Logger } from './logger';
+import { upstreamChecks, type ModelsOutcome } from './startup-checks';
 import { describeUpstreamError, type Upstream } from './upstream';
 
 /**
  * The upstream's model ids, fetched again on every connect (the list goes into the hello). A failed
  * fetch gives [] for that hello and keeps the last good list for filling in a request's model.
+ * What it finds is judged by the start-up checks (unreachable, no models, `--model` missing) and
+ * said once per change, with what to do, not on every reconnect.
  */
 export class ModelDiscovery {
   private models: string[] = [];
-  private failing = false;
+  /** What was last said: the failing check's class, or the list that was fine. */
+  private said: string | null = null;
   private inFlight: AbortController | null = null;
   private stopped = false;
 
   constructor(
     private readonly upstream: Pick<Upstream, 'baseUrl' | 'listModels'>,
     private readonly logger: Logger,
+    /** `--model`: checked against the list. */
+    private readonly model?: string,
   ) {}
 
   /** The last list the upstream gave ([] before any). */
@@ -25,28 +31,36 @@ export class ModelDiscovery {
   async fetch(): Promise<string[]> {
     const abort = new AbortController();
     this.inFlight = abort;
+    let outcome: ModelsOutcome;
     try {
       const models = await this.upstream.listModels(abort.signal);
-      if (this.failing || this.models.join() !== models.join()) {
-        this.logger.info(`upstream models: ${models.length > 0 ? models.join(', ') : '(none)'}`);
-      }
-      this.failing = false;
       this.models = models;
-      return models;
+      outcome = { models };
     } catch (err) {
       if (this.stopped) return [];
-      // Said once per streak of failures, not on every reconnect attempt.
-      const message = `could not list the upstream's models at ${this.upstream.baseUrl}/models: ${describeUpstreamError(err)}`;
-      if (this.failing) this.logger.debug(message);
-      else this.logger.warn(message);
-      this.failing = true;
-      return [];
+      outcome = { error: describeUpstreamError(err) };
     }
+    this.report(outcome);
+    return 'models' in outcome ? [...outcome.models] : [];
   }
 
   /** Aborts the fetch under way, quietly (shutdown). */
   stop(): void {
     this.stopped = true;
     this.inFlight?.abort();
+  }
+
+  private report(outcome: ModelsOutcome): void {
+    const results = upstreamChecks(this.upstream.baseUrl, outcome, this.model);
+    const failed = results.find((r) => !r.ok);
+    const state = failed && !failed.ok ? failed.failure : `ok:${this.models.join(',')}`;
+    const repeated = state === this.said;
+    this.said = state;
+    if (failed) {
+      if (repeated) this.logger.debug(failed.line);
+      else this.logger.warn(failed.line);
+    } else if (!repeated) {
+      this.logger.info(results[0].line);
+    }
   }
 }

@@ -27,9 +27,14 @@ describe('decideReconnect', () => {
         'upgrade refused with 401',
         { kind: 'rejected', status: 401 },
         'unauthorized',
-        /wrong instance id or password/,
+        /^wrong instance id or password — check --instance \(INSTANCE_ID\) and the password \(INSTANCE_PASSWORD or --password-file\)/,
       ],
-      ['upgrade refused with 404', { kind: 'rejected', status: 404 }, 'not_found', /instance not found/],
+      [
+        'upgrade refused with 404',
+        { kind: 'rejected', status: 404 },
+        'not_found',
+        /^instance not found \(deleted, or registered on another registry\?\) — check --instance/,
+      ],
       [
         'closed 4409 (superseded)',
         closed(4409),
@@ -72,7 +77,7 @@ describe('decideReconnect', () => {
       [
         'the dial failed',
         { kind: 'failed', error: 'connect ECONNREFUSED' },
-        `cannot connect to ${URL}: connect ECONNREFUSED`,
+        `cannot connect to ${URL}: connect ECONNREFUSED — check --registry (REGISTRY_URL): the base URL of the registry you registered with, reachable from this machine`,
       ],
       [
         'upgrade refused with 503',

@@ -2,6 +2,7 @@ import { CloseCodes } from '@app/protocol';
 import { smallJitter, type Backoff } from './backoff';
 import { redactUrl } from '@app/common';
 import type { ConnectionEnd } from './connection';
+import { withAdvice } from './startup-checks';
 
 /** Why the agent stopped for good. */
 export type AgentExit =
@@ -62,8 +63,16 @@ export function decideReconnect(
       if (event.openForMs >= policy.stableMs) policy.backoff.reset();
       return soon(`registry ${registryUrl} is going away${event.reason ? ` (${event.reason})` : ''}`);
     case 'rejected':
-      if (event.status === 401) return exit('unauthorized', 'wrong instance id or password');
-      if (event.status === 404) return exit('not_found', 'instance not found (deleted?)');
+      if (event.status === 401)
+        return exit('unauthorized', withAdvice('credentials_refused', 'wrong instance id or password'));
+      if (event.status === 404)
+        return exit(
+          'not_found',
+          withAdvice(
+            'credentials_refused',
+            'instance not found (deleted, or registered on another registry?)',
+          ),
+        );
       return {
         kind: 'retry',
         // Respect Retry-After (429/503) but never wait longer than the backoff cap.
@@ -73,7 +82,7 @@ export function decideReconnect(
           (event.location ? ` with a redirect to ${redactUrl(event.location)}: is --registry right?` : ''),
       };
     case 'failed':
-      return backOff(`cannot connect to ${registryUrl}: ${event.error}`);
+      return backOff(withAdvice('registry_unreachable', `cannot connect to ${registryUrl}: ${event.error}`));
     case 'closed': {
       if (event.code === CloseCodes.Superseded) {
         return exit(

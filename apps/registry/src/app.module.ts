@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AdminModule } from './admin/admin.module';
+import { AgentDownloadModule } from './agent-download/agent-download.module';
 import { ChatModule } from './chat/chat.module';
 import { ClusterModule } from './cluster/cluster.module';
 import { CoreModule } from './common/core.module';
@@ -37,6 +38,7 @@ export class AppModule {
         MetricsModule,
         AdminModule,
         ConsoleModule,
+        AgentDownloadModule,
       ],
     };
   }

@@ -2,3 +2,4 @@ export * from './config-error';
 export * from './host-concurrency';
 export * from './percentile';
 export * from './redact-url';
+export * from './settings';

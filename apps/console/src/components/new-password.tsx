@@ -10,12 +10,20 @@ export function NewPassword({ instanceId, password }: { instanceId: string; pass
         (Manage → Rotate password).
       </p>
       <CopyBlock label="Password" text={password} testId="new-password" />
-      <p>Next, next to your model (Ollama by default; change --upstream for another server), run:</p>
+      <p>
+        Next, on the machine of your model, download the agent (one file, Node.js 20 or newer) and run it.
+        Ollama is the default model server; for another, change <code>--upstream</code>.
+      </p>
       <CopyBlock
-        label="Agent command"
+        label="Install and run the agent"
         text={agentCommand(location.origin, instanceId, password)}
         testId="agent-command"
       />
+      <p class="muted">
+        Add <code>--check</code> to check the registry and the model server and exit. To keep it running as a
+        service, put the password in a file only you can read and pass <code>--password-file</code> (see
+        docs/agent.md).
+      </p>
     </div>
   );
 }

@@ -84,7 +84,10 @@ export function InstancePage({ instanceId }: { instanceId: string }) {
         <CopyBlock label="curl" text={curlSnippet(origin, instanceId, model, apiKey)} />
         <CopyBlock label="OpenAI Python" text={pythonSnippet(origin, instanceId, model, apiKey)} />
         <CopyBlock label="OpenAI JavaScript" text={javascriptSnippet(origin, instanceId, model, apiKey)} />
-        <CopyBlock label="Host agent (owner, next to the model)" text={agentCommand(origin, instanceId)} />
+        <CopyBlock
+          label="Host agent (owner, on the model's machine; Node.js 20+)"
+          text={agentCommand(origin, instanceId)}
+        />
       </div>
     </section>
   );

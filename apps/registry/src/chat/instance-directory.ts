@@ -3,6 +3,7 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { InstanceEvents } from '../instances/instance-events';
 import { asPolicy, asVisibility, InstancePolicy, Visibility } from '../instances/instance-policy';
 import { InstancesRepository } from '../instances/instances.repository';
+import { publicModels } from '../instances/public-models';
 
 export interface DirectoryEntry {
   exists: boolean;
@@ -46,15 +47,9 @@ export class InstanceDirectory implements OnModuleInit, OnModuleDestroy {
     const cached = this.cache.get(instanceId);
     if (cached && cached.expires > now) return cached;
     const record = await this.instances.findActive(instanceId);
-    const config = (record?.config ?? {}) as Record<string, unknown>;
     const entry: DirectoryEntry = {
       exists: record !== null,
-      models: [
-        ...(Array.isArray(record?.hostModels)
-          ? record.hostModels.filter((m): m is string => typeof m === 'string')
-          : []),
-        ...(typeof config.model_name === 'string' ? [config.model_name] : []),
-      ],
+      models: publicModels(record),
       visibility: asVisibility(record?.visibility),
       policy: asPolicy(record?.policy),
       lastSeenAt: lastSeen(record?.lastHeartbeat, record?.lastWsCheck),

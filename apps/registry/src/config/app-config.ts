@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
-import { ConfigError } from '@app/common';
+import { ConfigError, parseBoolSetting, parseChoiceSetting, parseIntSetting, switchWord } from '@app/common';
 
 /**
  * Every setting of a registry node, read once from the environment at boot.
@@ -144,14 +144,18 @@ const invalid = (variable: string, problem: string) =>
 
 type Env = Record<string, string | undefined>;
 
-function int(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^-?\d+$/.test(raw.trim())) throw invalid(name, `must be an integer, got "${raw}"`);
-  const value = Number(raw);
-  if (value < min || value > max) throw invalid(name, `must be between ${min} and ${max}, got ${value}`);
-  return value;
+/** The shared parsers (libs/common: the agent reads its settings the same way), with this app's prefix. */
+function shared<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof ConfigError) throw new ConfigError(`Invalid configuration: ${error.message}`);
+    throw error;
+  }
 }
+
+const int = (env: Env, name: string, fallback: number, min: number, max: number): number =>
+  shared(() => parseIntSetting(name, env[name], fallback, min, max));
 
 function url(env: Env, name: string, protocols: string[]): string | undefined {
   const raw = env[name];
@@ -180,18 +184,13 @@ function seedNodes(env: Env, name: string): { host: string; port: number }[] | u
   });
 }
 
-function bool(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (['1', 'true', 'yes'].includes(raw.toLowerCase())) return true;
-  if (['0', 'false', 'no'].includes(raw.toLowerCase())) return false;
-  throw invalid(name, `must be true or false, got "${raw}"`);
-}
+const bool = (env: Env, name: string, fallback: boolean): boolean =>
+  shared(() => parseBoolSetting(name, env[name], fallback));
 
 function trustProxy(env: Env, name: string): TrustProxy {
   const raw = (env[name] ?? '').trim();
-  if (raw === '' || ['0', 'false', 'no'].includes(raw.toLowerCase())) return { kind: 'none' };
-  if (['1', 'true', 'yes'].includes(raw.toLowerCase()) && !/^\d+$/.test(raw))
+  if (raw === '' || switchWord(raw) === false) return { kind: 'none' };
+  if (switchWord(raw) === true && !/^\d+$/.test(raw))
     throw invalid(
       name,
       'cannot be "true": trusting every hop lets any client choose its address; give the number of proxies in front of the node, or their addresses',
@@ -222,12 +221,8 @@ function adminToken(env: Env, name: string): string | undefined {
   return raw;
 }
 
-function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!values.includes(raw as T)) throw invalid(name, `must be one of ${values.join(', ')}, got "${raw}"`);
-  return raw as T;
-}
+const oneOf = <T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T =>
+  shared(() => parseChoiceSetting(name, env[name], values, fallback));
 
 export function loadConfig(env: Env = process.env): AppConfig {
   const presenceTtlMs = int(env, 'PRESENCE_TTL_MS', 30_000, 1_000, 600_000);

@@ -2,13 +2,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import type { CachedFile } from '../common/cached-file-reply';
 
-export interface ConsoleAsset {
-  body: Buffer;
-  gzipped: Buffer;
-  type: string;
-  etag: string;
-}
+export type ConsoleAsset = CachedFile;
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

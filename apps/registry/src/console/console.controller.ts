@@ -1,6 +1,7 @@
 import { Controller, Get, Headers, Param, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { sendCachedFile } from '../common/cached-file-reply';
 import { ApiError } from '../common/http-errors';
 import { ConsoleAsset, loadConsoleAssets } from './console-assets';
 
@@ -39,20 +40,7 @@ export class ConsoleController {
         });
       throw notFound(name);
     }
-    void reply
-      .header('content-type', asset.type)
-      .header('cache-control', 'no-cache')
-      .header('etag', asset.etag)
-      .header('vary', 'accept-encoding')
-      .header('x-content-type-options', 'nosniff')
-      .header('content-security-policy', CONTENT_SECURITY_POLICY);
-    if (headers['if-none-match'] === asset.etag) {
-      void reply.code(304).send();
-      return;
-    }
-    if (/\bgzip\b/.test(headers['accept-encoding'] ?? ''))
-      void reply.header('content-encoding', 'gzip').send(asset.gzipped);
-    else void reply.send(asset.body);
+    sendCachedFile(asset, headers, reply, { 'content-security-policy': CONTENT_SECURITY_POLICY });
   }
 }
 

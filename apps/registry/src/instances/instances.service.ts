@@ -14,17 +14,11 @@ import { DirectoryRead, DirectoryReads } from './directory-reads';
 import { InstanceHoldersRepository } from './instance-holders.repository';
 import { deriveStatus, InstanceStatus } from './instance-status';
 import { InstanceRecord, InstancesRepository } from './instances.repository';
+import { publicModels } from './public-models';
 import { RegisterInstanceDto } from './dto/register-instance.dto';
 import { UpdateInstanceDto } from './dto/update-instance.dto';
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
-/** The models callers may pick (public): what the host announced, then the owner's `config.model_name`. */
-export function publicModels(record: Pick<InstanceRecord, 'hostModels' | 'config'>): string[] {
-  const announced = Array.isArray(record.hostModels) ? record.hostModels : [];
-  const named = (record.config as { model_name?: unknown } | null)?.model_name;
-  const models = [...announced, named].filter((m): m is string => typeof m === 'string' && m !== '');
-  return [...new Set(models)];
-}
 
 @Injectable()
 export class InstancesService {

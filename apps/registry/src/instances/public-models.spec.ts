@@ -1,0 +1,27 @@
+import { publicModels } from './public-models';
+
+describe('publicModels', () => {
+  const named = { model_name: 'llama3' };
+
+  it("lists what the host announced, not a registered name the host's model server does not serve", () => {
+    expect(publicModels({ hostModels: ['qwen3', 'gemma3', 'qwen3'], config: named })).toEqual([
+      'qwen3',
+      'gemma3',
+    ]);
+    expect(publicModels({ hostModels: ['llama3', 'qwen3'], config: named })).toEqual(['llama3', 'qwen3']);
+  });
+
+  it('lists nothing when the host announced that its model server serves nothing', () => {
+    expect(publicModels({ hostModels: [], config: named })).toEqual([]);
+  });
+
+  it('lists the registered name until a host announces (never connected, or a stock host without hello)', () => {
+    expect(publicModels({ hostModels: null, config: named })).toEqual(['llama3']);
+    expect(publicModels({ hostModels: null, config: {} })).toEqual([]);
+    expect(publicModels(null)).toEqual([]);
+  });
+
+  it('ignores what is not a model id', () => {
+    expect(publicModels({ hostModels: ['m1', '', 7, null], config: null })).toEqual(['m1']);
+  });
+});
