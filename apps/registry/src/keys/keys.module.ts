@@ -9,6 +9,7 @@ import { AccessChanges } from './access-changes';
 import { ChatAccess } from './chat-access.service';
 import { KeyCounters, MemoryKeyCounters } from './key-counters';
 import { KeyDirectory } from './key-directory';
+import { KeyRetention } from './key-retention';
 import { KeysController } from './keys.controller';
 import { KeysRepository } from './keys.repository';
 import { KeysService } from './keys.service';
@@ -21,6 +22,7 @@ import { RedisKeyCounters } from './redis-key-counters';
     KeysRepository,
     KeysService,
     KeyDirectory,
+    KeyRetention,
     AccessChanges,
     ChatAccess,
     {
