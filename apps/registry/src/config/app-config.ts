@@ -122,6 +122,8 @@ export interface AppConfig {
   usage: {
     /** How often aggregated usage is written (what a SIGKILL can lose at most). */
     flushMs: number;
+    /** Days usage rows are kept before they are deleted. */
+    retentionDays: number;
   };
 }
 
@@ -300,6 +302,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     usage: {
       flushMs: int(env, 'USAGE_FLUSH_MS', 2_000, 50, 60_000),
+      retentionDays: int(env, 'USAGE_RETENTION_DAYS', 400, 1, 36_500),
     },
   };
   if (config.redisUrl && config.redisClusterNodes)
