@@ -1,9 +1,11 @@
+import { Logger } from '@nestjs/common';
 import { RetentionJob } from './retention-job';
 
 const DAY_MS = 86_400_000;
 const timing = { firstWithinMs: 60_000, everyMs: 3_600_000, random: () => 0.5 };
 
 describe('RetentionJob', () => {
+  beforeAll(() => Logger.overrideLogger(false));
   afterEach(() => jest.useRealTimers());
 
   it('deletes what is older than the retention, batch after batch until one comes back short', async () => {
