@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { createKey } from '../support/access-keys';
 import { collectPageErrors, launchChromium } from '../support/browser';
 import { FakeModel, startFakeModel } from '../support/fake-model-server';
 import { RunningRegistry, startAgent, startRegistry, TestProcess } from '../support/processes';
@@ -181,6 +182,22 @@ describe('web console: private instance, access keys and usage in a real browser
     await refused.waitFor();
     expect(await refused.textContent()).toMatch(/^HTTP 401 · .+\(invalid_api_key\)$/);
     expect(await page.getByTestId('answer').textContent()).toBe('');
+  });
+
+  it('lists the newest 20 keys and the older ones on request (the key list is paged)', async () => {
+    for (let i = 0; i < 24; i++)
+      await createKey(registry.url, owned, { name: `bulk ${String(i).padStart(2, '0')}` });
+    await open('#/owner');
+    const shown = page.getByTestId('keys-shown');
+    await shown.waitFor();
+    const rows = page.getByTestId('keys-table').locator('tbody tr');
+    expect(await shown.textContent()).toBe('Newest 20 of 25 keys.');
+    expect(await rows.count()).toBe(20);
+    expect(await rows.first().locator('th').textContent()).toBe('bulk 23');
+    await page.getByRole('button', { name: 'Show more keys' }).click();
+    await rows.filter({ hasText: KEY_NAME }).waitFor();
+    expect(await rows.count()).toBe(25);
+    expect(await shown.count()).toBe(0);
   });
 
   it('gives every control of the new views an accessible name', async () => {

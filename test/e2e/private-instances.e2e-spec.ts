@@ -144,7 +144,38 @@ describe('private instances: access keys, owner policy and usage (two nodes, rea
     expect(sent?.body).toMatchObject({ model: 'fake-model', max_tokens: 50 });
     const tooLong = await keyedChat(nodeB().url, id(), issued.key, { max_tokens: 51 });
     expect([tooLong.status, tooLong.body.error?.param]).toEqual([422, 'max_tokens']);
-    expect(tooLong.body.error?.message).toMatch(/at most 50/);
+    expect(tooLong.body.error?.message).toMatch(/from 1 to 50/);
+    // The fields llama.cpp, vLLM, Ollama and TGI read instead of (or besides) max_tokens.
+    for (const [extra, param] of [
+      [{ n_predict: 100_000 }, 'n_predict'],
+      [{ n_predict: -1 }, 'n_predict'],
+      [{ max_completion_tokens: '100000' }, 'max_completion_tokens'],
+      [{ options: { num_predict: 0 } }, 'options.num_predict'],
+      [{ parameters: { max_new_tokens: 51 } }, 'parameters.max_new_tokens'],
+    ] as const) {
+      const refused = await keyedChat(nodeB().url, id(), issued.key, extra);
+      expect([refused.status, refused.body.error?.param]).toEqual([422, param]);
+    }
+    const within = { n_predict: 40, max_completion_tokens: 30, options: { num_predict: 50 } };
+    expect((await keyedChat(nodeA().url, id(), issued.key, within)).status).toBe(200);
+    const asked = env.model.requests.slice(before).map((r) => {
+      const body = r.body as Record<string, Record<string, unknown> | undefined>;
+      return [
+        ...[
+          'max_tokens',
+          'max_completion_tokens',
+          'max_output_tokens',
+          'n_predict',
+          'max_new_tokens',
+          'num_predict',
+        ].map((field) => body[field]),
+        body.options?.num_predict,
+        body.parameters?.max_new_tokens,
+      ].filter((value) => value !== undefined);
+    });
+    expect(asked).toContainEqual([50, 30, 40, 50]);
+    for (const values of asked) for (const value of values) expect(value).toEqual(expect.any(Number));
+    expect(Math.max(...asked.flat().map(Number))).toBeLessThanOrEqual(50);
 
     await updateInstance(nodeA().url, env.instance, { policy: { allowed_models: ['other-model'] } });
     await eventually(

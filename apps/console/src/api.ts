@@ -141,6 +141,12 @@ export interface AccessKey {
   revoked: boolean;
 }
 
+/** One page of `GET /api/upload/{id}/keys`, newest key first. */
+export interface KeyPage {
+  items: AccessKey[];
+  pagination: { page_no: number; page_size: number; total: number; total_pages: number };
+}
+
 /** The answer to creating a key: the only time its secret is seen. */
 export interface IssuedKey extends AccessKey {
   key: string;

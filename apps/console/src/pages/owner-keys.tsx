@@ -9,7 +9,10 @@ interface OwnerKeysProps {
   instanceId: string;
   path: string;
   auth: string;
+  /** The newest keys; `total` counts them all. */
   keys: AccessKey[];
+  total: number;
+  onMore: () => void;
   onChanged: () => void;
 }
 
@@ -24,7 +27,7 @@ const limitsOf = (key: AccessKey) =>
     .join(' · ') || 'none';
 
 /** Access keys: create one (its secret shown once, with an SDK snippet), list them, revoke one after a confirm. */
-export function OwnerKeys({ instanceId, path, auth, keys, onChanged }: OwnerKeysProps) {
+export function OwnerKeys({ instanceId, path, auth, keys, total, onMore, onChanged }: OwnerKeysProps) {
   const [name, setName] = useState('');
   const [expires, setExpires] = useState('');
   const [rpm, setRpm] = useState('');
@@ -70,7 +73,8 @@ export function OwnerKeys({ instanceId, path, auth, keys, onChanged }: OwnerKeys
       <h2 id="keys-title">Access keys</h2>
       <p class="muted">
         A private instance answers only calls with one of its keys; on a public one a key is optional and its
-        limits apply. Limits hold across all nodes; empty means none.
+        limits apply. Limits hold across all nodes; empty means none. Revoked and expired keys stay listed
+        until the registry deletes them (after 30 days by default).
       </p>
       <form
         class="key-form"
@@ -198,6 +202,16 @@ export function OwnerKeys({ instanceId, path, auth, keys, onChanged }: OwnerKeys
           </table>
         </div>
       )}
+      {keys.length < total ? (
+        <div class="actions">
+          <span class="muted" data-testid="keys-shown">
+            Newest {keys.length} of {total} keys.
+          </span>
+          <button type="button" class="secondary" onClick={onMore}>
+            Show more keys
+          </button>
+        </div>
+      ) : null}
     </section>
   );
 }

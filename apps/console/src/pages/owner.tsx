@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { AccessKey, api, ApiFailure, InstanceDetail, ownerAuth, Registered } from '../api';
+import { api, ApiFailure, InstanceDetail, KeyPage, ownerAuth, Registered } from '../api';
 import { ErrorNote } from '../components/error-note';
 import { ReplicaList } from '../components/replica-list';
 import { NewPassword } from '../components/new-password';
@@ -13,6 +13,10 @@ import { OwnerUsage } from './owner-usage';
 
 /** Refreshes each key's "last used" while the page is open. */
 const KEYS_POLL_MS = 10_000;
+/** Keys shown at first, and added by each "Show more keys". */
+const KEYS_STEP = 20;
+/** The registry's largest page of keys. */
+const KEYS_MAX_PAGE = 100;
 
 const asFailure = (failure: unknown) =>
   failure instanceof ApiFailure ? failure : new ApiFailure(0, String(failure));
@@ -124,10 +128,23 @@ function Manage({ session, onSignOut, onRotated, onDeleted }: ManageProps) {
   const [error, setError] = useState<ApiFailure | null>(null);
   const [newPassword, setNewPassword] = useState<string | null>(null);
   const [confirmDelete, setConfirmDelete] = useState(false);
+  const [keysShown, setKeysShown] = useState(KEYS_STEP);
+  // The first `keysShown` keys, newest first, in as few pages as the registry allows.
   const keys = usePoll(
-    async () => (await api<{ items: AccessKey[] }>(`${path}/keys`, { authorization: auth })).items,
+    async () => {
+      const size = Math.min(keysShown, KEYS_MAX_PAGE);
+      const pages = await Promise.all(
+        Array.from({ length: Math.ceil(keysShown / size) }, (_, i) =>
+          api<KeyPage>(`${path}/keys?page_no=${i + 1}&page_size=${size}`, { authorization: auth }),
+        ),
+      );
+      return {
+        items: pages.flatMap((page) => page.items).slice(0, keysShown),
+        total: pages[0].pagination.total,
+      };
+    },
     KEYS_POLL_MS,
-    [path, auth],
+    [path, auth, keysShown],
   );
 
   const load = async () => {
@@ -244,10 +261,12 @@ function Manage({ session, onSignOut, onRotated, onDeleted }: ManageProps) {
         instanceId={session.instanceId}
         path={path}
         auth={auth}
-        keys={keys.data ?? []}
+        keys={keys.data?.items ?? []}
+        total={keys.data?.total ?? 0}
+        onMore={() => setKeysShown((shown) => shown + KEYS_STEP)}
         onChanged={keys.refresh}
       />
-      <OwnerUsage path={path} auth={auth} keys={keys.data ?? []} />
+      <OwnerUsage path={path} auth={auth} keys={keys.data?.items ?? []} />
       <h2>Delete</h2>
       {confirmDelete ? (
         <div class="actions">

@@ -60,6 +60,15 @@ describe('loadConfig', () => {
       /REDIS_CLUSTER_NODES and REDIS_URL/,
     );
   });
+
+  it('refuses fewer stored keys than live keys per instance', () => {
+    expect(load({ KEYS_PER_INSTANCE: '10', KEYS_STORED_PER_INSTANCE: '10' }).keys.maxStoredPerInstance).toBe(
+      10,
+    );
+    expect(() => load({ KEYS_PER_INSTANCE: '10', KEYS_STORED_PER_INSTANCE: '9' })).toThrow(
+      /KEYS_STORED_PER_INSTANCE must be at least KEYS_PER_INSTANCE/,
+    );
+  });
 });
 
 describe('clientAddress', () => {

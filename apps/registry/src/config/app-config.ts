@@ -124,14 +124,22 @@ export interface AppConfig {
   keys: {
     /** How long a node trusts a cached key when a revocation broadcast was lost (the safety net). */
     cacheMs: number;
-    /** Keys not revoked per instance. */
+    /** Keys neither revoked nor expired per instance. */
     maxPerInstance: number;
     /** Tokens of a key's tokens_per_day a node takes from the shared day counter at a time, per chat in flight. */
     tokenLease: number;
+    /** Keys stored per instance, revoked and expired ones included until they are purged. */
+    maxStoredPerInstance: number;
+    /** Keys an instance may create per hour (across all nodes). */
+    createsPerHour: number;
+    /** Days a revoked or expired key is kept (listed as such) before it is deleted. */
+    retentionDays: number;
   };
   usage: {
     /** How often aggregated usage is written (what a SIGKILL can lose at most). */
     flushMs: number;
+    /** Days usage rows are kept before they are deleted. */
+    retentionDays: number;
   };
 }
 
@@ -307,13 +315,19 @@ export function loadConfig(env: Env = process.env): AppConfig {
       cacheMs: int(env, 'KEY_CACHE_MS', 30_000, 0, 600_000),
       maxPerInstance: int(env, 'KEYS_PER_INSTANCE', 100, 1, 100_000),
       tokenLease: int(env, 'KEY_TOKEN_LEASE', 32, 1, 1_000_000),
+      maxStoredPerInstance: int(env, 'KEYS_STORED_PER_INSTANCE', 1_000, 1, 1_000_000),
+      createsPerHour: int(env, 'KEY_CREATES_PER_HOUR', 60, 1, 1_000_000),
+      retentionDays: int(env, 'KEY_RETENTION_DAYS', 30, 1, 36_500),
     },
     usage: {
       flushMs: int(env, 'USAGE_FLUSH_MS', 2_000, 50, 60_000),
+      retentionDays: int(env, 'USAGE_RETENTION_DAYS', 400, 1, 36_500),
     },
   };
   if (config.redisUrl && config.redisClusterNodes)
     throw invalid('REDIS_CLUSTER_NODES', 'and REDIS_URL are both set; set one: a Redis Cluster or one Redis');
+  if (config.keys.maxStoredPerInstance < config.keys.maxPerInstance)
+    throw invalid('KEYS_STORED_PER_INSTANCE', 'must be at least KEYS_PER_INSTANCE');
   if (config.presence.refreshMs >= config.presence.ttlMs)
     throw invalid('PRESENCE_REFRESH_MS', 'must be smaller than PRESENCE_TTL_MS');
   return config;

@@ -8,7 +8,7 @@ export interface InstancePolicy {
   allowed_models?: string[];
   /** Every request gets this model (filled in when absent; another one is refused). */
   pinned_model?: string;
-  /** Ceiling of max_tokens / max_completion_tokens (a request without one gets at most this). */
+  /** Ceiling of every token field (see holdTokenFields); a request without max_tokens gets at most this. */
   max_tokens?: number;
 }
 

@@ -30,8 +30,9 @@ export interface KeyAdmission {
 
 /**
  * Who is calling an instance: on a private one an access key is required (401 without a valid
- * one); on a public one a valid key of the instance is optional and brings its limits, anything
- * else in `Authorization` (an SDK's placeholder, someone's OpenAI key) is ignored as before.
+ * one); on a public one a key of the instance is optional and brings its limits (revoked or
+ * expired: 401), anything else in `Authorization` (an SDK's placeholder, someone's OpenAI key,
+ * another instance's key) is ignored as before.
  */
 @Injectable()
 export class ChatAccess {
@@ -61,15 +62,17 @@ export class ChatAccess {
       );
     }
     const key = await this.keys.lookup(secret);
-    let problem: string | null = null;
-    if (!key || key.instanceId !== instanceId) problem = 'invalid access key';
-    else if (key.revoked) problem = 'this access key was revoked';
-    else if (key.expiresAt !== null && key.expiresAt <= Date.now()) problem = 'this access key has expired';
-    if (problem === null) return key;
-    if (!isPrivate) return null;
-    // Guessing keys counts like guessing passwords.
-    if (problem === 'invalid access key') throw this.limits.authFailed(ip, instanceId) ?? invalidKey(problem);
-    throw invalidKey(problem);
+    if (!key || key.instanceId !== instanceId) {
+      // Not this instance's key: on a public one it may be an SDK's placeholder, so it is ignored.
+      if (!isPrivate) return null;
+      // Guessing keys counts like guessing passwords.
+      throw this.limits.authFailed(ip, instanceId) ?? invalidKey('invalid access key');
+    }
+    // This instance's key, but dead: never anonymous, or it would escape its own limits.
+    if (key.revoked) throw invalidKey('this access key was revoked');
+    if (key.expiresAt !== null && key.expiresAt <= Date.now())
+      throw invalidKey('this access key has expired');
+    return key;
   }
 
   /**

@@ -47,6 +47,68 @@ describe('owner policy and key scope on a chat body', () => {
     );
   });
 
+  describe('binds every token field a common model server reads to the ceiling', () => {
+    const fields: Array<[string, (n: unknown) => Record<string, unknown>]> = [
+      ['max_tokens', (n) => ({ max_tokens: n })],
+      ['max_completion_tokens', (n) => ({ max_completion_tokens: n })],
+      ['max_output_tokens', (n) => ({ max_output_tokens: n })],
+      ['n_predict', (n) => ({ n_predict: n })],
+      ['max_new_tokens', (n) => ({ max_new_tokens: n })],
+      ['num_predict', (n) => ({ num_predict: n })],
+      ['options.num_predict', (n) => ({ options: { temperature: 0, num_predict: n } })],
+      ['parameters.max_new_tokens', (n) => ({ parameters: { max_new_tokens: n } })],
+    ];
+    const policy = { max_tokens: 100 };
+    const refusal = (param: string) =>
+      expect.objectContaining({
+        status: 422,
+        details: expect.objectContaining({ param }),
+        message: expect.stringContaining('from 1 to 100'),
+      });
+
+    it.each(fields)('%s: a whole number from 1 to the ceiling goes to the host as sent', (_, body) => {
+      for (const n of [1, 37, 100]) expect(run(body(n), policy)).toMatchObject({ ...body(n) });
+    });
+
+    it.each(fields)(
+      '%s: above the ceiling, as a string, a fraction, 0 or negative is a 422 naming it',
+      (param, body) => {
+        // "100000" is what vLLM coerces; -1 and 0 mean "no limit" to llama.cpp and Ollama.
+        for (const n of [101, 100_000, '100000', '50', 50.5, 0, -1, true, [50], { n: 50 }, 1e300])
+          expect(() => run(body(n), policy)).toThrow(refusal(param));
+      },
+    );
+
+    it.each(fields)(
+      '%s: null counts as absent (the servers read it so) and max_tokens carries the ceiling',
+      (_, body) => {
+        expect(run(body(null), policy).max_tokens).toBe(100);
+      },
+    );
+
+    it('keeps a smaller max_tokens next to other fields, and fills the ceiling in when none was given', () => {
+      expect(run({ n_predict: 20 }, policy)).toMatchObject({ n_predict: 20, max_tokens: 100 });
+      expect(run({ n_predict: 20, max_tokens: 30 }, policy)).toMatchObject({ n_predict: 20, max_tokens: 30 });
+      const withoutDefault: Record<string, unknown> = { messages: [] };
+      applyChatPolicy(withoutDefault, { messages: [] }, policy, null);
+      expect(withoutDefault.max_tokens).toBe(100);
+    });
+
+    it('names the first field at fault when several are, and ignores nests that are not objects', () => {
+      expect(() => run({ max_completion_tokens: 10, n_predict: -1, num_predict: 500 }, policy)).toThrow(
+        refusal('n_predict'),
+      );
+      expect(run({ options: 'num_predict', parameters: [{ max_new_tokens: 500 }] }, policy).max_tokens).toBe(
+        100,
+      );
+    });
+
+    it('leaves every token field alone when the owner set no ceiling', () => {
+      const body = { n_predict: -1, max_completion_tokens: '100000', options: { num_predict: 0 } };
+      expect(run(body, { pinned_model: 'm' })).toMatchObject(body);
+    });
+  });
+
   it('leaves a body alone without policy or key', () => {
     expect(run({ model: 'anything', max_tokens: 99999 }, null)).toEqual({
       model: 'anything',

@@ -1,5 +1,6 @@
-import { ApiError, invalidField } from '../common/http-errors';
+import { ApiError } from '../common/http-errors';
 import type { InstancePolicy } from '../instances/instance-policy';
+import { holdTokenFields } from './token-ceiling';
 
 /** The part of a key the policy looks at. */
 export interface KeyScope {
@@ -13,7 +14,7 @@ const modelNotAllowed = (model: string, why: string) =>
 /**
  * Applies the owner's policy and the key's model list to the body the host will get: fills in the
  * model when the caller named none (pinned, else the first allowed), refuses others with 403, and
- * holds max_tokens to the owner's ceiling (a larger one asked for is a 422; the default is capped).
+ * holds every token field to the owner's ceiling (see holdTokenFields).
  */
 export function applyChatPolicy(
   hostBody: Record<string, unknown>,
@@ -38,14 +39,7 @@ export function applyChatPolicy(
   }
   if (model !== null && model !== named) hostBody.model = model;
 
-  const ceiling = policy?.max_tokens;
-  if (ceiling === undefined) return;
-  for (const field of ['max_tokens', 'max_completion_tokens'] as const) {
-    const asked = raw[field];
-    if (typeof asked === 'number' && asked > ceiling)
-      throw invalidField(field, `${field}: must be at most ${ceiling} on this instance (its owner's limit)`);
-  }
-  if (typeof hostBody.max_tokens !== 'number' || hostBody.max_tokens > ceiling) hostBody.max_tokens = ceiling;
+  if (policy?.max_tokens !== undefined) holdTokenFields(hostBody, raw, policy.max_tokens);
 }
 
 /** The model ids a caller may use, for `/models`: the owner's policy, then the key's list. */

@@ -1,7 +1,8 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Ip, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Ip, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ok } from '../common/envelope';
 import { CreateKeyDto } from './dto/create-key.dto';
+import { ListKeysQuery } from './dto/list-keys.query';
 import { KeysService } from './keys.service';
 
 /** Access keys of an instance, for its owner (`Bearer <id>:<password>`), in the Second Me envelope. */
@@ -13,7 +14,10 @@ export class KeysController {
 
   @Post()
   @HttpCode(200)
-  @ApiOperation({ summary: 'Issue an access key (data.key is shown only here)' })
+  @ApiOperation({
+    summary:
+      'Issue an access key (data.key is shown only here); 409 over the key limits, 429 over KEY_CREATES_PER_HOUR',
+  })
   async create(
     @Param('instanceId') instanceId: string,
     @Headers('authorization') authorization: string | undefined,
@@ -24,13 +28,14 @@ export class KeysController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List the access keys (never their secrets)' })
+  @ApiOperation({ summary: 'One page of the access keys, newest first (never their secrets)' })
   async list(
     @Param('instanceId') instanceId: string,
     @Headers('authorization') authorization: string | undefined,
     @Ip() ip: string,
+    @Query() query: ListKeysQuery,
   ) {
-    return ok(await this.keys.list(instanceId, { authorization, ip }));
+    return ok(await this.keys.list(instanceId, { authorization, ip }, query.page_no, query.page_size));
   }
 
   @Delete(':keyId')

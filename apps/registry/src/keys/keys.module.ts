@@ -9,6 +9,7 @@ import { AccessChanges } from './access-changes';
 import { ChatAccess } from './chat-access.service';
 import { KeyCounters, MemoryKeyCounters } from './key-counters';
 import { KeyDirectory } from './key-directory';
+import { KeyRetention } from './key-retention';
 import { KeysController } from './keys.controller';
 import { KeysRepository } from './keys.repository';
 import { KeysService } from './keys.service';
@@ -22,6 +23,7 @@ import { TokenBudgets } from './token-budgets';
     KeysRepository,
     KeysService,
     KeyDirectory,
+    KeyRetention,
     AccessChanges,
     ChatAccess,
     TokenBudgets,

@@ -5,6 +5,7 @@ import { Caller, InstanceAuthService } from '../instances/instance-auth.service'
 import { AccessChanges } from './access-changes';
 import { issueAccessKey, newKeyId } from './access-key';
 import { CreateKeyDto } from './dto/create-key.dto';
+import { CREATION_WINDOW_MS, keyCreationRefusal } from './key-allowance';
 import { AccessKeyRecord, KeysRepository } from './keys.repository';
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
@@ -27,7 +28,7 @@ function describeKey(record: AccessKeyRecord) {
   };
 }
 
-/** The owner's key management: issue (the secret is shown once), list, revoke. */
+/** The owner's key management: issue (the secret is shown once), list a page, revoke. */
 @Injectable()
 export class KeysService {
   constructor(
@@ -42,31 +43,38 @@ export class KeysService {
     const expiresAt = dto.expires_at === undefined ? null : new Date(dto.expires_at);
     if (expiresAt && expiresAt.getTime() <= Date.now())
       throw invalidField('expires_at', 'expires_at must be in the future');
-    if ((await this.keys.countActive(instanceId)) >= this.config.keys.maxPerInstance)
-      throw new ApiError(
-        409,
-        `an instance may have at most ${this.config.keys.maxPerInstance} keys that are not revoked; revoke one first`,
-        { code: 'too_many_keys' },
-      );
     const issued = issueAccessKey();
-    const record = await this.keys.create({
-      id: newKeyId(),
-      instanceId,
-      name: dto.name,
-      prefix: issued.prefix,
-      hash: issued.hash,
-      rpm: dto.rpm ?? null,
-      maxConcurrent: dto.max_concurrent ?? null,
-      tokensPerDay: dto.tokens_per_day === undefined ? null : BigInt(dto.tokens_per_day),
-      models: dto.models ?? undefined,
-      expiresAt,
-    });
+    const now = new Date();
+    const record = await this.keys.create(
+      {
+        id: newKeyId(),
+        instanceId,
+        name: dto.name,
+        prefix: issued.prefix,
+        hash: issued.hash,
+        rpm: dto.rpm ?? null,
+        maxConcurrent: dto.max_concurrent ?? null,
+        tokensPerDay: dto.tokens_per_day === undefined ? null : BigInt(dto.tokens_per_day),
+        models: dto.models ?? undefined,
+        expiresAt,
+        createdAt: now,
+      },
+      new Date(now.getTime() - CREATION_WINDOW_MS),
+      (counts) => {
+        const refusal = keyCreationRefusal(counts, this.config.keys, now.getTime());
+        if (refusal) throw refusal;
+      },
+    );
     return { ...describeKey(record), key: issued.key };
   }
 
-  async list(instanceId: string, caller: Caller) {
+  async list(instanceId: string, caller: Caller, pageNo: number, pageSize: number) {
     await this.auth.authenticate(caller, instanceId);
-    return { items: (await this.keys.list(instanceId)).map(describeKey) };
+    const [rows, total] = await this.keys.list(instanceId, (pageNo - 1) * pageSize, pageSize);
+    return {
+      items: rows.map(describeKey),
+      pagination: { page_no: pageNo, page_size: pageSize, total, total_pages: Math.ceil(total / pageSize) },
+    };
   }
 
   async revoke(instanceId: string, keyId: string, caller: Caller) {

@@ -2,12 +2,13 @@ import { Module } from '@nestjs/common';
 import { InstancesModule } from '../instances/instances.module';
 import { UsageController } from './usage.controller';
 import { UsageRecorder } from './usage-recorder';
+import { UsageRetention } from './usage-retention';
 import { UsageRepository } from './usage.repository';
 
 @Module({
   imports: [InstancesModule],
   controllers: [UsageController],
-  providers: [UsageRepository, UsageRecorder],
+  providers: [UsageRepository, UsageRecorder, UsageRetention],
   exports: [UsageRecorder],
 })
 export class UsageModule {}

@@ -119,4 +119,15 @@ export class UsageRepository {
         FROM usage_minutes WHERE key_id = ${keyId} AND minute >= ${since.toISOString()}::timestamp(3)`;
     return Number(row?.used ?? 0);
   }
+
+  /**
+   * Deletes up to `batch` minutes before `before` (the `minute` index finds them); answers how
+   * many. Rows another node is deleting are skipped, so nodes running this at once share the work.
+   */
+  purge(before: Date, batch: number): Promise<number> {
+    return this.prisma.$executeRaw`
+      DELETE FROM usage_minutes WHERE ctid = ANY(ARRAY(
+        SELECT ctid FROM usage_minutes WHERE minute < ${before.toISOString()}::timestamp(3)
+         LIMIT ${batch} FOR UPDATE SKIP LOCKED))`;
+  }
 }

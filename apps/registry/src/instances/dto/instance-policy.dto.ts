@@ -17,7 +17,11 @@ export class InstancePolicyDto {
   @Length(1, 256)
   pinned_model?: string;
 
-  @ApiPropertyOptional({ description: 'Ceiling of max_tokens (and max_completion_tokens)', minimum: 1 })
+  @ApiPropertyOptional({
+    description:
+      'Ceiling of every token field a model server reads (max_tokens, max_completion_tokens, n_predict, …)',
+    minimum: 1,
+  })
   @IsOptional()
   @IsInt()
   @Min(1)

@@ -1,15 +1,8 @@
+import { HELLO_LIMITS } from '@app/protocol';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import {
-  ArrayMaxSize,
-  IsArray,
-  IsDateString,
-  IsInt,
-  IsOptional,
-  IsString,
-  Length,
-  Max,
-  Min,
-} from 'class-validator';
+import { ArrayMaxSize, IsArray, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { IsTimestamp } from '../../common/is-timestamp';
+import { MaxJsonBytes } from '../../common/max-json-bytes';
 
 /** `POST /api/upload/{id}/keys`: a name and optional limits; every limit holds across all nodes. */
 export class CreateKeyDto {
@@ -20,7 +13,7 @@ export class CreateKeyDto {
 
   @ApiPropertyOptional({ description: 'ISO 8601 time after which the key is refused (401)' })
   @IsOptional()
-  @IsDateString()
+  @IsTimestamp()
   expires_at?: string;
 
   @ApiPropertyOptional({ description: 'Requests per minute (429 with Retry-After beyond)', minimum: 1 })
@@ -44,11 +37,15 @@ export class CreateKeyDto {
   @Max(1_000_000_000_000)
   tokens_per_day?: number;
 
-  @ApiPropertyOptional({ type: [String], description: 'Models the key may use (403 for others)' })
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'Models the key may use (403 for others); at most 16 KiB as JSON, like a host hello',
+  })
   @IsOptional()
   @IsArray()
-  @ArrayMaxSize(200)
+  @ArrayMaxSize(HELLO_LIMITS.models)
   @IsString({ each: true })
-  @Length(1, 256, { each: true })
+  @Length(1, HELLO_LIMITS.modelNameChars, { each: true })
+  @MaxJsonBytes(HELLO_LIMITS.modelsTotalChars)
   models?: string[];
 }

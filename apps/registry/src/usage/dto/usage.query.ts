@@ -1,16 +1,17 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsDateString, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsTimestamp } from '../../common/is-timestamp';
 import { GRANULARITIES, Granularity } from '../usage.repository';
 
 export class UsageQuery {
   @ApiPropertyOptional({ description: 'ISO 8601 start (inclusive); default: 24 h before `to`' })
   @IsOptional()
-  @IsDateString()
+  @IsTimestamp()
   from?: string;
 
   @ApiPropertyOptional({ description: 'ISO 8601 end (exclusive); default: now' })
   @IsOptional()
-  @IsDateString()
+  @IsTimestamp()
   to?: string;
 
   @ApiPropertyOptional({ enum: GRANULARITIES, default: 'hour' })

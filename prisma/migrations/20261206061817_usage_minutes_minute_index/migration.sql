@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "usage_minutes_minute_idx" ON "usage_minutes"("minute");
