@@ -90,6 +90,7 @@ describe('PostgreSQL', () => {
       expect(tables.rows.map((row) => row.table_name)).toEqual([
         '_prisma_migrations',
         'access_keys',
+        'instance_holders',
         'instances',
         'roles',
         'usage_minutes',
