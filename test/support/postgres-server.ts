@@ -18,6 +18,10 @@ import * as path from 'node:path';
 import { Client } from 'pg';
 import { freePort } from './redis-server';
 
+const INITDB_FLAGS = '-U postgres --auth=trust -E UTF8 --locale=C --no-sync --no-instructions'.split(' ');
+// Durability buys nothing for a server that is deleted after the run.
+const SETTINGS = ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off'];
+
 interface ServerUser {
   uid: number;
   gid: number;
@@ -48,41 +52,21 @@ export class PostgresServer {
     const dir = mkdtempSync(path.join(tmpdir(), 'mreg-postgres-'));
     if (user) chownSync(dir, user.uid, user.gid);
     const data = path.join(dir, 'data');
-    const init = spawnSync(
-      path.join(bin, 'initdb'),
-      [
-        '-D',
-        data,
-        '-U',
-        'postgres',
-        '--auth=trust',
-        '-E',
-        'UTF8',
-        '--locale=C',
-        '--no-sync',
-        '--no-instructions',
-      ],
-      { ...user, encoding: 'utf8' },
-    );
+    const init = spawnSync(path.join(bin, 'initdb'), ['-D', data, ...INITDB_FLAGS], {
+      ...user,
+      encoding: 'utf8',
+    });
     if (init.status !== 0) {
       rmSync(dir, { recursive: true, force: true });
       throw new Error(`initdb failed: ${init.error?.message ?? init.stderr.trim()}`);
     }
     const port = await freePort();
     const log = openSync(path.join(dir, 'postgres.log'), 'a');
-    const child = spawn(
-      path.join(bin, 'postgres'),
-      // Durability buys nothing for a server that is deleted after the run.
-      ['-D', data, '-p', String(port), '-h', '127.0.0.1', '-k', dir].concat([
-        '-c',
-        'fsync=off',
-        '-c',
-        'synchronous_commit=off',
-        '-c',
-        'full_page_writes=off',
-      ]),
-      { ...user, stdio: ['ignore', log, log] },
-    );
+    const flags = ['-D', data, '-p', String(port), '-h', '127.0.0.1', '-k', dir];
+    const child = spawn(path.join(bin, 'postgres'), [...flags, ...SETTINGS.flatMap((s) => ['-c', s])], {
+      ...user,
+      stdio: ['ignore', log, log],
+    });
     closeSync(log);
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     const server = new PostgresServer(port, version, dir, child, exited);
