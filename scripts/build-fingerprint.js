@@ -25,25 +25,25 @@ const SKIPPED_DIRS = new Set(['apps/registry/src/database/generated', 'bench/res
 // Tests beside the code are not compiled into dist/.
 const SKIPPED_FILES = /\.(spec|e2e-spec|fault-spec)\.ts$/;
 
-function listFiles(relative, out) {
+function listFiles(root, relative, out) {
   if (SKIPPED_DIRS.has(relative)) return;
-  const absolute = path.join(ROOT, relative);
+  const absolute = path.join(root, relative);
   if (!statSync(absolute).isDirectory()) {
     if (!SKIPPED_FILES.test(relative)) out.push(relative);
     return;
   }
-  for (const entry of readdirSync(absolute).sort()) listFiles(path.posix.join(relative, entry), out);
+  for (const entry of readdirSync(absolute).sort()) listFiles(root, path.posix.join(relative, entry), out);
 }
 
-function sourceFingerprint() {
+/** `root`: the checkout to look at (another one in tests). */
+function sourceFingerprint(root = ROOT) {
   const files = [];
-  for (const input of INPUTS) if (existsSync(path.join(ROOT, input))) listFiles(input, files);
+  for (const input of INPUTS) if (existsSync(path.join(root, input))) listFiles(root, input, files);
   const hash = createHash('sha256');
   for (const file of files)
     hash
-      .update(file)
-      .update('\0')
-      .update(readFileSync(path.join(ROOT, file)))
+      .update(`${file}\0`)
+      .update(readFileSync(path.join(root, file)))
       .update('\0');
   return hash.digest('hex');
 }
