@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import WebSocket from 'ws';
 import { FakeModel, startFakeModel } from '../support/fake-model-server';
+import { SHARED_REDIS_URL } from '../support/cluster';
 import { createTestDatabase } from '../support/postgres';
 import { RunningRegistry, startAgent, startRegistry, TestProcess } from '../support/processes';
 import { eventually, instanceDetail, registerInstance, Registered } from '../support/registry-client';
@@ -22,7 +23,7 @@ describe('chat relay across two registry nodes (real Redis, PostgreSQL, agent)',
     dropDatabase = db.drop;
     const env = {
       DATABASE_URL: db.url,
-      REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_URL: SHARED_REDIS_URL,
       REDIS_PREFIX: `e2e-chat-${process.pid}-${Date.now()}`,
       CHAT_KEEPALIVE_MS: '300',
       // 503 at once for an instance with no replica (the hold has its own tests).

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import WebSocket from 'ws';
 import { defaultReplicaName } from '../../apps/host/src/replica-name';
+import { SHARED_REDIS_URL } from '../support/cluster';
 import { createTestDatabase } from '../support/postgres';
 import {
   RunningRegistry,
@@ -155,7 +156,7 @@ describe('presence across nodes (distributed mode, real Redis and PostgreSQL)', 
     dropDatabase = db.drop;
     env = {
       DATABASE_URL: db.url,
-      REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_URL: SHARED_REDIS_URL,
       REDIS_PREFIX: `e2e-presence-${process.pid}-${Date.now()}`,
       PRESENCE_TTL_MS: '3000',
       PRESENCE_REFRESH_MS: '1000',

@@ -22,6 +22,8 @@ describe('RedisPresenceStore (real Redis)', () => {
 
   beforeAll(async () => {
     connections = new RedisConnections(REDIS_URL);
+    // Each test adds two stores (a close and a ready listener each) to this one connection; a node has one.
+    connections.command.setMaxListeners(0);
     await connections.waitReady();
   });
 

@@ -4,7 +4,8 @@ import { createTestDatabase } from './postgres';
 import { RunningRegistry, startAgent, startRegistry, TestProcess } from './processes';
 import { eventually, instanceDetail, registerInstance, Registered } from './registry-client';
 
-export const SHARED_REDIS_URL = 'redis://127.0.0.1:6379';
+/** The Redis every test shares (found or started by test/jest/services-setup.ts; override with TEST_REDIS_URL). */
+export const SHARED_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export interface ClusterOptions {
   label: string;

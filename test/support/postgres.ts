@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 
-/** The PostgreSQL server tests use (the machine's own; override with TEST_POSTGRES_URL). */
+/** The PostgreSQL server tests use (found or started by test/jest/services-setup.ts; override with TEST_POSTGRES_URL). */
 export const POSTGRES_ADMIN_URL =
   process.env.TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 

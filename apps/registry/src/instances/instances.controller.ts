@@ -80,7 +80,7 @@ export class InstancesController {
 
   @Put(':instanceId')
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'Update upload_name, capabilities, email or description' })
+  @ApiOperation({ summary: 'Update upload_name, capabilities, email, description, visibility or policy' })
   async update(
     @Param('instanceId') instanceId: string,
     @Headers('authorization') authorization: string | undefined,
