@@ -70,6 +70,19 @@ describe('web console in a real browser (Chromium, registry, agent, fake model)'
     expect((await fetch(`${registry.url}/console/..%2Fpackage.json`)).status).toBe(404);
   });
 
+  it("serves /docs under the console's policy (no framing, this node's files only) and Swagger UI still works", async () => {
+    const docs = await fetch(`${registry.url}/docs`);
+    const policy = docs.headers.get('content-security-policy') ?? '';
+    expect(policy).toContain("frame-ancestors 'none'");
+    expect(policy).toContain("script-src 'self'");
+    const before = errors.length;
+    await page.goto(`${registry.url}/docs`);
+    await page.getByText('Model registry').first().waitFor({ timeout: 10_000 });
+    await page.getByText('/api/upload/register').first().waitFor({ timeout: 10_000 });
+    // A policy violation shows as a console error ("Refused to …").
+    expect(errors.slice(before)).toEqual([]);
+  });
+
   it('registers an instance from the form and shows its password once, with the agent command', async () => {
     await open('#/register');
     await page.getByLabel('Name').fill('Console llama');

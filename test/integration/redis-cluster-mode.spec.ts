@@ -4,6 +4,20 @@ import { CLUSTER_PRESENCE_BUCKETS } from '../../apps/registry/src/presence/prese
 import { RedisPresenceStore } from '../../apps/registry/src/presence/redis-presence.store';
 import { unnamed } from '../support/unnamed-presence';
 import { RedisConnections } from '../../apps/registry/src/redis/redis-connections';
+import { NodeStatsStore } from '../../apps/registry/src/admin/node-stats.store';
+import type { NodeStats } from '../../apps/registry/src/admin/node-stats';
+import { loadConfig } from '../../apps/registry/src/config/app-config';
+
+const STATS: NodeStats = {
+  node_id: '',
+  at: 0,
+  draining: false,
+  connected_hosts: 0,
+  chats_in_flight: 0,
+  chats_per_second: 0,
+  ttft_p50_ms: null,
+  ttft_p99_ms: null,
+};
 import { BusPair, chat } from '../support/bus-pair';
 import { eventually } from '../support/eventually';
 import { RedisClusterServer } from '../support/redis-cluster';
@@ -18,6 +32,24 @@ describe('distributed mode on a Redis Cluster (REDIS_CLUSTER_NODES)', () => {
     seeds = server.ports.map((port) => ({ host: '127.0.0.1', port }));
   });
   afterAll(() => server?.stop());
+
+  describe("the cluster view's node stats", () => {
+    it("every node reads every other node's stats (the keys share one slot: no CROSSSLOT)", async () => {
+      const connections = new RedisConnections(seeds);
+      await connections.waitReady();
+      try {
+        const prefix = `test:stats:${randomUUID()}`;
+        const store = (nodeId: string) =>
+          new NodeStatsStore(connections, loadConfig({ REDIS_PREFIX: prefix, NODE_ID: nodeId }));
+        const names = ['node-a', 'node-b', 'node-c', 'node-d'];
+        for (const name of names) await store(name).publish({ ...STATS, node_id: name });
+        const seen = (await store('node-a').others()).map((s) => s.node_id).sort();
+        expect(seen).toEqual(['node-b', 'node-c', 'node-d']);
+      } finally {
+        await connections.close();
+      }
+    });
+  });
 
   describe('presence', () => {
     let connections: RedisConnections;

@@ -6,6 +6,7 @@ import { AppModule } from './app.module';
 import { AppLogger } from './common/app-logger';
 import { bodyGuard } from './common/body-guard';
 import { trustFunction } from './common/client-address';
+import { docsSecurityHeaders } from './common/docs-security-headers';
 import type { AppConfig } from './config/app-config';
 import { HostSocketServer } from './hosts/host-socket.server';
 
@@ -34,6 +35,7 @@ export async function createRegistryApp(config: AppConfig): Promise<NestFastifyA
     abortOnError: false,
   });
   app.getHttpAdapter().getInstance().addHook('preValidation', bodyGuard);
+  app.getHttpAdapter().getInstance().addHook('onSend', docsSecurityHeaders);
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

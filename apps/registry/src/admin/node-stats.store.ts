@@ -18,8 +18,9 @@ export class NodeStatsStore {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  /** One hash tag for the set and every node's key: a Redis Cluster keeps them in one slot (no CROSSSLOT). */
   private get indexKey(): string {
-    return `${this.config.redisPrefix}:node-stats`;
+    return `{${this.config.redisPrefix}:node-stats}`;
   }
 
   private key(nodeId: string): string {
