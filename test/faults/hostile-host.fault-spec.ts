@@ -52,7 +52,7 @@ class RawHost {
   /** The next chat the registry hands this host. */
   async nextChat(): Promise<ChatFrame> {
     const isChat = (m: string) => (JSON.parse(m) as { type: string }).type === 'chat';
-    await this.client.until(() => this.client.messages.slice(this.seen).some(isChat), 10_000);
+    await this.client.until(() => this.client.messages.slice(this.seen).some(isChat), 30_000);
     const index = this.client.messages.findIndex((m, i) => i >= this.seen && isChat(m));
     this.seen = index + 1;
     return JSON.parse(this.client.messages[index]) as ChatFrame;
