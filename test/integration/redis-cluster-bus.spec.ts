@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { channelNames } from '@app/protocol';
+import { broadcastChannel, channelNames } from '@app/protocol';
 import type { Redis } from 'ioredis';
 import { NODE_ERROR_MESSAGE } from '../../apps/registry/src/cluster/node-messages';
 import { RedisPresenceStore } from '../../apps/registry/src/presence/redis-presence.store';
 import { unnamed } from '../support/unnamed-presence';
 import { RedisConnections } from '../../apps/registry/src/redis/redis-connections';
 import { eventually } from '../support/eventually';
-import { BusPair, chat } from '../support/bus-pair';
+import { BusPair, chat, Inbox } from '../support/bus-pair';
 import { freePort, RedisServer } from '../support/redis-server';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -127,6 +127,23 @@ describe('RedisClusterBus (shared Redis)', () => {
     expect(pair.busA.stats.malformed).toBe(1);
   });
 
+  it('broadcasts to every other node, never back to the sender, and drops what names no sender', async () => {
+    const atA = new Inbox<{ message: unknown; from: string }>();
+    const atB = new Inbox<{ message: unknown; from: string }>();
+    pair.busA.onBroadcast('replicas', (message, from) => atA.push({ message, from }));
+    pair.busB.onBroadcast('replicas', (message, from) => atB.push({ message, from }));
+    const malformed = pair.busB.stats.malformed;
+    const channel = broadcastChannel(prefix, 'replicas');
+    await pair.connA.command.publish(channel, 'not json {');
+    await pair.connA.command.publish(channel, JSON.stringify({ u: [] }));
+    await pair.busA.broadcast('replicas', { u: [1] });
+    expect(await atB.at(0)).toEqual({ message: { from: 'node-a', u: [1] }, from: 'node-a' });
+    expect(atB.received).toHaveLength(1);
+    expect(pair.busB.stats.malformed).toBe(malformed + 2);
+    await sleep(50);
+    expect(atA.received).toEqual([]);
+  });
+
   it('survives a handler that throws', async () => {
     const base = repliesAtA.received.length;
     pair.busA.onReply(() => {
@@ -159,6 +176,10 @@ describe('RedisClusterBus across a Redis restart (own redis-server)', () => {
   });
 
   it('fails fast during the outage, reports the disconnect once, and delivers again after the restart', async () => {
+    let gapsAtA = 0;
+    pair.busA.onBroadcastGap(() => gapsAtA++);
+    const broadcastsAtA = new Inbox<unknown>();
+    pair.busA.onBroadcast('access', broadcastsAtA.push);
     expect(await pair.busA.sendRequest('node-b', chat('before'))).toBe(true);
     expect((await requestsAtB.at(0)).kind).toBe('chat');
     expect(pair.busA.connected && pair.busB.connected).toBe(true);
@@ -173,6 +194,7 @@ describe('RedisClusterBus across a Redis restart (own redis-server)', () => {
       await pair.busB.sendReply('node-a', { kind: 'chunks', requestId: 'x', seq: 7, lines: ['stale'] }),
     ).toBe(false);
     expect(await pair.busA.sendRequest('node-b', chat('stale'))).toBe(false);
+    await expect(pair.busB.broadcast('access', { kind: 'stale' })).rejects.toThrow();
     expect(await pair.busA.isNodeAlive('node-b')).toBe(false);
     expect(Date.now() - started).toBeLessThan(1000);
     expect(pair.busB.stats.publishFailures).toBe(1);
@@ -215,6 +237,14 @@ describe('RedisClusterBus across a Redis restart (own redis-server)', () => {
     ]);
     expect(repliesAtA.received).toHaveLength(1);
     expect([pair.disconnectsA, pair.disconnectsB]).toEqual([1, 1]);
+
+    // Broadcasts sent meanwhile are lost: the node is told once its subscriber is back, and they flow again.
+    expect(gapsAtA).toBeGreaterThanOrEqual(1);
+    await eventually(async () => {
+      await pair.busB.broadcast('access', { kind: 'after' });
+      return broadcastsAtA.received.length > 0;
+    }, 2000);
+    expect(broadcastsAtA.received[0]).toEqual({ from: 'node-b', kind: 'after' });
   });
 
   it('waitReady fails fast with a clear error when Redis is unreachable', async () => {

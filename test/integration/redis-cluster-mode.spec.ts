@@ -6,7 +6,7 @@ import { unnamed } from '../support/unnamed-presence';
 import { RedisConnections } from '../../apps/registry/src/redis/redis-connections';
 import { NodeStatsStore } from '../../apps/registry/src/admin/node-stats.store';
 import type { NodeStats } from '../../apps/registry/src/admin/node-stats';
-import { loadConfig } from '../../apps/registry/src/config/app-config';
+import { RedisClusterBus } from '../../apps/registry/src/cluster/redis-cluster-bus';
 
 const STATS: NodeStats = {
   node_id: '',
@@ -18,7 +18,7 @@ const STATS: NodeStats = {
   ttft_p50_ms: null,
   ttft_p99_ms: null,
 };
-import { BusPair, chat } from '../support/bus-pair';
+import { BusPair, chat, Inbox } from '../support/bus-pair';
 import { eventually } from '../support/eventually';
 import { RedisClusterServer } from '../support/redis-cluster';
 
@@ -34,19 +34,28 @@ describe('distributed mode on a Redis Cluster (REDIS_CLUSTER_NODES)', () => {
   afterAll(() => server?.stop());
 
   describe("the cluster view's node stats", () => {
-    it("every node reads every other node's stats (the keys share one slot: no CROSSSLOT)", async () => {
-      const connections = new RedisConnections(seeds);
-      await connections.waitReady();
+    it("every node receives every other node's stats (a classic broadcast: every shard delivers it)", async () => {
+      const prefix = `test:stats:${randomUUID()}`;
+      const names = ['node-a', 'node-b', 'node-c', 'node-d'];
+      const nodes = await Promise.all(
+        names.map(async (nodeId) => {
+          const connections = new RedisConnections(seeds);
+          await connections.waitReady();
+          const bus = new RedisClusterBus(connections, { prefix, nodeId });
+          await bus.start();
+          const store = new NodeStatsStore(bus);
+          store.onModuleInit();
+          return { connections, bus, store };
+        }),
+      );
       try {
-        const prefix = `test:stats:${randomUUID()}`;
-        const store = (nodeId: string) =>
-          new NodeStatsStore(connections, loadConfig({ REDIS_PREFIX: prefix, NODE_ID: nodeId }));
-        const names = ['node-a', 'node-b', 'node-c', 'node-d'];
-        for (const name of names) await store(name).publish({ ...STATS, node_id: name });
-        const seen = (await store('node-a').others()).map((s) => s.node_id).sort();
-        expect(seen).toEqual(['node-b', 'node-c', 'node-d']);
+        for (const [i, node] of nodes.entries()) await node.store.publish({ ...STATS, node_id: names[i] });
+        const seen = () => nodes[0].store.others().map((s) => s.node_id);
+        await eventually(() => seen().length === 3, 5_000);
+        expect(seen().sort()).toEqual(['node-b', 'node-c', 'node-d']);
       } finally {
-        await connections.close();
+        for (const node of nodes) await node.bus.close();
+        await Promise.all(nodes.map((node) => node.connections.close()));
       }
     });
   });
@@ -104,22 +113,6 @@ describe('distributed mode on a Redis Cluster (REDIS_CLUSTER_NODES)', () => {
     });
   });
 
-  it('carries the access-change broadcast (classic PUBLISH) to a node subscribed through another shard', async () => {
-    const [a, b] = [new RedisConnections(seeds), new RedisConnections(seeds)];
-    try {
-      await Promise.all([a.waitReady(), b.waitReady()]);
-      const channel = `test:access:${randomUUID()}`;
-      const received = new Promise<string>((resolve) =>
-        a.subscriber.on('message', (ch: string, payload: string) => ch === channel && resolve(payload)),
-      );
-      await a.subscriber.subscribe(channel);
-      await b.publisher.publish(channel, 'revoked');
-      expect(await received).toBe('revoked');
-    } finally {
-      await Promise.all([a.close(), b.close()]);
-    }
-  });
-
   describe('cluster bus (sharded pub/sub)', () => {
     const pair = new BusPair();
     beforeAll(() => pair.start(seeds));
@@ -142,6 +135,16 @@ describe('distributed mode on a Redis Cluster (REDIS_CLUSTER_NODES)', () => {
       expect(await pair.busA.isNodeAlive('node-b')).toBe(true);
       expect(await pair.busA.isNodeAlive('node-gone')).toBe(false);
       expect(await pair.busA.sendRequest('node-gone', chat('r2'))).toBe(false);
+    });
+
+    it('carries broadcasts (classic PUBLISH) to the other node, which listens through its own connections', async () => {
+      const received = new Inbox<{ message: unknown; from: string }>();
+      pair.busB.onBroadcast('access', (message, from) => received.push({ message, from }));
+      await pair.busA.broadcast('access', { kind: 'key_revoked', hash: 'ab' });
+      expect(await received.at(0)).toEqual({
+        message: { from: 'node-a', kind: 'key_revoked', hash: 'ab' },
+        from: 'node-a',
+      });
     });
 
     it('survives the failover of the shard holding a node: disconnect reported, then messages flow again', async () => {

@@ -3,6 +3,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
+import { corkForThisTick } from '@app/common';
 import {
   decodeRegistryFrame,
   Paths,
@@ -141,21 +142,11 @@ export class RegistryConnection {
   /** Sends a frame; false if the socket is not open. */
   send(frame: HostToRegistryFrame): boolean {
     if (this.ws.readyState !== WebSocket.OPEN) return false;
-    this.corkForThisTick();
+    // Frames sent in one tick (the lines of one upstream read, a frame and a heartbeat) leave in
+    // one TCP write. Corking until setImmediate, to batch across upstream sockets, measured no better.
+    if (this.tcp) corkForThisTick(this.tcp);
     this.ws.send(JSON.stringify(frame));
     return true;
-  }
-
-  /**
-   * Frames sent in the same tick (the lines of one upstream read, a frame and a heartbeat) leave
-   * in one TCP write instead of one write (syscall) each. Corking until setImmediate, to also
-   * batch across upstream sockets, measured no better than this within the run-to-run noise.
-   */
-  private corkForThisTick(): void {
-    const tcp = this.tcp;
-    if (!tcp || tcp.writableCorked) return;
-    tcp.cork();
-    process.nextTick(() => tcp.uncork());
   }
 
   sendHeartbeat(): void {

@@ -15,6 +15,19 @@ export const shardedChannelNames = (prefix: string) => ({
   replies: (nodeId: string) => `{${prefix}:node:${nodeId}}:rep`,
 });
 
+/**
+ * Broadcasts: one classic pub/sub channel per topic (`<prefix>:<topic>`, PUBLISH and SUBSCRIBE also
+ * in a Redis Cluster, which delivers them on every shard) that every node subscribes to. A message
+ * is a JSON object naming its sender in `from`; a node ignores its own.
+ * - `access`: `{kind: "key_revoked", hash}` or `{kind: "instance_changed", instanceId}`;
+ * - `replicas`: the load gossip, `{u: [[instanceId, replica, epoch, capacity, inFlight, state], ...]}`;
+ * - `node-stats`: a node's own figures for the cluster view, once a second.
+ */
+export const BROADCAST_TOPICS = ['access', 'replicas', 'node-stats'] as const;
+export type BroadcastTopic = (typeof BROADCAST_TOPICS)[number];
+
+export const broadcastChannel = (prefix: string, topic: BroadcastTopic): string => `${prefix}:${topic}`;
+
 /** Sent to the node that owns the host socket. */
 export type NodeRequestMessage =
   | {

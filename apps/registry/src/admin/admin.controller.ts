@@ -1,5 +1,6 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ClusterBus } from '../cluster/cluster-bus';
 import { InstancesService } from '../instances/instances.service';
 import { AdminTokenGuard } from './admin-token.guard';
 import { NodeStatsSampler } from './node-stats.sampler';
@@ -13,6 +14,7 @@ export class AdminController {
     private readonly sampler: NodeStatsSampler,
     private readonly store: NodeStatsStore,
     private readonly instances: InstancesService,
+    private readonly bus: ClusterBus,
   ) {}
 
   @Get('cluster')
@@ -22,13 +24,11 @@ export class AdminController {
   })
   async cluster() {
     const self = await this.sampler.current();
-    let others: Awaited<ReturnType<NodeStatsStore['others']>> = [];
-    let problem: string | null = null;
-    try {
-      others = await this.store.others();
-    } catch (error) {
-      problem = `other nodes could not be read from Redis: ${(error as Error).message}`;
-    }
+    const others = this.store.others();
+    // Other nodes' stats come over Redis: while it is out of reach they stop coming (and expire).
+    const problem = this.bus.connected
+      ? null
+      : 'this node is not connected to Redis: other nodes may be missing or out of date';
     const nodes = [self, ...others.sort((a, b) => a.node_id.localeCompare(b.node_id))];
     return {
       node_id: self.node_id,

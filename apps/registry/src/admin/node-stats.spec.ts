@@ -1,4 +1,4 @@
-import { histogramQuantileMs, statsBetween } from './node-stats';
+import { decodeNodeStats, histogramQuantileMs, type NodeStats, statsBetween } from './node-stats';
 
 describe('histogramQuantileMs', () => {
   const bounds = [0.01, 0.1, 1];
@@ -29,5 +29,36 @@ describe('statsBetween', () => {
       ttft_p50_ms: 55,
       ttft_p99_ms: 99.1,
     });
+  });
+});
+
+describe('decodeNodeStats', () => {
+  const stats: NodeStats = {
+    node_id: 'node-b',
+    at: 1_700_000_000_000,
+    draining: false,
+    connected_hosts: 3,
+    chats_in_flight: 1,
+    chats_per_second: 0.5,
+    ttft_p50_ms: 12.5,
+    ttft_p99_ms: null,
+  };
+
+  it('keeps exactly the fields of the stats (the sender named in `from` is not one of them)', () => {
+    expect(decodeNodeStats({ ...stats, from: 'node-b', extra: 'x' })).toEqual(stats);
+  });
+
+  it('is null when a field is missing or of the wrong kind', () => {
+    for (const broken of [
+      { node_id: undefined },
+      { at: 'now' },
+      { draining: 0 },
+      { connected_hosts: -1 },
+      { chats_in_flight: Number.NaN },
+      { chats_per_second: null },
+      { ttft_p50_ms: '12' },
+      { ttft_p99_ms: undefined },
+    ])
+      expect(decodeNodeStats({ ...stats, ...broken })).toBeNull();
   });
 });

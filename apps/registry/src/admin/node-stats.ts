@@ -13,6 +13,37 @@ export interface NodeStats {
   ttft_p99_ms: number | null;
 }
 
+const isCount = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isFinite(value) && value >= 0;
+const isMsOrNull = (value: unknown): value is number | null => value === null || isCount(value);
+
+/** Another node's stats as it broadcast them: the fields of NodeStats only; null when one is missing or wrong. */
+export function decodeNodeStats(value: Readonly<Record<string, unknown>>): NodeStats | null {
+  const { node_id, at, draining, connected_hosts, chats_in_flight, chats_per_second } = value;
+  const { ttft_p50_ms, ttft_p99_ms } = value;
+  if (
+    typeof node_id !== 'string' ||
+    !isCount(at) ||
+    typeof draining !== 'boolean' ||
+    !isCount(connected_hosts) ||
+    !isCount(chats_in_flight) ||
+    !isCount(chats_per_second) ||
+    !isMsOrNull(ttft_p50_ms) ||
+    !isMsOrNull(ttft_p99_ms)
+  )
+    return null;
+  return {
+    node_id,
+    at,
+    draining,
+    connected_hosts,
+    chats_in_flight,
+    chats_per_second,
+    ttft_p50_ms,
+    ttft_p99_ms,
+  };
+}
+
 /** Cumulative counters read from the node's Prometheus metrics at one moment. */
 export interface MetricsSample {
   at: number;

@@ -7,7 +7,6 @@ import { eventually } from '../../../../test/support/eventually';
 import { Metrics } from '../metrics/metrics';
 import type { OnlineInstances } from '../presence/online-instances';
 import type { ReplicaRecord } from '../presence/presence.store';
-import type { RedisConnections } from '../redis/redis-connections';
 import type { ReplicaGossip } from '../replicas/replica-gossip';
 import { ReplicaTable } from '../replicas/replica-table';
 import { ChatRouter, RoutedChat, RoutedSink } from './chat-router';
@@ -128,8 +127,11 @@ function setup(
     metrics,
     new ReplicaTable('me'),
     gossip as unknown as ReplicaGossip,
-    (options.distributed ?? true) ? ({} as RedisConnections) : null,
-    loadConfig({ CHAT_HOLD_MS: '300', ...options.env }),
+    loadConfig({
+      CHAT_HOLD_MS: '300',
+      ...((options.distributed ?? true) && { REDIS_URL: 'redis://127.0.0.1:6379' }),
+      ...options.env,
+    }),
   );
   router.onModuleInit();
   const newChat = (): RoutedChat & { sink: CallerSink } => ({

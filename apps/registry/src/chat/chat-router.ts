@@ -2,14 +2,12 @@ import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import type { ChatFailureCode, ChatRequestBody } from '@app/protocol';
 import { ClusterBus } from '../cluster/cluster-bus';
-import { REDIS } from '../cluster/cluster.module';
-import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { APP_CONFIG, AppConfig, isDistributed } from '../config/app-config';
 import { ConnectedHosts } from '../hosts/connected-hosts';
 import type { HostConnection } from '../hosts/host-connection';
 import { Metrics } from '../metrics/metrics';
 import { OnlineInstances } from '../presence/online-instances';
 import { replicaSlot } from '../presence/presence.store';
-import type { RedisConnections } from '../redis/redis-connections';
 import { Candidate, candidateKey, chooseReplica } from '../replicas/replica-choice';
 import { ReplicaGossip } from '../replicas/replica-gossip';
 import { KnownReplica, ReplicaTable } from '../replicas/replica-table';
@@ -109,10 +107,9 @@ export class ChatRouter implements OnModuleInit {
     private readonly metrics: Metrics,
     private readonly table: ReplicaTable,
     private readonly gossip: ReplicaGossip,
-    @Inject(REDIS) redis: RedisConnections | null,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    this.distributed = redis !== null;
+    this.distributed = isDistributed(config);
   }
 
   onModuleInit(): void {

@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { TickBatch } from '@app/common';
 import type { ChatRequestBody, NodeReplyMessage, NodeRequestMessage } from '@app/protocol';
 import { ClusterBus } from '../cluster/cluster-bus';
 import type { ChatSink } from './chat-sink';
@@ -72,8 +73,6 @@ export class RemoteChatServer implements OnModuleInit, OnModuleDestroy {
     const slot = replicaSlot(message.instanceId, message.replica ?? '');
     let seq = 0;
     let open = true;
-    /** Lines received in this tick, published together (one PUBLISH per request per tick). */
-    let buffered: string[] | null = null;
     const publish = (reply: NodeReplyMessage, last: boolean) => {
       this.bus.sendReply(from, reply).then(
         (delivered) => {
@@ -89,9 +88,13 @@ export class RemoteChatServer implements OnModuleInit, OnModuleDestroy {
         (error: Error) => this.logger.warn(`reply for ${requestId} failed: ${error.message}`),
       );
     };
+    /** Lines received in one tick, published together (one PUBLISH per request per tick). */
+    const batch = new TickBatch<string>((lines) => {
+      if (open) publish({ kind: 'chunks', requestId, seq: seq++, lines }, false);
+    });
+    /** What is still batched goes now, ahead of (or carrying) the end. */
     const flush = (end?: 'done') => {
-      const lines = buffered;
-      buffered = null;
+      const lines = batch.take();
       if (lines) publish({ kind: 'chunks', requestId, seq: seq++, lines, ...(end && { done: true }) }, !!end);
       else if (end) publish({ kind: 'done', requestId, seq: seq++ }, true);
     };
@@ -102,15 +105,7 @@ export class RemoteChatServer implements OnModuleInit, OnModuleDestroy {
     };
     const sink: ChatSink = {
       lines: (lines) => {
-        if (!open) return;
-        if (buffered) {
-          for (const line of lines) buffered.push(line);
-          return;
-        }
-        buffered = lines.slice();
-        process.nextTick(() => {
-          if (open) flush();
-        });
+        if (open) batch.add(lines);
       },
       done: () => {
         if (!open) return;

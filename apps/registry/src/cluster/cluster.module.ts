@@ -1,6 +1,8 @@
 import { Global, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { KeyCounters, MemoryKeyCounters } from '../keys/key-counters';
+import { RedisKeyCounters } from '../keys/redis-key-counters';
 import { MemoryPresenceStore } from '../presence/memory-presence.store';
 import { OnlineInstances } from '../presence/online-instances';
 import { CLUSTER_PRESENCE_BUCKETS } from '../presence/presence-keys';
@@ -12,12 +14,17 @@ import { LiveNodes } from './live-nodes';
 import { LocalClusterBus } from './local-cluster-bus';
 import { RedisClusterBus } from './redis-cluster-bus';
 
-/** Redis connections exist only in distributed mode (REDIS_URL or REDIS_CLUSTER_NODES set). */
-export const REDIS = Symbol('REDIS');
+/**
+ * The Redis connections of this node; they exist only in distributed mode (REDIS_URL or
+ * REDIS_CLUSTER_NODES set) and only this module uses them: the rest of the registry reaches
+ * Redis through the classes it provides.
+ */
+const REDIS = Symbol('REDIS');
 
 /**
- * Presence and node-to-node messaging, chosen by configuration alone: in memory for one
- * embedded node, Redis for several nodes.
+ * Everything shared between nodes, chosen by configuration alone: in memory for one embedded
+ * node, Redis for several nodes. Presence, node-to-node messages and broadcasts (`ClusterBus`),
+ * and the per-key counters (rates, concurrency, tokens) that every node must count together.
  */
 @Global()
 @Module({
@@ -62,10 +69,16 @@ export const REDIS = Symbol('REDIS');
         return bus;
       },
     },
+    {
+      provide: KeyCounters,
+      inject: [APP_CONFIG, REDIS],
+      useFactory: (config: AppConfig, redis: RedisConnections | null): KeyCounters =>
+        redis ? new RedisKeyCounters(redis.command, config.redisPrefix) : new MemoryKeyCounters(),
+    },
     LiveNodes,
     OnlineInstances,
   ],
-  exports: [REDIS, PresenceStore, ClusterBus, LiveNodes, OnlineInstances],
+  exports: [PresenceStore, ClusterBus, KeyCounters, LiveNodes, OnlineInstances],
 })
 export class ClusterModule implements OnApplicationShutdown {
   constructor(private readonly moduleRef: ModuleRef) {}

@@ -1,7 +1,10 @@
 import type { NodeReplyMessage, NodeRequestMessage } from '@app/protocol';
 import { ClusterBus, type ClusterBusStats } from './cluster-bus';
 
-/** Embedded mode: the only node is this one, so messages to it are delivered in-process. */
+/**
+ * Embedded mode: the only node is this one, so messages to it are delivered in-process, and a
+ * broadcast (meant for the other nodes) reaches nobody.
+ */
 export class LocalClusterBus extends ClusterBus {
   readonly connected = true;
   /** Nothing travels over a network here, so nothing can fail on the way. */
@@ -44,6 +47,10 @@ export class LocalClusterBus extends ClusterBus {
   }
 
   async forgetNode() {}
+
+  async broadcast() {}
+
+  async ping() {}
 
   async close() {}
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { isChatFailureCode, type ChatFailureCode } from '@app/protocol';
 import { failureStatus } from '../chat/failure-status';
-import { decodeNodeReply, decodeNodeRequest, NODE_ERROR_MESSAGE } from './node-messages';
+import { decodeBroadcast, decodeNodeReply, decodeNodeRequest, NODE_ERROR_MESSAGE } from './node-messages';
 
 const nodeError = (requestId: string, seq: number) => ({
   kind: 'error',
@@ -98,5 +98,14 @@ describe('failureStatus', () => {
     expect(failureStatus('toString' as ChatFailureCode)).toBe(502);
     expect(failureStatus('node_error')).toBe(502);
     expect(failureStatus('queue_full')).toBe(429);
+  });
+});
+
+describe('decodeBroadcast', () => {
+  it('passes an object that names its sender, and drops anything else', () => {
+    const message = { from: 'node-b', kind: 'key_revoked', hash: 'ab' };
+    expect(decodeBroadcast(message)).toEqual({ message, from: 'node-b' });
+    for (const value of [null, 'node-b', [], {}, { from: '' }, { from: 7 }, [{ from: 'node-b' }]])
+      expect(decodeBroadcast(value)).toBeNull();
   });
 });

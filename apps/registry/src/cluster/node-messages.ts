@@ -21,6 +21,13 @@ export function decodeNodeRequest(value: unknown): NodeRequestMessage | null {
   return null;
 }
 
+/** A broadcast as received: a JSON object naming its sender; null = drop it. */
+export function decodeBroadcast(value: unknown): { message: Record<string, unknown>; from: string } | null {
+  return isObject(value) && isString(value.from) && value.from !== ''
+    ? { message: value, from: value.from }
+    : null;
+}
+
 /** A reply as this node acts on it; `problem` (for the node's log) says why it was turned into a `node_error`. */
 export interface DecodedReply {
   message: NodeReplyMessage;

@@ -1,5 +1,6 @@
-import type { EventEmitter } from 'node:events';
+import { corkForThisTick } from '@app/common';
 import {
+  type BroadcastTopic,
   channelNames,
   type NodeReplyMessage,
   type NodeRequestMessage,
@@ -9,7 +10,9 @@ import { Cluster, Redis } from 'ioredis';
 import type { RedisClient, RedisConnections, RedisLog } from '../redis/redis-connections';
 import { ShardSubscriber, shardSubscribers } from '../redis/shard-subscriber';
 import { ClusterBus, type ClusterBusStats } from './cluster-bus';
-import { decodeNodeReply, decodeNodeRequest } from './node-messages';
+import { decodeBroadcast, decodeNodeReply, decodeNodeRequest } from './node-messages';
+import { NodeSubscription } from './node-subscription';
+import { RedisBroadcasts } from './redis-broadcasts';
 
 /**
  * Rejects after `ms`. A cluster retries a command whose shard is failing over (slot map refresh,
@@ -32,29 +35,22 @@ export interface RedisClusterBusOptions {
   publishTimeoutMs?: number;
 }
 
-/** What the bus needs of its subscriber: ioredis' classic one, or a `ShardSubscriber`. */
-type BusSubscriber = Pick<EventEmitter, 'on' | 'off'> & {
-  readonly status: string;
-  subscribe(...channels: string[]): Promise<unknown>;
-  unsubscribe(...channels: string[]): Promise<unknown>;
-};
-
 /**
- * Distributed mode: each node subscribes to exactly two channels, its request channel and its
- * reply channel (`channelNames(prefix)`), on the dedicated subscriber connection.
+ * Distributed mode: each node subscribes to exactly two channels of its own, its request channel
+ * and its reply channel (`channelNames(prefix)`), on the dedicated subscriber connection, plus the
+ * broadcast channels every node shares (`RedisBroadcasts`).
  *
  * - Sending = one PUBLISH of one JSON.stringify on the target node's channel, on the publisher
  *   connection, which has no offline queue: while Redis is down a send resolves false at once
  *   instead of being delivered late. PUBLISH returning 0 (nobody subscribed: node gone) → false.
- * - Disconnect: when the subscriber connection closes, `onDisconnect` handlers run once per outage
- *   (messages sent to us meanwhile are lost, so in-flight requests must fail). When it and the
- *   publisher are both ready again the bus SUBSCRIBEs its two channels again (ioredis'
- *   autoResubscribe is off) and awaits the confirmation, then `connected` is true again. Until
- *   then no node can reach us (PUBLISH answers 0), so we never accept a chat we could not answer.
+ * - Disconnect: `NodeSubscription` runs the `onDisconnect` handlers once per outage (messages sent
+ *   to us meanwhile are lost, so in-flight requests must fail) and subscribes again once Redis is
+ *   back; `connected` is false in between.
  * - Redis Cluster: the same with sharded pub/sub. Both channels of a node share one hash tag
  *   (`shardedChannelNames`), a `ShardSubscriber` SSUBSCRIBEs them on the master of their slot,
  *   sends are SPUBLISH (delivered on that shard only, not broadcast to every shard) and liveness
  *   is PUBSUB SHARDNUMSUB on that master. A failover of that shard is a disconnect like above.
+ *   Broadcasts stay classic PUBLISH / SUBSCRIBE, which a cluster delivers on every shard.
  */
 export class RedisClusterBus extends ClusterBus {
   readonly nodeId: string;
@@ -67,9 +63,10 @@ export class RedisClusterBus extends ClusterBus {
   private readonly channels: ReturnType<typeof channelNames>;
   private readonly requestChannel: string;
   private readonly replyChannel: string;
-  private readonly subscriber: BusSubscriber;
+  private readonly subscription: NodeSubscription;
+  private readonly broadcasts: RedisBroadcasts;
   private readonly publisher: RedisClient;
-  /** Membership commands (`<prefix>:nodes`). */
+  /** Membership commands (`<prefix>:nodes`) and PING. */
   private readonly command: RedisClient;
   private readonly membersKey: string;
   /** Set in a Redis Cluster: the bus owns this subscriber (sharded pub/sub). */
@@ -78,11 +75,7 @@ export class RedisClusterBus extends ClusterBus {
   private readonly publishTimeoutMs: number;
   private replyHandler: (message: NodeReplyMessage) => void = () => undefined;
   private readonly disconnectHandlers: (() => void)[] = [];
-  private started = false;
   private closed = false;
-  private subscribed = false;
-  /** Set on disconnect; the next `ready` of the subscriber resubscribes. */
-  private lost = false;
 
   private readonly onMessage = (channel: string, payload: string) => {
     if (channel === this.requestChannel) this.dispatch(payload, decodeNodeRequest, this.onRequest);
@@ -98,17 +91,6 @@ export class RedisClusterBus extends ClusterBus {
       );
     }
     return decoded?.message ?? null;
-  };
-  private readonly onClose = () => this.disconnected();
-  private readonly onError = (err: Error) => {
-    // Socket errors are followed by `close`; an error while still ready is only worth a log line.
-    if (this.subscriber.status !== 'ready') this.disconnected();
-    else this.log?.warn(`cluster bus subscriber error: ${err.message}`);
-  };
-  /** Subscriber or publisher ready: resubscribe once both are. */
-  private readonly onReady = () => {
-    if (this.lost && !this.closed && this.subscriber.status === 'ready' && this.publisher.status === 'ready')
-      void this.resubscribe();
   };
 
   constructor(connections: RedisConnections, opts: RedisClusterBusOptions) {
@@ -126,34 +108,38 @@ export class RedisClusterBus extends ClusterBus {
       this.shardSubscriber = new ShardSubscriber(connections.command, this.requestChannel, {
         name: `${opts.nodeId}:ssub`,
       });
-      this.subscriber = this.shardSubscriber;
-    } else {
-      this.subscriber = connections.subscriber as Redis;
     }
+    this.subscription = new NodeSubscription(
+      this.shardSubscriber ?? (connections.subscriber as Redis),
+      this.publisher,
+      [this.requestChannel, this.replyChannel],
+      { message: this.onMessage, lost: () => this.disconnected() },
+      opts.log,
+    );
+    this.broadcasts = new RedisBroadcasts(
+      connections.subscriber,
+      this.publisher,
+      opts.prefix,
+      {
+        message: (topic, payload) =>
+          this.dispatch(payload, decodeBroadcast, ({ message, from }) =>
+            this.deliverBroadcast(topic, message, from),
+          ),
+        gap: () => this.runAll(this.broadcastGapHandlers, 'broadcast gap'),
+      },
+      opts.log,
+    );
   }
 
   /** True while our two channels are subscribed (false from a disconnect until the resubscribe is confirmed). */
   get connected(): boolean {
-    return this.subscribed;
+    return this.subscription.subscribed;
   }
 
-  /** Subscribes to this node's two channels; rejects if Redis refuses or is unreachable. */
+  /** Subscribes to this node's two channels and the broadcasts; rejects if Redis refuses or is unreachable. */
   async start(): Promise<void> {
-    if (this.started) return;
-    this.started = true;
-    this.subscriber.on('message', this.onMessage);
-    this.subscriber.on('close', this.onClose);
-    this.subscriber.on('error', this.onError);
-    this.subscriber.on('ready', this.onReady);
-    this.publisher.on('ready', this.onReady);
-    try {
-      await this.subscriber.subscribe(this.requestChannel, this.replyChannel);
-    } catch (err) {
-      this.detach();
-      this.started = false;
-      throw err;
-    }
-    this.subscribed = true;
+    await this.subscription.start();
+    await this.broadcasts.start();
   }
 
   sendRequest(nodeId: string, message: NodeRequestMessage): Promise<boolean> {
@@ -170,6 +156,15 @@ export class RedisClusterBus extends ClusterBus {
 
   onDisconnect(handler: () => void): void {
     this.disconnectHandlers.push(handler);
+  }
+
+  async broadcast(topic: BroadcastTopic, message: object): Promise<void> {
+    if (this.closed) return;
+    await this.broadcasts.publish(topic, JSON.stringify({ from: this.nodeId, ...message }));
+  }
+
+  async ping(): Promise<void> {
+    await this.command.ping();
   }
 
   /**
@@ -207,22 +202,11 @@ export class RedisClusterBus extends ClusterBus {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.detach();
+    this.broadcasts.close();
+    await this.subscription.close();
     // A node that stops cleanly leaves the membership at once (a killed one is forgotten later).
     await this.command.srem(this.membersKey, this.nodeId).catch(() => undefined);
-    if (this.started && this.subscriber.status === 'ready') {
-      await this.subscriber.unsubscribe(this.requestChannel, this.replyChannel).catch(() => undefined);
-    }
     this.shardSubscriber?.close();
-    this.subscribed = false;
-  }
-
-  private detach() {
-    this.subscriber.off('close', this.onClose);
-    this.subscriber.off('error', this.onError);
-    this.subscriber.off('ready', this.onReady);
-    this.publisher.off('ready', this.onReady);
-    this.subscriber.off('message', this.onMessage);
   }
 
   private async publish(channel: string, message: NodeRequestMessage | NodeReplyMessage): Promise<boolean> {
@@ -245,17 +229,12 @@ export class RedisClusterBus extends ClusterBus {
 
   /**
    * The PUBLISHes of one tick (the replies of many streams read from one host socket, the
-   * requests of many callers) leave in one write to Redis instead of one syscall each. Uncorked
-   * before the event loop goes on, so a lone PUBLISH waits for nothing (unlike ioredis'
-   * auto-pipelining, which defers to setImmediate and cost +0.36 ms per cross-node chat).
+   * requests of many callers) leave in one write to Redis instead of one syscall each. A cluster
+   * writes to one socket per shard; its commands are not corked.
    */
   private corkPublisherForThisTick(): void {
-    // A cluster writes to one socket per shard; its commands are not corked.
-    if (!(this.publisher instanceof Redis)) return;
-    const stream = this.publisher.stream;
-    if (this.publisher.status !== 'ready' || stream.writableCorked) return;
-    stream.cork();
-    process.nextTick(() => stream.uncork());
+    if (this.publisher instanceof Redis && this.publisher.status === 'ready')
+      corkForThisTick(this.publisher.stream);
   }
 
   private dispatch<T>(payload: string, decode: (value: unknown) => T | null, handler: (message: T) => void) {
@@ -279,37 +258,21 @@ export class RedisClusterBus extends ClusterBus {
   }
 
   private disconnected() {
-    if (this.closed || !this.started || this.lost) return;
-    this.lost = true;
-    this.subscribed = false;
     this.log?.warn('cluster bus lost its Redis subscription; failing in-flight cross-node requests');
-    for (const handler of this.disconnectHandlers) {
+    this.runAll(this.disconnectHandlers, 'disconnect');
+  }
+
+  /** Runs every handler, each on its own: one that throws is counted and logged. */
+  private runAll(handlers: readonly (() => void)[], what: string) {
+    for (const handler of handlers) {
       try {
         handler();
       } catch (err) {
         this.stats.handlerErrors++;
         this.log?.warn(
-          `cluster bus disconnect handler failed: ${err instanceof Error ? err.message : String(err)}`,
+          `cluster bus ${what} handler failed: ${err instanceof Error ? err.message : String(err)}`,
         );
       }
     }
-  }
-
-  private async resubscribe() {
-    if (this.closed || !this.lost) return;
-    try {
-      await this.subscriber.subscribe(this.requestChannel, this.replyChannel);
-    } catch (err) {
-      this.log?.warn(`cluster bus resubscribe failed: ${err instanceof Error ? err.message : String(err)}`);
-      // Usually the connection dropped again (`close` follows and the next `ready` retries);
-      // if it is still up (e.g. the SUBSCRIBE timed out), try again shortly.
-      if (!this.closed && this.subscriber.status === 'ready')
-        setTimeout(() => void this.resubscribe(), 1000).unref();
-      return;
-    }
-    if (this.closed || this.subscriber.status !== 'ready') return;
-    this.lost = false;
-    this.subscribed = true;
-    this.log?.log('cluster bus subscription restored');
   }
 }

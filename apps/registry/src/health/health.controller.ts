@@ -2,12 +2,11 @@ import { Controller, Get, Inject, Logger, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ChatRelayService } from '../chat/chat-relay.service';
-import { REDIS } from '../cluster/cluster.module';
+import { ClusterBus } from '../cluster/cluster-bus';
 import { APP_CONFIG, AppConfig, isDistributed } from '../config/app-config';
 import { PrismaService } from '../database/prisma.service';
 import { ConnectedHosts } from '../hosts/connected-hosts';
 import { NodeState } from '../lifecycle/node-state';
-import type { RedisConnections } from '../redis/redis-connections';
 
 const CHECK_TIMEOUT_MS = 2_000;
 
@@ -28,7 +27,7 @@ export class HealthController {
     private readonly chats: ChatRelayService,
     private readonly prisma: PrismaService,
     private readonly state: NodeState,
-    @Inject(REDIS) private readonly redis: RedisConnections | null,
+    private readonly bus: ClusterBus,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -60,7 +59,9 @@ export class HealthController {
       );
     await Promise.all([
       check('database', this.prisma.$queryRaw`SELECT 1`),
-      this.redis ? check('redis', this.redis.command.ping()) : Promise.resolve((checks.redis = 'not used')),
+      isDistributed(this.config)
+        ? check('redis', this.bus.ping())
+        : Promise.resolve((checks.redis = 'not used')),
     ]);
     const ready =
       !this.state.draining && checks.database === 'ok' && ['ok', 'not used'].includes(checks.redis);

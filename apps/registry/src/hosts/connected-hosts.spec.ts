@@ -122,6 +122,12 @@ class FakeBus extends ClusterBus {
   forgetNode() {
     return Promise.resolve();
   }
+  broadcast() {
+    return Promise.resolve();
+  }
+  ping() {
+    return Promise.resolve();
+  }
   close() {
     return Promise.resolve();
   }

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { BatchWriter } from '../common/batch-writer';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { InstancesRepository } from '../instances/instances.repository';
 
@@ -9,8 +10,11 @@ import { InstancesRepository } from '../instances/instances.repository';
 @Injectable()
 export class HeartbeatRecorder implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(HeartbeatRecorder.name);
-  private pending = new Map<string, Date>();
-  private timer?: NodeJS.Timeout;
+  private readonly pending = new BatchWriter<string, Date>({
+    merge: (_earlier, later) => later,
+    write: (batch) => this.instances.recordHeartbeats(batch),
+    failed: (error, batch) => this.logger.warn(`could not record ${batch.size} heartbeats: ${error.message}`),
+  });
 
   constructor(
     private readonly instances: InstancesRepository,
@@ -18,28 +22,14 @@ export class HeartbeatRecorder implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    this.timer = setInterval(() => void this.flush(), this.config.presence.flushMs);
-    this.timer.unref();
+    this.pending.start(this.config.presence.flushMs);
   }
 
-  async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.flush();
+  onModuleDestroy(): Promise<void> {
+    return this.pending.stop();
   }
 
   record(instanceId: string, at = new Date()): void {
-    this.pending.set(instanceId, at);
-  }
-
-  async flush(): Promise<void> {
-    if (this.pending.size === 0) return;
-    const batch = this.pending;
-    this.pending = new Map();
-    try {
-      await this.instances.recordHeartbeats(batch);
-    } catch (error) {
-      this.logger.warn(`could not record ${batch.size} heartbeats: ${(error as Error).message}`);
-      for (const [id, at] of batch) if (!this.pending.has(id)) this.pending.set(id, at);
-    }
+    this.pending.add(instanceId, at);
   }
 }

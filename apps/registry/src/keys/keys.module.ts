@@ -1,19 +1,14 @@
 import { Module } from '@nestjs/common';
-import { REDIS } from '../cluster/cluster.module';
-import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { InstancesModule } from '../instances/instances.module';
 import { LimitsModule } from '../limits/limits.module';
-import type { RedisConnections } from '../redis/redis-connections';
 import { UsageModule } from '../usage/usage.module';
 import { AccessChanges } from './access-changes';
 import { ChatAccess } from './chat-access.service';
-import { KeyCounters, MemoryKeyCounters } from './key-counters';
 import { KeyDirectory } from './key-directory';
 import { KeyRetention } from './key-retention';
 import { KeysController } from './keys.controller';
 import { KeysRepository } from './keys.repository';
 import { KeysService } from './keys.service';
-import { RedisKeyCounters } from './redis-key-counters';
 import { TokenBudgets } from './token-budgets';
 
 @Module({
@@ -26,13 +21,8 @@ import { TokenBudgets } from './token-budgets';
     KeyRetention,
     AccessChanges,
     ChatAccess,
+    // KeyCounters (memory or Redis) comes from the global ClusterModule.
     TokenBudgets,
-    {
-      provide: KeyCounters,
-      inject: [APP_CONFIG, REDIS],
-      useFactory: (config: AppConfig, redis: RedisConnections | null): KeyCounters =>
-        redis ? new RedisKeyCounters(redis.command, config.redisPrefix) : new MemoryKeyCounters(),
-    },
   ],
   exports: [ChatAccess],
 })

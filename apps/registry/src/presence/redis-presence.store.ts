@@ -1,6 +1,13 @@
 import { type RedisClient, RedisConnections } from '../redis/redis-connections';
 import { PresenceKeys } from './presence-keys';
 import {
+  encodeReplicaState,
+  formatOwnerRecord,
+  parseOwnerRecord,
+  parseReplicaEntry,
+} from './presence-records';
+import { PRESENCE_SCRIPTS, type PresenceCommands, type RefreshPipeline } from './presence-scripts';
+import {
   ClaimResult,
   HeldReplica,
   PresenceOwner,
@@ -20,161 +27,6 @@ export interface RedisPresenceOptions {
   buckets?: number;
 }
 
-/** Owner record value: `<nodeId>|<epoch>`. Node ids may contain `|`: the epoch is after the last one. */
-export function formatOwnerRecord(owner: PresenceOwner): string {
-  return `${owner.nodeId}|${owner.epoch}`;
-}
-
-export function parseOwnerRecord(value: string | null | undefined): PresenceOwner | null {
-  if (!value) return null;
-  const bar = value.lastIndexOf('|');
-  if (bar <= 0) return null;
-  const digits = value.slice(bar + 1);
-  if (!/^[1-9]\d*$/.test(digits)) return null;
-  const epoch = Number(digits);
-  if (!Number.isSafeInteger(epoch)) return null;
-  return { nodeId: value.slice(0, bar), epoch };
-}
-
-/**
- * Clock: every absolute time (the `online` zset's scores) is taken from the Redis server's clock
- * (`TIME` inside the scripts), never from `Date.now()` of a node. The owner record's own TTL is
- * relative (`PX`), enforced by Redis. So the zset score and the key's expiry come from the same
- * clock and agree, and clock skew between nodes cannot make one node list another node's live
- * instance as offline (or a dead one as online). Redis >= 5 replicates script effects, so calling
- * TIME before writing is allowed.
- */
-const nowMs = `local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
-
-/** `<expiresAt>|<epoch>|<state JSON>` in an instance's replica hash, as Lua writes it. */
-const replicaValue = `string.format('%.0f', now + ttl) .. '|' .. epoch .. '|' .. state`;
-
-/** Microseconds of the Redis server's clock (a Lua number: exact below 2^53, i.e. until the year 2255). */
-const nowUs = `local t = redis.call('TIME')
-local nowUs = tonumber(t[1]) * 1000000 + tonumber(t[2])`;
-
-const scripts = {
-  /**
-   * KEYS: epoch, owner, replicas. ARGV: nodeId, ttlMs, replica, state JSON, maxReplicas, epochTtlMs.
-   * A new replica name past `maxReplicas` live ones returns {-1, ''} and writes nothing (expired
-   * names are pruned first). Otherwise: the new epoch is the Redis clock in microseconds, or one
-   * more than the slot's last epoch if that is higher (several claims in one microsecond, a clock
-   * stepped back), so epochs never go back while an older socket may still be open somewhere —
-   * yet the slot's epoch key can expire (`epochTtlMs`, far past the TTL): a name a host used once
-   * leaves nothing behind for good. Then: read the displaced owner record, SET ours with PX ttl,
-   * HSET the replica's entry. One script, so two concurrent claims cannot interleave (the higher
-   * epoch always ends up as owner). Returns {epoch as a string, previous record or ''}.
-   */
-  registryPresenceClaim: {
-    numberOfKeys: 3,
-    lua: `${nowMs}
-${nowUs}
-local ttl = tonumber(ARGV[2])
-local max = tonumber(ARGV[5])
-if max > 0 and redis.call('HEXISTS', KEYS[3], ARGV[3]) == 0 then
-  local all = redis.call('HGETALL', KEYS[3])
-  local live = 0
-  for i = 1, #all, 2 do
-    local expires = tonumber(string.match(all[i + 1], '^(%d+)|'))
-    if expires and expires > now then live = live + 1 else redis.call('HDEL', KEYS[3], all[i]) end
-  end
-  if live >= max then return {-1, ''} end
-end
-local last = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
-local epoch = string.format('%.0f', math.max(nowUs, last + 1))
-redis.call('SET', KEYS[1], epoch, 'PX', tonumber(ARGV[6]))
-local previous = redis.call('GET', KEYS[2])
-local record = ARGV[1] .. '|' .. epoch
-local state = ARGV[4]
-redis.call('SET', KEYS[2], record, 'PX', ttl)
-redis.call('HSET', KEYS[3], ARGV[3], ${replicaValue})
-redis.call('PEXPIRE', KEYS[3], ttl)
-return {epoch, previous or ''}`,
-  },
-  /**
-   * KEYS: owner, replicas. ARGV: expected record, replica.
-   * Compare-and-delete: only if the record is still exactly ours. Returns 1 or 0.
-   */
-  registryPresenceRelease: {
-    numberOfKeys: 2,
-    lua: `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('DEL', KEYS[1])
-redis.call('HDEL', KEYS[2], ARGV[2])
-return 1`,
-  },
-  /**
-   * KEYS: owner, replicas. ARGV: expected record, ttlMs, replica, epoch, state JSON.
-   * Compare-and-extend: PEXPIRE + the replica's entry (with its current state) only if the record
-   * is still exactly ours. Returns 1, or 0 when the record names another node/epoch or has expired.
-   */
-  registryPresenceRefresh: {
-    numberOfKeys: 2,
-    lua: `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-${nowMs}
-local ttl = tonumber(ARGV[2])
-local epoch = ARGV[4]
-local state = ARGV[5]
-redis.call('PEXPIRE', KEYS[1], ttl)
-redis.call('HSET', KEYS[2], ARGV[3], ${replicaValue})
-if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl) end
-return 1`,
-  },
-  /**
-   * KEYS: replicas. Drops expired entries; returns {name, '<epoch>|<state JSON>', ...} of the rest.
-   */
-  registryPresenceReplicas: {
-    numberOfKeys: 1,
-    lua: `${nowMs}
-local all = redis.call('HGETALL', KEYS[1])
-local reply = {}
-for i = 1, #all, 2 do
-  local expires, rest = string.match(all[i + 1], '^(%d+)|(.*)$')
-  if expires and tonumber(expires) > now then
-    reply[#reply + 1] = all[i]
-    reply[#reply + 1] = rest
-  else
-    redis.call('HDEL', KEYS[1], all[i])
-  end
-end
-return reply`,
-  },
-} as const;
-
-interface PresenceCommands {
-  registryPresenceClaim(
-    epochKey: string,
-    ownerKey: string,
-    replicasKey: string,
-    nodeId: string,
-    ttlMs: number,
-    replica: string,
-    state: string,
-    maxReplicas: number,
-    epochTtlMs: number,
-  ): Promise<[number | string, string]>;
-  registryPresenceRelease(
-    ownerKey: string,
-    replicasKey: string,
-    expected: string,
-    replica: string,
-  ): Promise<number>;
-  registryPresenceReplicas(replicasKey: string): Promise<string[]>;
-}
-
-interface RefreshPipeline {
-  registryPresenceRefresh(
-    ownerKey: string,
-    replicasKey: string,
-    expected: string,
-    ttlMs: number,
-    replica: string,
-    epoch: number,
-    state: string,
-  ): RefreshPipeline;
-  exec(): Promise<[Error | null, unknown][] | null>;
-}
-
 /**
  * How many presence TTLs a slot's epoch key outlives its last claim. Epochs come from the Redis
  * clock, so the key only guards against several claims in one microsecond or a clock stepped back.
@@ -183,36 +35,6 @@ const EPOCH_TTL_FACTOR = 20;
 
 /** Ids refreshed per pipeline: bounds memory and lets other clients' commands interleave. */
 const REFRESH_BATCH = 1000;
-
-/** The state JSON of a replica entry (short keys: one per replica in every read). */
-const encodeState = (nodeId: string, s: ReplicaState) =>
-  JSON.stringify({ n: nodeId, c: s.capacity, f: s.inFlight, t: s.connectedAt, d: s.draining ? 1 : 0 });
-
-/** `<epoch>|<state JSON>` of one replica entry; null when it cannot be read (never trusted blindly). */
-export function parseReplicaEntry(instanceId: string, replica: string, value: string): ReplicaRecord | null {
-  const bar = value.indexOf('|');
-  const epoch = Number(value.slice(0, bar));
-  if (bar <= 0 || !Number.isSafeInteger(epoch) || epoch < 1) return null;
-  let state: { n?: unknown; c?: unknown; f?: unknown; t?: unknown; d?: unknown };
-  try {
-    state = JSON.parse(value.slice(bar + 1)) as typeof state;
-  } catch {
-    return null;
-  }
-  if (typeof state.n !== 'string' || state.n === '') return null;
-  const count = (v: unknown, min: number) =>
-    typeof v === 'number' && Number.isFinite(v) ? Math.max(min, v) : min;
-  return {
-    instanceId,
-    replica,
-    nodeId: state.n,
-    epoch,
-    capacity: count(state.c, 1),
-    inFlight: count(state.f, 0),
-    connectedAt: count(state.t, 0),
-    draining: state.d === 1,
-  };
-}
 
 /**
  * Distributed presence: who holds each replica's socket, shared by all nodes. Keys, for prefix P
@@ -250,7 +72,8 @@ export class RedisPresenceStore extends PresenceStore {
     super();
     if (!Number.isInteger(opts.ttlMs) || opts.ttlMs <= 0) throw new Error('ttlMs must be a positive integer');
     this.redis = redis instanceof RedisConnections ? redis.command : redis;
-    for (const [name, definition] of Object.entries(scripts)) this.redis.defineCommand(name, definition);
+    for (const [name, definition] of Object.entries(PRESENCE_SCRIPTS))
+      this.redis.defineCommand(name, definition);
     this.commands = this.redis as unknown as PresenceCommands;
     this.keys = new PresenceKeys(opts.prefix, opts.buckets);
     this.redis.on('close', () => (this.lost = true));
@@ -283,7 +106,7 @@ export class RedisPresenceStore extends PresenceStore {
       this.opts.nodeId,
       this.opts.ttlMs,
       replica,
-      encodeState(this.opts.nodeId, state),
+      encodeReplicaState(this.opts.nodeId, state),
       maxReplicas,
       this.opts.ttlMs * EPOCH_TTL_FACTOR,
     );
@@ -333,7 +156,7 @@ export class RedisPresenceStore extends PresenceStore {
           this.opts.ttlMs,
           held.replica,
           held.epoch,
-          encodeState(this.opts.nodeId, held.state),
+          encodeReplicaState(this.opts.nodeId, held.state),
         );
       }
       const results = await pipeline.exec();

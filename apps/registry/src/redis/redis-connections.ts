@@ -39,14 +39,15 @@ export type RedisTarget = string | readonly { host: string; port: number }[];
  *   and `maxRetriesPerRequest: 0`: a publish while Redis is down fails at once instead of being sent
  *   late, out of order with the frames that follow it (a caller would get an answer with a
  *   hole in it that looks complete).
- * - `subscriber`: SUBSCRIBE only (the cluster bus's two channels, which it re-subscribes itself).
+ * - `subscriber`: SUBSCRIBE only (the cluster bus's two channels and its broadcast channels, which
+ *   it re-subscribes itself).
  *
  * All three reconnect forever with an exponential backoff capped at `maxReconnectDelayMs`.
  *
  * Given seed nodes instead of a URL, each of the three is an ioredis `Cluster` with the same
  * policies (a node connection is not retried: the cluster re-reads the slot map and follows the
  * replica that took over). The cluster bus then subscribes through its own `ShardSubscriber`
- * (sharded pub/sub); `subscriber` carries only classic broadcasts (access changes).
+ * (sharded pub/sub); `subscriber` carries only the bus's broadcasts (classic pub/sub).
  */
 export class RedisConnections {
   readonly command: RedisClient;

@@ -1,18 +1,14 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { ClusterBus } from '../cluster/cluster-bus';
-import { REDIS } from '../cluster/cluster.module';
-import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { LiveNodes } from '../cluster/live-nodes';
+import { APP_CONFIG, AppConfig, isDistributed } from '../config/app-config';
 import { ConnectedHosts } from '../hosts/connected-hosts';
 import type { HostConnection } from '../hosts/host-connection';
-import { subscribeBroadcast } from '../redis/broadcast-channel';
-import type { RedisConnections } from '../redis/redis-connections';
 import { replicaSlot } from '../presence/presence.store';
 import { ReplicaTable, ReplicaUpdate } from './replica-table';
 
 /** Load changes of one node are sent at most this often (connects and disconnects at once). */
 export const LOAD_GOSSIP_MS = 50;
-/** How often the nodes of known remote replicas are checked for liveness. */
-const NODE_CHECK_MS = 1_000;
 
 /** On the wire: `{ from, u: [[instanceId, replica, epoch, capacity, inFlight, state], ...] }`. */
 type WireUpdate = [string, string, number, number, number, 0 | 1 | 2];
@@ -28,54 +24,43 @@ const isWireUpdate = (u: unknown): u is WireUpdate =>
   (u[5] === 0 || u[5] === 1 || u[5] === 2);
 
 /**
- * The load gossip: every node publishes what changes about the replicas it holds (connected, chats
- * in flight, draining, gone) on one channel all nodes subscribe to (`<prefix>:replicas`), so any
- * node can route a chat by load without asking Redis per chat. Connects and disconnects go out at
- * once, load at most every LOAD_GOSSIP_MS, only what changed (idle hosts cost nothing). Embedded
- * mode has one node and nothing to tell.
+ * The load gossip: every node broadcasts what changes about the replicas it holds (connected, chats
+ * in flight, draining, gone) to the others (the bus's `replicas` topic), so any node can route a
+ * chat by load without asking Redis per chat. Connects and disconnects go out at once, load at
+ * most every LOAD_GOSSIP_MS, only what changed (idle hosts cost nothing). The replicas of a node
+ * that died leave the table as soon as LiveNodes sees it dead. Embedded mode has one node and
+ * nothing to tell.
  */
 @Injectable()
 export class ReplicaGossip implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('ReplicaGossip');
-  private readonly channel: string;
   private readonly dirty = new Map<string, HostConnection>();
   private flushTimer?: NodeJS.Timeout;
   private flushSoon = false;
-  private nodeTimer?: NodeJS.Timeout;
   private readonly gainedListeners: Array<(instanceId: string) => void> = [];
-  private stop: Array<() => void> = [];
 
   constructor(
-    @Inject(REDIS) private readonly redis: RedisConnections | null,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly hosts: ConnectedHosts,
     private readonly table: ReplicaTable,
     private readonly bus: ClusterBus,
-  ) {
-    this.channel = `${config.redisPrefix}:replicas`;
-  }
+    private readonly live: LiveNodes,
+  ) {}
 
   /** Called when gossip says an instance gained a routable replica on another node. */
   onGained(listener: (instanceId: string) => void): void {
     this.gainedListeners.push(listener);
   }
 
-  async onModuleInit(): Promise<void> {
-    const subscriber = this.redis?.subscriber;
-    if (!subscriber) return;
+  onModuleInit(): void {
+    if (!isDistributed(this.config)) return;
     this.hosts.onChange((connection, change) => this.changed(connection, change !== 'load'));
-    this.stop.push(
-      await subscribeBroadcast(subscriber, this.channel, (payload) => this.receive(payload), this.logger),
-    );
-    this.nodeTimer = setInterval(() => void this.checkNodes(), NODE_CHECK_MS);
-    this.nodeTimer.unref();
+    this.bus.onBroadcast('replicas', (message, from) => this.receive(message, from));
+    this.live.onChange(() => void this.dropDeadNodes());
   }
 
   onModuleDestroy(): void {
-    for (const stop of this.stop) stop();
-    this.stop = [];
     clearTimeout(this.flushTimer);
-    clearInterval(this.nodeTimer);
   }
 
   private changed(connection: HostConnection, urgent: boolean): void {
@@ -102,23 +87,14 @@ export class ReplicaGossip implements OnModuleInit, OnModuleDestroy {
       u.push([c.instanceId, c.replica, c.epoch, c.capacity, c.load, state]);
     }
     this.dirty.clear();
-    this.redis?.publisher
-      .publish(this.channel, JSON.stringify({ from: this.config.nodeId, u }))
-      .catch((err: Error) => {
-        // Other nodes route less well until they re-read presence; no chat fails for it.
-        this.logger.warn(`could not publish replica load: ${err.message}`);
-      });
+    this.bus.broadcast('replicas', { u }).catch((err: Error) => {
+      // Other nodes route less well until they re-read presence; no chat fails for it.
+      this.logger.warn(`could not publish replica load: ${err.message}`);
+    });
   }
 
-  private receive(payload: string): void {
-    let message: { from?: unknown; u?: unknown };
-    try {
-      message = JSON.parse(payload) as typeof message;
-    } catch {
-      return;
-    }
-    const from = message.from;
-    if (typeof from !== 'string' || from === this.config.nodeId || !Array.isArray(message.u)) return;
+  private receive(message: Readonly<Record<string, unknown>>, from: string): void {
+    if (!Array.isArray(message.u)) return;
     const updates: ReplicaUpdate[] = [];
     for (const w of message.u as unknown[]) {
       if (!isWireUpdate(w)) continue;
@@ -130,10 +106,10 @@ export class ReplicaGossip implements OnModuleInit, OnModuleDestroy {
       for (const listener of this.gainedListeners) listener(instanceId);
   }
 
-  /** Replicas on a node that stopped listening (killed) leave routing within NODE_CHECK_MS. */
-  private async checkNodes(): Promise<void> {
+  /** Replicas on a node that stopped listening (killed) leave routing as soon as LiveNodes sees it. */
+  private async dropDeadNodes(): Promise<void> {
     for (const nodeId of this.table.nodes()) {
-      if (await this.bus.isNodeAlive(nodeId).catch(() => true)) continue;
+      if (await this.live.isAlive(nodeId).catch(() => true)) continue;
       this.logger.log(`node ${nodeId} is gone; its replicas leave routing`);
       this.table.dropNode(nodeId);
     }

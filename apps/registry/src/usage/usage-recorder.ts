@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { BatchWriter } from '../common/batch-writer';
 import { UsageRepository, UsageRow } from './usage.repository';
 
 /** What one finished chat adds to its minute. */
@@ -15,6 +16,17 @@ export interface ChatUsage {
 
 const MINUTE_MS = 60_000;
 
+/** Adds `later` into `earlier` (the same instance, key and minute). */
+function addUp(earlier: UsageRow, later: UsageRow): UsageRow {
+  earlier.requests += later.requests;
+  earlier.errors += later.errors;
+  earlier.promptTokens += later.promptTokens;
+  earlier.completionTokens += later.completionTokens;
+  earlier.ttftMsSum += later.ttftMsSum;
+  earlier.ttftCount += later.ttftCount;
+  return earlier;
+}
+
 /**
  * Adds chats up in memory per (instance, key, minute) and writes them every USAGE_FLUSH_MS in one
  * batched upsert (plus one UPDATE of the keys' last use): no database write per chat. On SIGTERM
@@ -23,9 +35,18 @@ const MINUTE_MS = 60_000;
 @Injectable()
 export class UsageRecorder implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('Usage');
-  private pending = new Map<string, UsageRow>();
-  private keysUsed = new Map<string, Date>();
-  private timer?: NodeJS.Timeout;
+  private readonly rows = new BatchWriter<string, UsageRow>({
+    merge: addUp,
+    write: (batch) => this.usage.add([...batch.values()]),
+    failed: (error, batch) =>
+      this.logger.warn(`could not record usage of ${batch.size} minute(s): ${error.message}`),
+  });
+  private readonly keysUsed = new BatchWriter<string, Date>({
+    merge: (_earlier, later) => later,
+    write: (batch) => this.usage.markKeysUsed(batch),
+    failed: (error, batch) =>
+      this.logger.warn(`could not record the last use of ${batch.size} key(s): ${error.message}`),
+  });
 
   constructor(
     private readonly usage: UsageRepository,
@@ -33,43 +54,29 @@ export class UsageRecorder implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    this.timer = setInterval(() => void this.flush(), this.config.usage.flushMs);
-    this.timer.unref();
+    this.rows.start(this.config.usage.flushMs);
+    this.keysUsed.start(this.config.usage.flushMs);
   }
 
   async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.flush();
+    await Promise.all([this.rows.stop(), this.keysUsed.stop()]);
   }
 
   record(chat: ChatUsage, at = Date.now()): void {
     const minute = at - (at % MINUTE_MS);
     const keyId = chat.keyId ?? '';
-    const id = `${chat.instanceId}\n${keyId}\n${minute}`;
-    let row = this.pending.get(id);
-    if (!row) {
-      row = {
-        instanceId: chat.instanceId,
-        keyId,
-        minute: new Date(minute),
-        requests: 0,
-        errors: 0,
-        promptTokens: 0,
-        completionTokens: 0,
-        ttftMsSum: 0,
-        ttftCount: 0,
-      };
-      this.pending.set(id, row);
-    }
-    row.requests++;
-    if (chat.failed) row.errors++;
-    row.promptTokens += chat.promptTokens;
-    row.completionTokens += chat.completionTokens;
-    if (chat.firstChunkMs !== null) {
-      row.ttftMsSum += chat.firstChunkMs;
-      row.ttftCount++;
-    }
-    if (chat.keyId) this.keysUsed.set(chat.keyId, new Date(at));
+    this.rows.add(`${chat.instanceId}\n${keyId}\n${minute}`, {
+      instanceId: chat.instanceId,
+      keyId,
+      minute: new Date(minute),
+      requests: 1,
+      errors: chat.failed ? 1 : 0,
+      promptTokens: chat.promptTokens,
+      completionTokens: chat.completionTokens,
+      ttftMsSum: chat.firstChunkMs ?? 0,
+      ttftCount: chat.firstChunkMs === null ? 0 : 1,
+    });
+    if (chat.keyId) this.keysUsed.add(chat.keyId, new Date(at));
   }
 
   /** Tokens of a key today (UTC): what is written plus what this node has not written yet. */
@@ -77,39 +84,13 @@ export class UsageRecorder implements OnModuleInit, OnModuleDestroy {
     const now = new Date();
     const dayStart = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
     let pending = 0;
-    for (const row of this.pending.values())
+    for (const row of this.rows.values())
       if (row.keyId === keyId && row.minute.getTime() >= dayStart)
         pending += row.promptTokens + row.completionTokens;
     return (await this.usage.tokensSince(keyId, new Date(dayStart))) + pending;
   }
 
   async flush(): Promise<void> {
-    if (this.pending.size === 0 && this.keysUsed.size === 0) return;
-    const rows = [...this.pending.values()];
-    const keysUsed = this.keysUsed;
-    this.pending = new Map();
-    this.keysUsed = new Map();
-    try {
-      await this.usage.add(rows);
-    } catch (error) {
-      this.logger.warn(`could not record usage of ${rows.length} minute(s): ${(error as Error).message}`);
-      // Kept for the next flush, merged with what came meanwhile.
-      for (const row of rows) this.merge(row);
-    }
-    await this.usage.markKeysUsed(keysUsed).catch((error: Error) => {
-      this.logger.warn(`could not record the last use of ${keysUsed.size} key(s): ${error.message}`);
-    });
-  }
-
-  private merge(row: UsageRow): void {
-    const id = `${row.instanceId}\n${row.keyId}\n${row.minute.getTime()}`;
-    const current = this.pending.get(id);
-    if (!current) return void this.pending.set(id, row);
-    current.requests += row.requests;
-    current.errors += row.errors;
-    current.promptTokens += row.promptTokens;
-    current.completionTokens += row.completionTokens;
-    current.ttftMsSum += row.ttftMsSum;
-    current.ttftCount += row.ttftCount;
+    await Promise.all([this.rows.flush(), this.keysUsed.flush()]);
   }
 }
