@@ -11,7 +11,7 @@ import type { RedisConnections } from '../redis/redis-connections';
 import type { ReplicaGossip } from '../replicas/replica-gossip';
 import { ReplicaTable } from '../replicas/replica-table';
 import { ChatRouter, RoutedChat, RoutedSink } from './chat-router';
-import type { ChatSink } from './chat-sink';
+import type { ChatSink } from '../contracts/chat-sink';
 import type { RemoteChatClient, RemoteReplica } from './remote-chat.client';
 
 /** The caller's side: records what reached it. */

@@ -1,6 +1,6 @@
 import type { ChatRequestBody } from '@app/protocol';
 import { LocalClusterBus } from '../cluster/local-cluster-bus';
-import type { ChatSink } from './chat-sink';
+import type { ChatSink } from '../contracts/chat-sink';
 import type { ChatFailureCode } from '@app/protocol';
 import { RemoteChatClient } from './remote-chat.client';
 

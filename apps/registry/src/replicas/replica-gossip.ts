@@ -2,11 +2,11 @@ import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nest
 import { ClusterBus } from '../cluster/cluster-bus';
 import { REDIS } from '../cluster/cluster.module';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { replicaSlot } from '../contracts/replica-slot';
 import { ConnectedHosts } from '../hosts/connected-hosts';
 import type { HostConnection } from '../hosts/host-connection';
 import { subscribeBroadcast } from '../redis/broadcast-channel';
 import type { RedisConnections } from '../redis/redis-connections';
-import { replicaSlot } from '../presence/presence.store';
 import { ReplicaTable, ReplicaUpdate } from './replica-table';
 
 /** Load changes of one node are sent at most this often (connects and disconnects at once). */
