@@ -128,3 +128,30 @@ export class HostSide {
     return { host, connection };
   }
 }
+
+/**
+ * A fresh `HostSideWorld` and a started `HostSide` for each test of a `describe` (`t.world`,
+ * `t.node`), stopped after it.
+ */
+export class HostSideTest {
+  world!: HostSideWorld;
+  node!: HostSide;
+
+  constructor(env: Record<string, string> = { PRESENCE_TTL_MS: '3000', PRESENCE_REFRESH_MS: '100' }) {
+    beforeEach(async () => {
+      this.world = await new HostSideWorld().start();
+      this.node = await new HostSide(this.world, env).start();
+    });
+    afterEach(async () => {
+      await this.node.stop();
+      await this.world.stop();
+    });
+  }
+
+  /** This node stops; another with `env` starts over the same world. */
+  async restart(env: Record<string, string>): Promise<HostSide> {
+    await this.node.stop();
+    this.node = await new HostSide(this.world, env).start();
+    return this.node;
+  }
+}

@@ -1,80 +1,81 @@
 import { CloseCodes } from '@app/protocol';
 import { eventually } from '../../../../test/support/eventually';
-import { HostSide, HostSideWorld, ME, NEW_HASH, OLD_HASH } from '../../../../test/support/host-side';
+import { HostSideTest, ME, NEW_HASH, OLD_HASH } from '../../../../test/support/host-side';
 
 describe('HostEvictions', () => {
-  let world: HostSideWorld;
-  let node: HostSide;
-
-  beforeEach(async () => {
-    world = await new HostSideWorld().start();
-    node = await new HostSide(world, { PRESENCE_TTL_MS: '3000', PRESENCE_REFRESH_MS: '100' }).start();
-  });
-
-  afterEach(async () => {
-    await node.stop();
-    await world.stop();
-  });
+  const t = new HostSideTest();
 
   describe('evict requests from other nodes', () => {
     it('an evict naming a newer epoch retires the socket (4409); one naming an older epoch is ignored', async () => {
-      const { host, connection } = await node.connect();
+      const { host, connection } = await t.node.connect();
       const evict = (epoch: number) =>
-        world.bus.deliver({ kind: 'evict', from: 'other', instanceId: 'inst', epoch, reason: 'superseded' });
+        t.world.bus.deliver({
+          kind: 'evict',
+          from: 'other',
+          instanceId: 'inst',
+          epoch,
+          reason: 'superseded',
+        });
       evict(connection.epoch - 1);
-      expect(node.hub.get('inst')).toBe(connection);
+      expect(t.node.hub.get('inst')).toBe(connection);
       evict(connection.epoch + 1);
-      expect(node.hub.get('inst')).toBeUndefined();
+      expect(t.node.hub.get('inst')).toBeUndefined();
       expect(await host.closed).toBe(CloseCodes.Superseded);
     });
 
     it('deleted closes the socket with 4404', async () => {
-      const { host } = await node.connect();
-      world.bus.deliver({ kind: 'evict', from: 'other', instanceId: 'inst', epoch: 0, reason: 'deleted' });
+      const { host } = await t.node.connect();
+      t.world.bus.deliver({ kind: 'evict', from: 'other', instanceId: 'inst', epoch: 0, reason: 'deleted' });
       expect(await host.closed).toBe(CloseCodes.Unregistered);
-      await eventually(() => world.presence.ownerOf('inst') === undefined, 2_000);
+      await eventually(() => t.world.presence.ownerOf('inst') === undefined, 2_000);
     });
 
     it('rotated closes the sockets whose password is no longer the stored one (4401), and only those', async () => {
-      await world.addInstance('inst2', OLD_HASH);
-      const mine = await node.connect('inst', OLD_HASH);
-      const other = await node.connect('inst2', OLD_HASH);
+      await t.world.addInstance('inst2', OLD_HASH);
+      const mine = await t.node.connect('inst', OLD_HASH);
+      const other = await t.node.connect('inst2', OLD_HASH);
       const rotated = () =>
-        world.bus.deliver({ kind: 'evict', from: 'other', instanceId: 'inst', epoch: 0, reason: 'rotated' });
+        t.world.bus.deliver({
+          kind: 'evict',
+          from: 'other',
+          instanceId: 'inst',
+          epoch: 0,
+          reason: 'rotated',
+        });
       rotated();
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(mine.host.closeCode).toBeUndefined();
-      expect(node.hub.get('inst')).toBe(mine.connection);
+      expect(t.node.hub.get('inst')).toBe(mine.connection);
 
-      await world.setPassword('inst', NEW_HASH);
+      await t.world.setPassword('inst', NEW_HASH);
       rotated();
       expect(await mine.host.closed).toBe(CloseCodes.CredentialsRotated);
-      expect(node.hub.get('inst')).toBeUndefined();
+      expect(t.node.hub.get('inst')).toBeUndefined();
       expect(other.host.closeCode).toBeUndefined();
     });
   });
 
   describe('instance events on this node', () => {
     it('rotated closes local sockets holding the old password (4401) and tells a remote owner', async () => {
-      const { host } = await node.connect('inst', OLD_HASH);
-      world.presence.claimElsewhere('inst', 'other', 'far');
-      world.events.emit('rotated', { instanceId: 'inst', passwordHash: NEW_HASH });
+      const { host } = await t.node.connect('inst', OLD_HASH);
+      t.world.presence.claimElsewhere('inst', 'other', 'far');
+      t.world.events.emit('rotated', { instanceId: 'inst', passwordHash: NEW_HASH });
       expect(await host.closed).toBe(CloseCodes.CredentialsRotated);
-      await eventually(() => world.bus.sent.length === 1, 2_000);
-      expect(world.bus.sent[0]).toEqual({
+      await eventually(() => t.world.bus.sent.length === 1, 2_000);
+      expect(t.world.bus.sent[0]).toEqual({
         to: 'other',
         message: { kind: 'evict', from: ME, instanceId: 'inst', epoch: 0, reason: 'rotated' },
       });
     });
 
     it('deleted closes the local socket with 4404; a socket held elsewhere gets an evict to its node', async () => {
-      const { host } = await node.connect('inst');
-      world.events.emit('deleted', { instanceId: 'inst' });
+      const { host } = await t.node.connect('inst');
+      t.world.events.emit('deleted', { instanceId: 'inst' });
       expect(await host.closed).toBe(CloseCodes.Unregistered);
-      world.presence.claimElsewhere('far', 'other');
-      world.events.emit('deleted', { instanceId: 'far' });
-      await eventually(() => world.bus.sent.length === 1, 2_000);
-      expect(world.bus.sent[0].message).toMatchObject({
+      t.world.presence.claimElsewhere('far', 'other');
+      t.world.events.emit('deleted', { instanceId: 'far' });
+      await eventually(() => t.world.bus.sent.length === 1, 2_000);
+      expect(t.world.bus.sent[0].message).toMatchObject({
         kind: 'evict',
         instanceId: 'far',
         reason: 'deleted',
