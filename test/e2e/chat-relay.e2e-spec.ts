@@ -1,51 +1,36 @@
 import OpenAI from 'openai';
 import WebSocket from 'ws';
-import { FakeModel, startFakeModel } from '../support/fake-model-server';
-import { SHARED_REDIS_URL } from '../support/cluster';
-import { createTestDatabase } from '../support/postgres';
-import { RunningRegistry, startAgent, startRegistry, TestProcess } from '../support/processes';
-import { eventually, instanceDetail, registerInstance, Registered } from '../support/registry-client';
+import type { FakeModel } from '../support/fake-model-server';
+import { TestCluster } from '../support/cluster';
+import type { RunningRegistry } from '../support/processes';
+import { registerInstance, Registered } from '../support/registry-client';
 import { contentOf, readSse } from '../support/sse';
 
 const messages = [{ role: 'user', content: 'Say hello' }];
 
 describe('chat relay across two registry nodes (real Redis, PostgreSQL, agent)', () => {
+  let cluster: TestCluster;
   let nodeA: RunningRegistry;
   let nodeB: RunningRegistry;
   let model: FakeModel;
-  let agent: TestProcess;
   let instance: Registered;
-  let dropDatabase: () => Promise<void>;
-  const extra: TestProcess[] = [];
 
   beforeAll(async () => {
-    const db = await createTestDatabase('chat');
-    dropDatabase = db.drop;
-    const env = {
-      DATABASE_URL: db.url,
-      REDIS_URL: SHARED_REDIS_URL,
-      REDIS_PREFIX: `e2e-chat-${process.pid}-${Date.now()}`,
-      CHAT_KEEPALIVE_MS: '300',
+    cluster = await TestCluster.start({
+      label: 'chat',
+      nodes: 2,
       // 503 at once for an instance with no replica (the hold has its own tests).
-      CHAT_HOLD_MS: '0',
-    };
-    nodeA = await startRegistry(env, 'node-a');
-    nodeB = await startRegistry(env, 'node-b');
-    model = await startFakeModel({ chunks: 8, delayMs: 20, models: ['fake-model', 'announced-in-hello'] });
-    instance = await registerInstance(nodeA.url);
-    agent = await startAgent({
-      registry: nodeA.url,
-      instanceId: instance.instanceId,
-      password: instance.password,
-      upstream: model.url,
+      env: { CHAT_KEEPALIVE_MS: '300', CHAT_HOLD_MS: '0' },
     });
-    await eventually(async () => (await instanceDetail(nodeB.url, instance)).status === 'online', 2_000);
+    [nodeA, nodeB] = cluster.nodes;
+    model = await cluster.model({ chunks: 8, delayMs: 20, models: ['fake-model', 'announced-in-hello'] });
+    instance = await cluster.register();
+    await cluster.agent(instance, model);
+    await cluster.waitOnline(instance, { via: [nodeB] });
   });
 
   afterAll(async () => {
-    await Promise.all([agent?.stop(), ...extra.map((p) => p.stop('SIGKILL'))]);
-    await Promise.all([nodeA?.proc.stop(), nodeB?.proc.stop(), model?.close()]);
-    await dropDatabase?.();
+    await cluster?.stop();
   });
 
   const chatUrl = (node: RunningRegistry, id = instance.instanceId) => `${node.url}/api/chat/${id}`;
@@ -195,15 +180,9 @@ describe('chat relay across two registry nodes (real Redis, PostgreSQL, agent)',
   );
 
   it('reports an error event and no [DONE] when the agent dies mid-stream', async () => {
-    const spare = await registerInstance(nodeA.url, 'dies');
-    const dying = await startAgent({
-      registry: nodeA.url,
-      instanceId: spare.instanceId,
-      password: spare.password,
-      upstream: model.url,
-    });
-    extra.push(dying);
-    await eventually(async () => (await instanceDetail(nodeB.url, spare)).status === 'online', 2_000);
+    const spare = await cluster.register('dies');
+    const dying = await cluster.agent(spare, model);
+    await cluster.waitOnline(spare, { via: [nodeB] });
     const started = Date.now();
     const pending = readSse(chatUrl(nodeB, spare.instanceId), {
       messages: [{ role: 'user', content: '[hang]' }],
@@ -267,7 +246,7 @@ describe('chat relay across two registry nodes (real Redis, PostgreSQL, agent)',
       queue.push(frame);
       if (queue.length === 1 && !busy) void serve();
     });
-    await eventually(async () => (await instanceDetail(nodeB.url, stock)).status === 'online', 2_000);
+    await cluster.waitOnline(stock, { via: [nodeB] });
     const [one, two] = await Promise.all([
       readSse(chatUrl(nodeB, stock.instanceId), { messages: [{ role: 'user', content: 'first' }] }),
       readSse(chatUrl(nodeA, stock.instanceId), { messages: [{ role: 'user', content: 'second' }] }),

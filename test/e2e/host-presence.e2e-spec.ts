@@ -1,41 +1,30 @@
 import { hostname } from 'node:os';
 import WebSocket from 'ws';
 import { defaultReplicaName } from '../../apps/host/src/replica-name';
-import { SHARED_REDIS_URL } from '../support/cluster';
-import { createTestDatabase } from '../support/postgres';
-import {
-  RunningRegistry,
-  startAgent,
-  startFakeModelProcess,
-  startRegistry,
-  TestProcess,
-} from '../support/processes';
+import { TestCluster } from '../support/cluster';
+import type { RunningRegistry } from '../support/processes';
 import { eventually, instanceDetail, registerInstance } from '../support/registry-client';
 
 const fastTimers = { WS_PING_INTERVAL_MS: '500', HEARTBEAT_FLUSH_MS: '200' };
 
 describe('hosts connect and stay online (embedded mode)', () => {
+  let cluster: TestCluster;
   let registry: RunningRegistry;
-  let model: { url: string; proc: TestProcess };
-  const agents: TestProcess[] = [];
+  let model: { url: string };
 
   beforeAll(async () => {
-    [registry, model] = await Promise.all([startRegistry({ ...fastTimers }), startFakeModelProcess()]);
+    cluster = await TestCluster.embedded(fastTimers);
+    registry = cluster.nodes[0];
+    model = await cluster.modelProcess();
   });
   afterAll(async () => {
-    await Promise.all([...agents.map((a) => a.stop('SIGKILL')), registry?.proc.stop(), model?.proc.stop()]);
+    await cluster?.stop();
   });
 
   it('shows online within 1 s of the agent connecting and offline within 1 s of a clean close', async () => {
     const instance = await registerInstance(registry.url);
     expect((await instanceDetail(registry.url, instance)).status).toBe('registered');
-    const agent = await startAgent({
-      registry: registry.url,
-      instanceId: instance.instanceId,
-      password: instance.password,
-      upstream: model.url,
-    });
-    agents.push(agent);
+    const agent = await cluster.agent(instance, model.url);
     // Without --replica, the agent runs under (and says) its machine-derived default name.
     await agent.waitFor(
       new RegExp(`instance ${instance.instanceId}, replica ${defaultReplicaName(hostname(), model.url)},`),
@@ -108,16 +97,8 @@ describe('hosts connect and stay online (embedded mode)', () => {
 
   it('lets exactly one of two agents with the same credentials own the instance, and tells the other why', async () => {
     const instance = await registerInstance(registry.url);
-    const opts = {
-      registry: registry.url,
-      instanceId: instance.instanceId,
-      password: instance.password,
-      upstream: model.url,
-    };
-    const first = await startAgent(opts);
-    agents.push(first);
-    const second = await startAgent(opts);
-    agents.push(second);
+    const first = await cluster.agent(instance, model.url);
+    const second = await cluster.agent(instance, model.url);
     expect(await first.exited).toBe(1);
     expect(first.output.join('\n')).toMatch(/another agent/i);
     expect(second.running).toBe(true);
@@ -144,46 +125,24 @@ describe('hosts connect and stay online (embedded mode)', () => {
 });
 
 describe('presence across nodes (distributed mode, real Redis and PostgreSQL)', () => {
+  let cluster: TestCluster;
   let nodeA: RunningRegistry;
   let nodeB: RunningRegistry;
-  let model: { url: string; proc: TestProcess };
-  let dropDatabase: () => Promise<void>;
-  let env: Record<string, string>;
-  const agents: TestProcess[] = [];
+  let model: { url: string };
 
   beforeAll(async () => {
-    const db = await createTestDatabase('presence');
-    dropDatabase = db.drop;
-    env = {
-      DATABASE_URL: db.url,
-      REDIS_URL: SHARED_REDIS_URL,
-      REDIS_PREFIX: `e2e-presence-${process.pid}-${Date.now()}`,
-      PRESENCE_TTL_MS: '3000',
-      PRESENCE_REFRESH_MS: '1000',
-      ...fastTimers,
-    };
-    nodeA = await startRegistry(env, 'node-a');
-    [nodeB, model] = await Promise.all([startRegistry(env, 'node-b'), startFakeModelProcess()]);
+    const env = { PRESENCE_TTL_MS: '3000', PRESENCE_REFRESH_MS: '1000', ...fastTimers };
+    cluster = await TestCluster.start({ label: 'presence', nodes: 2, env });
+    [nodeA, nodeB] = cluster.nodes;
+    model = await cluster.modelProcess();
   });
   afterAll(async () => {
-    await Promise.all([
-      ...agents.map((a) => a.stop('SIGKILL')),
-      nodeA?.proc.stop('SIGKILL'),
-      nodeB?.proc.stop(),
-      model?.proc.stop(),
-    ]);
-    await dropDatabase?.();
+    await cluster?.stop();
   });
 
   it('reports online through node B for an agent on node A; after SIGKILL of A the agent is back via B within 5 s', async () => {
     const instance = await registerInstance(nodeA.url);
-    const agent = await startAgent({
-      registry: `${nodeA.url},${nodeB.url}`,
-      instanceId: instance.instanceId,
-      password: instance.password,
-      upstream: model.url,
-    });
-    agents.push(agent);
+    const agent = await cluster.agent(instance, model.url, { allNodes: true });
     await agent.waitFor(new RegExp(`connected to ${nodeA.url}`));
     await eventually(async () => (await instanceDetail(nodeB.url, instance)).status === 'online', 1_000);
 
@@ -201,7 +160,7 @@ describe('presence across nodes (distributed mode, real Redis and PostgreSQL)', 
   });
 
   it('never reports online longer than the presence TTL after the holding node dies', async () => {
-    const nodeC = await startRegistry(env, 'node-c');
+    const nodeC = await cluster.addNode('node-c');
     const instance = await registerInstance(nodeC.url);
     // A stock client does not reconnect: only the node that dies ever holds its socket.
     const ws = new WebSocket(

@@ -1,15 +1,8 @@
 import { request as httpRequest, type ClientRequest } from 'node:http';
 import * as path from 'node:path';
-import { FakeModel, startFakeModel } from '../support/fake-model-server';
-import {
-  DIST,
-  RunningRegistry,
-  spawnNode,
-  startAgent,
-  startRegistry,
-  TestProcess,
-} from '../support/processes';
-import { eventually, metricCounts, registerInstance, Registered } from '../support/registry-client';
+import { TestCluster } from '../support/cluster';
+import { DIST, RunningRegistry, spawnNode } from '../support/processes';
+import { eventually, metricCounts, Registered } from '../support/registry-client';
 import { LiveStream, readSse, startStream } from '../support/sse';
 
 /** Small budgets; the node believes loopback's X-Forwarded-For, so the test speaks for many addresses. */
@@ -35,29 +28,20 @@ function register(node: RunningRegistry, address: string): Promise<Response> {
 const outcomes = (node: RunningRegistry) => metricCounts(node.url, 'registry_chats_total', 'outcome');
 
 describe('node-wide budgets', () => {
-  const procs: TestProcess[] = [];
+  let cluster: TestCluster;
   let node: RunningRegistry;
-  let model: FakeModel;
   let instance: Registered;
 
   beforeAll(async () => {
-    node = await startRegistry(ENV, 'budgets');
-    model = await startFakeModel({ chunks: 3 });
-    instance = await registerInstance(node.url);
-    procs.push(
-      await startAgent({
-        registry: node.url,
-        instanceId: instance.instanceId,
-        password: instance.password,
-        upstream: model.url,
-      }),
-    );
+    cluster = await TestCluster.embedded(ENV, 'budgets');
+    node = cluster.nodes[0];
+    const model = await cluster.model({ chunks: 3 });
+    instance = await cluster.register();
+    await cluster.agent(instance, model);
   });
 
   afterAll(async () => {
-    await Promise.all(procs.map((p) => p.stop('SIGKILL')));
-    await node?.proc.stop();
-    await model?.close();
+    await cluster?.stop();
   });
 
   it('limits registrations per address per minute (429 with Retry-After)', async () => {
@@ -120,38 +104,29 @@ describe('node-wide budgets', () => {
 });
 
 describe('node-wide budget of unread answer bytes', () => {
-  const procs: TestProcess[] = [];
+  let cluster: TestCluster;
   let node: RunningRegistry;
   let chatUrl: string;
 
   beforeAll(async () => {
     // Each request alone may leave 64 MiB unread; all of them together only 1 MiB.
-    node = await startRegistry(
-      {
-        CHAT_MAX_BUFFERED_BYTES: String(64 * 1024 * 1024),
-        NODE_MAX_BUFFERED_BYTES: String(1024 * 1024),
-      },
+    cluster = await TestCluster.embedded(
+      { CHAT_MAX_BUFFERED_BYTES: String(64 * 1024 * 1024), NODE_MAX_BUFFERED_BYTES: String(1024 * 1024) },
       'buffers',
     );
+    node = cluster.nodes[0];
     const script = path.join(path.dirname(DIST.fakeModel), 'big-model-main.js');
-    const model = spawnNode('big-model', script, ['--chunks', '8192', '--chunk-bytes', '4096'], {});
-    procs.push(model);
-    const { url } = JSON.parse(await model.waitFor(/"url"/, 15_000)) as { url: string };
-    const instance = await registerInstance(node.url);
-    procs.push(
-      await startAgent({
-        registry: node.url,
-        instanceId: instance.instanceId,
-        password: instance.password,
-        upstream: url,
-      }),
+    const model = cluster.track(
+      spawnNode('big-model', script, ['--chunks', '8192', '--chunk-bytes', '4096'], {}),
     );
+    const { url } = JSON.parse(await model.waitFor(/"url"/, 15_000)) as { url: string };
+    const instance = await cluster.register();
+    await cluster.agent(instance, url);
     chatUrl = `${node.url}/api/chat/${instance.instanceId}`;
   });
 
   afterAll(async () => {
-    await Promise.all(procs.map((p) => p.stop('SIGKILL')));
-    await node?.proc.stop();
+    await cluster?.stop();
   });
 
   it('cuts off a caller that leaves a 32 MiB answer unread once the node holds more than its budget', async () => {

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { closedLoop, describeChat } from '../support/chat-load';
 import { TestCluster } from '../support/cluster';
-import { chatsReceived, FakeModel, FakeModelOptions, startFakeModel } from '../support/fake-model-server';
-import { RunningRegistry, startAgent, TestProcess } from '../support/processes';
+import { chatsReceived } from '../support/fake-model-server';
+import type { RunningRegistry } from '../support/processes';
 import { RawWsClient } from '../support/raw-ws-client';
 import {
   connectAndLeave,
@@ -78,31 +78,6 @@ describe('replicas: several agents serve one instance', () => {
   const hostPath = (instance: Registered, query = '') =>
     `/api/ws/${instance.instanceId}?password=${encodeURIComponent(instance.password)}${query}`;
 
-  async function startModel(opts: FakeModelOptions): Promise<FakeModel> {
-    const model = await startFakeModel(opts);
-    cluster.onStop(() => model.close());
-    return model;
-  }
-
-  /** A real agent serving `instance` as replica `name`, connected to `node`. */
-  async function startReplica(
-    node: RunningRegistry,
-    instance: Registered,
-    name: string,
-    model: FakeModel,
-    env: Record<string, string> = {},
-  ): Promise<TestProcess> {
-    return cluster.track(
-      await startAgent({
-        registry: node.url,
-        instanceId: instance.instanceId,
-        password: instance.password,
-        upstream: model.url,
-        env: { HOST_REPLICA: name, ...env },
-      }),
-    );
-  }
-
   /** Waits until every node in `nodes` lists exactly these replicas. */
   const replicasListed = (instance: Registered, names: string[], nodes = [nodeA, nodeB]) =>
     waitForReplicas(
@@ -113,10 +88,18 @@ describe('replicas: several agents serve one instance', () => {
 
   it('lists every replica; the instance stays online while one is left and goes offline after the last', async () => {
     const instance = await registerInstance(nodeA.url, 'two replicas');
-    const model = await startModel({ chunks: 3 });
+    const model = await cluster.model({ chunks: 3 });
     const startedAt = Date.now();
-    const one = await startReplica(nodeA, instance, 'one', model, { HOST_CONCURRENCY: '2' });
-    const two = await startReplica(nodeB, instance, 'two', model, { HOST_CONCURRENCY: '5' });
+    const one = await cluster.agent(instance, model, {
+      node: nodeA,
+      replica: 'one',
+      env: { HOST_CONCURRENCY: '2' },
+    });
+    const two = await cluster.agent(instance, model, {
+      node: nodeB,
+      replica: 'two',
+      env: { HOST_CONCURRENCY: '5' },
+    });
     await replicasListed(instance, ['one', 'two']);
 
     const detail = await instanceDetail(nodeB.url, instance);
@@ -173,10 +156,10 @@ describe('replicas: several agents serve one instance', () => {
 
   it('a second agent with the same replica name replaces the first (4409: it exits as superseded)', async () => {
     const instance = await registerInstance(nodeA.url, 'same name twice');
-    const model = await startModel({ chunks: 3 });
-    const first = await startReplica(nodeA, instance, 'twin', model);
+    const model = await cluster.model({ chunks: 3 });
+    const first = await cluster.agent(instance, model, { node: nodeA, replica: 'twin' });
     await replicasListed(instance, ['twin']);
-    const second = await startReplica(nodeB, instance, 'twin', model);
+    const second = await cluster.agent(instance, model, { node: nodeB, replica: 'twin' });
 
     await first.waitFor(/took over|superseded/, 10_000);
     expect(await first.exited).toBe(1);
@@ -192,10 +175,10 @@ describe('replicas: several agents serve one instance', () => {
   it('spreads load by capacity (4 at a time, then 40 at once): a replica of capacity 3 serves clearly more than one of capacity 1', async () => {
     const instance = await registerInstance(nodeA.url, 'uneven');
     // Each answer takes ~100 ms (5 chunks 20 ms apart); each replica has its own model, which counts.
-    const small = await startModel({ chunks: 5, delayMs: 20 });
-    const big = await startModel({ chunks: 5, delayMs: 20 });
-    await startReplica(nodeA, instance, 'small', small, { HOST_CONCURRENCY: '1' });
-    await startReplica(nodeA, instance, 'big', big, { HOST_CONCURRENCY: '3' });
+    const small = await cluster.model({ chunks: 5, delayMs: 20 });
+    const big = await cluster.model({ chunks: 5, delayMs: 20 });
+    await cluster.agent(instance, small, { node: nodeA, replica: 'small', env: { HOST_CONCURRENCY: '1' } });
+    await cluster.agent(instance, big, { node: nodeA, replica: 'big', env: { HOST_CONCURRENCY: '3' } });
     await replicasListed(instance, ['big', 'small']);
 
     // As many chats at a time as both replicas together can serve (1 + 3), 40 in all.
@@ -222,10 +205,10 @@ describe('replicas: several agents serve one instance', () => {
 
   it('routes across nodes: chats through either node also reach the replica the other node holds', async () => {
     const instance = await registerInstance(nodeA.url, 'across nodes');
-    const onA = await startModel({ chunks: 5, delayMs: 20 });
-    const onB = await startModel({ chunks: 5, delayMs: 20 });
-    await startReplica(nodeA, instance, 'near-a', onA, { HOST_CONCURRENCY: '2' });
-    await startReplica(nodeB, instance, 'near-b', onB, { HOST_CONCURRENCY: '2' });
+    const onA = await cluster.model({ chunks: 5, delayMs: 20 });
+    const onB = await cluster.model({ chunks: 5, delayMs: 20 });
+    await cluster.agent(instance, onA, { node: nodeA, replica: 'near-a', env: { HOST_CONCURRENCY: '2' } });
+    await cluster.agent(instance, onB, { node: nodeB, replica: 'near-b', env: { HOST_CONCURRENCY: '2' } });
     await replicasListed(instance, ['near-a', 'near-b']);
 
     // 4 at a time is more than the caller's own node's replica takes (2): the rest must go to the other.
@@ -268,10 +251,10 @@ describe('replicas: several agents serve one instance', () => {
   it('serves a held chat as soon as a replica connects during the hold (on another node)', async () => {
     const instance = await registerInstance(nodeA.url, 'arrives late');
     await connectAndLeave(nodeA, instance);
-    const model = await startModel({ chunks: 3 });
+    const model = await cluster.model({ chunks: 3 });
     const pending = askOnce(chatUrl(holding, instance));
     // The agent's process takes a while to start and connect: the chat is held meanwhile.
-    const agent = await startReplica(nodeB, instance, 'late', model);
+    const agent = await cluster.agent(instance, model, { node: nodeB, replica: 'late' });
     const answer = await pending;
     expect(agent.running).toBe(true);
     expect(answer.status).toBe(200);

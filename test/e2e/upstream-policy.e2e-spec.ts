@@ -1,30 +1,24 @@
-import { FakeModel, startFakeModel } from '../support/fake-model-server';
-import { RunningRegistry, startAgent, startRegistry, TestProcess } from '../support/processes';
-import { registerInstance } from '../support/registry-client';
+import { TestCluster } from '../support/cluster';
+import type { FakeModel } from '../support/fake-model-server';
 import { readSse } from '../support/sse';
 
 describe('the owner pins down what an anonymous caller can ask of the upstream (real registry and agent)', () => {
-  let registry: RunningRegistry;
+  let cluster: TestCluster;
   let model: FakeModel;
-  let agent: TestProcess;
   let chatUrl: string;
 
   beforeAll(async () => {
-    [registry, model] = await Promise.all([startRegistry({}), startFakeModel({ models: ['owner-model'] })]);
-    const instance = await registerInstance(registry.url);
-    agent = await startAgent({
-      registry: registry.url,
-      instanceId: instance.instanceId,
-      password: instance.password,
-      upstream: model.url,
+    cluster = await TestCluster.embedded();
+    model = await cluster.model({ models: ['owner-model'] });
+    const instance = await cluster.register();
+    await cluster.agent(instance, model, {
       env: { UPSTREAM_MODEL: 'owner-model', HOST_PIN_MODEL: '1', HOST_MAX_TOKENS: '64' },
     });
-    chatUrl = `${registry.url}/api/chat/${instance.instanceId}`;
+    chatUrl = `${cluster.nodes[0].url}/api/chat/${instance.instanceId}`;
   });
 
   afterAll(async () => {
-    await agent?.stop();
-    await Promise.all([registry?.proc.stop(), model?.close()]);
+    await cluster?.stop();
   });
 
   const lastUpstreamBody = () =>

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TestCluster } from '../support/cluster';
-import { FakeModel, startFakeModel } from '../support/fake-model-server';
-import { RunningRegistry, startAgent, TestProcess } from '../support/processes';
-import { eventually, instanceDetail, registerInstance, Registered } from '../support/registry-client';
+import type { FakeModel } from '../support/fake-model-server';
+import type { RunningRegistry, TestProcess } from '../support/processes';
+import { eventually, instanceDetail, Registered } from '../support/registry-client';
 import { contentOf, readSse } from '../support/sse';
 
 const CHATS = 10;
@@ -32,26 +32,16 @@ describe('fault: the only agent restarts while chats arrive', () => {
   let instance: Registered;
   let agent: TestProcess;
 
-  const startReplica = async () =>
-    cluster.track(
-      await startAgent({
-        registry: nodeA.url,
-        instanceId: instance.instanceId,
-        password: instance.password,
-        upstream: model.url,
-        env: { HOST_REPLICA: 'only' },
-      }),
-    );
+  const startReplica = () => cluster.agent(instance, model, { replica: 'only' });
 
   beforeAll(async () => {
     // CHAT_HOLD_MS is left at its default; keepalives every 500 ms so that a held stream shows them.
     cluster = await TestCluster.start({ label: 'restart-hold', nodes: 2, env: { CHAT_KEEPALIVE_MS: '500' } });
     [nodeA, nodeB] = cluster.nodes;
-    model = await startFakeModel({ chunks: 5, delayMs: 20 });
-    cluster.onStop(() => model.close());
-    instance = await registerInstance(nodeA.url, 'restarting agent');
+    model = await cluster.model({ chunks: 5, delayMs: 20 });
+    instance = await cluster.register('restarting agent');
     agent = await startReplica();
-    await eventually(async () => (await instanceDetail(nodeB.url, instance)).status === 'online', 3_000);
+    await cluster.waitOnline(instance, { via: [nodeB], withinMs: 3_000 });
   });
 
   afterAll(async () => {

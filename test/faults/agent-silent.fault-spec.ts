@@ -1,6 +1,6 @@
 import { TestCluster } from '../support/cluster';
-import { RunningRegistry, startAgent, startFakeModelProcess, TestProcess } from '../support/processes';
-import { eventually, instanceDetail, registerInstance, Registered } from '../support/registry-client';
+import type { RunningRegistry, TestProcess } from '../support/processes';
+import { eventually, instanceDetail, Registered } from '../support/registry-client';
 
 const PING_MS = 500;
 
@@ -18,20 +18,13 @@ describe('fault: the agent goes silent', () => {
       env: { WS_PING_INTERVAL_MS: String(PING_MS), PRESENCE_TTL_MS: '3000', PRESENCE_REFRESH_MS: '1000' },
     });
     node = cluster.nodes[0];
-    const model = cluster.track((await startFakeModelProcess()).proc);
-    const upstream = JSON.parse(model.output.find((l) => l.includes('"url"'))!) as { url: string };
-    instance = await registerInstance(node.url, 'silent agent');
-    agent = cluster.track(
-      await startAgent({
-        registry: node.url,
-        instanceId: instance.instanceId,
-        password: instance.password,
-        upstream: upstream.url,
-        // The agent's production backoff (0.5 s to 30 s).
-        env: { HOST_BACKOFF_BASE_MS: '500', HOST_BACKOFF_CAP_MS: '30000' },
-      }),
-    );
-    await eventually(async () => (await instanceDetail(node.url, instance)).status === 'online', 2_000);
+    const model = await cluster.modelProcess();
+    instance = await cluster.register('silent agent');
+    // The agent's production backoff (0.5 s to 30 s).
+    agent = await cluster.agent(instance, model.url, {
+      env: { HOST_BACKOFF_BASE_MS: '500', HOST_BACKOFF_CAP_MS: '30000' },
+    });
+    await cluster.waitOnline(instance);
   });
 
   afterAll(async () => {

@@ -1,7 +1,7 @@
 import { TestCluster } from '../support/cluster';
 import { LiveStream, startStream, StreamEnd } from '../support/sse';
-import { RunningRegistry, startAgent, startFakeModelProcess, TestProcess } from '../support/processes';
-import { eventually, instanceDetail, registerInstance, Registered } from '../support/registry-client';
+import type { RunningRegistry, TestProcess } from '../support/processes';
+import type { Registered } from '../support/registry-client';
 
 const AGENTS = 4;
 const LOOPS_PER_INSTANCE = 2;
@@ -28,29 +28,16 @@ describe('fault: SIGTERM of a node under load', () => {
     cluster = await TestCluster.start({ label: 'drain', nodes: 2, env: { DRAIN_GRACE_MS: '10000' } });
     [nodeA, nodeB] = cluster.nodes;
     // 10 chunks 50 ms apart: every answer takes ~0.5 s.
-    const model = await startFakeModelProcess(['--chunks', '10', '--delay-ms', '50']);
-    cluster.track(model.proc);
-    instances = await Promise.all(
-      Array.from({ length: AGENTS }, (_, i) => registerInstance(nodeA.url, `drained ${i}`)),
-    );
+    const model = await cluster.modelProcess(['--chunks', '10', '--delay-ms', '50']);
+    instances = await Promise.all(Array.from({ length: AGENTS }, (_, i) => cluster.register(`drained ${i}`)));
+    const env = { HOST_BACKOFF_BASE_MS: '500', HOST_BACKOFF_CAP_MS: '30000', HOST_CONCURRENCY: '16' };
     agents = await Promise.all(
       instances.map((instance) =>
-        startAgent(
-          {
-            registry: `${nodeA.url},${nodeB.url}`,
-            instanceId: instance.instanceId,
-            password: instance.password,
-            upstream: model.url,
-            env: { HOST_BACKOFF_BASE_MS: '500', HOST_BACKOFF_CAP_MS: '30000', HOST_CONCURRENCY: '16' },
-          },
-          false,
-        ),
+        cluster.agent(instance, model.url, { allNodes: true, env, waitConnected: false }),
       ),
     );
-    agents.forEach((a) => cluster.track(a));
     await Promise.all(agents.map((a) => a.waitFor(new RegExp(`connected to ${nodeA.url}`))));
-    for (const instance of instances)
-      await eventually(async () => (await instanceDetail(nodeB.url, instance)).status === 'online', 2_000);
+    for (const instance of instances) await cluster.waitOnline(instance, { via: [nodeB] });
   });
 
   afterAll(async () => {

@@ -1,9 +1,9 @@
 import { readKey, TestCluster } from '../support/cluster';
-import { FakeModel, startFakeModel } from '../support/fake-model-server';
+import type { FakeModel } from '../support/fake-model-server';
 import { contentOf, startStream } from '../support/sse';
-import { RunningRegistry, startAgent, TestProcess } from '../support/processes';
+import type { RunningRegistry, TestProcess } from '../support/processes';
 import { RawWsClient } from '../support/raw-ws-client';
-import { eventually, instanceDetail, registerInstance, Registered } from '../support/registry-client';
+import { eventually, instanceDetail, Registered } from '../support/registry-client';
 
 const STALE = 'STALE';
 const staleChunk = (requestId: string, n: number) =>
@@ -39,9 +39,8 @@ describe('fault: a second host connection with the same credentials while the fi
   beforeAll(async () => {
     cluster = await TestCluster.start({ label: 'dup', nodes: 2, env: { WS_PING_INTERVAL_MS: '1000' } });
     [nodeA, nodeB] = cluster.nodes;
-    model = await startFakeModel({ chunks: 6 });
-    cluster.onStop(() => model.close());
-    instance = await registerInstance(nodeA.url, 'contested');
+    model = await cluster.model({ chunks: 6 });
+    instance = await cluster.register('contested');
   });
 
   afterAll(async () => {
@@ -59,7 +58,7 @@ describe('fault: a second host connection with the same credentials while the fi
     // It takes several requests at once (a request wrongly given to it is not stuck in a queue) and
     // claims to honour `cancel`, but ignores it.
     oldHost.send(JSON.stringify({ type: 'hello', capabilities: { concurrency: 8, cancel: true } }));
-    await eventually(async () => (await instanceDetail(nodeB.url, instance)).status === 'online', 2_000);
+    await cluster.waitOnline(instance, { via: [nodeB] });
     // The old host answers every chat it ever receives with STALE chunks, forever.
     const seen = new Set<string>();
     let n = 0;
@@ -77,15 +76,7 @@ describe('fault: a second host connection with the same credentials while the fi
     await oldCaller.firstData;
 
     const supersededAt = Date.now();
-    newAgent = cluster.track(
-      await startAgent({
-        registry: nodeB.url,
-        instanceId: instance.instanceId,
-        password: instance.password,
-        upstream: model.url,
-        env: { HOST_REPLICA: REPLICA },
-      }),
-    );
+    newAgent = await cluster.agent(instance, model, { node: nodeB, replica: REPLICA });
     const ownerKey = `${cluster.prefix}:owner:${instance.instanceId}/${REPLICA}`;
     await eventually(
       async () => (await readKey(cluster.redisUrl, ownerKey))?.startsWith(`${nodeB.nodeId}|`) ?? false,

@@ -1,15 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeChat, steadyLoad, TimedChat } from '../support/chat-load';
 import { TestCluster } from '../support/cluster';
-import {
-  chatsReceived,
-  chatTextsReceived,
-  FakeModel,
-  nextChatRequest,
-  startFakeModel,
-} from '../support/fake-model-server';
-import { RunningRegistry, startAgent, TestProcess } from '../support/processes';
-import { registerInstance, Registered, waitForReplicas } from '../support/registry-client';
+import { chatsReceived, chatTextsReceived, FakeModel, nextChatRequest } from '../support/fake-model-server';
+import type { RunningRegistry, TestProcess } from '../support/processes';
+import { Registered, waitForReplicas } from '../support/registry-client';
 import { contentOf } from '../support/sse';
 
 /** Chat loops per node; together (12) more than both replicas take at once (2 × 4): some chats queue. */
@@ -35,28 +29,12 @@ describe('fault: SIGKILL of one of two replicas (on different nodes) under load'
   beforeAll(async () => {
     cluster = await TestCluster.start({ label: 'failover', nodes: 2 });
     [nodeA, nodeB] = cluster.nodes;
-    const pacedModel = async (replica: string) => {
-      const model = await startFakeModel({
-        chunks: 20,
-        delayMs: 25,
-        firstDelayMs: 150,
-        content: (i) => `${replica}.${i} `,
-      });
-      cluster.onStop(() => model.close());
-      return model;
-    };
+    const pacedModel = (replica: string) =>
+      cluster.model({ chunks: 20, delayMs: 25, firstDelayMs: 150, content: (i) => `${replica}.${i} ` });
     [modelOne, modelTwo] = await Promise.all([pacedModel('one'), pacedModel('two')]);
-    instance = await registerInstance(nodeA.url, 'two replicas, one dies');
-    const replica = async (node: RunningRegistry, name: string, model: FakeModel) =>
-      cluster.track(
-        await startAgent({
-          registry: node.url,
-          instanceId: instance.instanceId,
-          password: instance.password,
-          upstream: model.url,
-          env: { HOST_REPLICA: name, HOST_CONCURRENCY: CONCURRENCY },
-        }),
-      );
+    instance = await cluster.register('two replicas, one dies');
+    const replica = (node: RunningRegistry, name: string, model: FakeModel) =>
+      cluster.agent(instance, model, { node, replica: name, env: { HOST_CONCURRENCY: CONCURRENCY } });
     [agentOne] = await Promise.all([replica(nodeA, 'one', modelOne), replica(nodeB, 'two', modelTwo)]);
     await waitForReplicas([nodeA.url, nodeB.url], instance, ['one', 'two']);
   });

@@ -2,14 +2,8 @@ import { request, type IncomingMessage } from 'node:http';
 import * as path from 'node:path';
 import { TestCluster } from '../support/cluster';
 import { startStream } from '../support/sse';
-import { DIST, RunningRegistry, spawnNode, startAgent, startFakeModelProcess } from '../support/processes';
-import {
-  eventually,
-  instanceDetail,
-  metricCounts,
-  registerInstance,
-  Registered,
-} from '../support/registry-client';
+import { DIST, RunningRegistry, spawnNode } from '../support/processes';
+import { eventually, metricCounts, Registered } from '../support/registry-client';
 import { percentile } from '@app/common';
 import { summary } from '../support/stats';
 
@@ -42,15 +36,13 @@ describe('fault: a caller reads very slowly', () => {
       nodes: 2,
       env: { CHAT_MAX_BUFFERED_BYTES: String(MAX_BUFFERED) },
     });
-    const nodeA = cluster.nodes[0];
     nodeB = cluster.nodes[1];
-    const pacedModel = await startFakeModelProcess([
+    const pacedModel = await cluster.modelProcess([
       '--chunks',
       String(PACED_CHUNKS),
       '--delay-ms',
       String(PACED_DELAY_MS),
     ]);
-    cluster.track(pacedModel.proc);
     const [steadyModel, burstModel] = await Promise.all([
       startBigModel(['--chunks', '8000', '--delay-ms', '1']),
       startBigModel(['--chunks', '256', '--delay-ms', '0']),
@@ -58,26 +50,16 @@ describe('fault: a caller reads very slowly', () => {
     cluster.track(steadyModel.proc);
     cluster.track(burstModel.proc);
     [paced, steady, burst] = await Promise.all(
-      ['paced', 'steady', 'burst'].map((name) => registerInstance(nodeA.url, name)),
+      ['paced', 'steady', 'burst'].map((name) => cluster.register(name)),
     );
-    const agents = await Promise.all(
-      [
-        [paced, pacedModel.url, PACED_STREAMS * 2],
-        [steady, steadyModel.url, 8],
-        [burst, burstModel.url, 8],
-      ].map(([instance, upstream, concurrency]) =>
-        startAgent({
-          registry: nodeA.url,
-          instanceId: (instance as Registered).instanceId,
-          password: (instance as Registered).password,
-          upstream: upstream as string,
-          env: { HOST_CONCURRENCY: String(concurrency) },
-        }),
-      ),
-    );
-    agents.forEach((a) => cluster.track(a));
-    for (const instance of [paced, steady, burst])
-      await eventually(async () => (await instanceDetail(nodeB.url, instance)).status === 'online', 2_000);
+    const serve = (instance: Registered, upstream: string, concurrency: number) =>
+      cluster.agent(instance, upstream, { env: { HOST_CONCURRENCY: String(concurrency) } });
+    await Promise.all([
+      serve(paced, pacedModel.url, PACED_STREAMS * 2),
+      serve(steady, steadyModel.url, 8),
+      serve(burst, burstModel.url, 8),
+    ]);
+    for (const instance of [paced, steady, burst]) await cluster.waitOnline(instance, { via: [nodeB] });
   });
 
   afterAll(async () => {

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { FakeModel, FakeModelOptions, startFakeModel } from './fake-model-server';
 import { createTestDatabase } from './postgres';
-import { RunningRegistry, startAgent, startRegistry, TestProcess } from './processes';
+import { RunningRegistry, startAgent, startFakeModelProcess, startRegistry, TestProcess } from './processes';
 import { eventually, instanceDetail, registerInstance, Registered } from './registry-client';
 
 /** The Redis every test shares (found or started by test/jest/services-setup.ts; override with TEST_REDIS_URL). */
@@ -16,9 +16,23 @@ export interface ClusterOptions {
   redisClusterNodes?: string;
 }
 
+/** How a test starts a real agent: `cluster.agent(instance, model, options)`. */
+export interface AgentOptions {
+  /** The node it dials (node A by default). */
+  node?: RunningRegistry;
+  /** Every node's URL, A first (it fails over between them). */
+  allNodes?: boolean;
+  /** `HOST_REPLICA`: its replica's name. */
+  replica?: string;
+  env?: Record<string, string>;
+  /** Resolve once it connected (the default), or at once. */
+  waitConnected?: boolean;
+}
+
 /**
  * Registry nodes in distributed mode (one fresh PostgreSQL database, one Redis, a unique key
- * prefix) plus whatever else a test starts, all cleaned up by `stop()`.
+ * prefix), or one embedded node (`TestCluster.embedded`), plus the models and agents a test
+ * starts through it, all cleaned up by `stop()`.
  */
 export class TestCluster {
   readonly nodes: RunningRegistry[] = [];
@@ -55,6 +69,13 @@ export class TestCluster {
     return cluster;
   }
 
+  /** One node in embedded mode (its PGlite in memory, presence in memory, no Redis). */
+  static async embedded(env: Record<string, string> = {}, name = 'registry'): Promise<TestCluster> {
+    const cluster = new TestCluster(env, '', '', async () => undefined, false);
+    await cluster.addNode(name);
+    return cluster;
+  }
+
   async addNode(name: string, env: Record<string, string> = {}): Promise<RunningRegistry> {
     const node = await startRegistry({ ...this.env, ...env }, name);
     this.nodes.push(node);
@@ -69,6 +90,56 @@ export class TestCluster {
 
   onStop(close: () => Promise<unknown>): void {
     this.closers.push(close);
+  }
+
+  /** A fake model in this process, closed with the cluster. */
+  async model(opts: FakeModelOptions = {}): Promise<FakeModel> {
+    const model = await startFakeModel(opts);
+    this.onStop(() => model.close());
+    return model;
+  }
+
+  /** The fake model as a process of its own (`fake-model-main` arguments), stopped with the cluster. */
+  async modelProcess(args: string[] = []): Promise<{ url: string; proc: TestProcess }> {
+    const model = await startFakeModelProcess(args);
+    this.track(model.proc);
+    return model;
+  }
+
+  /** Registers an instance through `node` (node A by default). */
+  register(name?: string, node = this.nodes[0]): Promise<Registered> {
+    return registerInstance(node.url, name);
+  }
+
+  /** A real agent serving `instance` with `upstream` (a model or its URL), stopped with the cluster. */
+  async agent(
+    instance: Registered,
+    upstream: FakeModel | string,
+    opts: AgentOptions = {},
+  ): Promise<TestProcess> {
+    const registry = opts.allNodes
+      ? this.nodes.map((n) => n.url).join(',')
+      : (opts.node ?? this.nodes[0]).url;
+    const agent = await startAgent(
+      {
+        registry,
+        instanceId: instance.instanceId,
+        password: instance.password,
+        upstream: typeof upstream === 'string' ? upstream : upstream.url,
+        env: { ...(opts.replica !== undefined && { HOST_REPLICA: opts.replica }), ...opts.env },
+      },
+      opts.waitConnected ?? true,
+    );
+    return this.track(agent);
+  }
+
+  /** Resolves once the instance's detail says `online` through each node of `via` (every node by default). */
+  async waitOnline(
+    instance: Registered,
+    { via = this.nodes, withinMs = 2_000 }: { via?: RunningRegistry[]; withinMs?: number } = {},
+  ): Promise<void> {
+    for (const node of via)
+      await eventually(async () => (await instanceDetail(node.url, instance)).status === 'online', withinMs);
   }
 
   /** Stops everything, drops the database and deletes this cluster's keys from Redis. */
@@ -97,24 +168,14 @@ export async function startClusterWithAgent(
   clusterOpts: ClusterOptions,
   modelOpts: FakeModelOptions,
   /** `allNodes`: the agent gets every node's URL (it still connects to A first). */
-  agentOpts: { env?: Record<string, string>; allNodes?: boolean } = {},
+  agentOpts: Pick<AgentOptions, 'env' | 'allNodes'> = {},
 ): Promise<ClusterWithAgent> {
   const cluster = await TestCluster.start(clusterOpts);
   try {
-    const [nodeA, nodeB] = cluster.nodes;
-    const model = await startFakeModel(modelOpts);
-    cluster.onStop(() => model.close());
-    const instance = await registerInstance(nodeA.url, 'agent on A');
-    const agent = cluster.track(
-      await startAgent({
-        registry: agentOpts.allNodes ? cluster.nodes.map((n) => n.url).join(',') : nodeA.url,
-        instanceId: instance.instanceId,
-        password: instance.password,
-        upstream: model.url,
-        env: agentOpts.env,
-      }),
-    );
-    await eventually(async () => (await instanceDetail(nodeB.url, instance)).status === 'online', 2_000);
+    const model = await cluster.model(modelOpts);
+    const instance = await cluster.register('agent on A');
+    const agent = await cluster.agent(instance, model, agentOpts);
+    await cluster.waitOnline(instance, { via: [cluster.nodes[1]] });
     return { cluster, model, instance, agent };
   } catch (error) {
     await cluster.stop();

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import type { ChatSink } from './chat-sink';
+import type { ChatSink } from '../contracts/chat-sink';
 import type { ChatFailureCode } from '@app/protocol';
 import type { BufferBudget } from '../limits/buffer-budget';
 import { openAiError, openAiErrorType } from '../common/openai-error';

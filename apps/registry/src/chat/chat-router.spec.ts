@@ -1,144 +1,110 @@
-import type { ChatFailureCode } from '@app/protocol';
-import type { ClusterBus } from '../cluster/cluster-bus';
-import { loadConfig } from '../config/app-config';
-import type { ConnectedHosts, ReplicaChange } from '../hosts/connected-hosts';
-import type { HostConnection } from '../hosts/host-connection';
+import type { ChatRequestBody } from '@app/protocol';
+import {
+  answers,
+  FakeHostConnection,
+  fails,
+  HostBehaviour,
+  startsThenFails,
+} from '../../../../test/doubles/fake-host-connection';
+import { HookedPresenceStore } from '../../../../test/doubles/hooked-presence-store';
+import { RecordingBus } from '../../../../test/doubles/recording-bus';
+import { RecordingSink } from '../../../../test/doubles/recording-sink';
 import { eventually } from '../../../../test/support/eventually';
+import { LiveNodes } from '../cluster/live-nodes';
+import { loadConfig } from '../config/app-config';
+import type { ChatSink } from '../contracts/chat-sink';
+import { ConnectedHosts } from '../hosts/connected-hosts';
 import { Metrics } from '../metrics/metrics';
-import type { OnlineInstances } from '../presence/online-instances';
-import type { ReplicaRecord } from '../presence/presence.store';
-import type { ReplicaGossip } from '../replicas/replica-gossip';
+import { OnlineInstances } from '../presence/online-instances';
+import { ReplicaGossip } from '../replicas/replica-gossip';
 import { ReplicaTable } from '../replicas/replica-table';
-import { ChatRouter, RoutedChat, RoutedSink } from './chat-router';
-import type { ChatSink } from './chat-sink';
-import type { RemoteChatClient, RemoteReplica } from './remote-chat.client';
+import { ChatRouter, RoutedChat } from './chat-router';
+import { RemoteChatClient, RemoteReplica } from './remote-chat.client';
 
-/** The caller's side: records what reached it. */
-class CallerSink implements RoutedSink {
-  events: string[] = [];
-  isFinished = false;
-  lines(lines: string[]): void {
-    this.events.push(...lines);
-  }
-  done(): void {
-    this.events.push('done');
-    this.isFinished = true;
-  }
-  error(code: ChatFailureCode): void {
-    this.events.push(`error:${code}`);
-    this.isFinished = true;
-  }
-}
-
-type Behaviour = (sink: ChatSink) => void;
-const answers: Behaviour = (sink) => {
-  sink.lines(['a']);
-  sink.done();
-};
-const fails =
-  (code: ChatFailureCode): Behaviour =>
-  (sink) =>
-    sink.error(code, code);
-/** Sends a first token, then fails. */
-const startsThenFails =
-  (code: ChatFailureCode): Behaviour =>
-  (sink) => {
-    sink.lines(['partial']);
-    sink.error(code, code);
-  };
+const HOST_BODY: ChatRequestBody = { messages: [], stream: true, temperature: 0.7, max_tokens: 16 };
 
 /** A replica's socket on this node that behaves as told. */
-function localReplica(name: string, behaviour: Behaviour, capacity = 1, load = 0) {
-  const started: string[] = [];
-  const connection = {
-    instanceId: 'inst',
-    replica: name,
-    slot: `inst/${name}`,
-    epoch: 1,
-    capacity,
-    load,
-    isServing: true,
-    draining: false,
-    startChat: (id: string, _body: unknown, sink: ChatSink) => {
-      started.push(id);
-      setImmediate(() => behaviour(sink));
-      return true;
-    },
-    cancelChat: jest.fn(),
-  };
-  return { connection: connection as unknown as HostConnection, started };
-}
+const localReplica = (name: string, answer: HostBehaviour, capacity = 1, load = 0) =>
+  new FakeHostConnection({ replica: name, answer, capacity, load });
 
 /** A replica another node holds, as presence records it. */
-const remoteRecord = (name: string, nodeId: string, capacity = 1, inFlight = 0): ReplicaRecord => ({
-  instanceId: 'inst',
-  replica: name,
+const remoteRecord = (name: string, nodeId: string, capacity = 1, inFlight = 0) => ({
+  name,
   nodeId,
-  epoch: 1,
-  capacity,
-  inFlight,
-  connectedAt: 0,
-  draining: false,
+  state: { capacity, inFlight },
 });
+
+/** Other nodes as the router reaches them: each chat answered as `answer` says; `deadNodes` listen to nothing. */
+class ScriptedRemoteChats extends RemoteChatClient {
+  readonly sentTo: string[] = [];
+
+  constructor(
+    bus: RecordingBus,
+    private readonly answer: (replica: RemoteReplica) => HostBehaviour,
+    private readonly deadNodes: readonly string[],
+  ) {
+    super(bus);
+  }
+
+  override async start(replica: RemoteReplica, _id: string, _body: ChatRequestBody, sink: ChatSink) {
+    this.sentTo.push(`${replica.nodeId}:${replica.replica}`);
+    if (this.deadNodes.includes(replica.nodeId)) return false;
+    setImmediate(() => this.answer(replica)(sink));
+    return true;
+  }
+
+  override cancel(): void {}
+}
 
 function setup(
   options: {
-    local?: HostConnection[];
-    records?: ReplicaRecord[];
-    remote?: (replica: RemoteReplica) => Behaviour;
+    local?: FakeHostConnection[];
+    records?: Array<ReturnType<typeof remoteRecord>>;
+    remote?: (replica: RemoteReplica) => HostBehaviour;
     /** Node ids nobody listens for (PUBLISH reaches no one). */
     deadNodes?: string[];
     distributed?: boolean;
     env?: Record<string, string>;
   } = {},
 ) {
-  const sentTo: string[] = [];
-  const remote = {
-    start: (replica: RemoteReplica, _id: string, _body: unknown, sink: ChatSink) => {
-      sentTo.push(`${replica.nodeId}:${replica.replica}`);
-      if (options.deadNodes?.includes(replica.nodeId)) return Promise.resolve(false);
-      setImmediate(() => (options.remote?.(replica) ?? answers)(sink));
-      return Promise.resolve(true);
-    },
-    cancel: jest.fn(),
+  // Only whether the node is distributed matters to the router: REDIS_URL says so, nothing connects.
+  const config = loadConfig({
+    NODE_ID: 'me',
+    CHAT_HOLD_MS: '300',
+    ...((options.distributed ?? true) && { REDIS_URL: 'redis://127.0.0.1:6379' }),
+    ...options.env,
+  });
+  const bus = new RecordingBus('me');
+  const hosts = new ConnectedHosts(config);
+  /** A replica connected on this node: what the hub tells its listeners. */
+  const connectLocal = (connection: FakeHostConnection, announce = true) => {
+    hosts.opened(connection);
+    hosts.serve(connection);
+    if (announce) hosts.notify(connection, 'up');
   };
-  const local = options.local ?? [];
-  const listeners: Array<(c: HostConnection, change: ReplicaChange) => void> = [];
-  const hosts = {
-    servingOf: () => local,
-    acceptingOf: () => Promise.resolve(),
-    onChange: (listener: (c: HostConnection, change: ReplicaChange) => void) => listeners.push(listener),
-  };
-  let presenceReads = 0;
-  const online = {
-    useLiveState: () => undefined,
-    replicas: () => {
-      presenceReads++;
-      return Promise.resolve(options.records ?? []);
-    },
-  };
-  const gossip = { onGained: () => undefined };
+  for (const connection of options.local ?? []) connectLocal(connection, false);
+  const presence = new HookedPresenceStore('me');
+  for (const r of options.records ?? []) presence.claimElsewhere('inst', r.nodeId, r.name, r.state);
+  const remote = new ScriptedRemoteChats(bus, options.remote ?? (() => answers), options.deadNodes ?? []);
+  const table = new ReplicaTable('me');
   const metrics = new Metrics();
+  const liveNodes = new LiveNodes(bus);
   const router = new ChatRouter(
-    hosts as unknown as ConnectedHosts,
-    online as unknown as OnlineInstances,
-    remote as unknown as RemoteChatClient,
-    { nodeId: 'me' } as unknown as ClusterBus,
+    hosts,
+    new OnlineInstances(presence, liveNodes),
+    remote,
+    bus,
     metrics,
-    new ReplicaTable('me'),
-    gossip as unknown as ReplicaGossip,
-    loadConfig({
-      CHAT_HOLD_MS: '300',
-      ...((options.distributed ?? true) && { REDIS_URL: 'redis://127.0.0.1:6379' }),
-      ...options.env,
-    }),
+    table,
+    new ReplicaGossip(config, hosts, table, bus, liveNodes),
+    config,
   );
   router.onModuleInit();
-  const newChat = (): RoutedChat & { sink: CallerSink } => ({
+  const newChat = (): RoutedChat & { sink: RecordingSink } => ({
     instanceId: 'inst',
     requestId: `req-${Math.random()}`,
-    hostBody: { messages: [] } as unknown as RoutedChat['hostBody'],
-    sink: new CallerSink(),
+    hostBody: HOST_BODY,
+    sink: new RecordingSink(),
     setCancel: () => {},
   });
   const chat = newChat();
@@ -148,27 +114,22 @@ function setup(
     await new Promise((resolve) => setTimeout(resolve, 20));
   };
   const reroutes = async () => (await metrics.chatReroutes.get()).values[0]?.value ?? 0;
-  /** A replica connected on this node: what ConnectedHosts tells its listeners. */
-  const connectLocal = (connection: HostConnection) => {
-    local.push(connection);
-    for (const listener of listeners) listener(connection, 'up');
-  };
   return {
     router,
     chat,
     newChat,
-    sentTo,
+    sentTo: remote.sentTo,
     settled,
     reroutes,
     connectLocal,
-    presenceReads: () => presenceReads,
+    presenceReads: () => presence.reads,
   };
 }
 
 describe('ChatRouter', () => {
   it('sends a chat to the replica with the most free capacity, here or on another node', async () => {
     const busy = localReplica('busy', answers, 2, 2);
-    const t = setup({ local: [busy.connection], records: [remoteRecord('far', 'b', 4, 1)] });
+    const t = setup({ local: [busy], records: [remoteRecord('far', 'b', 4, 1)] });
     await t.router.dispatch(t.chat);
     await t.settled();
     expect(t.sentTo).toEqual(['b:far']);
@@ -178,7 +139,7 @@ describe('ChatRouter', () => {
 
   it('prefers this node on a tie, and reads presence once for many chats', async () => {
     const near = localReplica('near', answers, 1, 0);
-    const t = setup({ local: [near.connection], records: [remoteRecord('far', 'b', 1, 0)] });
+    const t = setup({ local: [near], records: [remoteRecord('far', 'b', 1, 0)] });
     for (let i = 0; i < 3; i++) {
       const chat = t.newChat();
       await t.router.dispatch(chat);
@@ -207,7 +168,7 @@ describe('ChatRouter', () => {
 
   it('moves a chat that failed before its first token to another replica', async () => {
     const gone = localReplica('gone', fails('host_disconnected'), 4, 0);
-    const t = setup({ local: [gone.connection], records: [remoteRecord('ok', 'b', 1, 0)] });
+    const t = setup({ local: [gone], records: [remoteRecord('ok', 'b', 1, 0)] });
     await t.router.dispatch(t.chat);
     await t.settled();
     expect(gone.started).toHaveLength(1);
@@ -218,7 +179,7 @@ describe('ChatRouter', () => {
 
   it('never runs a chat twice once a token reached the caller', async () => {
     const flaky = localReplica('flaky', startsThenFails('host_disconnected'), 4, 0);
-    const t = setup({ local: [flaky.connection], records: [remoteRecord('ok', 'b', 1, 0)] });
+    const t = setup({ local: [flaky], records: [remoteRecord('ok', 'b', 1, 0)] });
     await t.router.dispatch(t.chat);
     await t.settled();
     expect(t.sentTo).toEqual([]);
@@ -228,7 +189,7 @@ describe('ChatRouter', () => {
   it('a replica that is full sends the chat to the next; all full is a 429, without waiting', async () => {
     const full = localReplica('full', fails('queue_full'), 1, 0);
     const t = setup({
-      local: [full.connection],
+      local: [full],
       records: [remoteRecord('alsoFull', 'b', 1, 0)],
       remote: () => fails('queue_full'),
     });
@@ -270,7 +231,7 @@ describe('ChatRouter', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(t.router.heldCount('inst')).toBe(1);
     const back = localReplica('back', answers);
-    t.connectLocal(back.connection);
+    t.connectLocal(back);
     await dispatched;
     await t.settled();
     expect(t.chat.sink.events).toEqual(['a', 'done']);
@@ -287,12 +248,11 @@ describe('ChatRouter', () => {
 
   it('a chat whose only replica dropped before the first token waits for it to come back', async () => {
     const dropped = localReplica('r', fails('host_disconnected'));
-    const t = setup({ distributed: false, local: [dropped.connection], env: { CHAT_HOLD_MS: '5000' } });
+    const t = setup({ distributed: false, local: [dropped], env: { CHAT_HOLD_MS: '5000' } });
     const dispatched = t.router.dispatch(t.chat);
     await eventually(() => t.router.heldCount('inst') === 1, 1_000);
-    const again = localReplica('r', answers);
-    (again.connection as { epoch: number }).epoch = 2;
-    t.connectLocal(again.connection);
+    const again = new FakeHostConnection({ replica: 'r', epoch: 2, answer: answers });
+    t.connectLocal(again);
     await dispatched;
     await t.settled();
     expect(t.chat.sink.events).toEqual(['a', 'done']);
@@ -306,7 +266,7 @@ describe('ChatRouter', () => {
     void t.router.dispatch(t.chat);
     await eventually(() => t.router.heldCount('inst') === 1, 1_000);
     expect(await t.router.admission('inst', Date.now())).toBe('hold_full');
-    t.connectLocal(localReplica('r', answers).connection);
+    t.connectLocal(localReplica('r', answers));
     await t.settled();
   });
 
@@ -322,15 +282,15 @@ describe('ChatRouter', () => {
     void t.router.dispatch(t.chat);
     await eventually(() => t.router.heldCount('inst') === 1, 1_000);
     expect(await t.router.admission('other', Date.now())).toBe('node_hold_full');
-    t.connectLocal(localReplica('r', answers).connection);
+    t.connectLocal(localReplica('r', answers));
     await t.settled();
     expect(t.router.heldCount('inst')).toBe(0);
   });
 
   it('a draining replica gets no new chat while another can take it', async () => {
     const draining = localReplica('old', answers, 8, 0);
-    (draining.connection as { draining: boolean }).draining = true;
-    const t = setup({ local: [draining.connection], records: [remoteRecord('new', 'b', 1, 0)] });
+    draining.draining = true;
+    const t = setup({ local: [draining], records: [remoteRecord('new', 'b', 1, 0)] });
     await t.router.dispatch(t.chat);
     await t.settled();
     expect(draining.started).toEqual([]);

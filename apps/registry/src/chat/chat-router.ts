@@ -7,11 +7,10 @@ import { ConnectedHosts } from '../hosts/connected-hosts';
 import type { HostConnection } from '../hosts/host-connection';
 import { Metrics } from '../metrics/metrics';
 import { OnlineInstances } from '../presence/online-instances';
-import { replicaSlot } from '../presence/presence.store';
 import { Candidate, candidateKey, chooseReplica } from '../replicas/replica-choice';
 import { ReplicaGossip } from '../replicas/replica-gossip';
 import { KnownReplica, ReplicaTable } from '../replicas/replica-table';
-import type { ChatSink } from './chat-sink';
+import type { ChatSink } from '../contracts/chat-sink';
 import { RemoteChatClient } from './remote-chat.client';
 
 /** The caller's side of a chat, as the router sees it. */
@@ -117,19 +116,6 @@ export class ChatRouter implements OnModuleInit {
       if (change === 'up') this.wake(connection.instanceId);
     });
     this.gossip.onGained((instanceId) => this.wake(instanceId));
-    // Detail shows the load as routing sees it, not as of the holder's last presence refresh.
-    this.online.useLiveState({
-      of: (record) => {
-        const slot = replicaSlot(record.instanceId, record.replica);
-        if (record.nodeId === this.bus.nodeId) {
-          const connection = this.hosts.get(slot);
-          if (connection?.epoch !== record.epoch) return undefined;
-          return { inFlight: connection.load, capacity: connection.capacity, draining: connection.draining };
-        }
-        const known = this.table.find(record.instanceId, slot, record.epoch);
-        return known && { inFlight: known.inFlight, capacity: known.capacity, draining: known.draining };
-      },
-    });
   }
 
   /** Chats waiting for a replica of the instance on this node. */

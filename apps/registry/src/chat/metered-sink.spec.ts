@@ -1,10 +1,9 @@
-import type { ChatFailureCode } from '@app/protocol';
+import { RecordingSink } from '../../../../test/doubles/recording-sink';
 import type { AppConfig } from '../config/app-config';
 import { MemoryKeyCounters } from '../keys/key-counters';
 import { TokenBudgets } from '../keys/token-budgets';
 import { TokenMeter } from '../keys/token-meter';
 import type { UsageRecorder } from '../usage/usage-recorder';
-import type { RoutedSink } from './chat-router';
 import { failureRetryAfter } from './failure-status';
 import { MeteredSink } from './metered-sink';
 
@@ -15,28 +14,12 @@ const settled = async () => {
   for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
 };
 
-class CallerSink implements RoutedSink {
-  events: string[] = [];
-  isFinished = false;
-  lines(lines: string[]): void {
-    this.events.push(...lines);
-  }
-  done(): void {
-    this.events.push('done');
-    this.isFinished = true;
-  }
-  error(code: ChatFailureCode): void {
-    this.events.push(`error:${code}`);
-    this.isFinished = true;
-  }
-}
-
 async function metered(counters: MemoryKeyCounters, limit: number, lease: number) {
   const usage = { tokensToday: async () => 0 } as unknown as UsageRecorder;
   const budgets = new TokenBudgets(counters, usage, { keys: { tokenLease: lease } } as AppConfig);
   const meter = await budgets.open('k', limit, 1);
   if (!(meter instanceof TokenMeter)) throw new Error(`refused: ${meter}`);
-  const caller = new CallerSink();
+  const caller = new RecordingSink();
   const cancel = jest.fn();
   return { caller, cancel, sink: new MeteredSink(caller, meter, cancel) };
 }

@@ -1,29 +1,14 @@
 import type { ChatRequestBody } from '@app/protocol';
 import { LocalClusterBus } from '../cluster/local-cluster-bus';
-import type { ChatSink } from './chat-sink';
-import type { ChatFailureCode } from '@app/protocol';
+import { RecordingSink } from '../../../../test/doubles/recording-sink';
 import { RemoteChatClient } from './remote-chat.client';
-
-/** The caller's side: records what reached it. */
-class RecordingSink implements ChatSink {
-  readonly events: string[] = [];
-  lines(lines: string[]): void {
-    this.events.push(...lines);
-  }
-  done(): void {
-    this.events.push('done');
-  }
-  error(code: ChatFailureCode): void {
-    this.events.push(`error:${code}`);
-  }
-}
 
 describe('RemoteChatClient', () => {
   // A one-node bus: replies "from the owner" are sent to ourselves.
   const bus = new LocalClusterBus('me');
   const client = new RemoteChatClient(bus);
   const owner = { nodeId: 'me', epoch: 1, instanceId: 'inst', replica: '' };
-  const body = { messages: [] } as unknown as ChatRequestBody;
+  const body: ChatRequestBody = { messages: [], stream: true, temperature: 0.7, max_tokens: 16 };
   const settle = () => new Promise((resolve) => setImmediate(resolve));
 
   beforeAll(() => client.onModuleInit());

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { ChatRequestBody, NodeReplyMessage } from '@app/protocol';
 import { ClusterBus } from '../cluster/cluster-bus';
-import type { ChatSink } from './chat-sink';
+import type { ChatSink } from '../contracts/chat-sink';
 import type { PresenceOwner } from '../presence/presence.store';
 
 /** The replica a chat is sent to, on the node that holds it. */

@@ -1,6 +1,6 @@
 import type { NodeReplyMessage } from '@app/protocol';
 import type { ClusterBus } from '../cluster/cluster-bus';
-import type { ChatSink } from './chat-sink';
+import type { ChatSink } from '../contracts/chat-sink';
 import type { ConnectedHosts } from '../hosts/connected-hosts';
 import type { HostConnection } from '../hosts/host-connection';
 import { RemoteChatServer } from './remote-chat.server';

@@ -2,11 +2,11 @@ import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/commo
 import { TickBatch } from '@app/common';
 import type { ChatRequestBody, NodeReplyMessage, NodeRequestMessage } from '@app/protocol';
 import { ClusterBus } from '../cluster/cluster-bus';
-import type { ChatSink } from './chat-sink';
+import type { ChatSink } from '../contracts/chat-sink';
+import { replicaSlot } from '../contracts/replica-slot';
 import type { ChatFailureCode } from '@app/protocol';
 import { ConnectedHosts } from '../hosts/connected-hosts';
 import type { HostConnection } from '../hosts/host-connection';
-import { replicaSlot } from '../presence/presence.store';
 
 type ChatMessage = Extract<NodeRequestMessage, { kind: 'chat' }>;
 

@@ -1,108 +1,48 @@
-import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import type { WebSocket } from 'ws';
+import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { CloseCodes } from '@app/protocol';
-import { ClusterBus, type NodeRequestOf } from '../cluster/cluster-bus';
-import { LiveNodes } from '../cluster/live-nodes';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { InstanceEvents } from '../instances/instance-events';
-import { InstancesRepository } from '../instances/instances.repository';
-import { HeldReplica, PresenceStore, ReplicaState, replicaSlot } from '../presence/presence.store';
-import { HeartbeatRecorder } from './heartbeat-recorder';
-import { HostConnection, HostSocketLimits } from './host-connection';
-import { InstanceHolding } from './instance-holding';
+import type { HostConnection } from './host-connection';
 
-/** How often this node's `instance_holders` rows are made exactly what it holds (repairs failed writes). */
-const HOLDERS_RESYNC_MS = 60_000;
-
-/** How a socket remembers the password it authenticated with: the stored hash, never the password. */
-const closeReasons: Record<number, string> = {
-  [CloseCodes.Unregistered]: 'instance unregistered',
-  [CloseCodes.CredentialsRotated]: 'the instance password was changed; connect with the new one',
-};
-
-const credentialOf = (passwordHash: Uint8Array) => Buffer.from(passwordHash).toString('base64');
-
-const SUPERSEDED = 'another connection of this replica took over';
 const NONE: readonly HostConnection[] = [];
+const SUPERSEDED = 'another connection of this replica took over';
 
 /** What changed about a replica this node holds: routing and the load gossip listen. */
 export type ReplicaChange = 'up' | 'load' | 'down';
 
 /**
- * The host sockets this node holds, and their presence in the cluster: claim on connect
- * (a newer connection of the same replica supersedes an older one anywhere; other replicas of the
- * instance stay), refresh while held, compare-and-delete on close, ping to drop dead peers.
+ * The hub: which host sockets this node holds — every open one, the one serving each replica
+ * (by presence slot and by instance, for routing), the ones still being accepted — and who is told
+ * when that changes. It only tracks: claiming presence is `HostPresence`'s job, closing sockets
+ * on another node's or the owner's word is `HostEvictions`', and a socket's way in and out is
+ * `HostAcceptance`'s.
  */
 @Injectable()
 export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
-  private readonly logger = new Logger(ConnectedHosts.name);
   /** Serving connections by presence slot (`<id>` or `<id>/<replica>`). */
   private readonly connections = new Map<string, HostConnection>();
   /** The same connections by instance, for routing. */
   private readonly byInstance = new Map<string, HostConnection[]>();
   private readonly listeners: Array<(connection: HostConnection, change: ReplicaChange) => void> = [];
+  private readonly leftListeners: Array<(instanceId: string) => void> = [];
   /** Every open socket, including retired ones that are not in `connections` any more. */
   private readonly open = new Set<HostConnection>();
   /** Connections being accepted (database mark, presence claim) that are not in `connections` yet, by slot. */
   private readonly accepting = new Map<string, Promise<HostConnection>>();
   /** How many of them each instance has. */
   private readonly acceptingByInstance = new Map<string, Set<Promise<HostConnection>>>();
-  /** The credential each socket authenticated with, so a rotation can close those holding an old one. */
-  private readonly credentials = new WeakMap<HostConnection, string>();
-  private readonly timers: NodeJS.Timeout[] = [];
-  private readonly socketLimits: HostSocketLimits;
+  private timer?: NodeJS.Timeout;
   /** Frames dropped as malformed, over all sockets this node ever held. */
   malformedFrames = 0;
-  private readonly unsubscribe: Array<() => void> = [];
 
-  constructor(
-    private readonly presence: PresenceStore,
-    private readonly bus: ClusterBus,
-    private readonly instances: InstancesRepository,
-    private readonly heartbeats: HeartbeatRecorder,
-    private readonly events: InstanceEvents,
-    private readonly holding: InstanceHolding,
-    private readonly liveNodes: LiveNodes,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {
-    const { maxSendBufferBytes, maxFramesPerSec, maxBytesPerSec, maxBadFrames } = config.ws;
-    this.socketLimits = { maxSendBufferBytes, maxFramesPerSec, maxBytesPerSec, maxBadFrames };
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  onModuleInit(): void {
+    this.timer = setInterval(() => this.pingAll(), this.config.ws.pingIntervalMs);
+    this.timer.unref();
   }
 
-  async onModuleInit(): Promise<void> {
-    // Rows an earlier run of this node id left (a crash, a restart with a fixed NODE_ID).
-    await this.holding.purge(this.bus.nodeId);
-    this.liveNodes.onForget((nodeId) => void this.holding.purge(nodeId));
-    this.timers.push(setInterval(() => this.pingAll(), this.config.ws.pingIntervalMs));
-    this.timers.push(setInterval(() => void this.refreshPresence(), this.config.presence.refreshMs));
-    this.timers.push(
-      setInterval(() => void this.holding.resync([...this.byInstance.keys()]), HOLDERS_RESYNC_MS),
-    );
-    for (const timer of this.timers) timer.unref();
-    // Redis back (possibly empty after a restart): re-claim our hosts now, not at the next refresh.
-    this.presence.onRestored(() => void this.refreshPresence());
-    this.bus.handle('evict', (message) => this.handleEvict(message));
-    this.unsubscribe.push(
-      this.events.on('deleted', ({ instanceId }) => void this.evictDeleted(instanceId)),
-      this.events.on(
-        'rotated',
-        ({ instanceId, passwordHash }) =>
-          void this.evictRotated(instanceId, passwordHash).catch((error: Error) =>
-            this.logger.warn(`could not evict old connections of ${instanceId}: ${error.message}`),
-          ),
-      ),
-    );
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    for (const timer of this.timers) clearInterval(timer);
-    for (const unsubscribe of this.unsubscribe) unsubscribe();
-    await Promise.all(
-      [...this.connections.values()].map((c) =>
-        this.closeAndRelease(c, CloseCodes.GoingAway, 'node shutting down'),
-      ),
-    );
-    await this.holding.purge(this.bus.nodeId);
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
   }
 
   /** Whether this node serves, or is accepting, a host socket of the instance. */
@@ -110,13 +50,13 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
     return this.byInstance.has(instanceId) || this.acceptingByInstance.has(instanceId);
   }
 
-  /** After a socket of the instance left routing: the row goes once the node holds none. */
-  private leftInstance(instanceId: string): void {
-    if (!this.holds(instanceId)) void this.holding.update(instanceId, () => this.holds(instanceId));
-  }
-
   get size(): number {
     return this.connections.size;
+  }
+
+  /** Sockets still open on this node, including retired ones finishing their last streams. */
+  get openCount(): number {
+    return this.open.size;
   }
 
   /** The serving connection of a replica (by slot: `replicaSlot(instanceId, replica)`). */
@@ -125,9 +65,34 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
     return connection?.isServing ? connection : undefined;
   }
 
+  /** The connection in the replica's slot, serving or not (being retired). */
+  inSlot(slot: string): HostConnection | undefined {
+    return this.connections.get(slot);
+  }
+
+  /** Whether the connection is the one in its replica's slot. */
+  isCurrent(connection: HostConnection): boolean {
+    return this.connections.get(connection.slot) === connection;
+  }
+
   /** The instance's serving connections on this node (no copy: do not keep or change it). */
   servingOf(instanceId: string): readonly HostConnection[] {
     return this.byInstance.get(instanceId) ?? NONE;
+  }
+
+  /** The connections in their replicas' slots. */
+  all(): IterableIterator<HostConnection> {
+    return this.connections.values();
+  }
+
+  /** The instances with a serving connection here. */
+  instances(): IterableIterator<string> {
+    return this.byInstance.keys();
+  }
+
+  /** The open sockets of the instance, retired ones included. */
+  openOf(instanceId: string): HostConnection[] {
+    return [...this.open].filter((c) => c.instanceId === instanceId);
   }
 
   /** Waits for the connections of the instance this node is accepting right now. */
@@ -136,38 +101,98 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
     if (accepting) await Promise.all([...accepting].map((p) => p.catch(() => undefined)));
   }
 
+  /**
+   * The serving socket of a replica, waiting first for a connection of it that this node is
+   * still accepting (its presence claim may already name this node while the socket is not yet
+   * in the map: a chat arriving in that moment must not be told the replica is gone).
+   */
+  async getOrAccepting(slot: string): Promise<HostConnection | undefined> {
+    const accepting = this.accepting.get(slot);
+    if (accepting) await accepting.catch(() => undefined);
+    return this.get(slot);
+  }
+
   /** Called on every change of a replica held here (connected, load, retired or closed). */
   onChange(listener: (connection: HostConnection, change: ReplicaChange) => void): void {
     this.listeners.push(listener);
   }
 
-  private emit(connection: HostConnection, change: ReplicaChange): void {
+  /** Called when a socket of the instance left and this node may hold none of it any more. */
+  onLeft(listener: (instanceId: string) => void): void {
+    this.leftListeners.push(listener);
+  }
+
+  notify(connection: HostConnection, change: ReplicaChange): void {
     for (const listener of this.listeners) listener(connection, change);
   }
 
-  private setServing(connection: HostConnection): HostConnection | undefined {
+  /** A connection's load or serving state changed: told only while it is in its slot. */
+  loadChanged(connection: HostConnection): void {
+    if (this.isCurrent(connection)) this.notify(connection, connection.isServing ? 'load' : 'down');
+  }
+
+  /** Tracks a connection while `accepting` runs; it counts as held meanwhile (`holds`, `acceptingOf`). */
+  async whileAccepting(
+    slot: string,
+    instanceId: string,
+    accepting: Promise<HostConnection>,
+  ): Promise<HostConnection> {
+    this.accepting.set(slot, accepting);
+    const ofInstance = this.acceptingByInstance.get(instanceId) ?? new Set();
+    ofInstance.add(accepting);
+    this.acceptingByInstance.set(instanceId, ofInstance);
+    try {
+      return await accepting;
+    } finally {
+      if (this.accepting.get(slot) === accepting) this.accepting.delete(slot);
+      ofInstance.delete(accepting);
+      if (ofInstance.size === 0 && this.acceptingByInstance.get(instanceId) === ofInstance)
+        this.acceptingByInstance.delete(instanceId);
+      // Refused, or the host left while it was being accepted.
+      this.left(instanceId);
+    }
+  }
+
+  /** A socket opened (it is not serving until `serve`). */
+  opened(connection: HostConnection): void {
+    this.open.add(connection);
+  }
+
+  /** Puts the connection in its replica's slot; an older one there is retired (4409) and returned. */
+  serve(connection: HostConnection): HostConnection | undefined {
     const older = this.connections.get(connection.slot);
     this.connections.set(connection.slot, connection);
     const list = (this.byInstance.get(connection.instanceId) ?? []).filter((c) => c !== older);
     list.push(connection);
     this.byInstance.set(connection.instanceId, list);
+    older?.retire(CloseCodes.Superseded, SUPERSEDED);
     return older;
   }
 
   /** Takes a connection out of routing (it may still finish its streams). */
-  private unsetServing(connection: HostConnection): void {
+  unserve(connection: HostConnection): void {
     if (this.connections.get(connection.slot) === connection) this.connections.delete(connection.slot);
     const list = this.byInstance.get(connection.instanceId);
     if (!list?.includes(connection)) return;
     const rest = list.filter((c) => c !== connection);
     if (rest.length) this.byInstance.set(connection.instanceId, rest);
     else this.byInstance.delete(connection.instanceId);
-    this.leftInstance(connection.instanceId);
+    this.left(connection.instanceId);
   }
 
-  /** Sockets still open on this node, including retired ones finishing their last streams. */
-  get openCount(): number {
-    return this.open.size;
+  /** Another connection of its replica took over: out of routing, closed (4409) once its streams ended. */
+  supersede(connection: HostConnection): void {
+    this.unserve(connection);
+    connection.retire(CloseCodes.Superseded, SUPERSEDED);
+  }
+
+  /** The socket closed: forgotten, and its listeners told if it was serving. */
+  closed(connection: HostConnection): void {
+    this.open.delete(connection);
+    const wasServing = this.isCurrent(connection);
+    this.unserve(connection);
+    this.left(connection.instanceId);
+    if (wasServing) this.notify(connection, 'down');
   }
 
   /**
@@ -183,7 +208,7 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
       connection.draining = true;
       if (connection.saidHello && handoffMs > 0) {
         connection.retireAfter(handoffMs, CloseCodes.GoingAway, reason);
-        this.emit(connection, 'load');
+        this.notify(connection, 'load');
       } else connection.retire(CloseCodes.GoingAway, reason);
     }
   }
@@ -193,290 +218,12 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
     for (const connection of this.open) connection.close(CloseCodes.ServiceRestart, 'node shut down');
   }
 
-  all(): IterableIterator<HostConnection> {
-    return this.connections.values();
-  }
-
-  /**
-   * A host passed authentication with the password whose stored hash is `passwordHash`: take
-   * ownership of its replica of the instance, superseding any older socket of that replica.
-   */
-  async accept(
-    socket: WebSocket,
-    instanceId: string,
-    replica: string,
-    passwordHash: Uint8Array,
-  ): Promise<HostConnection> {
-    const slot = replicaSlot(instanceId, replica);
-    const accepting = this.claimConnection(socket, instanceId, replica, credentialOf(passwordHash));
-    this.accepting.set(slot, accepting);
-    const ofInstance = this.acceptingByInstance.get(instanceId) ?? new Set();
-    ofInstance.add(accepting);
-    this.acceptingByInstance.set(instanceId, ofInstance);
-    try {
-      return await accepting;
-    } finally {
-      if (this.accepting.get(slot) === accepting) this.accepting.delete(slot);
-      ofInstance.delete(accepting);
-      if (ofInstance.size === 0 && this.acceptingByInstance.get(instanceId) === ofInstance)
-        this.acceptingByInstance.delete(instanceId);
-      // Refused, or the host left while it was being accepted.
-      this.leftInstance(instanceId);
-    }
-  }
-
-  /**
-   * The serving socket of a replica, waiting first for a connection of it that this node is
-   * still accepting (its presence claim may already name this node while the socket is not yet
-   * in the map: a chat arriving in that moment must not be told the replica is gone).
-   */
-  async getOrAccepting(slot: string): Promise<HostConnection | undefined> {
-    const accepting = this.accepting.get(slot);
-    if (accepting) await accepting.catch(() => undefined);
-    return this.get(slot);
-  }
-
-  /** What presence records about a connection now. */
-  private stateOf(connection: HostConnection): ReplicaState {
-    return {
-      capacity: connection.capacity,
-      inFlight: connection.load,
-      connectedAt: connection.connectedAt.getTime(),
-      draining: connection.draining,
-    };
-  }
-
-  private async claimConnection(
-    socket: WebSocket,
-    instanceId: string,
-    replica: string,
-    credential: string,
-  ): Promise<HostConnection> {
-    // Listeners first: a host sends `hello` the moment the socket opens, before any await below ends.
-    const connection = new HostConnection(
-      instanceId,
-      replica,
-      0,
-      socket,
-      this.config.chat.queueLimit,
-      this.socketLimits,
-      {
-        heartbeat: (c) => this.heartbeats.record(c.instanceId),
-        malformed: () => this.malformedFrames++,
-        hello: (c) => {
-          void this.instances
-            .setHostModels(c.instanceId, c.capabilities.models ?? [])
-            .catch((error: Error) =>
-              this.logger.warn(`could not record models of ${c.instanceId}: ${error.message}`),
-            );
-          // Its capacity, for nodes that read the replica from presence before any gossip.
-          if (c.epoch > 0 && this.connections.get(c.slot) === c) void this.refreshPresence([c]);
-        },
-        load: (c) => {
-          if (this.connections.get(c.slot) === c) this.emit(c, c.isServing ? 'load' : 'down');
-        },
-        closed: (c, code) => void this.onClosed(c, code),
-      },
-    );
-    this.open.add(connection);
-    this.credentials.set(connection, credential);
-    // Recorded before the instance shows online in presence, so it is never seen online and then
-    // `registered`, and the directory (instance_holders) lists it online as soon as detail does.
-    await Promise.all([
-      this.instances
-        .markConnected(instanceId, connection.connectedAt)
-        .catch((error: Error) =>
-          this.logger.warn(`could not record connection of ${instanceId}: ${error.message}`),
-        ),
-      this.holding.update(instanceId, () => this.holds(instanceId)),
-    ]);
-    const claimed = await this.presence.claim(
-      instanceId,
-      replica,
-      this.stateOf(connection),
-      this.config.replicasPerInstance,
-    );
-    if ('tooMany' in claimed) {
-      this.logger.warn(`host ${instanceId}: refused replica '${replica}', too many replicas connected`);
-      connection.close(
-        CloseCodes.TooManyReplicas,
-        `the instance already has ${this.config.replicasPerInstance} replicas connected`,
-      );
-      return connection;
-    }
-    const { epoch, previous } = claimed;
-    connection.epoch = epoch;
-    // A rotation or deletion that landed while this socket was authenticating had nothing to close yet.
-    const stale = await this.staleCloseCode(instanceId, credential);
-    if (stale !== null) connection.close(stale, closeReasons[stale]);
-    if (stale !== null || !connection.isOpen) {
-      // The host left (or was refused) while we were claiming: undo the claim instead of leaving a ghost.
-      await this.presence.release(instanceId, replica, epoch);
-      return connection;
-    }
-    const older = this.setServing(connection);
-    if (older) older.retire(CloseCodes.Superseded, SUPERSEDED);
-    if (previous && previous.nodeId !== this.bus.nodeId)
-      await this.sendEvict(previous.nodeId, connection, 'superseded');
-    this.logger.log(`host ${instanceId} replica '${replica}' connected (epoch ${epoch})`);
-    this.emit(connection, 'up');
-    return connection;
-  }
-
-  /** Another node took the instance over, it was deleted, or its password was rotated. */
-  private handleEvict(message: NodeRequestOf<'evict'>): void {
-    if (message.reason === 'rotated') {
-      this.evictStale(message.instanceId).catch((error: Error) =>
-        this.logger.warn(`could not evict old connections of ${message.instanceId}: ${error.message}`),
-      );
-      return;
-    }
-    if (message.reason === 'deleted') {
-      for (const connection of [...this.servingOf(message.instanceId)])
-        connection.close(CloseCodes.Unregistered, 'instance unregistered');
-      return;
-    }
-    const connection = this.connections.get(replicaSlot(message.instanceId, message.replica ?? ''));
-    if (connection && connection.epoch < message.epoch) {
-      this.unsetServing(connection);
-      connection.retire(CloseCodes.Superseded, SUPERSEDED);
-    }
-  }
-
-  /** Here and on every node holding a replica: closes the sockets holding the old password. */
-  private async evictRotated(instanceId: string, passwordHash: Uint8Array): Promise<void> {
-    await this.evictStale(instanceId, passwordHash);
-    await this.evictElsewhere(instanceId, 'rotated');
-  }
-
-  /** Tells every other node that holds a replica of the instance. */
-  private async evictElsewhere(instanceId: string, reason: 'rotated' | 'deleted'): Promise<void> {
-    const nodes = new Set((await this.presence.replicas(instanceId)).map((r) => r.nodeId));
-    nodes.delete(this.bus.nodeId);
-    await Promise.all(
-      [...nodes].map((nodeId) =>
-        this.bus.sendRequest(nodeId, { kind: 'evict', from: this.bus.nodeId, instanceId, epoch: 0, reason }),
-      ),
-    );
-  }
-
-  /**
-   * Closes every socket of the instance on this node whose credential is no longer its password
-   * (`current`, else read from the database; null = deleted), including one still being accepted.
-   */
-  private async evictStale(instanceId: string, current?: Uint8Array | null): Promise<void> {
-    await this.acceptingOf(instanceId);
-    const hash = current === undefined ? await this.instances.passwordHash(instanceId) : current;
-    const credential = hash && credentialOf(hash);
-    const code = credential ? CloseCodes.CredentialsRotated : CloseCodes.Unregistered;
-    for (const connection of this.open) {
-      if (connection.instanceId !== instanceId || this.credentials.get(connection) === credential) continue;
-      // Out of routing at once: no chat may reach it while its closing handshake runs.
-      this.unsetServing(connection);
-      connection.close(code, closeReasons[code]);
-    }
-  }
-
-  /** How to close a socket holding `credential` now; null while it is still the instance's password. */
-  private async staleCloseCode(instanceId: string, credential: string): Promise<number | null> {
-    // The database unreachable: the check the upgrade just made stands.
-    const hash = await this.instances.passwordHash(instanceId).catch(() => undefined);
-    if (hash === undefined) return null;
-    if (hash === null) return CloseCodes.Unregistered;
-    return credentialOf(hash) === credential ? null : CloseCodes.CredentialsRotated;
-  }
-
-  private async evictDeleted(instanceId: string): Promise<void> {
-    for (const connection of [...this.servingOf(instanceId)])
-      connection.close(CloseCodes.Unregistered, 'instance unregistered');
-    await this.evictElsewhere(instanceId, 'deleted').catch((error: Error) =>
-      this.logger.warn(`could not evict the replicas of ${instanceId}: ${error.message}`),
-    );
-  }
-
-  /** Tells the node holding the superseded connection of the same replica to retire it. */
-  private async sendEvict(
-    nodeId: string,
-    connection: HostConnection,
-    reason: NodeRequestOf<'evict'>['reason'],
-  ): Promise<void> {
-    await this.bus.sendRequest(nodeId, {
-      kind: 'evict',
-      from: this.bus.nodeId,
-      instanceId: connection.instanceId,
-      ...(connection.replica !== '' && { replica: connection.replica }),
-      epoch: connection.epoch,
-      reason,
-    });
-  }
-
-  private async onClosed(connection: HostConnection, code: number): Promise<void> {
-    this.open.delete(connection);
-    const wasServing = this.connections.get(connection.slot) === connection;
-    this.unsetServing(connection);
-    this.leftInstance(connection.instanceId);
-    if (wasServing) this.emit(connection, 'down');
-    this.logger.log(
-      `host ${connection.instanceId} replica '${connection.replica}' disconnected (code ${code})`,
-    );
-    await this.presence
-      .release(connection.instanceId, connection.replica, connection.epoch)
-      .catch((error: Error) =>
-        this.logger.warn(`could not release presence of ${connection.instanceId}: ${error.message}`),
-      );
-    this.heartbeats.record(connection.instanceId);
-  }
-
-  private async closeAndRelease(connection: HostConnection, code: number, reason: string): Promise<void> {
-    connection.close(code, reason);
-    await this.presence
-      .release(connection.instanceId, connection.replica, connection.epoch)
-      .catch(() => false);
+  private left(instanceId: string): void {
+    if (this.holds(instanceId)) return;
+    for (const listener of this.leftListeners) listener(instanceId);
   }
 
   private pingAll(): void {
     for (const connection of this.open) connection.checkAlive();
-  }
-
-  /**
-   * Extends our records (with each replica's current load); re-claims records Redis lost (e.g. it
-   * restarted), yields to newer owners. `only`: just these connections (a `hello` changed one).
-   */
-  private async refreshPresence(only?: HostConnection[]): Promise<void> {
-    const connections = only ?? [...this.connections.values()];
-    if (connections.length === 0) return;
-    const held = new Map<string, HeldReplica>();
-    for (const c of connections)
-      held.set(c.slot, {
-        instanceId: c.instanceId,
-        replica: c.replica,
-        epoch: c.epoch,
-        state: this.stateOf(c),
-      });
-    try {
-      const lost = await this.presence.refresh(held);
-      for (const slot of lost) {
-        const connection = this.connections.get(slot);
-        if (!connection) continue;
-        const owner = await this.presence.owner(connection.instanceId, connection.replica);
-        if (owner === null) {
-          // Not limited by REPLICAS_PER_INSTANCE: it was admitted before Redis forgot it.
-          const claimed = await this.presence.claim(
-            connection.instanceId,
-            connection.replica,
-            this.stateOf(connection),
-            0,
-          );
-          if ('tooMany' in claimed) continue;
-          connection.epoch = claimed.epoch;
-          this.logger.log(`re-claimed presence of ${slot} (epoch ${connection.epoch})`);
-        } else if (owner.nodeId !== this.bus.nodeId || owner.epoch > connection.epoch) {
-          this.unsetServing(connection);
-          connection.retire(CloseCodes.Superseded, SUPERSEDED);
-        }
-      }
-    } catch (error) {
-      this.logger.warn(`presence refresh failed: ${(error as Error).message}`);
-    }
   }
 }

@@ -1,5 +1,5 @@
 import type { ChatRequestBody, RegistryToHostFrame } from '@app/protocol';
-import type { ChatSink } from '../chat/chat-sink';
+import type { ChatSink } from '../contracts/chat-sink';
 import { HostChatScheduler } from './host-chat-scheduler';
 
 const body = (): ChatRequestBody => ({

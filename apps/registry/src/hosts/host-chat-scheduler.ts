@@ -5,7 +5,7 @@ import type {
   HostCapabilities,
   RegistryToHostFrame,
 } from '@app/protocol';
-import type { ChatSink } from '../chat/chat-sink';
+import type { ChatSink } from '../contracts/chat-sink';
 import { hostErrorMessage, loggableHostError } from './host-error-detail';
 
 /** Ended requests remembered per socket, so their late frames are not taken for a host inventing ids. */

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
-import type { ChatSink } from '../chat/chat-sink';
+import type { ChatSink } from '../contracts/chat-sink';
 import { HostConnection, NO_SOCKET_LIMITS } from './host-connection';
 
 describe('HostConnection over a real socket', () => {

@@ -9,9 +9,9 @@ import {
   HostToRegistryFrame,
   RegistryToHostFrame,
 } from '@app/protocol';
-import type { ChatSink } from '../chat/chat-sink';
+import type { ChatSink } from '../contracts/chat-sink';
+import { replicaSlot } from '../contracts/replica-slot';
 import { FrameRateLimiter } from './frame-rate-limiter';
-import { replicaSlot } from '../presence/presence.store';
 import { HostChatScheduler } from './host-chat-scheduler';
 
 /** What one host socket may cost the node (WS_MAX_* settings). */

@@ -8,7 +8,7 @@ import { ApiError } from '../common/http-errors';
 import { InstanceAuthService } from '../instances/instance-auth.service';
 import { NodeState } from '../lifecycle/node-state';
 import { LimitsService } from '../limits/limits.service';
-import { ConnectedHosts } from './connected-hosts';
+import { HostAcceptance } from './host-acceptance';
 import { parseUpgradeRequest } from './upgrade-request';
 
 /**
@@ -27,7 +27,7 @@ export class HostSocketServer implements OnApplicationShutdown {
 
   constructor(
     private readonly auth: InstanceAuthService,
-    private readonly hosts: ConnectedHosts,
+    private readonly acceptance: HostAcceptance,
     private readonly state: NodeState,
     private readonly limits: LimitsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -81,7 +81,7 @@ export class HostSocketServer implements OnApplicationShutdown {
         return this.reject(socket, 429, 'too many host connections from this address');
       this.wss.handleUpgrade(request, socket, head, (ws) => {
         ws.once('close', () => this.limits.releaseSocket(ip));
-        this.hosts
+        this.acceptance
           .accept(ws, target.instanceId, target.replica, instance.passwordHash)
           .catch((error: Error) => {
             this.logger.error(`could not accept host ${target.instanceId}: ${error.message}`);

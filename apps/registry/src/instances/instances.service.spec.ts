@@ -1,156 +1,43 @@
-import type { LiveNodes } from '../cluster/live-nodes';
+import { HookedPresenceStore } from '../../../../test/doubles/hooked-presence-store';
+import {
+  MemoryHoldersRepository,
+  MemoryInstancesRepository,
+} from '../../../../test/doubles/memory-repositories';
+import { RecordingBus } from '../../../../test/doubles/recording-bus';
+import { LiveNodes } from '../cluster/live-nodes';
 import { ApiError } from '../common/http-errors';
 import { loadConfig } from '../config/app-config';
-import { Prisma } from '../database/generated/client';
 import { LimitsService } from '../limits/limits.service';
 import { OnlineInstances } from '../presence/online-instances';
-import type { PresenceOwner, PresenceStore } from '../presence/presence.store';
 import { hashPassword, INSTANCE_ID_PATTERN } from './credentials';
 import { DirectoryReads } from './directory-reads';
 import { InstanceAuthService } from './instance-auth.service';
 import { InstanceEventMap, InstanceEvents } from './instance-events';
-import type { InstanceHoldersRepository } from './instance-holders.repository';
-import { deriveStatus, InstanceStatus } from './instance-status';
-import type { InstanceRecord, InstancesRepository } from './instances.repository';
 import { InstancesService } from './instances.service';
 import type { RegisterInstanceDto } from './dto/register-instance.dto';
 import type { UpdateInstanceDto } from './dto/update-instance.dto';
 
-/**
- * Instances in memory, with the repository's contract: deleted ones are invisible, undefined leaves
- * a column alone, and an instance is online when one of the given live nodes holds it.
- */
-class FakeInstancesRepository {
-  readonly rows = new Map<string, InstanceRecord>();
-  /** instance_holders: the nodes holding each instance. */
-  readonly holders = new Map<string, string>();
-  /** The live nodes each list/count was given. */
-  readonly liveNodesSeen: string[][] = [];
-
-  create(data: Partial<InstanceRecord> & { id: string }): Promise<InstanceRecord> {
-    const row = {
-      description: '',
-      email: '',
-      config: {},
-      capabilities: null,
-      hostModels: null,
-      registeredAt: new Date(Date.UTC(2026, 0, 1, 0, 0, this.rows.size)),
-      updatedAt: new Date(),
-      firstConnectedAt: null,
-      lastHeartbeat: null,
-      lastWsCheck: null,
-      deletedAt: null,
-      visibility: 'public',
-      policy: null,
-      ...this.columns(data),
-    } as InstanceRecord;
-    this.rows.set(row.id, row);
-    return Promise.resolve(row);
-  }
-
-  findActive(id: string): Promise<InstanceRecord | null> {
-    const row = this.rows.get(id);
-    return Promise.resolve(row && !row.deletedAt ? row : null);
-  }
-
-  update(id: string, data: Partial<InstanceRecord>): Promise<InstanceRecord> {
-    const row = { ...this.rows.get(id)!, ...this.columns(data) };
-    this.rows.set(id, row);
-    return Promise.resolve(row);
-  }
-
-  softDelete(id: string): Promise<void> {
-    this.rows.get(id)!.deletedAt = new Date();
-    return Promise.resolve();
-  }
-
-  list(statuses: InstanceStatus[], liveNodes: string[], skip: number, take: number) {
-    const rows = this.matching(statuses, liveNodes);
-    return Promise.resolve(
-      rows.slice(skip, skip + take).map((row) => ({ ...row, online: this.online(row, liveNodes) })),
-    );
-  }
-
-  count(statuses: InstanceStatus[], liveNodes: string[]): Promise<number> {
-    return Promise.resolve(this.matching(statuses, liveNodes).length);
-  }
-
-  private online(row: InstanceRecord, liveNodes: string[]): boolean {
-    const holder = this.holders.get(row.id);
-    return holder !== undefined && liveNodes.includes(holder);
-  }
-
-  private matching(statuses: InstanceStatus[], liveNodes: string[]): InstanceRecord[] {
-    this.liveNodesSeen.push(liveNodes);
-    return [...this.rows.values()].filter(
-      (row) =>
-        !row.deletedAt &&
-        row.visibility === 'public' &&
-        (statuses.length === 0 || statuses.includes(deriveStatus(row, this.online(row, liveNodes)))),
-    );
-  }
-
-  /** Undefined leaves a column alone; Prisma's DbNull stores NULL. */
-  private columns(data: object): Partial<InstanceRecord> {
-    return Object.fromEntries(
-      Object.entries(data)
-        .filter(([, value]) => value !== undefined)
-        .map(([key, value]) => [key, value === Prisma.DbNull ? null : value]),
-    );
-  }
-}
-
-/** Presence records by instance; owner nodes in `deadNodes` no longer listen (killed). */
+/** The service over doubles; nodes in `deadNodes` no longer listen (killed). */
 function setup(env: Record<string, string> = {}) {
   const config = loadConfig(env);
-  const repository = new FakeInstancesRepository();
-  const presence: Record<string, PresenceOwner> = {};
-  const deadNodes = new Set<string>();
-  const presenceStore = {
-    replicas: (id: string) => {
-      const owner = presence[id];
-      return Promise.resolve(
-        owner
-          ? [
-              {
-                instanceId: id,
-                replica: '',
-                ...owner,
-                capacity: 1,
-                inFlight: 0,
-                connectedAt: 0,
-                draining: false,
-              },
-            ]
-          : [],
-      );
-    },
-  };
-  const liveNodes = {
-    version: 0,
-    get current() {
-      const nodes = new Set(['me', ...Object.values(presence).map((o) => o.nodeId)]);
-      for (const dead of deadNodes) nodes.delete(dead);
-      return nodes;
-    },
-    isAlive: (nodeId: string) => Promise.resolve(!deadNodes.has(nodeId)),
-  } as unknown as LiveNodes;
-  const online = new OnlineInstances(presenceStore as unknown as PresenceStore, liveNodes);
+  const holders = new MemoryHoldersRepository();
+  const repository = new MemoryInstancesRepository(holders);
+  const presence = new HookedPresenceStore('me');
+  const bus = new RecordingBus('me');
+  const liveNodes = new LiveNodes(bus);
   const limits = new LimitsService(config);
-  const instances = repository as unknown as InstancesRepository;
   const events = new InstanceEvents();
   const emitted: Array<[keyof InstanceEventMap, unknown]> = [];
   for (const name of ['deleted', 'rotated', 'accessChanged'] as const)
     events.on(name, (payload) => emitted.push([name, payload]));
-  const holdersRepository = { countOnline: () => Promise.resolve(0) } as unknown as InstanceHoldersRepository;
   const service = new InstancesService(
-    instances,
-    new InstanceAuthService(instances, limits),
-    online,
+    repository,
+    new InstanceAuthService(repository, limits),
+    new OnlineInstances(presence, liveNodes),
     events,
     limits,
     new DirectoryReads(liveNodes, events, config),
-    holdersRepository,
+    holders,
     config,
   );
   const register = async (dto: Partial<RegisterInstanceDto> = {}, authorization?: string) => {
@@ -164,7 +51,7 @@ function setup(env: Record<string, string> = {}) {
       caller: { authorization: `Bearer ${answer.instance_id}:${answer.instance_password}`, ip: '192.0.2.1' },
     };
   };
-  return { service, repository, presence, deadNodes, emitted, register };
+  return { service, repository, holders, presence, deadNodes: bus.deadNodes, emitted, register };
 }
 
 /** The status and fields of the ApiError a call rejected with. */
@@ -327,10 +214,10 @@ describe('InstancesService', () => {
       const ghost = await t.register();
       const never = await t.register();
       t.repository.rows.get(ghost.instance_id)!.firstConnectedAt = new Date();
-      t.presence[here.instance_id] = { nodeId: 'me', epoch: 1 };
-      t.presence[ghost.instance_id] = { nodeId: 'killed', epoch: 1 };
-      t.repository.holders.set(here.instance_id, 'me');
-      t.repository.holders.set(ghost.instance_id, 'killed');
+      t.presence.claimElsewhere(here.instance_id, 'me');
+      t.presence.claimElsewhere(ghost.instance_id, 'killed');
+      await t.holders.hold(here.instance_id, 'me');
+      await t.holders.hold(ghost.instance_id, 'killed');
       t.deadNodes.add('killed');
 
       expect(await t.service.detail(here.instance_id, here.caller)).toMatchObject({

@@ -2,7 +2,7 @@ import { ApiError } from '../common/http-errors';
 import { loadConfig } from '../config/app-config';
 import { hashPassword } from '../instances/credentials';
 import { InstanceAuthService } from '../instances/instance-auth.service';
-import type { InstanceRecord, InstancesRepository } from '../instances/instances.repository';
+import { MemoryInstancesRepository } from '../../../../test/doubles/memory-repositories';
 import { LimitsService } from './limits.service';
 
 const limits = (env: Record<string, string>) => new LimitsService(loadConfig(env));
@@ -85,9 +85,13 @@ describe('LimitsService: failed authentications', () => {
 
   it('counts failures only: the right password passes from an address over its limit, and successes add nothing', async () => {
     const service = limits({ AUTH_FAILURES_PER_IP_PER_MIN: '1', AUTH_FAILURES_PER_INSTANCE_PER_MIN: '1' });
-    const record = { id: 'inst', passwordHash: hashPassword('right') } as InstanceRecord;
-    const repository = { findActive: (id: string) => Promise.resolve(id === 'inst' ? record : null) };
-    const auth = new InstanceAuthService(repository as unknown as InstancesRepository, service);
+    const repository = new MemoryInstancesRepository();
+    const record = await repository.create({
+      id: 'inst',
+      uploadName: 'mine',
+      passwordHash: hashPassword('right'),
+    });
+    const auth = new InstanceAuthService(repository, service);
     const owner = { authorization: 'Bearer inst:right', ip: '192.0.2.1' };
     for (let i = 0; i < 5; i++) await expect(auth.authenticate(owner, 'inst')).resolves.toBe(record);
     await expect(

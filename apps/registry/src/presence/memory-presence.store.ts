@@ -10,7 +10,7 @@ import {
 /** Embedded mode: one node, so presence is a map in this process. */
 export class MemoryPresenceStore extends PresenceStore {
   /** By instance, then by replica name. */
-  private readonly records = new Map<string, Map<string, ReplicaRecord>>();
+  protected readonly records = new Map<string, Map<string, ReplicaRecord>>();
   /** The last epoch issued: epochs increase across all replicas, with no counter kept per name. */
   private lastEpoch = 0;
 
@@ -26,16 +26,20 @@ export class MemoryPresenceStore extends PresenceStore {
   ): Promise<ClaimResult> {
     const replicas = this.records.get(instanceId) ?? new Map<string, ReplicaRecord>();
     if (maxReplicas > 0 && !replicas.has(replica) && replicas.size >= maxReplicas) return { tooMany: true };
-    // Microseconds of a monotonic clock, like the Redis store's (which uses the Redis server's).
-    const epoch = Math.max(
-      Math.floor((performance.timeOrigin + performance.now()) * 1000),
-      this.lastEpoch + 1,
-    );
-    this.lastEpoch = epoch;
+    const epoch = this.nextEpoch();
     const old = replicas.get(replica);
     replicas.set(replica, { instanceId, replica, nodeId: this.nodeId, epoch, ...state });
     this.records.set(instanceId, replicas);
     return { epoch, previous: old ? { nodeId: old.nodeId, epoch: old.epoch } : null };
+  }
+
+  /** Microseconds of a monotonic clock, like the Redis store's (which uses the Redis server's). */
+  protected nextEpoch(): number {
+    this.lastEpoch = Math.max(
+      Math.floor((performance.timeOrigin + performance.now()) * 1000),
+      this.lastEpoch + 1,
+    );
+    return this.lastEpoch;
   }
 
   async release(instanceId: string, replica: string, epoch: number) {
@@ -66,7 +70,8 @@ export class MemoryPresenceStore extends PresenceStore {
     return [...(this.records.get(instanceId)?.values() ?? [])].map((r) => ({ ...r }));
   }
 
-  onRestored() {}
+  /** In this process: never unreachable, so never restored. */
+  onRestored(_handler: () => void): void {}
 
   async close() {}
 }

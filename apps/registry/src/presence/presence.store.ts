@@ -38,19 +38,6 @@ export interface HeldReplica {
 export type ClaimResult = { epoch: number; previous: PresenceOwner | null } | { tooMany: true };
 
 /**
- * The presence id of a replica: the instance id for the unnamed one (the key layout of before
- * replicas), `<instanceId>/<replica>` otherwise (`/` is in neither alphabet).
- */
-export const replicaSlot = (instanceId: string, replica: string): string =>
-  replica === '' ? instanceId : `${instanceId}/${replica}`;
-
-/** The instance part of a presence id. */
-export const slotInstance = (slot: string): string => {
-  const slash = slot.indexOf('/');
-  return slash < 0 ? slot : slot.slice(0, slash);
-};
-
-/**
  * Presence: which node holds each replica's host socket. Embedded mode keeps it in memory;
  * distributed mode in Redis (owner record with TTL, epoch per connection, compare-and-delete, and
  * per instance a hash of its replicas).

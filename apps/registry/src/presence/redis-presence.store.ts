@@ -1,3 +1,4 @@
+import { replicaSlot } from '../contracts/replica-slot';
 import { type RedisClient, RedisConnections } from '../redis/redis-connections';
 import { PresenceKeys } from './presence-keys';
 import {
@@ -14,7 +15,6 @@ import {
   PresenceStore,
   ReplicaRecord,
   ReplicaState,
-  replicaSlot,
 } from './presence.store';
 
 export interface RedisPresenceOptions {

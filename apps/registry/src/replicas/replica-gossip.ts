@@ -4,7 +4,7 @@ import { LiveNodes } from '../cluster/live-nodes';
 import { APP_CONFIG, AppConfig, isDistributed } from '../config/app-config';
 import { ConnectedHosts } from '../hosts/connected-hosts';
 import type { HostConnection } from '../hosts/host-connection';
-import { replicaSlot } from '../presence/presence.store';
+import { replicaSlot } from '../contracts/replica-slot';
 import { ReplicaTable, ReplicaUpdate } from './replica-table';
 
 /** Load changes of one node are sent at most this often (connects and disconnects at once). */

@@ -1,4 +1,5 @@
-import { ReplicaRecord, replicaSlot } from '../presence/presence.store';
+import { replicaSlot } from '../contracts/replica-slot';
+import type { ReplicaRecord } from '../presence/presence.store';
 
 /** What one node knows about a replica held by another node. */
 export type KnownReplica = ReplicaRecord & { slot: string };

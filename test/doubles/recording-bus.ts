@@ -1,0 +1,36 @@
+import type { NodeReplyMessage, NodeRequestMessage } from '@app/protocol';
+import { LocalClusterBus } from '../../apps/registry/src/cluster/local-cluster-bus';
+
+/**
+ * A node's bus in a cluster that exists only in the test: what this node sends is recorded, not
+ * delivered; `deliver` hands it a request "from another node". Nodes in `deadNodes` listen to
+ * nothing (a send to them reaches nobody, `isNodeAlive` says no); every other node is alive.
+ */
+export class RecordingBus extends LocalClusterBus {
+  readonly sent: Array<{ to: string; message: NodeRequestMessage }> = [];
+  readonly replies: Array<{ to: string; message: NodeReplyMessage }> = [];
+  readonly deadNodes = new Set<string>();
+
+  constructor(nodeId = 'me') {
+    super(nodeId);
+  }
+
+  override async sendRequest(to: string, message: NodeRequestMessage) {
+    this.sent.push({ to, message });
+    return !this.deadNodes.has(to);
+  }
+
+  override async sendReply(to: string, message: NodeReplyMessage) {
+    this.replies.push({ to, message });
+    return !this.deadNodes.has(to);
+  }
+
+  override async isNodeAlive(nodeId: string) {
+    return !this.deadNodes.has(nodeId);
+  }
+
+  /** A request from another node arrives here. */
+  deliver(message: NodeRequestMessage): void {
+    this.deliverRequest(message);
+  }
+}
