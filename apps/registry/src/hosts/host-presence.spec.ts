@@ -1,6 +1,6 @@
 import { CloseCodes } from '@app/protocol';
 import { eventually } from '../../../../test/support/eventually';
-import { HostSideTest, ME, NEW_HASH, OLD_HASH } from '../../../../test/support/host-side';
+import { HostSideTest, ME, NEW_HASH, OLD_HASH } from '../../../../test/doubles/host-side';
 
 describe('HostPresence', () => {
   const t = new HostSideTest();

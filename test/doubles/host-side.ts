@@ -11,9 +11,9 @@ import type { HostConnection } from '../../apps/registry/src/hosts/host-connecti
 import { HostEvictions } from '../../apps/registry/src/hosts/host-evictions';
 import { HostPresence } from '../../apps/registry/src/hosts/host-presence';
 import { InstanceHolding } from '../../apps/registry/src/hosts/instance-holding';
-import { HookedPresenceStore } from '../doubles/hooked-presence-store';
-import { MemoryHoldersRepository, MemoryInstancesRepository } from '../doubles/memory-repositories';
-import { RecordingBus } from '../doubles/recording-bus';
+import { HookedPresenceStore } from './hooked-presence-store';
+import { MemoryHoldersRepository, MemoryInstancesRepository } from './memory-repositories';
+import { RecordingBus } from './recording-bus';
 
 export const ME = 'me';
 export const OLD_HASH = hashPassword('old');
