@@ -12,16 +12,11 @@ import { ChatSlot, LimitsService } from '../limits/limits.service';
 import { Metrics } from '../metrics/metrics';
 import { UsageRecorder } from '../usage/usage-recorder';
 import { ChatExchange, ChatSummary } from './chat-exchange';
+import { failureError } from './chat-failures';
 import { parseChatRequest } from './chat-request';
 import { ChatRouter, RoutedChat } from './chat-router';
 import { InstanceDirectory } from './instance-directory';
 import { MeteredSink } from './metered-sink';
-
-const notConnected = (instanceId: string) =>
-  new ApiError(503, `instance '${instanceId}' is not connected`, {
-    code: 'instance_offline',
-    headers: { 'retry-after': '5' },
-  });
 
 /**
  * A caller-supplied request id is echoed and logged (so a chat can be followed across systems) if
@@ -84,10 +79,7 @@ export class ChatRelayService {
     const receivedAt = performance.now();
     const { instanceId, reply } = call;
     if (this.state.draining)
-      throw new ApiError(503, 'this registry node is shutting down; retry', {
-        code: 'shutting_down',
-        headers: { 'retry-after': '1' },
-      });
+      throw failureError('shutting_down', 'this registry node is shutting down; retry');
     const { hostBody, stream } = parseChatRequest(call.body, call.defaultStream);
     const entry = await this.directory.lookup(instanceId);
     if (!entry.exists) throw instanceNotFound(instanceId);
@@ -105,7 +97,8 @@ export class ChatRelayService {
         headers: { 'retry-after': '2' },
       });
     });
-    if (admission === 'offline') throw notConnected(instanceId);
+    if (admission === 'offline')
+      throw failureError('instance_offline', `instance '${instanceId}' is not connected`);
     if (admission === 'hold_full')
       throw new ApiError(429, 'too many requests are waiting for this instance to connect', {
         code: 'hold_queue_full',

@@ -1,4 +1,4 @@
-import type { ChatFailureCode } from '@app/protocol';
+import { CHAT_FAILURE_CODES, type ChatFailureCode } from '@app/protocol';
 import type { ClusterBus } from '../cluster/cluster-bus';
 import { loadConfig } from '../config/app-config';
 import type { ConnectedHosts, ReplicaChange } from '../hosts/connected-hosts';
@@ -10,6 +10,7 @@ import type { ReplicaRecord } from '../presence/presence.store';
 import type { RedisConnections } from '../redis/redis-connections';
 import type { ReplicaGossip } from '../replicas/replica-gossip';
 import { ReplicaTable } from '../replicas/replica-table';
+import { CHAT_FAILURES } from './chat-failures';
 import { ChatRouter, RoutedChat, RoutedSink } from './chat-router';
 import type { ChatSink } from './chat-sink';
 import type { RemoteChatClient, RemoteReplica } from './remote-chat.client';
@@ -334,4 +335,37 @@ describe('ChatRouter', () => {
     expect(draining.started).toEqual([]);
     expect(t.sentTo).toEqual(['b:new']);
   });
+
+  describe.each(CHAT_FAILURE_CODES)(
+    'after %s before the first token, routing does what CHAT_FAILURES says',
+    (code) => {
+      const { failover, hold } = CHAT_FAILURES[code];
+
+      it(`${failover ? 'tries' : 'does not try'} another replica`, async () => {
+        const first = localReplica('first', fails(code), 4, 0);
+        const second = localReplica('second', answers, 1, 0);
+        const t = setup({ distributed: false, local: [first.connection, second.connection] });
+        await t.router.dispatch(t.chat);
+        await t.settled();
+        expect(first.started).toHaveLength(1);
+        expect(second.started).toHaveLength(failover ? 1 : 0);
+        expect(t.chat.sink.events).toEqual(failover ? ['a', 'done'] : [`error:${code}`]);
+      });
+
+      it(`${failover && hold ? 'waits for' : 'does not wait for'} a replica when it was the only one`, async () => {
+        const only = localReplica('only', fails(code));
+        const t = setup({ distributed: false, local: [only.connection], env: { CHAT_HOLD_MS: '5000' } });
+        const dispatched = t.router.dispatch(t.chat);
+        if (failover && hold) {
+          await eventually(() => t.router.heldCount('inst') === 1, 1_000);
+          const again = localReplica('only', answers);
+          (again.connection as { epoch: number }).epoch = 2;
+          t.connectLocal(again.connection);
+        }
+        await dispatched;
+        await t.settled();
+        expect(t.chat.sink.events).toEqual(failover && hold ? ['a', 'done'] : [`error:${code}`]);
+      });
+    },
+  );
 });

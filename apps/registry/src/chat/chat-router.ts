@@ -13,6 +13,7 @@ import type { RedisConnections } from '../redis/redis-connections';
 import { Candidate, candidateKey, chooseReplica } from '../replicas/replica-choice';
 import { ReplicaGossip } from '../replicas/replica-gossip';
 import { KnownReplica, ReplicaTable } from '../replicas/replica-table';
+import { chatFailure } from './chat-failures';
 import type { ChatSink } from './chat-sink';
 import { RemoteChatClient } from './remote-chat.client';
 
@@ -44,22 +45,6 @@ export const MAX_ATTEMPTS = 8;
 export const REPLICA_READ_MS = 2_000;
 /** While chats wait for a replica, presence is read again this often (a safety net under gossip). */
 const HOLD_POLL_MS = 500;
-
-/**
- * Failures that prove the chat never produced a token at the replica, so another replica may run
- * it: it was gone (`not_connected`, `host_disconnected`, `host_moved`, `node_unreachable`), full
- * (`queue_full`), or its model failed before answering (`host_error`).
- */
-const FAILOVER: ReadonlySet<ChatFailureCode> = new Set([
-  'not_connected',
-  'host_disconnected',
-  'host_moved',
-  'node_unreachable',
-  'queue_full',
-  'host_error',
-]);
-/** After these, waiting for a replica to connect would not help: the last failure is the answer. */
-const NO_HOLD: ReadonlySet<ChatFailureCode> = new Set(['queue_full', 'host_error']);
 
 /** One chat's way through routing: what it tried, whether the caller has a token yet. */
 interface Run {
@@ -177,7 +162,8 @@ export class ChatRouter implements OnModuleInit {
         this.leaveHold(run);
         return this.send(run, target);
       }
-      if (run.last && NO_HOLD.has(run.last.code)) return sink.error(run.last.code, run.last.message);
+      // Refused or failed by every replica (queue_full, host_error): waiting would not change that.
+      if (run.last && !chatFailure(run.last.code).hold) return sink.error(run.last.code, run.last.message);
       // A replica that was out of reach (its node, or the way there, e.g. Redis failing over) may be
       // reachable when the wait ends; one that disconnected comes back as a new connection anyway.
       for (const [key, code] of run.excluded) if (code === 'node_unreachable') run.excluded.delete(key);
@@ -328,11 +314,12 @@ export class ChatRouter implements OnModuleInit {
       },
       error: (code, message) => {
         if (!release()) return;
-        if (run.started || chat.sink.isFinished || !FAILOVER.has(code) || run.attempts >= MAX_ATTEMPTS)
+        const failure = chatFailure(code);
+        if (run.started || chat.sink.isFinished || !failure.failover || run.attempts >= MAX_ATTEMPTS)
           return chat.sink.error(code, message);
         run.excluded.set(target.key, code);
         run.last = { code, message };
-        if ('remote' in target && code !== 'queue_full' && code !== 'host_error')
+        if ('remote' in target && failure.hold)
           this.table.forget(chat.instanceId, target.remote.slot, target.remote.epoch);
         this.metrics.chatReroutes.inc();
         void this.attempt(run);
