@@ -11,7 +11,8 @@ import type { RedisConnections } from '../redis/redis-connections';
 import type { ReplicaGossip } from '../replicas/replica-gossip';
 import { ReplicaTable } from '../replicas/replica-table';
 import { CHAT_FAILURES } from './chat-failures';
-import { ChatRouter, RoutedChat, RoutedSink } from './chat-router';
+import { ChatRoute, type ChatToRoute } from './chat-route';
+import { ChatRouter, RoutedSink } from './chat-router';
 import type { ChatSink } from './chat-sink';
 import type { RemoteChatClient, RemoteReplica } from './remote-chat.client';
 
@@ -121,25 +122,31 @@ function setup(
   };
   const gossip = { onGained: () => undefined };
   const metrics = new Metrics();
+  const table = new ReplicaTable('me');
   const router = new ChatRouter(
     hosts as unknown as ConnectedHosts,
     online as unknown as OnlineInstances,
     remote as unknown as RemoteChatClient,
     { nodeId: 'me' } as unknown as ClusterBus,
     metrics,
-    new ReplicaTable('me'),
+    table,
     gossip as unknown as ReplicaGossip,
     (options.distributed ?? true) ? ({} as RedisConnections) : null,
     loadConfig({ CHAT_HOLD_MS: '300', ...options.env }),
   );
   router.onModuleInit();
-  const newChat = (): RoutedChat & { sink: CallerSink } => ({
-    instanceId: 'inst',
+  const newChat = (instanceId = 'inst'): ChatToRoute & { sink: CallerSink } => ({
+    instanceId,
     requestId: `req-${Math.random()}`,
-    hostBody: { messages: [] } as unknown as RoutedChat['hostBody'],
+    hostBody: { messages: [] } as unknown as ChatToRoute['hostBody'],
     sink: new CallerSink(),
-    setCancel: () => {},
   });
+  /** Routes a chat as the relay does once it was admitted. */
+  const dispatch = (c: ChatToRoute & { sink: CallerSink }, route = new ChatRoute(c)) =>
+    router.dispatch(route, c.sink);
+  /** What admission says of a new chat to the instance. */
+  const admit = async (lastSeenAt: number | null, instanceId = 'inst') =>
+    (await router.admission(newChat(instanceId), lastSeenAt)).kind;
   const chat = newChat();
   /** Until the caller got its end, then a little longer for anything that should not follow. */
   const settled = async (c = chat) => {
@@ -156,6 +163,10 @@ function setup(
     router,
     chat,
     newChat,
+    dispatch,
+    admit,
+    table,
+    remote,
     sentTo,
     settled,
     reroutes,
@@ -168,7 +179,7 @@ describe('ChatRouter', () => {
   it('sends a chat to the replica with the most free capacity, here or on another node', async () => {
     const busy = localReplica('busy', answers, 2, 2);
     const t = setup({ local: [busy.connection], records: [remoteRecord('far', 'b', 4, 1)] });
-    await t.router.dispatch(t.chat);
+    await t.dispatch(t.chat);
     await t.settled();
     expect(t.sentTo).toEqual(['b:far']);
     expect(busy.started).toEqual([]);
@@ -180,7 +191,7 @@ describe('ChatRouter', () => {
     const t = setup({ local: [near.connection], records: [remoteRecord('far', 'b', 1, 0)] });
     for (let i = 0; i < 3; i++) {
       const chat = t.newChat();
-      await t.router.dispatch(chat);
+      await t.dispatch(chat);
       await t.settled(chat);
     }
     expect(near.started).toHaveLength(3);
@@ -196,8 +207,8 @@ describe('ChatRouter', () => {
     });
     const first = t.newChat();
     const second = t.newChat();
-    await t.router.dispatch(first);
-    await t.router.dispatch(second);
+    await t.dispatch(first);
+    await t.dispatch(second);
     // Both free at first; the second sees the first's replica busy and takes the other one.
     expect(new Set(t.sentTo).size).toBe(2);
     await eventually(() => t.sentTo.length === 2, 1_000);
@@ -207,7 +218,7 @@ describe('ChatRouter', () => {
   it('moves a chat that failed before its first token to another replica', async () => {
     const gone = localReplica('gone', fails('host_disconnected'), 4, 0);
     const t = setup({ local: [gone.connection], records: [remoteRecord('ok', 'b', 1, 0)] });
-    await t.router.dispatch(t.chat);
+    await t.dispatch(t.chat);
     await t.settled();
     expect(gone.started).toHaveLength(1);
     expect(t.sentTo).toEqual(['b:ok']);
@@ -218,7 +229,7 @@ describe('ChatRouter', () => {
   it('never runs a chat twice once a token reached the caller', async () => {
     const flaky = localReplica('flaky', startsThenFails('host_disconnected'), 4, 0);
     const t = setup({ local: [flaky.connection], records: [remoteRecord('ok', 'b', 1, 0)] });
-    await t.router.dispatch(t.chat);
+    await t.dispatch(t.chat);
     await t.settled();
     expect(t.sentTo).toEqual([]);
     expect(t.chat.sink.events).toEqual(['partial', 'error:host_disconnected']);
@@ -231,7 +242,7 @@ describe('ChatRouter', () => {
       records: [remoteRecord('alsoFull', 'b', 1, 0)],
       remote: () => fails('queue_full'),
     });
-    await t.router.dispatch(t.chat);
+    await t.dispatch(t.chat);
     await t.settled();
     expect(full.started).toHaveLength(1);
     expect(t.sentTo).toEqual(['b:alsoFull']);
@@ -245,7 +256,7 @@ describe('ChatRouter', () => {
       remote: () => (++calls === 1 ? fails('node_unreachable') : answers),
       env: { CHAT_HOLD_MS: '5000' },
     });
-    await t.router.dispatch(t.chat);
+    await t.dispatch(t.chat);
     await t.settled();
     expect(t.sentTo).toEqual(['b:only', 'b:only']);
     expect(t.chat.sink.events).toEqual(['a', 'done']);
@@ -256,7 +267,7 @@ describe('ChatRouter', () => {
       records: [remoteRecord('dead', 'd', 8, 0), remoteRecord('live', 'b', 1, 0)],
       deadNodes: ['d'],
     });
-    await t.router.dispatch(t.chat);
+    await t.dispatch(t.chat);
     await t.settled();
     expect(t.sentTo).toEqual(['d:dead', 'b:live']);
     expect(t.chat.sink.events).toEqual(['a', 'done']);
@@ -264,8 +275,8 @@ describe('ChatRouter', () => {
 
   it('holds a chat while no replica is connected and sends it to the first that connects', async () => {
     const t = setup({ distributed: false, env: { CHAT_HOLD_MS: '5000' } });
-    expect(await t.router.admission('inst', Date.now())).toBe('hold');
-    const dispatched = t.router.dispatch(t.chat);
+    expect(await t.admit(Date.now())).toBe('hold');
+    const dispatched = t.dispatch(t.chat);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(t.router.heldCount('inst')).toBe(1);
     const back = localReplica('back', answers);
@@ -278,7 +289,7 @@ describe('ChatRouter', () => {
 
   it('a held chat whose replica never comes gets instance_offline when the hold ends', async () => {
     const t = setup({ distributed: false, env: { CHAT_HOLD_MS: '200' } });
-    await t.router.dispatch(t.chat);
+    await t.dispatch(t.chat);
     await t.settled();
     expect(t.chat.sink.events).toEqual(['error:instance_offline']);
     expect(t.router.heldCount('inst')).toBe(0);
@@ -287,7 +298,7 @@ describe('ChatRouter', () => {
   it('a chat whose only replica dropped before the first token waits for it to come back', async () => {
     const dropped = localReplica('r', fails('host_disconnected'));
     const t = setup({ distributed: false, local: [dropped.connection], env: { CHAT_HOLD_MS: '5000' } });
-    const dispatched = t.router.dispatch(t.chat);
+    const dispatched = t.dispatch(t.chat);
     await eventually(() => t.router.heldCount('inst') === 1, 1_000);
     const again = localReplica('r', answers);
     (again.connection as { epoch: number }).epoch = 2;
@@ -298,29 +309,27 @@ describe('ChatRouter', () => {
   });
 
   it('admission: offline without a hold, hold_full past CHAT_HOLD_LIMIT', async () => {
-    expect(
-      await setup({ distributed: false, env: { CHAT_HOLD_MS: '0' } }).router.admission('inst', Date.now()),
-    ).toBe('offline');
+    expect(await setup({ distributed: false, env: { CHAT_HOLD_MS: '0' } }).admit(Date.now())).toBe('offline');
     const t = setup({ distributed: false, env: { CHAT_HOLD_MS: '5000', CHAT_HOLD_LIMIT: '1' } });
-    void t.router.dispatch(t.chat);
+    void t.dispatch(t.chat);
     await eventually(() => t.router.heldCount('inst') === 1, 1_000);
-    expect(await t.router.admission('inst', Date.now())).toBe('hold_full');
+    expect(await t.admit(Date.now())).toBe('hold_full');
     t.connectLocal(localReplica('r', answers).connection);
     await t.settled();
   });
 
   it('admission: an instance never connected, or not lately, is not waited for', async () => {
     const t = setup({ distributed: false, env: { CHAT_HOLD_MS: '5000', CHAT_HOLD_RECENT_MS: '60000' } });
-    expect(await t.router.admission('inst', null)).toBe('offline');
-    expect(await t.router.admission('inst', Date.now() - 61_000)).toBe('offline');
-    expect(await t.router.admission('inst', Date.now() - 59_000)).toBe('hold');
+    expect(await t.admit(null)).toBe('offline');
+    expect(await t.admit(Date.now() - 61_000)).toBe('offline');
+    expect(await t.admit(Date.now() - 59_000)).toBe('hold');
   });
 
   it('admission: node_hold_full past CHAT_HOLD_NODE_LIMIT, whatever the instance', async () => {
     const t = setup({ distributed: false, env: { CHAT_HOLD_MS: '5000', CHAT_HOLD_NODE_LIMIT: '1' } });
-    void t.router.dispatch(t.chat);
+    void t.dispatch(t.chat);
     await eventually(() => t.router.heldCount('inst') === 1, 1_000);
-    expect(await t.router.admission('other', Date.now())).toBe('node_hold_full');
+    expect(await t.admit(Date.now(), 'other')).toBe('node_hold_full');
     t.connectLocal(localReplica('r', answers).connection);
     await t.settled();
     expect(t.router.heldCount('inst')).toBe(0);
@@ -330,10 +339,48 @@ describe('ChatRouter', () => {
     const draining = localReplica('old', answers, 8, 0);
     (draining.connection as { draining: boolean }).draining = true;
     const t = setup({ local: [draining.connection], records: [remoteRecord('new', 'b', 1, 0)] });
-    await t.router.dispatch(t.chat);
+    await t.dispatch(t.chat);
     await t.settled();
     expect(draining.started).toEqual([]);
     expect(t.sentTo).toEqual(['b:new']);
+  });
+
+  it('admission finds the candidates of the first attempt: the list is built once for it', async () => {
+    const t = setup({ records: [remoteRecord('far', 'b')] });
+    const admission = await t.router.admission(t.chat, Date.now());
+    expect(admission.kind).toBe('route');
+    const reads = jest.spyOn(t.table, 'get');
+    if (admission.kind === 'route') await t.dispatch(t.chat, admission.route);
+    await t.settled();
+    expect(t.sentTo).toEqual(['b:far']);
+    expect(reads).not.toHaveBeenCalled();
+  });
+
+  it("the route's cancel reaches the replica the chat is on, here or on another node", async () => {
+    const silent = localReplica('silent', () => undefined);
+    const here = setup({ local: [silent.connection] });
+    const route = new ChatRoute(here.chat);
+    await here.dispatch(here.chat, route);
+    route.cancel();
+    expect(silent.connection.cancelChat).toHaveBeenCalledWith(here.chat.requestId);
+
+    const far = setup({ records: [remoteRecord('far', 'b')], remote: () => () => undefined });
+    const remoteRoute = new ChatRoute(far.chat);
+    await far.dispatch(far.chat, remoteRoute);
+    await eventually(() => far.sentTo.length === 1, 1_000);
+    remoteRoute.cancel();
+    expect(far.remote.cancel).toHaveBeenCalledWith(far.chat.requestId);
+  });
+
+  it("a held chat's cancel (its caller left) ends the wait at once and frees its place", async () => {
+    const t = setup({ distributed: false, env: { CHAT_HOLD_MS: '5000' } });
+    const route = new ChatRoute(t.chat);
+    const dispatched = t.dispatch(t.chat, route);
+    await eventually(() => t.router.heldCount('inst') === 1, 1_000);
+    t.chat.sink.isFinished = true;
+    route.cancel();
+    await dispatched;
+    expect(t.router.heldCount('inst')).toBe(0);
   });
 
   describe.each(CHAT_FAILURE_CODES)(
@@ -345,7 +392,7 @@ describe('ChatRouter', () => {
         const first = localReplica('first', fails(code), 4, 0);
         const second = localReplica('second', answers, 1, 0);
         const t = setup({ distributed: false, local: [first.connection, second.connection] });
-        await t.router.dispatch(t.chat);
+        await t.dispatch(t.chat);
         await t.settled();
         expect(first.started).toHaveLength(1);
         expect(second.started).toHaveLength(failover ? 1 : 0);
@@ -355,7 +402,7 @@ describe('ChatRouter', () => {
       it(`${failover && hold ? 'waits for' : 'does not wait for'} a replica when it was the only one`, async () => {
         const only = localReplica('only', fails(code));
         const t = setup({ distributed: false, local: [only.connection], env: { CHAT_HOLD_MS: '5000' } });
-        const dispatched = t.router.dispatch(t.chat);
+        const dispatched = t.dispatch(t.chat);
         if (failover && hold) {
           await eventually(() => t.router.heldCount('inst') === 1, 1_000);
           const again = localReplica('only', answers);
