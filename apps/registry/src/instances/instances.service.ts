@@ -68,9 +68,8 @@ export class InstancesService {
     };
   }
 
-  async detail(instanceId: string, caller: Caller) {
-    const record = await this.auth.authenticate(caller, instanceId);
-    const replicas = await this.online.replicas(instanceId);
+  async detail(record: InstanceRecord) {
+    const replicas = await this.online.replicas(record.id);
     const online = replicas.length > 0;
     return {
       upload_name: record.uploadName,
@@ -99,8 +98,8 @@ export class InstancesService {
     };
   }
 
-  async update(instanceId: string, caller: Caller, dto: UpdateInstanceDto) {
-    await this.auth.authenticate(caller, instanceId);
+  async update(owner: InstanceRecord, dto: UpdateInstanceDto) {
+    const instanceId = owner.id;
     const updated_fields = (
       ['upload_name', 'capabilities', 'email', 'description', 'visibility', 'policy'] as const
     ).filter((field) => dto[field] !== undefined);
@@ -124,8 +123,8 @@ export class InstancesService {
     };
   }
 
-  async remove(instanceId: string, caller: Caller) {
-    await this.auth.authenticate(caller, instanceId);
+  async remove(owner: InstanceRecord) {
+    const instanceId = owner.id;
     await this.instances.softDelete(instanceId);
     this.events.emit('deleted', { instanceId });
     return { instance_id: instanceId, status: 'unregistered' as InstanceStatus };
