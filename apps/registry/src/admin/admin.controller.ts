@@ -1,4 +1,5 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
+import type { ClusterView, NodeStats } from '@app/contracts';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { InstancesService } from '../instances/instances.service';
 import { AdminTokenGuard } from './admin-token.guard';
@@ -20,9 +21,9 @@ export class AdminController {
   @ApiOperation({
     summary: 'Every live node: connected hosts, chats in flight, chats/s, time to first token p50/p99',
   })
-  async cluster() {
+  async cluster(): Promise<ClusterView> {
     const self = await this.sampler.current();
-    let others: Awaited<ReturnType<NodeStatsStore['others']>> = [];
+    let others: NodeStats[] = [];
     let problem: string | null = null;
     try {
       others = await this.store.others();

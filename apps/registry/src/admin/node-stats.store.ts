@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { REDIS } from '../cluster/cluster.module';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import type { RedisConnections } from '../redis/redis-connections';
-import type { NodeStats } from './node-stats';
+import type { NodeStats } from '@app/contracts';
 
 /** A node that has not written its stats for this long is gone (stopped, killed or cut off). */
 const STATS_TTL_MS = 5_000;

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { AccessKey, IssuedKey, KeyPage } from '@app/contracts';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { ApiError, invalidField } from '../common/http-errors';
 import type { InstanceRecord } from '../instances/instances.repository';
@@ -11,7 +12,7 @@ import { AccessKeyRecord, KeysRepository } from './keys.repository';
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
 
 /** What the owner sees of a key: everything but the secret. */
-function describeKey(record: AccessKeyRecord) {
+function describeKey(record: AccessKeyRecord): AccessKey {
   return {
     key_id: record.id,
     name: record.name,
@@ -19,8 +20,9 @@ function describeKey(record: AccessKeyRecord) {
     rpm: record.rpm,
     max_concurrent: record.maxConcurrent,
     tokens_per_day: record.tokensPerDay === null ? null : Number(record.tokensPerDay),
-    models: record.models,
-    created_at: iso(record.createdAt),
+    // Written only from the validated list of CreateKeyDto (or left NULL).
+    models: record.models as string[] | null,
+    created_at: record.createdAt.toISOString(),
     last_used_at: iso(record.lastUsedAt),
     expires_at: iso(record.expiresAt),
     revoked: record.revokedAt !== null,
@@ -37,7 +39,7 @@ export class KeysService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async create(owner: InstanceRecord, dto: CreateKeyDto) {
+  async create(owner: InstanceRecord, dto: CreateKeyDto): Promise<IssuedKey> {
     const expiresAt = dto.expires_at === undefined ? null : new Date(dto.expires_at);
     if (expiresAt && expiresAt.getTime() <= Date.now())
       throw invalidField('expires_at', 'expires_at must be in the future');
@@ -66,7 +68,7 @@ export class KeysService {
     return { ...describeKey(record), key: issued.key };
   }
 
-  async list(owner: InstanceRecord, pageNo: number, pageSize: number) {
+  async list(owner: InstanceRecord, pageNo: number, pageSize: number): Promise<KeyPage> {
     const [rows, total] = await this.keys.list(owner.id, (pageNo - 1) * pageSize, pageSize);
     return {
       items: rows.map(describeKey),
@@ -74,7 +76,7 @@ export class KeysService {
     };
   }
 
-  async revoke(owner: InstanceRecord, keyId: string) {
+  async revoke(owner: InstanceRecord, keyId: string): Promise<AccessKey> {
     const found = await this.keys.find(owner.id, keyId);
     if (!found) throw new ApiError(404, `key '${keyId}' not found`, { code: 'key_not_found' });
     const record = await this.keys.revoke(keyId, new Date());

@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
+import type { Role as RoleView, RoleList, RoleRemoval } from '@app/contracts';
 import type { Role } from '../database/generated/client';
 import { ApiError } from '../common/http-errors';
 import type { InstanceRecord } from '../instances/instances.repository';
 import { UpsertRoleDto } from './dto/upsert-role.dto';
 import { RolesRepository } from './roles.repository';
 
-const view = (role: Role) => ({
+const view = (role: Role): RoleView => ({
   role_id: role.roleId,
   instance_id: role.instanceId,
   name: role.name,
@@ -25,7 +26,7 @@ export class RolesService {
   constructor(private readonly roles: RolesRepository) {}
 
   /** `owner` is the instance `dto.instance_id` names (OwnerGuard authenticated it). */
-  async upsert(owner: InstanceRecord, dto: UpsertRoleDto) {
+  async upsert(owner: InstanceRecord, dto: UpsertRoleDto): Promise<RoleView> {
     // null (allowed by @IsOptional) clears a text field and leaves a flag as it is (or its default).
     const text = (value: string | null | undefined) => (value === null ? '' : value);
     const flag = (value: boolean | null | undefined) => value ?? undefined;
@@ -41,11 +42,11 @@ export class RolesService {
     return view(role);
   }
 
-  async list(owner: InstanceRecord) {
+  async list(owner: InstanceRecord): Promise<RoleList> {
     return { items: (await this.roles.listFor(owner.id)).map(view) };
   }
 
-  async remove(owner: InstanceRecord, roleId: string) {
+  async remove(owner: InstanceRecord, roleId: string): Promise<RoleRemoval> {
     if (!(await this.roles.remove(owner.id, roleId)))
       throw new ApiError(404, `role '${roleId}' not found`, { code: 'role_not_found' });
     return { instance_id: owner.id, role_id: roleId };

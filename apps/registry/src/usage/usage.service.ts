@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { ApiError, invalidField } from '../common/http-errors';
 import type { InstanceRecord } from '../instances/instances.repository';
 import { UsageQuery } from './dto/usage.query';
-import { Granularity, UsageRepository } from './usage.repository';
+import type { Granularity, UsageReport } from '@app/contracts';
+import { UsageRepository } from './usage.repository';
 
 const PERIOD_MS: Record<Granularity, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
 /** Periods one answer may span: a year of days, ~2 months of hours, a week of minutes. */
@@ -14,7 +15,7 @@ export class UsageService {
   constructor(private readonly usage: UsageRepository) {}
 
   /** The periods of `from..to` (the last day by default), of one key when `key_id` is given. */
-  async report(owner: InstanceRecord, query: UsageQuery) {
+  async report(owner: InstanceRecord, query: UsageQuery): Promise<UsageReport> {
     const granularity = query.granularity ?? 'hour';
     const to = query.to ? new Date(query.to) : new Date();
     const from = query.from ? new Date(query.from) : new Date(to.getTime() - PERIOD_MS.day);
