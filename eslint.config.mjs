@@ -33,6 +33,10 @@ export default tseslint.config(
               group: ['**/libs/common/**', '@app/common/*'],
               message: 'Import the common library from its root: @app/common',
             },
+            {
+              group: ['**/libs/contracts/**', '@app/contracts/*'],
+              message: 'Import the contracts library from its root: @app/contracts',
+            },
           ],
         },
       ],

@@ -19,6 +19,7 @@ const common = {
   moduleNameMapper: {
     '^@app/protocol$': '<rootDir>/libs/protocol/src/index.ts',
     '^@app/common$': '<rootDir>/libs/common/src/index.ts',
+    '^@app/contracts$': '<rootDir>/libs/contracts/src/index.ts',
   },
   // Nest's Logger writes straight to stdout: in-process servers would fill the test output.
   setupFiles: ['<rootDir>/test/jest/quiet-nest-logger.js'],

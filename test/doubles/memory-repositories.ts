@@ -1,5 +1,6 @@
 import { Prisma } from '../../apps/registry/src/database/generated/client';
-import { deriveStatus, type InstanceStatus } from '../../apps/registry/src/instances/instance-status';
+import type { InstanceStatus } from '@app/contracts';
+import { deriveStatus } from '../../apps/registry/src/instances/instance-status';
 import { InstanceHoldersRepository } from '../../apps/registry/src/instances/instance-holders.repository';
 import { InstanceRecord, InstancesRepository } from '../../apps/registry/src/instances/instances.repository';
 import { NO_DATABASE } from './no-database';

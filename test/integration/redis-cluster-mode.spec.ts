@@ -5,7 +5,7 @@ import { RedisPresenceStore } from '../../apps/registry/src/presence/redis-prese
 import { unnamed } from '../support/unnamed-presence';
 import { RedisConnections } from '../../apps/registry/src/redis/redis-connections';
 import { NodeStatsStore } from '../../apps/registry/src/admin/node-stats.store';
-import type { NodeStats } from '../../apps/registry/src/admin/node-stats';
+import type { NodeStats } from '@app/contracts';
 import { RedisClusterBus } from '../../apps/registry/src/cluster/redis-cluster-bus';
 
 const STATS: NodeStats = {

@@ -1,16 +1,11 @@
 /** Owner calls around private instances (keys, usage, visibility) and a keyed chat, for e2e tests. */
+import type { Envelope, IssuedKey, OpenAiErrorBody, UsagePeriod, UsageReport } from '@app/contracts';
 import type { Registered } from './registry-client';
 
-export interface IssuedKey {
-  key: string;
-  key_id: string;
-  prefix: string;
-}
-
 async function envelope<T>(res: Response): Promise<T> {
-  const body = (await res.json()) as { code: number; message: string; data: T };
+  const body = (await res.json()) as Envelope<T>;
   if (res.status !== 200) throw new Error(`answered ${res.status}: ${body.message}`);
-  return body.data;
+  return body.data!;
 }
 
 export async function updateInstance(baseUrl: string, instance: Registered, body: unknown): Promise<void> {
@@ -42,26 +37,17 @@ export async function revokeKey(baseUrl: string, instance: Registered, keyId: st
   );
 }
 
-export interface UsageItem {
-  start: string;
-  requests: number;
-  errors: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  avg_ttft_ms: number | null;
-}
-
-export async function usage(baseUrl: string, instance: Registered, query: string): Promise<UsageItem[]> {
+export async function usage(baseUrl: string, instance: Registered, query: string): Promise<UsagePeriod[]> {
   const res = await fetch(`${baseUrl}/api/upload/${instance.instanceId}/usage?${query}`, {
     headers: { authorization: instance.auth },
   });
-  return (await envelope<{ items: UsageItem[] }>(res)).items;
+  return (await envelope<UsageReport>(res)).items;
 }
 
 export interface ChatAnswer {
   status: number;
   headers: Headers;
-  body: { error?: { code: string | null; message: string; param: string | null }; [k: string]: unknown };
+  body: Partial<OpenAiErrorBody> & { [k: string]: unknown };
 }
 
 /** One non-streamed chat through the OpenAI path, with `key` as the bearer when given. */

@@ -1,5 +1,6 @@
 /** A registry app in this process (Fastify inject, no port) on PGlite or a fresh PostgreSQL database. */
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Envelope, Registration } from '@app/contracts';
 import { rmSync } from 'node:fs';
 import { createRegistryApp } from '../../apps/registry/src/create-app';
 import { createTestDatabase } from './postgres';
@@ -53,7 +54,7 @@ export async function startRegistryApp(
         upload_name: name,
         instance_id: null,
       });
-      const data = res.json<{ data: { instance_id: string; instance_password: string } }>().data;
+      const data = res.json<Envelope<Registration>>().data!;
       return { id: data.instance_id, auth: `${data.instance_id}:${data.instance_password}` };
     },
     close: async () => {

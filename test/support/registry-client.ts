@@ -1,4 +1,5 @@
 /** Small HTTP helpers for tests that talk to a running registry. */
+import type { Envelope, InstanceDetail, Registration } from '@app/contracts';
 import { eventually } from './eventually';
 import { RawWsClient } from './raw-ws-client';
 export { eventually };
@@ -22,7 +23,7 @@ export async function registerInstance(baseUrl: string, name = 'e2e model'): Pro
     }),
   });
   if (res.status !== 200) throw new Error(`register answered ${res.status}: ${await res.text()}`);
-  const { data } = (await res.json()) as { data: { instance_id: string; instance_password: string } };
+  const data = ((await res.json()) as Envelope<Registration>).data!;
   return {
     instanceId: data.instance_id,
     password: data.instance_password,
@@ -30,30 +31,12 @@ export async function registerInstance(baseUrl: string, name = 'e2e model'): Pro
   };
 }
 
-/** One connected host of an instance, as the owner's detail lists it. */
-export interface ReplicaView {
-  name: string;
-  node_id: string;
-  connected_at: string;
-  capacity: number;
-  in_flight: number;
-  draining: boolean;
-}
-
-export interface InstanceDetail {
-  status: string;
-  is_connected: boolean;
-  last_heartbeat: string | null;
-  /** Sorted by name; absent from registries that predate replicas. */
-  replicas?: ReplicaView[];
-}
-
 export async function instanceDetail(baseUrl: string, instance: Registered): Promise<InstanceDetail> {
   const res = await fetch(`${baseUrl}/api/upload/${instance.instanceId}`, {
     headers: { authorization: instance.auth },
   });
   if (res.status !== 200) throw new Error(`detail answered ${res.status}`);
-  return ((await res.json()) as { data: InstanceDetail }).data;
+  return ((await res.json()) as Envelope<InstanceDetail>).data!;
 }
 
 /** The names of the replicas the detail lists (via `baseUrl`), in its order. */

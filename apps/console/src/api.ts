@@ -66,105 +66,23 @@ export async function api<T>(
 
 export const ownerAuth = (instanceId: string, password: string) => `Bearer ${instanceId}:${password}`;
 
-export type InstanceStatus = 'registered' | 'online' | 'offline' | 'unregistered';
+export type {
+  AccessKey,
+  ClusterView,
+  Granularity,
+  InstanceCard,
+  InstanceDetail,
+  InstanceList,
+  InstancePolicy,
+  InstanceStatus,
+  IssuedKey,
+  KeyPage,
+  NodeStats,
+  ReplicaInfo,
+  UsagePeriod,
+  UsageReport,
+  Visibility,
+} from '@app/contracts';
 
-export type Visibility = 'public' | 'private';
-
-export interface PublicCard {
-  instance_id: string;
-  visibility?: 'public';
-  upload_name: string;
-  description: string;
-  status: InstanceStatus;
-  models: string[];
-}
-
-/** A private instance's card names only its id, visibility and status. */
-export type InstanceCard =
-  PublicCard | { instance_id: string; visibility: 'private'; status: InstanceStatus };
-
-export interface InstanceList {
-  items: PublicCard[];
-  pagination: { total: number };
-}
-
-export interface Registered {
-  instance_id: string;
-  instance_password: string;
-  ws_url: string;
-}
-
-export interface InstanceDetail {
-  instance_id: string;
-  upload_name: string;
-  description: string;
-  email: string;
-  config: unknown;
-  status: InstanceStatus;
-  is_connected: boolean;
-  last_heartbeat: string | null;
-  visibility: Visibility;
-  policy: InstancePolicy | null;
-  /** The connected agents (absent from registries older than replicas). */
-  replicas?: ReplicaInfo[];
-}
-
-/** One connected agent of an instance. */
-export interface ReplicaInfo {
-  /** '' for a stock host, which sends no name. */
-  name: string;
-  node_id: string;
-  connected_at: string;
-  capacity: number;
-  in_flight: number;
-  draining: boolean;
-}
-
-/** What the registry enforces on every chat: allowed models or one pinned model, and a max_tokens ceiling. */
-export interface InstancePolicy {
-  allowed_models?: string[];
-  pinned_model?: string;
-  max_tokens?: number;
-}
-
-export interface AccessKey {
-  key_id: string;
-  name: string;
-  prefix: string;
-  rpm: number | null;
-  max_concurrent: number | null;
-  tokens_per_day: number | null;
-  models: string[] | null;
-  created_at: string;
-  last_used_at: string | null;
-  expires_at: string | null;
-  revoked: boolean;
-}
-
-/** One page of `GET /api/upload/{id}/keys`, newest key first. */
-export interface KeyPage {
-  items: AccessKey[];
-  pagination: { page_no: number; page_size: number; total: number; total_pages: number };
-}
-
-/** The answer to creating a key: the only time its secret is seen. */
-export interface IssuedKey extends AccessKey {
-  key: string;
-}
-
-export type Granularity = 'minute' | 'hour' | 'day';
-
-export interface UsagePeriod {
-  start: string;
-  requests: number;
-  errors: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-}
-
-export interface UsageReport {
-  from: string;
-  to: string;
-  granularity: Granularity;
-  items: UsagePeriod[];
-}
+/** The register answer (`Registration`), under the name the pages use. */
+export type { Registration as Registered } from '@app/contracts';

@@ -20,6 +20,7 @@ describe('console usage periods', () => {
       errors: 1,
       prompt_tokens: 30,
       completion_tokens: 12,
+      avg_ttft_ms: 250,
     };
     const filled = fillPeriods(
       [reported],

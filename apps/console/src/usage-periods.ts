@@ -34,6 +34,7 @@ export function fillPeriods(
         errors: 0,
         prompt_tokens: 0,
         completion_tokens: 0,
+        avg_ttft_ms: null,
       },
     );
   }

@@ -1,4 +1,5 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
+import type { ClusterView } from '@app/contracts';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ClusterBus } from '../cluster/cluster-bus';
 import { InstancesService } from '../instances/instances.service';
@@ -22,7 +23,7 @@ export class AdminController {
   @ApiOperation({
     summary: 'Every live node: connected hosts, chats in flight, chats/s, time to first token p50/p99',
   })
-  async cluster() {
+  async cluster(): Promise<ClusterView> {
     const self = await this.sampler.current();
     const others = this.store.others();
     // Other nodes' stats come over Redis: while it is out of reach they stop coming (and expire).

@@ -4,7 +4,8 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { ConnectedHosts } from '../hosts/connected-hosts';
 import { NodeState } from '../lifecycle/node-state';
 import { Metrics } from '../metrics/metrics';
-import { MetricsSample, NodeStats, QUANTILE_WINDOW_MS, RATE_WINDOW_MS, statsBetween } from './node-stats';
+import type { NodeStats } from '@app/contracts';
+import { MetricsSample, QUANTILE_WINDOW_MS, RATE_WINDOW_MS, statsBetween } from './node-stats';
 import { NodeStatsStore } from './node-stats.store';
 
 const SAMPLE_EVERY_MS = 1_000;

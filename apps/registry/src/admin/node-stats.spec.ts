@@ -1,4 +1,5 @@
-import { decodeNodeStats, histogramQuantileMs, type NodeStats, statsBetween } from './node-stats';
+import type { NodeStats } from '@app/contracts';
+import { decodeNodeStats, histogramQuantileMs, statsBetween } from './node-stats';
 
 describe('histogramQuantileMs', () => {
   const bounds = [0.01, 0.1, 1];

@@ -1,6 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { ClusterBus } from '../cluster/cluster-bus';
-import { decodeNodeStats, type NodeStats } from './node-stats';
+import type { NodeStats } from '@app/contracts';
+import { decodeNodeStats } from './node-stats';
 
 /** A node not heard from for this long is gone (stopped, killed or cut off). */
 const STATS_TTL_MS = 5_000;

@@ -1,17 +1,4 @@
-/** What one node reports about itself to the cluster view (snake_case: it is an API answer). */
-export interface NodeStats {
-  node_id: string;
-  /** When this record was taken (ms since epoch). */
-  at: number;
-  draining: boolean;
-  connected_hosts: number;
-  chats_in_flight: number;
-  /** Chats finished per second over the last RATE_WINDOW_MS. */
-  chats_per_second: number;
-  /** Time to first token over the last QUANTILE_WINDOW_MS; null when no chat got a first token then. */
-  ttft_p50_ms: number | null;
-  ttft_p99_ms: number | null;
-}
+import type { NodeStats } from '@app/contracts';
 
 const isCount = (value: unknown): value is number =>
   typeof value === 'number' && Number.isFinite(value) && value >= 0;

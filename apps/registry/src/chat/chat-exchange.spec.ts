@@ -1,7 +1,9 @@
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { CHAT_FAILURE_CODES } from '@app/protocol';
 import { eventually } from '../../../../test/support/eventually';
+import { CHAT_FAILURES } from './chat-failures';
 import { ChatExchange, ChatSummary, ExchangeOptions } from './chat-exchange';
 
 /** One real HTTP exchange: the test drives the ChatExchange, a fetch reads what the caller gets. */
@@ -30,7 +32,14 @@ async function exchange(options: Partial<ExchangeOptions>, drive: (x: ChatExchan
   try {
     const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
     const body = await res.text();
-    return { status: res.status, body, ms: performance.now() - started, summary, cancelled: () => cancelled };
+    return {
+      status: res.status,
+      retryAfter: res.headers.get('retry-after'),
+      body,
+      ms: performance.now() - started,
+      summary,
+      cancelled: () => cancelled,
+    };
   } finally {
     server.close();
   }
@@ -183,4 +192,17 @@ describe('ChatExchange', () => {
     expect(after.body).toMatch(/^data: \{"n":1\}\n\ndata: \{"error":.*"code":"host_disconnected"/);
     expect(after.body).not.toContain('[DONE]');
   });
+
+  it.each(CHAT_FAILURE_CODES)(
+    '%s before any token: the status, Retry-After and cancel at the host of CHAT_FAILURES',
+    async (code) => {
+      const { status, retryAfterS, cancelAtHost } = CHAT_FAILURES[code];
+      const r = await exchange({}, (x) => x.error(code, 'failed'));
+      expect(r.status).toBe(status);
+      expect(JSON.parse(r.body).error.code).toBe(code);
+      if (retryAfterS === 'utc_day_end') expect(Number(r.retryAfter)).toBeLessThanOrEqual(86_400);
+      else expect(r.retryAfter).toBe(retryAfterS === null ? null : String(retryAfterS));
+      expect(r.cancelled()).toBe(cancelAtHost ? 1 : 0);
+    },
+  );
 });

@@ -5,7 +5,7 @@ import type { ChatFailureCode } from '@app/protocol';
 import type { BufferBudget } from '../limits/buffer-budget';
 import { openAiError, openAiErrorType } from '../common/openai-error';
 import { CompletionAssembler } from './completion-assembler';
-import { failureCancelsHost, failureRetryAfter, failureStatus } from './failure-status';
+import { chatFailure, failureRetryAfter } from './chat-failures';
 
 export interface ExchangeOptions {
   requestId: string;
@@ -139,15 +139,15 @@ export class ChatExchange implements ChatSink {
 
   error(code: ChatFailureCode, message: string): void {
     if (this.finished) return;
-    const status = failureStatus(code);
-    const body = openAiError(message, openAiErrorType(status), code);
+    const failure = chatFailure(code);
+    const body = openAiError(message, openAiErrorType(failure.status), code);
     if (!this.started) {
-      const retryAfter = failureRetryAfter(code, status);
-      this.sendJson(status, body, retryAfter === undefined ? {} : { 'retry-after': retryAfter });
+      const retryAfter = failureRetryAfter(code);
+      this.sendJson(failure.status, body, retryAfter === undefined ? {} : { 'retry-after': retryAfter });
     } else {
       this.res.end(`data: ${JSON.stringify(body)}\n\n`);
     }
-    this.finish(code, failureCancelsHost(code));
+    this.finish(code, failure.cancelAtHost);
   }
 
   /** Notes the tokens of a line carrying `usage`; true when it is a usage-only chunk to strip. */

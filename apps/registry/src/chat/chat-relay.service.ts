@@ -3,25 +3,19 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { FastifyReply } from 'fastify';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { ApiError, instanceNotFound } from '../common/http-errors';
-import { ChatAccess } from '../keys/chat-access.service';
-import { applyChatPolicy } from '../keys/chat-policy';
+import { instanceNotFound } from '../common/http-errors';
 import type { KnownKey } from '../keys/key-directory';
 import { NodeState } from '../lifecycle/node-state';
-import { ChatSlot, LimitsService } from '../limits/limits.service';
+import { LimitsService } from '../limits/limits.service';
 import { Metrics } from '../metrics/metrics';
 import { UsageRecorder } from '../usage/usage-recorder';
 import { ChatExchange, ChatSummary } from './chat-exchange';
+import { failureError } from './chat-failures';
 import { parseChatRequest } from './chat-request';
-import { ChatRouter, RoutedChat } from './chat-router';
+import { ChatAdmission } from './chat-admission';
+import { ChatRouter } from './chat-router';
 import { InstanceDirectory } from './instance-directory';
 import { MeteredSink } from './metered-sink';
-
-const notConnected = (instanceId: string) =>
-  new ApiError(503, `instance '${instanceId}' is not connected`, {
-    code: 'instance_offline',
-    headers: { 'retry-after': '5' },
-  });
 
 /**
  * A caller-supplied request id is echoed and logged (so a chat can be followed across systems) if
@@ -50,7 +44,7 @@ const callerWantsUsage = (body: unknown) =>
   (body as { stream_options?: { include_usage?: unknown } }).stream_options?.include_usage === true;
 
 /**
- * Takes a caller's chat on (validation, access, limits), hands it to the router — which picks a
+ * Takes a caller's chat on (validation, then ChatAdmission: access, limits, routable), hands it to the router — which picks a
  * replica on this node (no Redis at all) or another one through the cluster bus, or holds it until
  * one connects — and relays the answer back to the caller.
  */
@@ -66,7 +60,7 @@ export class ChatRelayService {
     private readonly metrics: Metrics,
     private readonly state: NodeState,
     private readonly limits: LimitsService,
-    private readonly access: ChatAccess,
+    private readonly admission: ChatAdmission,
     private readonly usage: UsageRecorder,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -84,53 +78,26 @@ export class ChatRelayService {
     const receivedAt = performance.now();
     const { instanceId, reply } = call;
     if (this.state.draining)
-      throw new ApiError(503, 'this registry node is shutting down; retry', {
-        code: 'shutting_down',
-        headers: { 'retry-after': '1' },
-      });
+      throw failureError('shutting_down', 'this registry node is shutting down; retry');
     const { hostBody, stream } = parseChatRequest(call.body, call.defaultStream);
     const entry = await this.directory.lookup(instanceId);
     if (!entry.exists) throw instanceNotFound(instanceId);
-    const key = await this.access.identify(instanceId, entry.visibility, call.authorization, call.ip);
-    if (entry.policy || key?.models)
-      applyChatPolicy(hostBody, call.body as Record<string, unknown>, entry.policy, key);
-    this.limits.assertChatAllowed(call.ip, instanceId);
-    const callerRequestId = call.requestId && REQUEST_ID.test(call.requestId) ? call.requestId : undefined;
     // The key of every routing map on every node: unique because this node made it.
     const requestId = randomUUID();
-    const admission = await this.router.admission(instanceId, entry.lastSeenAt).catch(() => {
-      // Redis unreachable: we cannot know where the host is, which is a 503, not a 500.
-      throw new ApiError(503, 'the registry cannot reach its cluster state right now; retry', {
-        code: 'cluster_unavailable',
-        headers: { 'retry-after': '2' },
-      });
+    const admitted = await this.admission.admit({
+      instanceId,
+      requestId,
+      hostBody,
+      body: call.body as Record<string, unknown>,
+      entry,
+      authorization: call.authorization,
+      ip: call.ip,
+      bodyBytes: call.bodyBytes ?? bodySize(call.body),
     });
-    if (admission === 'offline') throw notConnected(instanceId);
-    if (admission === 'hold_full')
-      throw new ApiError(429, 'too many requests are waiting for this instance to connect', {
-        code: 'hold_queue_full',
-        headers: { 'retry-after': '5' },
-      });
-    if (admission === 'node_hold_full')
-      throw new ApiError(
-        503,
-        'this registry node holds too many requests waiting for their instances; retry',
-        {
-          code: 'node_busy',
-          headers: { 'retry-after': '2' },
-        },
-      );
-    const admitted = key ? await this.access.admit(key, requestId, hostBody) : null;
-    let addressSlot: ChatSlot;
-    try {
-      addressSlot = this.limits.chatStarting(call.ip, call.bodyBytes ?? bodySize(call.body));
-    } catch (err) {
-      admitted?.cancel();
-      throw err;
-    }
+    const { route, key } = admitted;
+    const callerRequestId = call.requestId && REQUEST_ID.test(call.requestId) ? call.requestId : undefined;
 
     reply.hijack();
-    let cancelAtTarget = () => {};
     const exchange = new ChatExchange(reply.raw, {
       requestId: callerRequestId ?? requestId,
       stream,
@@ -143,25 +110,15 @@ export class ChatRelayService {
       maxAssembledBytes: this.config.chat.maxAssembledBytes,
       stripUsageChunk: stream && !callerWantsUsage(call.body),
       buffers: this.limits.buffers,
-      cancel: () => cancelAtTarget(),
-      finished: (summary) => {
-        this.limits.chatEnded(addressSlot);
-        // A metered chat is charged (and recorded) what it relayed when the model sent no usage.
-        const charged = admitted ? { ...summary, ...admitted.finished(summary) } : summary;
-        this.finished(exchange, instanceId, requestId, charged, key);
-      },
+      cancel: () => route.cancel(),
+      // A metered chat is charged (and recorded) what it relayed when the model sent no usage.
+      finished: (summary) => this.finished(exchange, instanceId, requestId, admitted.release(summary), key),
     });
     this.active.add(exchange);
     exchange.dispatched();
-    const chat: RoutedChat = {
-      instanceId,
-      requestId,
-      hostBody,
-      sink: admitted?.meter ? new MeteredSink(exchange, admitted.meter, () => cancelAtTarget()) : exchange,
-      setCancel: (cancel) => (cancelAtTarget = cancel),
-    };
+    const sink = admitted.meter ? new MeteredSink(exchange, admitted.meter, () => route.cancel()) : exchange;
     // Routed now, or held until a replica connects (the exchange's keepalives run meanwhile).
-    await this.router.dispatch(chat);
+    await this.router.dispatch(route, sink);
   }
 
   private finished(

@@ -1,34 +1,24 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
-import type { ChatFailureCode, ChatRequestBody } from '@app/protocol';
+import type { ChatFailureCode } from '@app/protocol';
 import { ClusterBus } from '../cluster/cluster-bus';
 import { APP_CONFIG, AppConfig, isDistributed } from '../config/app-config';
 import { ConnectedHosts } from '../hosts/connected-hosts';
-import type { HostConnection } from '../hosts/host-connection';
 import { Metrics } from '../metrics/metrics';
 import { OnlineInstances } from '../presence/online-instances';
-import { Candidate, candidateKey, chooseReplica } from '../replicas/replica-choice';
+import type { ChatSink } from '../contracts/chat-sink';
+import { candidateKey, chooseReplica } from '../replicas/replica-choice';
 import { ReplicaGossip } from '../replicas/replica-gossip';
 import { KnownReplica, ReplicaTable } from '../replicas/replica-table';
-import type { ChatSink } from '../contracts/chat-sink';
+import { chatFailure } from './chat-failures';
+import { ChatHolds, HOLD_POLL_MS } from './chat-holds';
+import { ChatRoute, ChatToRoute, Target } from './chat-route';
 import { RemoteChatClient } from './remote-chat.client';
 
 /** The caller's side of a chat, as the router sees it. */
 export interface RoutedSink extends ChatSink {
   readonly isFinished: boolean;
 }
-
-export interface RoutedChat {
-  instanceId: string;
-  requestId: string;
-  hostBody: ChatRequestBody;
-  sink: RoutedSink;
-  /** Points the caller's cancel (caller gone, timeout) at the current target. */
-  setCancel(cancel: () => void): void;
-}
-
-/** A replica a chat can go to: a socket here, or one another node holds. */
-type Target = Candidate & ({ connection: HostConnection } | { remote: KnownReplica });
 
 /** Attempts per chat (first try plus failovers) before the last failure is the caller's. */
 export const MAX_ATTEMPTS = 8;
@@ -39,42 +29,10 @@ export const MAX_ATTEMPTS = 8;
  * this only bounds what a lost gossip message can cost.
  */
 export const REPLICA_READ_MS = 2_000;
-/** While chats wait for a replica, presence is read again this often (a safety net under gossip). */
-const HOLD_POLL_MS = 500;
 
-/**
- * Failures that prove the chat never produced a token at the replica, so another replica may run
- * it: it was gone (`not_connected`, `host_disconnected`, `host_moved`, `node_unreachable`), full
- * (`queue_full`), or its model failed before answering (`host_error`).
- */
-const FAILOVER: ReadonlySet<ChatFailureCode> = new Set([
-  'not_connected',
-  'host_disconnected',
-  'host_moved',
-  'node_unreachable',
-  'queue_full',
-  'host_error',
-]);
-/** After these, waiting for a replica to connect would not help: the last failure is the answer. */
-const NO_HOLD: ReadonlySet<ChatFailureCode> = new Set(['queue_full', 'host_error']);
-
-/** One chat's way through routing: what it tried, whether the caller has a token yet. */
-interface Run {
-  chat: RoutedChat;
-  /** Candidates that failed this chat, and how. */
-  excluded: Map<string, ChatFailureCode>;
-  attempts: number;
-  /** A token reached the caller's side: from now on the chat is never sent anywhere else. */
-  started: boolean;
-  last?: { code: ChatFailureCode; message: string };
-  holdUntil?: number;
-  /** Waiting for a replica (counted in `holds`). */
-  holding: boolean;
-  /** Ends the current wait early (a replica connected). */
-  wake?: () => void;
-}
-
-export type Admission = 'route' | 'hold' | 'offline' | 'hold_full' | 'node_hold_full';
+/** Whether a chat can be routed now or held (with its route), or why neither. */
+export type Admission =
+  { kind: 'route' | 'hold'; route: ChatRoute } | { kind: 'offline' | 'hold_full' | 'node_hold_full' };
 
 /**
  * Sends each chat to one replica of its instance — the one with the most free capacity, anywhere
@@ -93,10 +51,7 @@ export class ChatRouter implements OnModuleInit {
   private readonly outstanding = new Map<string, number>();
   /** Presence reads in progress, by instance (one at a time). */
   private readonly reading = new Map<string, Promise<void>>();
-  /** Chats waiting for a replica, by instance. */
-  private readonly holds = new Map<string, Set<Run>>();
-  /** All of them (bounded by CHAT_HOLD_NODE_LIMIT). */
-  private heldTotal = 0;
+  private readonly holds: ChatHolds;
 
   constructor(
     private readonly hosts: ConnectedHosts,
@@ -109,121 +64,74 @@ export class ChatRouter implements OnModuleInit {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.distributed = isDistributed(config);
+    this.holds = new ChatHolds(config.chat, metrics);
   }
 
   onModuleInit(): void {
     this.hosts.onChange((connection, change) => {
-      if (change === 'up') this.wake(connection.instanceId);
+      if (change === 'up') this.holds.wake(connection.instanceId);
     });
-    this.gossip.onGained((instanceId) => this.wake(instanceId));
+    this.gossip.onGained((instanceId) => this.holds.wake(instanceId));
   }
 
   /** Chats waiting for a replica of the instance on this node. */
   heldCount(instanceId: string): number {
-    return this.holds.get(instanceId)?.size ?? 0;
+    return this.holds.count(instanceId);
   }
 
   /**
    * Before the caller's request is taken on: can it be routed now, held, or neither? Only an
    * instance whose host was connected lately (`lastSeenAt`, CHAT_HOLD_RECENT_MS) is waited for: a
-   * never-connected one costs no wait and no presence reads. Rejects when presence cannot be read
-   * (the caller gets 503).
+   * never-connected one costs no wait and no presence reads. The candidates found here serve the
+   * chat's first attempt. Rejects when presence cannot be read (the caller gets 503).
    */
-  async admission(instanceId: string, lastSeenAt: number | null): Promise<Admission> {
+  async admission(chat: ChatToRoute, lastSeenAt: number | null): Promise<Admission> {
     // The common case without building candidates: a replica on this node takes new chats.
-    for (const c of this.hosts.servingOf(instanceId)) if (c.isServing && !c.draining) return 'route';
-    if ((await this.targets(instanceId, undefined)).length > 0) return 'route';
-    const { holdMs, holdRecentMs, holdLimit, holdNodeLimit } = this.config.chat;
-    if (holdMs === 0 || lastSeenAt === null || Date.now() - lastSeenAt > holdRecentMs) return 'offline';
-    if (this.heldTotal >= holdNodeLimit) return 'node_hold_full';
-    return this.heldCount(instanceId) >= holdLimit ? 'hold_full' : 'hold';
+    for (const c of this.hosts.servingOf(chat.instanceId))
+      if (c.isServing && !c.draining) return { kind: 'route', route: new ChatRoute(chat) };
+    const targets = await this.targets(chat.instanceId, undefined);
+    if (targets.length > 0) return { kind: 'route', route: new ChatRoute(chat, targets) };
+    const { holdMs, holdRecentMs } = this.config.chat;
+    if (holdMs === 0 || lastSeenAt === null || Date.now() - lastSeenAt > holdRecentMs)
+      return { kind: 'offline' };
+    const refusal = this.holds.refusal(chat.instanceId);
+    return refusal ? { kind: refusal } : { kind: 'hold', route: new ChatRoute(chat) };
   }
 
-  /** Routes the chat; every outcome reaches `chat.sink`. */
-  async dispatch(chat: RoutedChat): Promise<void> {
-    await this.attempt({ chat, excluded: new Map(), attempts: 0, started: false, holding: false });
-  }
-
-  private async attempt(run: Run): Promise<void> {
-    const { sink, instanceId } = run.chat;
+  /** Routes the chat; every outcome reaches `sink`. */
+  async dispatch(route: ChatRoute, sink: RoutedSink): Promise<void> {
     for (;;) {
-      if (sink.isFinished) return this.leaveHold(run);
-      let targets: Target[];
+      if (sink.isFinished) return this.holds.leave(route);
+      let targets = route.takeCandidates();
       try {
-        targets = await this.targets(instanceId, run.excluded, run.holding ? HOLD_POLL_MS : undefined);
+        targets ??= await this.targets(
+          route.instanceId,
+          route.excluded,
+          route.holding ? HOLD_POLL_MS : undefined,
+        );
       } catch {
-        this.leaveHold(run);
+        this.holds.leave(route);
         return sink.error('node_unreachable', 'the registry cannot reach its cluster state right now; retry');
       }
       const target = chooseReplica(targets);
       if (target) {
-        this.leaveHold(run);
-        return this.send(run, target);
+        this.holds.leave(route);
+        return this.send(route, sink, target);
       }
-      if (run.last && NO_HOLD.has(run.last.code)) return sink.error(run.last.code, run.last.message);
+      // Refused or failed by every replica (queue_full, host_error): waiting would not change that.
+      if (route.last && !chatFailure(route.last.code).hold)
+        return sink.error(route.last.code, route.last.message);
       // A replica that was out of reach (its node, or the way there, e.g. Redis failing over) may be
       // reachable when the wait ends; one that disconnected comes back as a new connection anyway.
-      for (const [key, code] of run.excluded) if (code === 'node_unreachable') run.excluded.delete(key);
-      if (!(await this.hold(run))) return;
+      for (const [key, code] of route.excluded) if (code === 'node_unreachable') route.excluded.delete(key);
+      if (!(await this.holds.wait(route, sink))) return;
     }
   }
 
-  /** Waits until a replica may have connected; false when the hold is over (the caller has been answered). */
-  private async hold(run: Run): Promise<boolean> {
-    const { sink, instanceId } = run.chat;
-    const offline = () => {
-      this.leaveHold(run);
-      sink.error('instance_offline', `instance '${instanceId}' is not connected`);
-      return false;
-    };
-    if (this.config.chat.holdMs === 0) return offline();
-    const now = performance.now();
-    if (!run.holding) {
-      const { holdLimit, holdNodeLimit } = this.config.chat;
-      if (this.heldCount(instanceId) >= holdLimit || this.heldTotal >= holdNodeLimit) {
-        sink.error('queue_full', 'too many requests are waiting for this instance to connect');
-        return false;
-      }
-      const held = this.holds.get(instanceId) ?? new Set<Run>();
-      held.add(run);
-      this.holds.set(instanceId, held);
-      this.heldTotal++;
-      run.holding = true;
-      if (run.holdUntil === undefined) {
-        run.holdUntil = now + this.config.chat.holdMs;
-        this.metrics.chatsHeld.inc();
-      }
-    }
-    const left = (run.holdUntil ?? now) - now;
-    if (left <= 0) return offline();
-    // A caller who leaves (or times out) meanwhile ends the wait at once, freeing its hold slot.
-    run.chat.setCancel(() => run.wake?.());
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => run.wake?.(), Math.min(left, HOLD_POLL_MS));
-      run.wake = () => {
-        clearTimeout(timer);
-        run.wake = undefined;
-        resolve();
-      };
-    });
-    return true;
-  }
-
-  private leaveHold(run: Run): void {
-    if (!run.holding) return;
-    run.holding = false;
-    this.heldTotal--;
-    const held = this.holds.get(run.chat.instanceId);
-    held?.delete(run);
-    if (held?.size === 0) this.holds.delete(run.chat.instanceId);
-  }
-
-  private wake(instanceId: string): void {
-    const held = this.holds.get(instanceId);
-    if (held) for (const run of [...held]) run.wake?.();
-  }
-
-  /** The replicas a chat can go to now, minus `excluded`; draining ones only when nothing else can take it. */
+  /**
+   * The replicas a chat can go to now, minus `excluded`; draining ones only when nothing else can
+   * take it. Loads are read when the chat is sent, not here: other chats may go out in between.
+   */
   private async targets(
     instanceId: string,
     excluded?: ReadonlyMap<string, ChatFailureCode>,
@@ -238,15 +146,33 @@ export class ChatRouter implements OnModuleInit {
       if (!connection.isServing) continue;
       const key = candidateKey(self, connection.slot, connection.epoch);
       if (excluded?.has(key)) continue;
-      const target = { key, local: true, capacity: connection.capacity, load: connection.load, connection };
+      const target: Target = {
+        key,
+        local: true,
+        connection,
+        get capacity() {
+          return connection.capacity;
+        },
+        get load() {
+          return connection.load;
+        },
+      };
       (connection.draining ? draining : targets).push(target);
     }
     if (this.distributed) {
       for (const replica of await this.remoteReplicas(instanceId, maxAgeMs)) {
         const key = candidateKey(replica.nodeId, replica.slot, replica.epoch);
         if (excluded?.has(key)) continue;
-        const load = Math.max(replica.inFlight, this.outstanding.get(key) ?? 0);
-        const target = { key, local: false, capacity: replica.capacity, load, remote: replica };
+        const outstanding = this.outstanding;
+        const target: Target = {
+          key,
+          local: false,
+          capacity: replica.capacity,
+          remote: replica,
+          get load() {
+            return Math.max(replica.inFlight, outstanding.get(key) ?? 0);
+          },
+        };
         (replica.draining ? draining : targets).push(target);
       }
     }
@@ -285,9 +211,8 @@ export class ChatRouter implements OnModuleInit {
     return reading;
   }
 
-  private send(run: Run, target: Target): void {
-    const { chat } = run;
-    run.attempts++;
+  private send(route: ChatRoute, caller: RoutedSink, target: Target): void {
+    route.attempts++;
     let settled = false;
     const remoteKey = 'remote' in target ? target.key : null;
     if (remoteKey) this.outstanding.set(remoteKey, (this.outstanding.get(remoteKey) ?? 0) + 1);
@@ -303,38 +228,40 @@ export class ChatRouter implements OnModuleInit {
     const sink: ChatSink = {
       lines: (lines) => {
         if (settled) return;
-        run.started = true;
-        chat.sink.lines(lines);
+        route.started = true;
+        caller.lines(lines);
       },
       done: () => {
-        if (release()) chat.sink.done();
+        if (release()) caller.done();
       },
       error: (code, message) => {
         if (!release()) return;
-        if (run.started || chat.sink.isFinished || !FAILOVER.has(code) || run.attempts >= MAX_ATTEMPTS)
-          return chat.sink.error(code, message);
-        run.excluded.set(target.key, code);
-        run.last = { code, message };
-        if ('remote' in target && code !== 'queue_full' && code !== 'host_error')
-          this.table.forget(chat.instanceId, target.remote.slot, target.remote.epoch);
+        const failure = chatFailure(code);
+        if (route.started || caller.isFinished || !failure.failover || route.attempts >= MAX_ATTEMPTS)
+          return caller.error(code, message);
+        route.excluded.set(target.key, code);
+        route.last = { code, message };
+        if ('remote' in target && failure.hold)
+          this.table.forget(route.instanceId, target.remote.slot, target.remote.epoch);
         this.metrics.chatReroutes.inc();
-        void this.attempt(run);
+        void this.dispatch(route, caller);
       },
     };
+    const { requestId, hostBody } = route;
     if ('connection' in target) {
       const connection = target.connection;
-      chat.setCancel(() => connection.cancelChat(chat.requestId));
-      if (!connection.startChat(chat.requestId, chat.hostBody, sink))
+      route.stopsWith(() => connection.cancelChat(requestId));
+      if (!connection.startChat(requestId, hostBody, sink))
         sink.error('queue_full', 'too many requests are waiting for this instance');
       return;
     }
     const replica = target.remote;
-    chat.setCancel(() => this.remote.cancel(chat.requestId));
-    void this.remote.start(replica, chat.requestId, chat.hostBody, sink).then((sent) => {
+    route.stopsWith(() => this.remote.cancel(requestId));
+    void this.remote.start(replica, requestId, hostBody, sink).then((sent) => {
       // Nobody listens on the node's channel (it died): its replicas leave routing.
       if (sent) return;
       this.table.dropNode(replica.nodeId);
-      sink.error('node_unreachable', `instance '${chat.instanceId}' is not reachable right now`);
+      sink.error('node_unreachable', `instance '${route.instanceId}' is not reachable right now`);
     });
   }
 }

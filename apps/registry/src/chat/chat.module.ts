@@ -5,6 +5,7 @@ import { LimitsModule } from '../limits/limits.module';
 import { KeysModule } from '../keys/keys.module';
 import { ReplicasModule } from '../replicas/replicas.module';
 import { UsageModule } from '../usage/usage.module';
+import { ChatAdmission } from './chat-admission';
 import { ChatRelayService } from './chat-relay.service';
 import { ChatRouter } from './chat-router';
 import { ChatController } from './chat.controller';
@@ -15,7 +16,14 @@ import { RemoteChatServer } from './remote-chat.server';
 @Module({
   imports: [InstancesModule, HostsModule, ReplicasModule, LimitsModule, KeysModule, UsageModule],
   controllers: [ChatController],
-  providers: [ChatRelayService, ChatRouter, InstanceDirectory, RemoteChatClient, RemoteChatServer],
+  providers: [
+    ChatRelayService,
+    ChatAdmission,
+    ChatRouter,
+    InstanceDirectory,
+    RemoteChatClient,
+    RemoteChatServer,
+  ],
   exports: [ChatRelayService, RemoteChatClient, RemoteChatServer],
 })
 export class ChatModule {}

@@ -1,7 +1,8 @@
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { InstanceEvents } from '../instances/instance-events';
-import { asPolicy, asVisibility, InstancePolicy, Visibility } from '../instances/instance-policy';
+import type { InstancePolicy, Visibility } from '@app/contracts';
+import { asPolicy, asVisibility } from '../instances/instance-policy';
 import { InstancesRepository } from '../instances/instances.repository';
 import { publicModels } from '../instances/public-models';
 

@@ -4,7 +4,6 @@ import { MemoryKeyCounters } from '../keys/key-counters';
 import { TokenBudgets } from '../keys/token-budgets';
 import { TokenMeter } from '../keys/token-meter';
 import type { UsageRecorder } from '../usage/usage-recorder';
-import { failureRetryAfter } from './failure-status';
 import { MeteredSink } from './metered-sink';
 
 const token = (i: number) => `{"choices":[{"index":0,"delta":{"content":"t${i}"}}]}`;
@@ -60,11 +59,5 @@ describe('MeteredSink: the answer of a key with tokens_per_day', () => {
     sink.error('host_error', 'model crashed');
     await settled();
     expect(caller.events).toEqual([token(0), 'error:host_error']);
-  });
-
-  it('asks a caller refused before its first token to come back when the UTC day ends', () => {
-    const seconds = Number(failureRetryAfter('tokens_per_day_exceeded'));
-    expect(seconds).toBeGreaterThan(0);
-    expect(seconds).toBeLessThanOrEqual(86_400);
   });
 });

@@ -1,6 +1,5 @@
 import fc from 'fast-check';
-import { isChatFailureCode, type ChatFailureCode } from '@app/protocol';
-import { failureStatus } from '../chat/failure-status';
+import { isChatFailureCode } from '@app/protocol';
 import { decodeBroadcast, decodeNodeReply, decodeNodeRequest, NODE_ERROR_MESSAGE } from './node-messages';
 
 const nodeError = (requestId: string, seq: number) => ({
@@ -89,15 +88,6 @@ describe('decodeNodeRequest', () => {
     expect(decodeNodeRequest({ ...chat, requestId: undefined })).toBeNull();
     expect(decodeNodeRequest({ ...chat, epoch: '1' })).toBeNull();
     expect(decodeNodeRequest({ kind: 'done', requestId: 'r', seq: 0 })).toBeNull();
-  });
-});
-
-describe('failureStatus', () => {
-  it('answers 502 for a code this version does not know, never undefined', () => {
-    expect(failureStatus('brand_new' as ChatFailureCode)).toBe(502);
-    expect(failureStatus('toString' as ChatFailureCode)).toBe(502);
-    expect(failureStatus('node_error')).toBe(502);
-    expect(failureStatus('queue_full')).toBe(429);
   });
 });
 

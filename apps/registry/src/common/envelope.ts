@@ -1,9 +1,4 @@
-/** The Second Me response envelope: clients treat only HTTP 200 with `code == 0` as success. */
-export interface Envelope<T> {
-  code: number;
-  message: string;
-  data: T | null;
-}
+import type { Envelope } from '@app/contracts';
 
 export const ok = <T>(data: T, message = 'success'): Envelope<T> => ({ code: 0, message, data });
 

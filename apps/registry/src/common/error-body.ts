@@ -1,5 +1,6 @@
-import { failure, type Envelope } from './envelope';
-import { openAiError, openAiErrorType, type OpenAiErrorBody } from './openai-error';
+import type { Envelope, OpenAiErrorBody } from '@app/contracts';
+import { failure } from './envelope';
+import { openAiError, openAiErrorType } from './openai-error';
 
 /** The error body a route answers with: OpenAI's shape on the chat API (SDKs parse it), the Second Me envelope elsewhere. */
 export function errorBody(

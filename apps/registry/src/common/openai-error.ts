@@ -1,7 +1,4 @@
-/** The OpenAI error body used by the chat API: `{error: {message, type, param, code}}`. */
-export interface OpenAiErrorBody {
-  error: { message: string; type: string; param: string | null; code: string | null };
-}
+import type { OpenAiErrorBody } from '@app/contracts';
 
 export function openAiError(
   message: string,

@@ -1,16 +1,4 @@
-/** Who may see and chat with an instance. `public` is the default (stock Second Me behaviour). */
-export const VISIBILITIES = ['public', 'private'] as const;
-export type Visibility = (typeof VISIBILITIES)[number];
-
-/** What the owner allows every caller to ask of the model; enforced by the registry before routing. */
-export interface InstancePolicy {
-  /** Only these models may be named (a request naming none goes to the host's default). */
-  allowed_models?: string[];
-  /** Every request gets this model (filled in when absent; another one is refused). */
-  pinned_model?: string;
-  /** Ceiling of every token field (see holdTokenFields); a request without max_tokens gets at most this. */
-  max_tokens?: number;
-}
+import type { InstancePolicy, Visibility } from '@app/contracts';
 
 export const asVisibility = (value: unknown): Visibility => (value === 'private' ? 'private' : 'public');
 

@@ -1,6 +1,4 @@
-/** Status values of the Second Me protocol. */
-export const INSTANCE_STATUSES = ['registered', 'online', 'offline', 'unregistered'] as const;
-export type InstanceStatus = (typeof INSTANCE_STATUSES)[number];
+import type { InstanceStatus } from '@app/contracts';
 
 /**
  * The one place status is derived. `online` is never stored: it is whether a host socket is

@@ -6,14 +6,13 @@ import {
   Headers,
   HttpCode,
   Ip,
-  Param,
   Post,
   Put,
   Query,
   Req,
   Res,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ok } from '../common/envelope';
 import type { DirectoryRead } from './directory-reads';
@@ -21,7 +20,9 @@ import { requestBaseUrl } from '../common/request-base-url';
 import { CountInstancesQuery, ListInstancesQuery } from './dto/list-instances.query';
 import { RegisterInstanceDto } from './dto/register-instance.dto';
 import { UpdateInstanceDto } from './dto/update-instance.dto';
+import type { InstanceRecord } from './instances.repository';
 import { InstancesService } from './instances.service';
+import { Owner, OwnerOnly } from './owner.guard';
 
 /** The Second Me `upload` API. Every answer is the `{code, message, data}` envelope. */
 @ApiTags('instances')
@@ -68,37 +69,24 @@ export class InstancesController {
   }
 
   @Get(':instanceId')
-  @ApiBearerAuth()
+  @OwnerOnly()
   @ApiOperation({ summary: 'Instance detail, including connection state' })
-  async detail(
-    @Param('instanceId') instanceId: string,
-    @Headers('authorization') authorization: string | undefined,
-    @Ip() ip: string,
-  ) {
-    return ok(await this.instances.detail(instanceId, { authorization, ip }));
+  async detail(@Owner() owner: InstanceRecord) {
+    return ok(await this.instances.detail(owner));
   }
 
   @Put(':instanceId')
-  @ApiBearerAuth()
+  @OwnerOnly()
   @ApiOperation({ summary: 'Update upload_name, capabilities, email, description, visibility or policy' })
-  async update(
-    @Param('instanceId') instanceId: string,
-    @Headers('authorization') authorization: string | undefined,
-    @Ip() ip: string,
-    @Body() dto: UpdateInstanceDto,
-  ) {
-    return ok(await this.instances.update(instanceId, { authorization, ip }, dto));
+  async update(@Owner() owner: InstanceRecord, @Body() dto: UpdateInstanceDto) {
+    return ok(await this.instances.update(owner, dto));
   }
 
   @Delete(':instanceId')
-  @ApiBearerAuth()
+  @OwnerOnly()
   @ApiOperation({ summary: 'Unregister: the host is disconnected and the chat URL answers 404 from then on' })
-  async remove(
-    @Param('instanceId') instanceId: string,
-    @Headers('authorization') authorization: string | undefined,
-    @Ip() ip: string,
-  ) {
-    return ok(await this.instances.remove(instanceId, { authorization, ip }));
+  async remove(@Owner() owner: InstanceRecord) {
+    return ok(await this.instances.remove(owner));
   }
 }
 

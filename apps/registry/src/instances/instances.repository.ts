@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service';
 import type { Instance, Prisma } from '../database/generated/client';
-import type { InstanceStatus } from './instance-status';
+import type { InstanceStatus } from '@app/contracts';
 
 export type InstanceRecord = Instance;
 

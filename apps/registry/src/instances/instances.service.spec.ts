@@ -11,7 +11,7 @@ import { LimitsService } from '../limits/limits.service';
 import { OnlineInstances } from '../presence/online-instances';
 import { hashPassword, INSTANCE_ID_PATTERN } from './credentials';
 import { DirectoryReads } from './directory-reads';
-import { InstanceAuthService } from './instance-auth.service';
+import { Caller, InstanceAuthService } from './instance-auth.service';
 import { InstanceEventMap, InstanceEvents } from './instance-events';
 import { InstancesService } from './instances.service';
 import type { RegisterInstanceDto } from './dto/register-instance.dto';
@@ -30,9 +30,12 @@ function setup(env: Record<string, string> = {}) {
   const emitted: Array<[keyof InstanceEventMap, unknown]> = [];
   for (const name of ['deleted', 'rotated', 'accessChanged'] as const)
     events.on(name, (payload) => emitted.push([name, payload]));
+  const auth = new InstanceAuthService(repository, limits);
+  /** What OwnerGuard hands the service: the instance, once `caller` proved to own it. */
+  const owner = (id: string, caller: Caller) => auth.authenticate(caller, id);
   const service = new InstancesService(
     repository,
-    new InstanceAuthService(repository, limits),
+    auth,
     new OnlineInstances(presence, liveNodes),
     events,
     limits,
@@ -51,7 +54,7 @@ function setup(env: Record<string, string> = {}) {
       caller: { authorization: `Bearer ${answer.instance_id}:${answer.instance_password}`, ip: '192.0.2.1' },
     };
   };
-  return { service, repository, holders, presence, deadNodes: bus.deadNodes, emitted, register };
+  return { service, repository, holders, presence, deadNodes: bus.deadNodes, emitted, register, owner };
 }
 
 /** The status and fields of the ApiError a call rejected with. */
@@ -95,8 +98,10 @@ describe('InstancesService', () => {
       expect(again.instance_id).toBe(first.instance_id);
       expect(again.instance_password).not.toBe(first.instance_password);
       expect(again.upload_name).toBe('renamed');
-      expect((await rejection(t.service.detail(first.instance_id, first.caller))).status).toBe(401);
-      expect((await t.service.detail(first.instance_id, again.caller)).upload_name).toBe('renamed');
+      expect((await rejection(t.owner(first.instance_id, first.caller))).status).toBe(401);
+      expect((await t.service.detail(await t.owner(first.instance_id, again.caller))).upload_name).toBe(
+        'renamed',
+      );
       expect(t.emitted).toEqual([
         ['accessChanged', { instanceId: first.instance_id }],
         ['rotated', { instanceId: first.instance_id, passwordHash: hashPassword(again.instance_password) }],
@@ -116,7 +121,9 @@ describe('InstancesService', () => {
         status: 422,
         param: 'instance_id',
       });
-      expect((await t.service.detail(first.instance_id, first.caller)).instance_id).toBe(first.instance_id);
+      expect((await t.service.detail(await t.owner(first.instance_id, first.caller))).instance_id).toBe(
+        first.instance_id,
+      );
       expect(t.emitted).toEqual([]);
     });
   });
@@ -133,18 +140,17 @@ describe('InstancesService', () => {
         { authorization: `Bearer ${id}:wrong`, ip: '192.0.2.9' },
       ];
       for (const caller of callers) {
-        expect((await rejection(t.service.detail(id, caller))).status).toBe(401);
-        expect((await rejection(t.service.update(id, caller, { description: 'x' }))).status).toBe(401);
-        expect((await rejection(t.service.remove(id, caller))).status).toBe(401);
+        expect((await rejection(t.owner(id, caller))).status).toBe(401);
       }
       expect(t.repository.rows.get(id)!.description).toBe('');
       expect(t.emitted).toEqual([]);
 
-      expect(await t.service.remove(id, mine.caller)).toEqual({ instance_id: id, status: 'unregistered' });
+      expect(await t.service.remove(await t.owner(id, mine.caller))).toEqual({
+        instance_id: id,
+        status: 'unregistered',
+      });
       expect(t.emitted).toEqual([['deleted', { instanceId: id }]]);
-      expect((await rejection(t.service.detail(id, mine.caller))).status).toBe(404);
-      expect((await rejection(t.service.update(id, mine.caller, { description: 'x' }))).status).toBe(404);
-      expect((await rejection(t.service.remove(id, mine.caller))).status).toBe(404);
+      expect((await rejection(t.owner(id, mine.caller))).status).toBe(404);
     });
   });
 
@@ -153,7 +159,7 @@ describe('InstancesService', () => {
       const t = setup();
       const mine = await t.register({ description: 'about', email: 'me@example.com' });
       const id = mine.instance_id;
-      const set = await t.service.update(id, mine.caller, {
+      const set = await t.service.update(await t.owner(id, mine.caller), {
         capabilities: { vision: true },
         upload_name: 'new',
       });
@@ -164,13 +170,13 @@ describe('InstancesService', () => {
         updated_fields: ['upload_name', 'capabilities'],
       });
       expect(t.repository.rows.get(id)!).toMatchObject({ description: 'about', email: 'me@example.com' });
-      const cleared = await t.service.update(id, mine.caller, {
+      const cleared = await t.service.update(await t.owner(id, mine.caller), {
         email: null,
         description: null,
         capabilities: null,
       });
       expect(cleared.updated_fields).toEqual(['capabilities', 'email', 'description']);
-      const detail = await t.service.detail(id, mine.caller);
+      const detail = await t.service.detail(await t.owner(id, mine.caller));
       expect(detail).toMatchObject({ upload_name: 'new', email: '', description: '', capabilities: null });
     });
 
@@ -178,20 +184,22 @@ describe('InstancesService', () => {
       const t = setup();
       const mine = await t.register();
       const id = mine.instance_id;
-      await t.service.update(id, mine.caller, { description: 'only text' });
+      await t.service.update(await t.owner(id, mine.caller), { description: 'only text' });
       expect(t.emitted).toEqual([]);
-      await t.service.update(id, mine.caller, { visibility: 'private' });
-      await t.service.update(id, mine.caller, { policy: { max_tokens: 100 } } as UpdateInstanceDto);
+      await t.service.update(await t.owner(id, mine.caller), { visibility: 'private' });
+      await t.service.update(await t.owner(id, mine.caller), {
+        policy: { max_tokens: 100 },
+      } as UpdateInstanceDto);
       expect(t.emitted).toEqual([
         ['accessChanged', { instanceId: id }],
         ['accessChanged', { instanceId: id }],
       ]);
-      expect(await t.service.detail(id, mine.caller)).toMatchObject({
+      expect(await t.service.detail(await t.owner(id, mine.caller))).toMatchObject({
         visibility: 'private',
         policy: { max_tokens: 100 },
       });
-      await t.service.update(id, mine.caller, { policy: null });
-      expect((await t.service.detail(id, mine.caller)).policy).toBeNull();
+      await t.service.update(await t.owner(id, mine.caller), { policy: null });
+      expect((await t.service.detail(await t.owner(id, mine.caller))).policy).toBeNull();
       expect(t.emitted).toHaveLength(3);
     });
 
@@ -200,7 +208,9 @@ describe('InstancesService', () => {
       const mine = await t.register();
       const policy = { allowed_models: ['a'], pinned_model: 'a' };
       expect(
-        await rejection(t.service.update(mine.instance_id, mine.caller, { policy } as UpdateInstanceDto)),
+        await rejection(
+          t.service.update(await t.owner(mine.instance_id, mine.caller), { policy } as UpdateInstanceDto),
+        ),
       ).toMatchObject({ status: 422, param: 'policy' });
       expect(t.repository.rows.get(mine.instance_id)!.policy).toBeNull();
       expect(t.emitted).toEqual([]);
@@ -220,11 +230,11 @@ describe('InstancesService', () => {
       await t.holders.hold(ghost.instance_id, 'killed');
       t.deadNodes.add('killed');
 
-      expect(await t.service.detail(here.instance_id, here.caller)).toMatchObject({
+      expect(await t.service.detail(await t.owner(here.instance_id, here.caller))).toMatchObject({
         status: 'online',
         is_connected: true,
       });
-      expect(await t.service.detail(ghost.instance_id, ghost.caller)).toMatchObject({
+      expect(await t.service.detail(await t.owner(ghost.instance_id, ghost.caller))).toMatchObject({
         status: 'offline',
         is_connected: false,
       });

@@ -1,4 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type {
+  InstanceCard,
+  InstanceCount,
+  InstanceDetail,
+  InstanceList,
+  InstancePolicy,
+  InstanceRemoval,
+  InstanceStatus,
+  InstanceUpdate,
+  Registration,
+} from '@app/contracts';
 import { Paths } from '@app/protocol';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { instanceNotFound, invalidField } from '../common/http-errors';
@@ -9,10 +20,10 @@ import { generateInstanceId, generatePassword, hashPassword, INSTANCE_ID_PATTERN
 import { maskEmail } from './email-mask';
 import { Caller, InstanceAuthService } from './instance-auth.service';
 import { InstanceEvents } from './instance-events';
-import { asPolicy, asVisibility, InstancePolicy } from './instance-policy';
+import { asPolicy, asVisibility } from './instance-policy';
 import { DirectoryRead, DirectoryReads } from './directory-reads';
 import { InstanceHoldersRepository } from './instance-holders.repository';
-import { deriveStatus, InstanceStatus } from './instance-status';
+import { deriveStatus } from './instance-status';
 import { InstanceRecord, InstancesRepository } from './instances.repository';
 import { publicModels } from './public-models';
 import { RegisterInstanceDto } from './dto/register-instance.dto';
@@ -34,7 +45,7 @@ export class InstancesService {
   ) {}
 
   /** New registration, or re-registration of an existing id (credentials required; the password rotates). */
-  async register(dto: RegisterInstanceDto, caller: Caller, requestBaseUrl: string) {
+  async register(dto: RegisterInstanceDto, caller: Caller, requestBaseUrl: string): Promise<Registration> {
     this.limits.assertRegistrationAllowed(caller.ip);
     const password = generatePassword();
     const metadata = {
@@ -68,9 +79,8 @@ export class InstancesService {
     };
   }
 
-  async detail(instanceId: string, caller: Caller) {
-    const record = await this.auth.authenticate(caller, instanceId);
-    const replicas = await this.online.replicas(instanceId);
+  async detail(record: InstanceRecord): Promise<InstanceDetail> {
+    const replicas = await this.online.replicas(record.id);
     const online = replicas.length > 0;
     return {
       upload_name: record.uploadName,
@@ -99,8 +109,8 @@ export class InstancesService {
     };
   }
 
-  async update(instanceId: string, caller: Caller, dto: UpdateInstanceDto) {
-    await this.auth.authenticate(caller, instanceId);
+  async update(owner: InstanceRecord, dto: UpdateInstanceDto): Promise<InstanceUpdate> {
+    const instanceId = owner.id;
     const updated_fields = (
       ['upload_name', 'capabilities', 'email', 'description', 'visibility', 'policy'] as const
     ).filter((field) => dto[field] !== undefined);
@@ -124,15 +134,19 @@ export class InstancesService {
     };
   }
 
-  async remove(instanceId: string, caller: Caller) {
-    await this.auth.authenticate(caller, instanceId);
+  async remove(owner: InstanceRecord): Promise<InstanceRemoval> {
+    const instanceId = owner.id;
     await this.instances.softDelete(instanceId);
     this.events.emit('deleted', { instanceId });
-    return { instance_id: instanceId, status: 'unregistered' as InstanceStatus };
+    return { instance_id: instanceId, status: 'unregistered' };
   }
 
   /** A page of the public directory; shared by this node's callers (DirectoryReads). */
-  async list(pageNo: number, pageSize: number, statuses: InstanceStatus[]) {
+  async list(
+    pageNo: number,
+    pageSize: number,
+    statuses: InstanceStatus[],
+  ): Promise<DirectoryRead<InstanceList>> {
     if (pageNo > this.config.limits.maxPageNo)
       throw invalidField('page_no', `page_no must not be greater than ${this.config.limits.maxPageNo}`);
     const wanted = [...new Set(statuses)].sort();
@@ -161,7 +175,7 @@ export class InstancesService {
    * One instance's public card (the console's instance page). A private instance shows only that it
    * is private and whether it is online: its name, description and models are the owner's to share.
    */
-  async publicCard(instanceId: string) {
+  async publicCard(instanceId: string): Promise<InstanceCard> {
     const record = await this.instances.findActive(instanceId);
     if (!record) throw instanceNotFound(instanceId);
     const status = deriveStatus(record, await this.online.isOnline(record.id));
@@ -178,7 +192,7 @@ export class InstancesService {
     };
   }
 
-  async count(statuses: InstanceStatus[]): Promise<DirectoryRead<{ count: number }>> {
+  async count(statuses: InstanceStatus[]): Promise<DirectoryRead<InstanceCount>> {
     const wanted = [...new Set(statuses)].sort();
     return this.reads.get(`count:${wanted.join(',')}`, async () => ({
       count: await this.instances.count(wanted, this.online.liveNodeIds()),

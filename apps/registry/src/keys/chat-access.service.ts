@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ChatRequestBody } from '@app/protocol';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { ApiError } from '../common/http-errors';
-import type { Visibility } from '../instances/instance-policy';
+import type { Visibility } from '@app/contracts';
 import { LimitsService } from '../limits/limits.service';
 import { presentedKey } from './access-key';
 import { KeyCounters, utcDay } from './key-counters';

@@ -1,5 +1,5 @@
 import { ApiError } from '../common/http-errors';
-import type { InstancePolicy } from '../instances/instance-policy';
+import type { InstancePolicy } from '@app/contracts';
 import { holdTokenFields } from './token-ceiling';
 
 /** The part of a key the policy looks at. */

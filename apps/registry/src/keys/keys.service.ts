@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { AccessKey, IssuedKey, KeyPage } from '@app/contracts';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { ApiError, invalidField } from '../common/http-errors';
-import { Caller, InstanceAuthService } from '../instances/instance-auth.service';
+import type { InstanceRecord } from '../instances/instances.repository';
 import { AccessChanges } from './access-changes';
 import { issueAccessKey, newKeyId } from './access-key';
 import { CreateKeyDto } from './dto/create-key.dto';
@@ -11,7 +12,7 @@ import { AccessKeyRecord, KeysRepository } from './keys.repository';
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
 
 /** What the owner sees of a key: everything but the secret. */
-function describeKey(record: AccessKeyRecord) {
+function describeKey(record: AccessKeyRecord): AccessKey {
   return {
     key_id: record.id,
     name: record.name,
@@ -19,8 +20,9 @@ function describeKey(record: AccessKeyRecord) {
     rpm: record.rpm,
     max_concurrent: record.maxConcurrent,
     tokens_per_day: record.tokensPerDay === null ? null : Number(record.tokensPerDay),
-    models: record.models,
-    created_at: iso(record.createdAt),
+    // Written only from the validated list of CreateKeyDto (or left NULL).
+    models: record.models as string[] | null,
+    created_at: record.createdAt.toISOString(),
     last_used_at: iso(record.lastUsedAt),
     expires_at: iso(record.expiresAt),
     revoked: record.revokedAt !== null,
@@ -33,13 +35,11 @@ function describeKey(record: AccessKeyRecord) {
 export class KeysService {
   constructor(
     private readonly keys: KeysRepository,
-    private readonly auth: InstanceAuthService,
     private readonly changes: AccessChanges,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async create(instanceId: string, caller: Caller, dto: CreateKeyDto) {
-    await this.auth.authenticate(caller, instanceId);
+  async create(owner: InstanceRecord, dto: CreateKeyDto): Promise<IssuedKey> {
     const expiresAt = dto.expires_at === undefined ? null : new Date(dto.expires_at);
     if (expiresAt && expiresAt.getTime() <= Date.now())
       throw invalidField('expires_at', 'expires_at must be in the future');
@@ -48,7 +48,7 @@ export class KeysService {
     const record = await this.keys.create(
       {
         id: newKeyId(),
-        instanceId,
+        instanceId: owner.id,
         name: dto.name,
         prefix: issued.prefix,
         hash: issued.hash,
@@ -68,18 +68,16 @@ export class KeysService {
     return { ...describeKey(record), key: issued.key };
   }
 
-  async list(instanceId: string, caller: Caller, pageNo: number, pageSize: number) {
-    await this.auth.authenticate(caller, instanceId);
-    const [rows, total] = await this.keys.list(instanceId, (pageNo - 1) * pageSize, pageSize);
+  async list(owner: InstanceRecord, pageNo: number, pageSize: number): Promise<KeyPage> {
+    const [rows, total] = await this.keys.list(owner.id, (pageNo - 1) * pageSize, pageSize);
     return {
       items: rows.map(describeKey),
       pagination: { page_no: pageNo, page_size: pageSize, total, total_pages: Math.ceil(total / pageSize) },
     };
   }
 
-  async revoke(instanceId: string, keyId: string, caller: Caller) {
-    await this.auth.authenticate(caller, instanceId);
-    const found = await this.keys.find(instanceId, keyId);
+  async revoke(owner: InstanceRecord, keyId: string): Promise<AccessKey> {
+    const found = await this.keys.find(owner.id, keyId);
     if (!found) throw new ApiError(404, `key '${keyId}' not found`, { code: 'key_not_found' });
     const record = await this.keys.revoke(keyId, new Date());
     this.changes.keyRevoked(Buffer.from(record.hash).toString('hex'));

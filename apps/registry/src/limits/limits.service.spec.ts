@@ -3,6 +3,7 @@ import { loadConfig } from '../config/app-config';
 import { hashPassword } from '../instances/credentials';
 import { InstanceAuthService } from '../instances/instance-auth.service';
 import { MemoryInstancesRepository } from '../../../../test/doubles/memory-repositories';
+import { addressKey } from './address-key';
 import { LimitsService } from './limits.service';
 
 const limits = (env: Record<string, string>) => new LimitsService(loadConfig(env));
@@ -21,31 +22,43 @@ describe('LimitsService: chats in flight and unread bytes', () => {
   it('refuses new chats with 503 while the node holds its budget of unread bytes, and admits again below it', () => {
     const service = limits({ NODE_MAX_BUFFERED_BYTES: '1000' });
     service.buffers.used = 1000;
-    expect(refusal(() => service.chatStarting('192.0.2.1', 100))).toEqual({ status: 503, retryAfter: '1' });
+    expect(refusal(() => service.chatStarting(addressKey('192.0.2.1'), 100))).toEqual({
+      status: 503,
+      retryAfter: '1',
+    });
     service.buffers.used = 999;
-    expect(refusal(() => service.chatStarting('192.0.2.1', 100))).toBeNull();
+    expect(refusal(() => service.chatStarting(addressKey('192.0.2.1'), 100))).toBeNull();
   });
 
   it('counts chats in flight per /64 for IPv6 and frees the slot when a chat ends', () => {
     const service = limits({ CHAT_MAX_IN_FLIGHT_PER_IP: '1' });
-    const slot = service.chatStarting('2001:db8::1', 100);
-    expect(refusal(() => service.chatStarting('2001:db8::2', 100))).toEqual({ status: 429, retryAfter: '1' });
-    expect(refusal(() => service.chatStarting('2001:db8:0:1::1', 100))).toBeNull();
+    const slot = service.chatStarting(addressKey('2001:db8::1'), 100);
+    expect(refusal(() => service.chatStarting(addressKey('2001:db8::2'), 100))).toEqual({
+      status: 429,
+      retryAfter: '1',
+    });
+    expect(refusal(() => service.chatStarting(addressKey('2001:db8:0:1::1'), 100))).toBeNull();
     service.chatEnded(slot);
-    expect(refusal(() => service.chatStarting('2001:db8::2', 100))).toBeNull();
+    expect(refusal(() => service.chatStarting(addressKey('2001:db8::2'), 100))).toBeNull();
   });
 });
 
 describe('LimitsService: request bodies of the chats in flight', () => {
   it('refuses a chat whose body takes its address past its budget (429), or the node past its own (503)', () => {
     const service = limits({ CHAT_MAX_REQUEST_BYTES_PER_IP: '1000', NODE_MAX_REQUEST_BYTES: '1500' });
-    const first = service.chatStarting('192.0.2.1', 600);
-    expect(refusal(() => service.chatStarting('192.0.2.1', 500))).toEqual({ status: 429, retryAfter: '1' });
-    const other = service.chatStarting('192.0.2.2', 800);
+    const first = service.chatStarting(addressKey('192.0.2.1'), 600);
+    expect(refusal(() => service.chatStarting(addressKey('192.0.2.1'), 500))).toEqual({
+      status: 429,
+      retryAfter: '1',
+    });
+    const other = service.chatStarting(addressKey('192.0.2.2'), 800);
     // Each address is within its own budget, but the node holds 1400 of its 1500.
-    expect(refusal(() => service.chatStarting('192.0.2.3', 200))).toEqual({ status: 503, retryAfter: '1' });
+    expect(refusal(() => service.chatStarting(addressKey('192.0.2.3'), 200))).toEqual({
+      status: 503,
+      retryAfter: '1',
+    });
     service.chatEnded(first);
-    expect(refusal(() => service.chatStarting('192.0.2.1', 500))).toBeNull();
+    expect(refusal(() => service.chatStarting(addressKey('192.0.2.1'), 500))).toBeNull();
     service.chatEnded(other);
   });
 });
@@ -114,14 +127,14 @@ describe('LimitsService: chat and registration rates', () => {
 
   it('limits chat requests per caller address (IPv6 by /64) with 429 and Retry-After', () => {
     const service = limits({ CHAT_RATE_PER_IP_PER_MIN: '1' });
-    expect(refusal(() => service.assertChatAllowed('2001:db8::1', 'a'))).toBeNull();
-    expect(refusal(() => service.assertChatAllowed('2001:db8::2', 'b'))).toEqual({
+    expect(refusal(() => service.assertChatRate(addressKey('2001:db8::1'), 'a'))).toBeNull();
+    expect(refusal(() => service.assertChatRate(addressKey('2001:db8::2'), 'b'))).toEqual({
       status: 429,
       retryAfter: '60',
     });
-    expect(refusal(() => service.assertChatAllowed('2001:db8:0:1::1', 'b'))).toBeNull();
+    expect(refusal(() => service.assertChatRate(addressKey('2001:db8:0:1::1'), 'b'))).toBeNull();
     jest.advanceTimersByTime(30_000);
-    expect(refusal(() => service.assertChatAllowed('2001:db8::3', 'c'))).toEqual({
+    expect(refusal(() => service.assertChatRate(addressKey('2001:db8::3'), 'c'))).toEqual({
       status: 429,
       retryAfter: '30',
     });
@@ -129,16 +142,16 @@ describe('LimitsService: chat and registration rates', () => {
 
   it('limits chat requests per instance whatever address they come from', () => {
     const service = limits({ CHAT_RATE_PER_INSTANCE_PER_MIN: '2' });
-    expect(refusal(() => service.assertChatAllowed('192.0.2.1', 'inst'))).toBeNull();
-    expect(refusal(() => service.assertChatAllowed('192.0.2.2', 'inst'))).toBeNull();
-    expect(refusal(() => service.assertChatAllowed('192.0.2.3', 'inst'))?.status).toBe(429);
-    expect(refusal(() => service.assertChatAllowed('192.0.2.3', 'other'))).toBeNull();
+    expect(refusal(() => service.assertChatRate(addressKey('192.0.2.1'), 'inst'))).toBeNull();
+    expect(refusal(() => service.assertChatRate(addressKey('192.0.2.2'), 'inst'))).toBeNull();
+    expect(refusal(() => service.assertChatRate(addressKey('192.0.2.3'), 'inst'))?.status).toBe(429);
+    expect(refusal(() => service.assertChatRate(addressKey('192.0.2.3'), 'other'))).toBeNull();
   });
 
   it('leaves chats unlimited by default', () => {
     const service = limits({});
     for (let i = 0; i < 1_000; i++)
-      expect(refusal(() => service.assertChatAllowed('192.0.2.1', 'inst'))).toBeNull();
+      expect(refusal(() => service.assertChatRate(addressKey('192.0.2.1'), 'inst'))).toBeNull();
   });
 
   it('limits registrations per address', () => {
@@ -197,18 +210,21 @@ describe('LimitsService: host connections per minute', () => {
 describe('LimitsService: chats in flight per node', () => {
   it('answers 503 at the node limit, whatever the address, and admits again when one ends', () => {
     const service = limits({ CHAT_MAX_IN_FLIGHT: '2' });
-    const first = service.chatStarting('192.0.2.1', 100);
-    service.chatStarting('192.0.2.2', 100);
-    expect(refusal(() => service.chatStarting('192.0.2.3', 100))).toEqual({ status: 503, retryAfter: '1' });
+    const first = service.chatStarting(addressKey('192.0.2.1'), 100);
+    service.chatStarting(addressKey('192.0.2.2'), 100);
+    expect(refusal(() => service.chatStarting(addressKey('192.0.2.3'), 100))).toEqual({
+      status: 503,
+      retryAfter: '1',
+    });
     service.chatEnded(first);
-    expect(refusal(() => service.chatStarting('192.0.2.3', 100))).toBeNull();
+    expect(refusal(() => service.chatStarting(addressKey('192.0.2.3'), 100))).toBeNull();
   });
 
   it('a refused chat takes no slot', () => {
     const service = limits({ CHAT_MAX_IN_FLIGHT: '1', CHAT_MAX_IN_FLIGHT_PER_IP: '1' });
-    const slot = service.chatStarting('192.0.2.1', 100);
-    expect(refusal(() => service.chatStarting('192.0.2.1', 100))?.status).toBe(503);
+    const slot = service.chatStarting(addressKey('192.0.2.1'), 100);
+    expect(refusal(() => service.chatStarting(addressKey('192.0.2.1'), 100))?.status).toBe(503);
     service.chatEnded(slot);
-    expect(refusal(() => service.chatStarting('192.0.2.1', 100))).toBeNull();
+    expect(refusal(() => service.chatStarting(addressKey('192.0.2.1'), 100))).toBeNull();
   });
 });

@@ -7,7 +7,7 @@ import { WindowCounter } from './window-counter';
 
 /** A chat's place in the node's and its address's budgets. */
 export interface ChatSlot {
-  key: string;
+  address: string;
   bodyBytes: number;
 }
 
@@ -65,18 +65,19 @@ export class LimitsService {
       throw this.tooMany('too many registrations from this address; slow down', wait, 'rate_limited');
   }
 
-  assertChatAllowed(ip: string, instanceId: string): void {
-    const wait = Math.max(this.chatsByIp.hit(addressKey(ip)), this.chatsByInstance.hit(instanceId));
+  /** A chat request from `address` (the caller's `addressKey`) to the instance: 429 past either rate. */
+  assertChatRate(address: string, instanceId: string): void {
+    const wait = Math.max(this.chatsByIp.hit(address), this.chatsByInstance.hit(instanceId));
     if (wait > 0) throw this.tooMany('too many chat requests; slow down', wait, 'rate_limited');
   }
 
   /**
-   * Takes a slot for a chat about to start, with its request body's size (release it with
-   * `chatEnded`, passing what this returns). A full node answers 503 (another node may have room);
+   * Takes a slot for a chat from `address` (the caller's `addressKey`) about to start, with its
+   * request body's size (release it with `chatEnded`, passing what this returns). A full node answers 503 (another node may have room);
    * a busy address 429. The body is counted because it is kept until the chat ends: a chat queued
    * or held for a replica, or moved to another one, is sent again from it.
    */
-  chatStarting(ip: string, bodyBytes: number): ChatSlot {
+  chatStarting(address: string, bodyBytes: number): ChatSlot {
     const l = this.config.limits;
     if (l.chatsInFlightPerNode > 0 && this.chatsInFlight >= l.chatsInFlightPerNode)
       throw this.nodeBusy('this registry node is at its limit of chats in flight; retry');
@@ -84,29 +85,28 @@ export class LimitsService {
       throw this.nodeBusy('this registry node holds too many answers its callers have not read; retry');
     if (l.requestBytesPerNode > 0 && this.requestBytes + bodyBytes > l.requestBytesPerNode)
       throw this.nodeBusy('this registry node holds too many request bodies of chats in flight; retry');
-    const key = addressKey(ip);
-    const open = this.chatsInFlightByIp.get(key) ?? 0;
+    const open = this.chatsInFlightByIp.get(address) ?? 0;
     if (l.chatsInFlightPerIp > 0 && open >= l.chatsInFlightPerIp)
       throw this.tooMany('too many chats in flight from this address', 1_000, 'rate_limited');
-    const held = this.requestBytesByIp.get(key) ?? 0;
+    const held = this.requestBytesByIp.get(address) ?? 0;
     if (l.requestBytesPerIp > 0 && held + bodyBytes > l.requestBytesPerIp)
       throw this.tooMany(
         'the chats in flight from this address carry too many request bytes; wait for some to end',
         1_000,
         'rate_limited',
       );
-    this.chatsInFlightByIp.set(key, open + 1);
-    this.requestBytesByIp.set(key, held + bodyBytes);
+    this.chatsInFlightByIp.set(address, open + 1);
+    this.requestBytesByIp.set(address, held + bodyBytes);
     this.chatsInFlight++;
     this.requestBytes += bodyBytes;
-    return { key, bodyBytes };
+    return { address, bodyBytes };
   }
 
   chatEnded(slot: ChatSlot): void {
     this.chatsInFlight--;
     this.requestBytes -= slot.bodyBytes;
-    this.release(this.chatsInFlightByIp, slot.key);
-    this.release(this.requestBytesByIp, slot.key, slot.bodyBytes);
+    this.release(this.chatsInFlightByIp, slot.address);
+    this.release(this.requestBytesByIp, slot.address, slot.bodyBytes);
   }
 
   /**

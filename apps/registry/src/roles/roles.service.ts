@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
+import type { Role as RoleView, RoleList, RoleRemoval } from '@app/contracts';
 import type { Role } from '../database/generated/client';
 import { ApiError } from '../common/http-errors';
-import { Caller, InstanceAuthService } from '../instances/instance-auth.service';
+import type { InstanceRecord } from '../instances/instances.repository';
 import { UpsertRoleDto } from './dto/upsert-role.dto';
 import { RolesRepository } from './roles.repository';
 
-const view = (role: Role) => ({
+const view = (role: Role): RoleView => ({
   role_id: role.roleId,
   instance_id: role.instanceId,
   name: role.name,
@@ -22,17 +23,14 @@ const view = (role: Role) => ({
 /** Roles of an instance; a chat's `metadata.role_id` names one. */
 @Injectable()
 export class RolesService {
-  constructor(
-    private readonly roles: RolesRepository,
-    private readonly auth: InstanceAuthService,
-  ) {}
+  constructor(private readonly roles: RolesRepository) {}
 
-  async upsert(dto: UpsertRoleDto, caller: Caller) {
-    await this.auth.authenticate(caller, dto.instance_id);
+  /** `owner` is the instance `dto.instance_id` names (OwnerGuard authenticated it). */
+  async upsert(owner: InstanceRecord, dto: UpsertRoleDto): Promise<RoleView> {
     // null (allowed by @IsOptional) clears a text field and leaves a flag as it is (or its default).
     const text = (value: string | null | undefined) => (value === null ? '' : value);
     const flag = (value: boolean | null | undefined) => value ?? undefined;
-    const role = await this.roles.upsert(dto.instance_id, dto.role_id, {
+    const role = await this.roles.upsert(owner.id, dto.role_id, {
       name: dto.name,
       description: text(dto.description),
       systemPrompt: text(dto.system_prompt),
@@ -44,15 +42,13 @@ export class RolesService {
     return view(role);
   }
 
-  async list(instanceId: string, caller: Caller) {
-    await this.auth.authenticate(caller, instanceId);
-    return { items: (await this.roles.listFor(instanceId)).map(view) };
+  async list(owner: InstanceRecord): Promise<RoleList> {
+    return { items: (await this.roles.listFor(owner.id)).map(view) };
   }
 
-  async remove(instanceId: string, roleId: string, caller: Caller) {
-    await this.auth.authenticate(caller, instanceId);
-    if (!(await this.roles.remove(instanceId, roleId)))
+  async remove(owner: InstanceRecord, roleId: string): Promise<RoleRemoval> {
+    if (!(await this.roles.remove(owner.id, roleId)))
       throw new ApiError(404, `role '${roleId}' not found`, { code: 'role_not_found' });
-    return { instance_id: instanceId, role_id: roleId };
+    return { instance_id: owner.id, role_id: roleId };
   }
 }

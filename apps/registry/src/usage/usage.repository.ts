@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { Granularity, UsagePeriod } from '@app/contracts';
 import { Prisma } from '../database/generated/client';
 import { PrismaService } from '../database/prisma.service';
 
@@ -13,19 +14,6 @@ export interface UsageRow {
   completionTokens: number;
   ttftMsSum: number;
   ttftCount: number;
-}
-
-export const GRANULARITIES = ['minute', 'hour', 'day'] as const;
-export type Granularity = (typeof GRANULARITIES)[number];
-
-export interface UsagePeriod {
-  start: string;
-  requests: number;
-  errors: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  /** Mean time to first token of the period's chats that got one (ms), null if none did. */
-  avg_ttft_ms: number | null;
 }
 
 /** Usage per minute: added to in batches (one statement per flush), read summed per period. */

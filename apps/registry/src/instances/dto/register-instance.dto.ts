@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsObject, ValidateNested, IsOptional, IsString, Length, MaxLength } from 'class-validator';
-import { VISIBILITIES, Visibility } from '../instance-policy';
+import { VISIBILITIES, type Visibility } from '@app/contracts';
 import { InstancePolicyDto } from './instance-policy.dto';
 
 export class RegisterInstanceDto {

@@ -10,7 +10,7 @@ import {
   MaxLength,
   ValidateIf,
 } from 'class-validator';
-import { VISIBILITIES, Visibility } from '../instance-policy';
+import { VISIBILITIES, type Visibility } from '@app/contracts';
 import { InstancePolicyDto } from './instance-policy.dto';
 
 /** A partial update: an absent field is left alone; `null` clears email, description and capabilities. */

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { IsTimestamp } from '../../common/is-timestamp';
-import { GRANULARITIES, Granularity } from '../usage.repository';
+import { GRANULARITIES, type Granularity } from '@app/contracts';
 
 export class UsageQuery {
   @ApiPropertyOptional({ description: 'ISO 8601 start (inclusive); default: 24 h before `to`' })

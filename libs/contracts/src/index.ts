@@ -1,0 +1,4 @@
+export * from './answers';
+export * from './instances';
+export * from './owner';
+export * from './admin';

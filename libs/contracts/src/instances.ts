@@ -1,0 +1,113 @@
+import type { Pagination } from './answers';
+
+/** Status values of the Second Me protocol. */
+export const INSTANCE_STATUSES = ['registered', 'online', 'offline', 'unregistered'] as const;
+export type InstanceStatus = (typeof INSTANCE_STATUSES)[number];
+
+/** Who may see and chat with an instance. `public` is the default (stock Second Me behaviour). */
+export const VISIBILITIES = ['public', 'private'] as const;
+export type Visibility = (typeof VISIBILITIES)[number];
+
+/** What the owner allows every caller to ask of the model; enforced by the registry before routing. */
+export interface InstancePolicy {
+  /** Only these models may be named (a request naming none goes to the host's default). */
+  allowed_models?: string[];
+  /** Every request gets this model (filled in when absent; another one is refused). */
+  pinned_model?: string;
+  /** Ceiling of every token field a model server reads; a request without max_tokens gets at most this. */
+  max_tokens?: number;
+}
+
+/** `POST /api/upload/register`: the only answer that shows the password. */
+export interface Registration {
+  instance_id: string;
+  instance_password: string;
+  status: InstanceStatus;
+  upload_name: string;
+  ws_url: string;
+}
+
+/** One connected agent of an instance, as its owner's detail lists it. */
+export interface ReplicaInfo {
+  /** '' for a stock host, which sends no name. */
+  name: string;
+  node_id: string;
+  connected_at: string;
+  capacity: number;
+  in_flight: number;
+  draining: boolean;
+}
+
+/** `GET /api/upload/{id}` (the owner's view). */
+export interface InstanceDetail {
+  upload_name: string;
+  instance_id: string;
+  status: InstanceStatus;
+  description: string;
+  email: string;
+  config: unknown;
+  capabilities: unknown;
+  registration_time: string | null;
+  last_heartbeat: string | null;
+  is_connected: boolean;
+  last_ws_check: string | null;
+  visibility: Visibility;
+  policy: InstancePolicy | null;
+  /** Sorted by name (absent from registries older than replicas). */
+  replicas?: ReplicaInfo[];
+}
+
+/** `PUT /api/upload/{id}`. */
+export interface InstanceUpdate {
+  instance_id: string;
+  status: InstanceStatus;
+  upload_name: string;
+  updated_fields: string[];
+}
+
+/** `DELETE /api/upload/{id}`. */
+export interface InstanceRemoval {
+  instance_id: string;
+  status: InstanceStatus;
+}
+
+/** One row of the public list (email masked, never a secret). */
+export interface ListedInstance {
+  upload_name: string;
+  instance_id: string;
+  description: string;
+  email: string;
+  status: InstanceStatus;
+  models: string[];
+}
+
+/** `GET /api/upload/list`. */
+export interface InstanceList {
+  items: ListedInstance[];
+  pagination: Pagination;
+}
+
+/** `GET /api/upload/count`. */
+export interface InstanceCount {
+  count: number;
+}
+
+/** `GET /api/console/instances/{id}` of a public instance. */
+export interface PublicCard {
+  instance_id: string;
+  visibility: 'public';
+  upload_name: string;
+  description: string;
+  status: InstanceStatus;
+  models: string[];
+  registration_time: string;
+}
+
+/** A private instance's card names only its id, visibility and status. */
+export interface PrivateCard {
+  instance_id: string;
+  visibility: 'private';
+  status: InstanceStatus;
+}
+
+export type InstanceCard = PublicCard | PrivateCard;

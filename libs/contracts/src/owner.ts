@@ -1,0 +1,74 @@
+import type { Pagination } from './answers';
+
+/** A role of an instance (`POST /api/roles`, `GET /api/roles/{id}`). */
+export interface Role {
+  role_id: string;
+  instance_id: string;
+  name: string;
+  description: string;
+  system_prompt: string;
+  is_active: boolean;
+  icon: string;
+  enable_l0_retrieval: boolean;
+  enable_l1_retrieval: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface RoleList {
+  items: Role[];
+}
+
+/** `DELETE /api/roles/{id}/{role_id}`. */
+export interface RoleRemoval {
+  instance_id: string;
+  role_id: string;
+}
+
+/** What the owner sees of an access key: everything but the secret. */
+export interface AccessKey {
+  key_id: string;
+  name: string;
+  prefix: string;
+  rpm: number | null;
+  max_concurrent: number | null;
+  tokens_per_day: number | null;
+  models: string[] | null;
+  created_at: string;
+  last_used_at: string | null;
+  expires_at: string | null;
+  revoked: boolean;
+  revoked_at: string | null;
+}
+
+/** The answer to creating a key: the only time its secret is seen. */
+export interface IssuedKey extends AccessKey {
+  key: string;
+}
+
+/** One page of `GET /api/upload/{id}/keys`, newest key first. */
+export interface KeyPage {
+  items: AccessKey[];
+  pagination: Pagination;
+}
+
+export const GRANULARITIES = ['minute', 'hour', 'day'] as const;
+export type Granularity = (typeof GRANULARITIES)[number];
+
+/** One period of `GET /api/upload/{id}/usage`. */
+export interface UsagePeriod {
+  start: string;
+  requests: number;
+  errors: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  /** Mean time to first token of the period's chats that got one (ms), null if none did. */
+  avg_ttft_ms: number | null;
+}
+
+export interface UsageReport {
+  from: string;
+  to: string;
+  granularity: Granularity;
+  items: UsagePeriod[];
+}
