@@ -9,13 +9,21 @@ import { ChatRelayService } from './chat-relay.service';
 import { ChatRouter } from './chat-router';
 import { ChatController } from './chat.controller';
 import { InstanceDirectory } from './instance-directory';
+import { RefusedChats } from './refused-chats';
 import { RemoteChatClient } from './remote-chat.client';
 import { RemoteChatServer } from './remote-chat.server';
 
 @Module({
   imports: [InstancesModule, HostsModule, ReplicasModule, LimitsModule, KeysModule, UsageModule],
   controllers: [ChatController],
-  providers: [ChatRelayService, ChatRouter, InstanceDirectory, RemoteChatClient, RemoteChatServer],
+  providers: [
+    ChatRelayService,
+    ChatRouter,
+    InstanceDirectory,
+    RefusedChats,
+    RemoteChatClient,
+    RemoteChatServer,
+  ],
   exports: [ChatRelayService, RemoteChatClient, RemoteChatServer],
 })
 export class ChatModule {}

@@ -34,6 +34,6 @@ import { TokenBudgets } from './token-budgets';
         redis ? new RedisKeyCounters(redis.command, config.redisPrefix) : new MemoryKeyCounters(),
     },
   ],
-  exports: [ChatAccess],
+  exports: [ChatAccess, KeyDirectory],
 })
 export class KeysModule {}

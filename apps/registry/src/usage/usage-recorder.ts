@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { UsageRepository, UsageRow } from './usage.repository';
+import { noRefusals, REFUSED_STATUSES, RefusedStatus, UsageRepository, UsageRow } from './usage.repository';
 
 /** What one finished chat adds to its minute. */
 export interface ChatUsage {
@@ -43,24 +43,7 @@ export class UsageRecorder implements OnModuleInit, OnModuleDestroy {
   }
 
   record(chat: ChatUsage, at = Date.now()): void {
-    const minute = at - (at % MINUTE_MS);
-    const keyId = chat.keyId ?? '';
-    const id = `${chat.instanceId}\n${keyId}\n${minute}`;
-    let row = this.pending.get(id);
-    if (!row) {
-      row = {
-        instanceId: chat.instanceId,
-        keyId,
-        minute: new Date(minute),
-        requests: 0,
-        errors: 0,
-        promptTokens: 0,
-        completionTokens: 0,
-        ttftMsSum: 0,
-        ttftCount: 0,
-      };
-      this.pending.set(id, row);
-    }
+    const row = this.rowAt(chat.instanceId, chat.keyId ?? '', at);
     row.requests++;
     if (chat.failed) row.errors++;
     row.promptTokens += chat.promptTokens;
@@ -70,6 +53,11 @@ export class UsageRecorder implements OnModuleInit, OnModuleDestroy {
       row.ttftCount++;
     }
     if (chat.keyId) this.keysUsed.set(chat.keyId, new Date(at));
+  }
+
+  /** A chat refused before it reached a host: counted by status, apart from `requests`. */
+  refused(instanceId: string, keyId: string | null, status: RefusedStatus, at = Date.now()): void {
+    this.rowAt(instanceId, keyId ?? '', at).refused[status]++;
   }
 
   /** Tokens of a key today (UTC): what is written plus what this node has not written yet. */
@@ -101,6 +89,28 @@ export class UsageRecorder implements OnModuleInit, OnModuleDestroy {
     });
   }
 
+  private rowAt(instanceId: string, keyId: string, at: number): UsageRow {
+    const minute = at - (at % MINUTE_MS);
+    const id = `${instanceId}\n${keyId}\n${minute}`;
+    let row = this.pending.get(id);
+    if (!row) {
+      row = {
+        instanceId,
+        keyId,
+        minute: new Date(minute),
+        requests: 0,
+        errors: 0,
+        promptTokens: 0,
+        completionTokens: 0,
+        ttftMsSum: 0,
+        ttftCount: 0,
+        refused: noRefusals(),
+      };
+      this.pending.set(id, row);
+    }
+    return row;
+  }
+
   private merge(row: UsageRow): void {
     const id = `${row.instanceId}\n${row.keyId}\n${row.minute.getTime()}`;
     const current = this.pending.get(id);
@@ -111,5 +121,6 @@ export class UsageRecorder implements OnModuleInit, OnModuleDestroy {
     current.completionTokens += row.completionTokens;
     current.ttftMsSum += row.ttftMsSum;
     current.ttftCount += row.ttftCount;
+    for (const status of REFUSED_STATUSES) current.refused[status] += row.refused[status];
   }
 }

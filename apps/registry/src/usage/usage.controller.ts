@@ -21,7 +21,7 @@ export class UsageController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'Requests, errors, tokens and time to first token per period' })
+  @ApiOperation({ summary: 'Requests, errors, refused calls, tokens and time to first token per period' })
   async get(
     @Param('instanceId') instanceId: string,
     @Headers('authorization') authorization: string | undefined,
