@@ -105,6 +105,8 @@ export interface InstanceDetail {
   last_heartbeat: string | null;
   visibility: Visibility;
   policy: InstancePolicy | null;
+  /** The models callers see (absent from older registries). */
+  models?: string[];
   /** The connected agents (absent from registries older than replicas). */
   replicas?: ReplicaInfo[];
 }
@@ -154,12 +156,17 @@ export interface IssuedKey extends AccessKey {
 
 export type Granularity = 'minute' | 'hour' | 'day';
 
+/** Chats refused before they reached a host, by HTTP status. */
+export type RefusedCounts = Record<'401' | '403' | '422' | '429' | '503', number>;
+
 export interface UsagePeriod {
   start: string;
   requests: number;
   errors: number;
   prompt_tokens: number;
   completion_tokens: number;
+  /** Absent from registries older than refusal counts. */
+  refused?: RefusedCounts;
 }
 
 export interface UsageReport {
