@@ -226,6 +226,8 @@ describe('web console: private instance, access keys and usage in a real browser
         hour: '2-digit',
         minute: '2-digit',
       });
+    await page.getByRole('combobox', { name: /^Per/ }).selectOption('hour');
+    await page.getByTestId('usage-chart').and(page.locator('[aria-label*="per hour"]')).waitFor();
     const axis = await page.getByTestId('usage-chart').locator('.axis-label').allTextContents();
     expect(axis).toEqual([label(current - 23 * hour), label(current - 11 * hour), label(current)]);
     expect(axis[0]).toMatch(/^[A-Z][a-z]{2} \d{1,2}, \d{2}:00 [AP]M$/);
