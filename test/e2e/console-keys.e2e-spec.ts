@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { createKey } from '../support/access-keys';
+import { createKey, keyedChat } from '../support/access-keys';
 import { collectPageErrors, launchChromium } from '../support/browser';
 import { FakeModel, startFakeModel } from '../support/fake-model-server';
 import { RunningRegistry, startAgent, startRegistry, TestProcess } from '../support/processes';
@@ -54,7 +54,12 @@ describe('web console: private instance, access keys and usage in a real browser
       registerInstance(registry.url, 'Public neighbour'),
     ]);
     agent = await startAgent({ ...owned, registry: registry.url, upstream: model.url });
-    context = await browser.newContext({ viewport: { width: 1100, height: 820 } });
+    // A fixed locale and time zone: the usage axis is checked as a reader there would see it.
+    context = await browser.newContext({
+      viewport: { width: 1100, height: 820 },
+      locale: 'en-US',
+      timezoneId: 'UTC',
+    });
     page = await context.newPage();
     errors = collectPageErrors(page, [401]);
   });
@@ -64,14 +69,19 @@ describe('web console: private instance, access keys and usage in a real browser
     await Promise.all([agent?.stop(), registry?.proc.stop(), model?.close()]);
   });
 
-  it('lets the owner make the instance private and create a key, shown once with an SDK snippet', async () => {
+  it('lets the owner make the instance private, pin a model and create a key, shown once with SDK snippets naming that model', async () => {
     await signIn(page);
     await page.getByLabel(/^Private/).check();
+    await page.getByLabel('Models callers may use').selectOption('pinned');
+    await page.getByLabel('Pinned model').fill('fake-model');
     await page.getByLabel('Max tokens ceiling (empty: none)').fill('1000');
     await page.getByRole('button', { name: 'Save access' }).click();
     await page.getByText('Access saved.').waitFor();
     const detail: unknown = await instanceDetail(registry.url, owned);
-    expect(detail).toMatchObject({ visibility: 'private', policy: { max_tokens: 1000 } });
+    expect(detail).toMatchObject({
+      visibility: 'private',
+      policy: { max_tokens: 1000, pinned_model: 'fake-model' },
+    });
 
     await page.getByLabel('Key name').fill(KEY_NAME);
     await page.getByLabel('Tokens per day').fill('100000');
@@ -81,6 +91,10 @@ describe('web console: private instance, access keys and usage in a real browser
     expect(
       await page.getByRole('status').filter({ hasText: 'shown only this once' }).textContent(),
     ).toContain(`apiKey: "${key}"`);
+    const shownOnce =
+      (await page.getByRole('status').filter({ hasText: 'shown only this once' }).textContent()) ?? '';
+    expect(shownOnce).toContain('model: "fake-model"');
+    expect(shownOnce).toContain('model="fake-model"');
     const row = page.getByTestId('keys-table').getByRole('row').filter({ hasText: KEY_NAME });
     await row.waitFor();
     const prefix = ((await row.locator('code').textContent()) ?? '').replace(/…$/, '');
@@ -105,17 +119,34 @@ describe('web console: private instance, access keys and usage in a real browser
     const keyField = page.getByLabel('Access key (kept in this tab only)');
     expect(await keyField.inputValue()).toBe('');
 
+    // Until a key is given the page cannot know a model the instance accepts: it says so, it does not guess.
+    expect(await page.getByTestId('snippet-curl').textContent()).toContain('"model":"your-model"');
+
     await chat('Say hello');
     const refused = page.getByRole('alert');
     await refused.waitFor();
     expect(await refused.getAttribute('data-status')).toBe('401');
     expect(await refused.textContent()).toMatch(/^HTTP 401 · .+\(invalid_api_key\)$/);
+    // No empty answer under the error: the question is back in the box, to send again with a key.
+    expect(await page.getByTestId('answer').count()).toBe(0);
+    expect(await page.getByLabel('Message').inputValue()).toBe('Say hello');
 
     await keyField.fill(key);
     await chat('Say hello');
     await page.getByTestId('answer').getByText(ANSWER).waitFor();
     expect(await page.getByRole('alert').count()).toBe(0);
     expect(await page.getByRole('combobox', { name: /^Model/ }).inputValue()).toBe('fake-model');
+    // The snippets name the pinned model now, and a caller who follows the curl one is answered.
+    const curl = (await page.getByTestId('snippet-curl').textContent()) ?? '';
+    const sentBody = /-d '(.+)'$/.exec(curl)![1];
+    expect(JSON.parse(sentBody)).toMatchObject({ model: 'fake-model' });
+    const followed = await fetch(/curl -N (\S+)/.exec(curl)![1], {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: sentBody,
+    });
+    expect(followed.status).toBe(200);
+    await followed.text();
     expect(await page.evaluate(`sessionStorage.getItem('key:${owned.instanceId}')`)).toBe(key);
     expect(await page.evaluate('localStorage.length')).toBe(0);
     await shot('instance-private');
@@ -132,16 +163,33 @@ describe('web console: private instance, access keys and usage in a real browser
   it('charts the usage of the chat made with the key, for the instance and for the key', async () => {
     await open('#/owner');
     // Usage is written every USAGE_FLUSH_MS (2 s) and the view refreshes every 5 s.
+    // Two chats reached the host (the playground's and the curl snippet's); one was refused (401, no key).
+    const chart = page.getByTestId('usage-chart');
+    await chart
+      .and(page.locator('[aria-label*=": 2 requests (0 errors), 1 refused,"]'))
+      .waitFor({ timeout: 20_000 });
     const rows = page.getByTestId('usage-table').locator('tbody tr');
-    await rows.first().waitFor({ timeout: 20_000 });
-    const cells = async () => (await rows.first().locator('td').allTextContents()).map(Number);
-    const [requests, failed, promptTokens, completionTokens] = await cells();
-    expect({ requests, failed, completionTokens }).toEqual({ requests: 1, failed: 0, completionTokens: 6 });
+    // Requests, errors, refused, prompt and completion tokens, summed over the periods listed.
+    const totals = async () => {
+      const sums = [0, 0, 0, 0, 0];
+      for (const row of await rows.all())
+        (await row.locator('td').allTextContents()).forEach(
+          (cell, i) => (sums[i] += Number.parseInt(cell, 10)),
+        );
+      return sums;
+    };
+    const [requests, failed, refusedCalls, promptTokens, completionTokens] = await totals();
+    expect({ requests, failed, refusedCalls, completionTokens }).toEqual({
+      requests: 2,
+      failed: 0,
+      refusedCalls: 1,
+      completionTokens: 12,
+    });
+    expect(await page.getByTestId('refused').allTextContents()).toContain('1 (401: 1)');
     expect(promptTokens).toBeGreaterThan(0);
-    expect(await page.getByTestId('usage-chart').getAttribute('aria-label')).toBe(
-      `Usage of all calls per minute: 1 requests, ${promptTokens} prompt and 6 completion tokens in 60 periods`,
+    expect(await chart.getAttribute('aria-label')).toBe(
+      `Usage of all calls per minute: 2 requests (0 errors), 1 refused, ${promptTokens} prompt and 12 completion tokens in 60 periods`,
     );
-    expect(await page.getByTestId('usage-chart').locator('rect').count()).toBe(3);
 
     const keyId =
       (await page
@@ -155,14 +203,34 @@ describe('web console: private instance, access keys and usage in a real browser
         .getByTestId('usage-chart')
         .and(page.locator(`[aria-label^="${start}"]`))
         .waitFor();
+    // The refused call sent no key: it counts for the instance, not for the key.
     await chartSays(
-      `Usage of key ${KEY_NAME} per minute: 1 requests, ${promptTokens} prompt and 6 completion`,
+      `Usage of key ${KEY_NAME} per minute: 2 requests (0 errors), 0 refused, ${promptTokens} prompt`,
     );
     await page.getByRole('combobox', { name: /^Per/ }).selectOption('hour');
-    await chartSays(`Usage of key ${KEY_NAME} per hour: 1 requests, ${promptTokens} prompt and 6 completion`);
+    await chartSays(
+      `Usage of key ${KEY_NAME} per hour: 2 requests (0 errors), 0 refused, ${promptTokens} prompt`,
+    );
     expect(await page.getByTestId('usage-chart').getAttribute('aria-label')).toMatch(/ in 24 periods$/);
-    expect(await cells()).toEqual([1, 0, promptTokens, 6]);
-    await shot('owner-usage');
+    expect(await totals()).toEqual([2, 0, 0, promptTokens, 12]);
+  });
+
+  it('labels the hourly axis with dates, oldest hour on the left, the current one on the right', async () => {
+    const hour = 3_600_000;
+    const current = Date.now() - (Date.now() % hour);
+    const label = (at: number) =>
+      new Date(at).toLocaleString('en-US', {
+        timeZone: 'UTC',
+        month: 'short',
+        day: 'numeric',
+        hour: '2-digit',
+        minute: '2-digit',
+      });
+    await page.getByRole('combobox', { name: /^Per/ }).selectOption('hour');
+    await page.getByTestId('usage-chart').and(page.locator('[aria-label*="per hour"]')).waitFor();
+    const axis = await page.getByTestId('usage-chart').locator('.axis-label').allTextContents();
+    expect(axis).toEqual([label(current - 23 * hour), label(current - 11 * hour), label(current)]);
+    expect(axis[0]).toMatch(/^[A-Z][a-z]{2} \d{1,2}, \d{2}:00 [AP]M$/);
   });
 
   it('revokes the key from the owner view after a confirm; the next chat with it gets 401', async () => {
@@ -181,7 +249,24 @@ describe('web console: private instance, access keys and usage in a real browser
     const refused = page.getByRole('alert');
     await refused.waitFor();
     expect(await refused.textContent()).toMatch(/^HTTP 401 · .+\(invalid_api_key\)$/);
-    expect(await page.getByTestId('answer').textContent()).toBe('');
+    expect(await page.getByTestId('answer').count()).toBe(0);
+  });
+
+  it('shows the owner a revoked key being hammered: its refused calls under its name, by status', async () => {
+    for (let i = 0; i < 3; i++)
+      expect((await keyedChat(registry.url, owned.instanceId, key)).status).toBe(401);
+    await open('#/owner');
+    const keyId =
+      (await page
+        .getByTestId('keys-table')
+        .getByRole('row')
+        .filter({ hasText: KEY_NAME })
+        .getAttribute('data-key')) ?? '';
+    await page.getByRole('combobox', { name: /^Per/ }).selectOption('hour');
+    await page.getByRole('combobox', { name: /^Key/ }).selectOption(keyId);
+    // The playground's try and the three above, written within USAGE_FLUSH_MS, shown within 5 s.
+    await page.getByTestId('refused').getByText('4 (401: 4)').waitFor({ timeout: 20_000 });
+    await shot('owner-usage');
   });
 
   it('lists the newest 20 keys and the older ones on request (the key list is paged)', async () => {

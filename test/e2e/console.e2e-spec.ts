@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { collectPageErrors, launchChromium } from '../support/browser';
-import { FakeModel, startFakeModel } from '../support/fake-model-server';
+import { ChatBody, FakeModel, lastUserText, startFakeModel } from '../support/fake-model-server';
 import { RunningRegistry, startAgent, startRegistry, TestProcess } from '../support/processes';
 import { eventually, registerInstance } from '../support/registry-client';
 
@@ -12,6 +12,18 @@ const SCREENSHOTS = path.resolve(
   process.env.CONSOLE_SCREENSHOTS_DIR || path.join(tmpdir(), 'console-screenshots'),
 );
 const ANSWER = 'Hello from the fake model.';
+const WORDS = ['Hello', ' from', ' the', ' fake', ' model', '.'];
+/** What a model might write: Markdown with markup in it that must stay text. */
+const MARKDOWN_ANSWER = [
+  'Here is **bold**, *emphasis* and `inline code`.\n\n',
+  "<script>document.title = 'pwned by script'</script>\n\n",
+  '<img src="/favicon.ico" onerror="document.title = \'pwned by img\'" onload="document.title = \'pwned by img\'">\n\n',
+  "- [a safe link](https://example.com/docs)\n- [a bad link](javascript:document.title='pwned')\n\n",
+  "```js\nconsole.log('<b>hi</b>');\n",
+  '```\n',
+];
+const answerChunk = (i: number, body: ChatBody) =>
+  lastUserText(body).includes('[markdown]') ? MARKDOWN_ANSWER[i] : WORDS[i % WORDS.length];
 
 describe('web console in a real browser (Chromium, registry, agent, fake model)', () => {
   let registry: RunningRegistry;
@@ -30,6 +42,9 @@ describe('web console in a real browser (Chromium, registry, agent, fake model)'
   const shot = (name: string, target: Page = page) =>
     target.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
   const card = (id: string) => page.locator(`[data-instance="${id}"]`);
+  const answers = () => page.getByTestId('answer');
+  const clipboard = () => page.evaluate<string>('navigator.clipboard.readText()');
+  const lastChat = () => model.requests.filter((r) => r.method === 'POST').at(-1)!.body as ChatBody;
   const listed = async (id: string) => {
     const res = await fetch(`${registry.url}/api/upload/list?page_no=1&page_size=100`);
     const { data } = (await res.json()) as {
@@ -43,9 +58,15 @@ describe('web console in a real browser (Chromium, registry, agent, fake model)'
     browser = await launchChromium();
     [registry, model] = await Promise.all([
       startRegistry({}),
-      startFakeModel({ chunks: 6, delayMs: 40, models: ['fake-model', 'fake-model-large'] }),
+      startFakeModel({
+        chunks: 6,
+        delayMs: 40,
+        models: ['fake-model', 'fake-model-large'],
+        content: answerChunk,
+      }),
     ]);
     context = await browser.newContext({ viewport: { width: 1100, height: 820 } });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: registry.url });
     page = await context.newPage();
     errors = collectPageErrors(page, [502, 503]);
   });
@@ -87,6 +108,7 @@ describe('web console in a real browser (Chromium, registry, agent, fake model)'
     await open('#/register');
     await page.getByLabel('Name').fill('Console llama');
     await page.getByLabel('Description').fill('A model registered from the browser');
+    await page.getByLabel(/^Model/).fill('ghost-model');
     await page.getByRole('button', { name: 'Register' }).click();
     instanceId = (await page.getByTestId('new-instance-id').textContent()) ?? '';
     password = (await page.getByTestId('new-password').textContent()) ?? '';
@@ -110,6 +132,16 @@ describe('web console in a real browser (Chromium, registry, agent, fake model)'
     expect(content).toContain(`curl -fsSLO ${registry.url}/agent.mjs`);
     expect(content).toContain('INSTANCE_PASSWORD=');
     expect(content).not.toContain('--password ');
+  });
+
+  it('says "never connected" for an instance no host has connected to, as its status filter does', async () => {
+    await open('#/');
+    const badge = card(instanceId).locator('[data-status="registered"]');
+    await badge.waitFor();
+    const filterWords = await page.getByLabel('Status').locator('option[value="registered"]').textContent();
+    expect((await badge.textContent())?.toLowerCase()).toBe(filterWords?.toLowerCase());
+    // Before any host announced its models, the one named at registration is all there is to show.
+    expect(await card(instanceId).locator('.meta').textContent()).toContain('ghost-model');
   });
 
   it('shows the instance go online in the directory within 2 s of the agent connecting, without a reload', async () => {
@@ -139,6 +171,26 @@ describe('web console in a real browser (Chromium, registry, agent, fake model)'
     await card(instanceId).waitFor();
   });
 
+  it("lists only the models the host's model server has, not the one named at registration", async () => {
+    await eventually(
+      async () => !(await card(instanceId).locator('.meta').textContent())?.includes('ghost'),
+      5_000,
+    );
+    expect(await card(instanceId).locator('.meta').textContent()).toContain('fake-model, fake-model-large');
+    await open(`#/i/${instanceId}`);
+    const modelsFact = page.locator('.facts dd').nth(2);
+    await modelsFact.getByText('fake-model, fake-model-large').waitFor();
+    const options = page.getByRole('combobox', { name: /^Model/ }).locator('option');
+    await options.nth(1).waitFor({ state: 'attached' });
+    expect(await options.allTextContents()).toEqual(['fake-model', 'fake-model-large']);
+    expect(await page.locator('main').textContent()).not.toContain('ghost-model');
+  });
+
+  it('copies the chat URL with its Copy button', async () => {
+    await page.getByRole('button', { name: 'Copy chat URL' }).click();
+    expect(await clipboard()).toBe(`${registry.url}/api/chat/${instanceId}`);
+  });
+
   it('streams an answer in the playground (sent from the keyboard) and shows time to first token and tokens/s', async () => {
     await open(`#/i/${instanceId}`);
     await page
@@ -156,20 +208,73 @@ describe('web console in a real browser (Chromium, registry, agent, fake model)'
     expect(stats).toMatch(/^Time to first token \d+ ms · 6 tokens · [\d.]+ tokens\/s$/);
     const sent = model.requests.at(-1)!.body as { model: string; temperature: number; max_tokens: number };
     expect(sent).toMatchObject({ model: 'fake-model-large', temperature: 0.7, max_tokens: 512 });
+    // The snippets name the model chosen here, one the instance accepts.
+    expect(await page.getByTestId('snippet-curl').textContent()).toContain('"model":"fake-model-large"');
+  });
+
+  it('carries the conversation: the second question reaches the model with the first exchange', async () => {
+    await page.getByLabel('System prompt (optional)').fill('Answer like a fake model.');
+    await page.getByLabel('Message').fill('And what else?');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await answers().nth(1).getByText(ANSWER).waitFor();
+    const second = [
+      { role: 'system', content: 'Answer like a fake model.' },
+      { role: 'user', content: 'Say hello' },
+      { role: 'assistant', content: ANSWER },
+      { role: 'user', content: 'And what else?' },
+    ];
+    expect(lastChat().messages).toEqual(second);
+    expect(await page.getByTestId('answer-stats').count()).toBe(2);
+
+    // Regenerate asks the last question again with what came before it, and replaces its answer.
+    const asked = model.requests.length;
+    await page.getByRole('button', { name: 'Regenerate last' }).click();
+    await eventually(() => model.requests.length > asked, 5_000);
+    await page.getByTestId('answer-stats').nth(1).waitFor();
+    expect(await answers().count()).toBe(2);
+    expect(lastChat().messages).toEqual(second);
+  });
+
+  it("renders the model's Markdown with markup in it inert: no script, no image, only http(s) links, code with Copy", async () => {
+    const before = await page.title();
+    await page.getByLabel('Message').fill('[markdown] show me some formatting');
+    await page.getByRole('button', { name: 'Send' }).click();
+    const answer = answers().nth(2);
+    await answer.getByTestId('answer-stats').waitFor();
+    expect(await answer.locator('strong').textContent()).toBe('bold');
+    expect(await answer.locator('em').textContent()).toBe('emphasis');
+    expect(await answer.locator('p code').textContent()).toBe('inline code');
+    // The markup arrived as text: shown, never run or loaded.
+    expect(await answer.locator('script, img, iframe, [onerror], [onload]').count()).toBe(0);
+    expect(await answer.textContent()).toContain("<script>document.title = 'pwned by script'</script>");
+    expect(await answer.textContent()).toContain('<img src="/favicon.ico" onerror=');
+    const links = answer.locator('a');
+    expect(await links.count()).toBe(1);
+    expect(await links.getAttribute('href')).toBe('https://example.com/docs');
+    expect(await links.getAttribute('rel')).toBe('noopener noreferrer');
+    expect(await answer.locator('li').nth(1).textContent()).toBe('a bad link');
+    expect(await answer.locator('pre code').textContent()).toBe("console.log('<b>hi</b>');");
+    await answer.getByRole('button', { name: 'Copy js' }).click();
+    expect(await clipboard()).toBe("console.log('<b>hi</b>');");
+    expect(await page.title()).toBe(before);
     await shot('instance');
+
+    await page.getByRole('button', { name: 'Clear' }).click();
+    expect(await answers().count()).toBe(0);
   });
 
   it('Stop cancels the answer at the model', async () => {
     await page.getByLabel('Message').fill('[hang] keep talking');
     await page.getByRole('button', { name: 'Send' }).click();
-    await page.getByTestId('answer').getByText('Hello').waitFor();
+    await answers().last().getByText('Hello').waitFor();
     const aborted = model.nextAbort(10_000);
     await page.getByRole('button', { name: 'Stop' }).click();
     expect((await aborted).chunksSent).toBe(1);
     await page.getByText('Stopped: the request was cancelled at the model.').waitFor();
   });
 
-  it('shows a failure of the model as an error, not as an answer', async () => {
+  it('shows a failure of the model as an error, not as an answer, and gives the question back', async () => {
+    const answered = await answers().count();
     await page.getByLabel('Message').fill('[error500] please fail');
     await page.getByRole('button', { name: 'Send' }).click();
     const alert = page.getByRole('alert');
@@ -177,7 +282,8 @@ describe('web console in a real browser (Chromium, registry, agent, fake model)'
     expect(await alert.textContent()).toMatch(
       /^HTTP 502 · the model host reported an error .*\(host_error\)$/,
     );
-    expect(await page.getByTestId('answer-stats').count()).toBe(0);
+    expect(await answers().count()).toBe(answered);
+    expect(await page.getByLabel('Message').inputValue()).toBe('[error500] please fail');
   });
 
   it('says an unknown instance is not found', async () => {

@@ -128,6 +128,8 @@ describe.each<Mode>(['pglite', 'postgresql'])('access keys and usage on %s', (mo
     recorder.record(chat(keyId), t0 + 60_000);
     await recorder.flush();
     recorder.record(chat(keyId), t0 + 3_000); // the same minute again: added, not replaced
+    recorder.refused(owner.id, keyId, 429, t0 + 4_000);
+    recorder.refused(owner.id, null, 401, t0 + 5_000);
     await recorder.flush();
 
     const query = (q: string) =>
@@ -146,6 +148,7 @@ describe.each<Mode>(['pglite', 'postgresql'])('access keys and usage on %s', (mo
         prompt_tokens: 30,
         completion_tokens: 15,
         avg_ttft_ms: 20,
+        refused: { 401: 0, 403: 0, 422: 0, 429: 1, 503: 0 },
       },
       {
         start: '2026-11-29T10:01:00Z',
@@ -154,11 +157,17 @@ describe.each<Mode>(['pglite', 'postgresql'])('access keys and usage on %s', (mo
         prompt_tokens: 10,
         completion_tokens: 5,
         avg_ttft_ms: 20,
+        refused: { 401: 0, 403: 0, 422: 0, 429: 0, 503: 0 },
       },
     ]);
     const hours = (await query('granularity=hour')).json<{ data: { items: unknown[] } }>().data.items;
     expect(hours).toEqual([
-      expect.objectContaining({ start: '2026-11-29T10:00:00Z', requests: 5, errors: 1 }),
+      expect.objectContaining({
+        start: '2026-11-29T10:00:00Z',
+        requests: 5,
+        errors: 1,
+        refused: { 401: 1, 403: 0, 422: 0, 429: 1, 503: 0 },
+      }),
     ]);
 
     const after = (await call('GET', `/api/upload/${owner.id}/keys`, owner.auth)).json<{
@@ -182,6 +191,32 @@ describe.each<Mode>(['pglite', 'postgresql'])('access keys and usage on %s', (mo
     expect([tooWide.statusCode, tooWide.json<{ message: string }>().message]).toEqual([
       422,
       expect.stringContaining('narrow'),
+    ]);
+  });
+
+  it('counts chats refused before they reach a host, by status, apart from requests', async () => {
+    const chat = (body: unknown, instanceId = owner.id) =>
+      app.inject({
+        method: 'POST',
+        url: `/api/chat/${instanceId}/chat/completions`,
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify(body),
+      });
+    const from = new Date(Date.now() - 120_000).toISOString();
+    expect((await chat({ messages: [] })).statusCode).toBe(422);
+    expect((await chat({ messages: [{ role: 'user', content: 'hi' }] })).statusCode).toBe(503);
+    expect((await chat({ messages: [] }, 'no-such-instance')).statusCode).toBe(422);
+    await new Promise((resolve) => setImmediate(resolve)); // counted after the answer
+    await recorder.flush();
+    const to = new Date(Date.now() + 60_000).toISOString();
+    const res = await call(
+      'GET',
+      `/api/upload/${owner.id}/usage?from=${from}&to=${to}&granularity=day`,
+      owner.auth,
+    );
+    const items = res.json<{ data: { items: Array<{ requests: number; refused: unknown }> } }>().data.items;
+    expect(items).toEqual([
+      expect.objectContaining({ requests: 0, refused: { 401: 0, 403: 0, 422: 1, 429: 0, 503: 1 } }),
     ]);
   });
 

@@ -78,6 +78,7 @@ export type {
   IssuedKey,
   KeyPage,
   NodeStats,
+  RefusedCounts,
   ReplicaInfo,
   UsagePeriod,
   UsageReport,

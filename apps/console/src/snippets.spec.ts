@@ -1,4 +1,4 @@
-import { agentCommand, curlSnippet, shellQuote } from './snippets';
+import { acceptedModel, agentCommand, curlSnippet, MODEL_PLACEHOLDER, shellQuote } from './snippets';
 
 describe('console snippets', () => {
   it('quotes values so a shell passes them through unchanged', () => {
@@ -18,5 +18,15 @@ describe('console snippets', () => {
 
   it('builds a curl call with a JSON body a shell cannot break', () => {
     expect(curlSnippet('http://h', 'id1', "o'model")).toContain(`-d '{"model":"o'\\''model"`);
+  });
+
+  it("names a model the owner's policy and the key accept, never one the registry would refuse", () => {
+    const announced = ['llama3', 'qwen'];
+    expect(acceptedModel(null, null, announced)).toBe('llama3');
+    expect(acceptedModel({ pinned_model: 'qwen' }, null, announced)).toBe('qwen');
+    expect(acceptedModel({ allowed_models: ['mistral', 'qwen'] }, ['qwen'], announced)).toBe('qwen');
+    expect(acceptedModel(null, ['phi'], announced)).toBe('phi');
+    expect(acceptedModel({ pinned_model: 'qwen' }, ['phi'], announced)).toBe(MODEL_PLACEHOLDER);
+    expect(acceptedModel(null, null, [])).toBe(MODEL_PLACEHOLDER);
   });
 });

@@ -22,6 +22,31 @@ export function agentCommand(origin: string, instanceId: string, password = '<yo
 
 /** A private instance's snippets name the key; a public one needs none (the SDKs still want a value). */
 export const KEY_PLACEHOLDER = 'sk-your-key';
+/** Where the page cannot know a model the instance accepts (private, no key given yet). */
+export const MODEL_PLACEHOLDER = 'your-model';
+
+/** The owner's policy as far as snippets care. */
+export interface ModelPolicy {
+  allowed_models?: string[];
+  pinned_model?: string;
+}
+
+/**
+ * A model the registry accepts from a holder of a key with `keyModels` (null: any), as its
+ * `/models` would list first: the owner's pinned or allowed models, narrowed to the key's, else the
+ * key's, else what the host announced. A snippet naming another would be refused (403 model_not_allowed).
+ */
+export function acceptedModel(
+  policy: ModelPolicy | null,
+  keyModels: string[] | null,
+  announced: string[],
+): string {
+  const byPolicy = policy?.pinned_model !== undefined ? [policy.pinned_model] : policy?.allowed_models;
+  const usable = keyModels?.length
+    ? (byPolicy?.filter((model) => keyModels.includes(model)) ?? keyModels)
+    : (byPolicy ?? announced);
+  return usable[0] ?? MODEL_PLACEHOLDER;
+}
 
 export function curlSnippet(origin: string, instanceId: string, model: string, apiKey?: string): string {
   const body = JSON.stringify({ model, messages: [{ role: 'user', content: 'Hello!' }] });

@@ -1,4 +1,4 @@
-import { fillPeriods, usageWindow } from './usage-periods';
+import { fillPeriods, periodLabel, refusedBreakdown, usageWindow } from './usage-periods';
 
 describe('console usage periods', () => {
   it('asks for whole UTC periods ending with the current one', () => {
@@ -21,6 +21,7 @@ describe('console usage periods', () => {
       prompt_tokens: 30,
       completion_tokens: 12,
       avg_ttft_ms: 250,
+      refused: { 401: 0, 403: 0, 422: 0, 429: 0, 503: 0 },
     };
     const filled = fillPeriods(
       [reported],
@@ -33,5 +34,15 @@ describe('console usage periods', () => {
       ['2026-11-29T09:00:00Z', 3],
       ['2026-11-29T10:00:00.000Z', 0],
     ]);
+  });
+
+  it('labels hours with their date: the same hour of two days reads differently', () => {
+    const yesterday = periodLabel('2026-11-28T14:00:00Z', 'hour');
+    expect(yesterday).not.toBe(periodLabel('2026-11-29T14:00:00Z', 'hour'));
+    expect(yesterday).toContain(String(new Date('2026-11-28T14:00:00Z').getDate()));
+  });
+
+  it('names the statuses of refused calls that occurred', () => {
+    expect(refusedBreakdown({ 401: 3, 403: 0, 422: 0, 429: 1, 503: 0 })).toBe('401: 3, 429: 1');
   });
 });

@@ -1,4 +1,4 @@
-import type { Granularity, UsagePeriod } from './api';
+import type { Granularity, RefusedCounts, UsagePeriod } from './api';
 
 const MINUTE_MS = 60_000;
 const STEP_MS: Record<Granularity, number> = {
@@ -8,6 +8,30 @@ const STEP_MS: Record<Granularity, number> = {
 };
 /** How far back each granularity looks: an hour of minutes, a day of hours, a month of days. */
 const PERIODS: Record<Granularity, number> = { minute: 60, hour: 24, day: 30 };
+
+/**
+ * A period's start as a label: the time for minutes (the window is an hour), the date and hour for
+ * hours (the window crosses midnight: times alone seemed to run backwards), the date for days.
+ */
+export function periodLabel(start: string, granularity: Granularity): string {
+  const date = new Date(start);
+  if (granularity === 'day') return date.toLocaleDateString(undefined, { month: 'short', day: 'numeric' });
+  const time = { hour: '2-digit', minute: '2-digit' } as const;
+  return granularity === 'hour'
+    ? date.toLocaleString(undefined, { month: 'short', day: 'numeric', ...time })
+    : date.toLocaleTimeString(undefined, time);
+}
+
+/** Refused calls of a period in all (a registry older than refusal counts reports none). */
+export const refusedTotal = (period: UsagePeriod) =>
+  Object.values<number>(period.refused).reduce((sum, n) => sum + n, 0);
+
+/** "401: 3, 429: 1": the statuses a period's refused calls got. */
+export const refusedBreakdown = (refused: Partial<RefusedCounts> = {}) =>
+  Object.entries(refused)
+    .filter(([, n]) => n > 0)
+    .map(([status, n]) => `${status}: ${n}`)
+    .join(', ');
 
 /** The window to ask for: whole periods (UTC, like the registry's date_trunc) ending with the current one. */
 export function usageWindow(granularity: Granularity, now: number): { from: Date; to: Date } {
@@ -34,6 +58,7 @@ export function fillPeriods(
         errors: 0,
         prompt_tokens: 0,
         completion_tokens: 0,
+        refused: { 401: 0, 403: 0, 422: 0, 429: 0, 503: 0 },
         avg_ttft_ms: null,
       },
     );

@@ -53,6 +53,8 @@ export interface InstanceDetail {
   last_ws_check: string | null;
   visibility: Visibility;
   policy: InstancePolicy | null;
+  /** The models callers see (what the host announced, within the owner's policy). */
+  models: string[];
   /** Sorted by name (absent from registries older than replicas). */
   replicas?: ReplicaInfo[];
 }

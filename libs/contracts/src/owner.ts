@@ -64,7 +64,12 @@ export interface UsagePeriod {
   completion_tokens: number;
   /** Mean time to first token of the period's chats that got one (ms), null if none did. */
   avg_ttft_ms: number | null;
+  /** Chats refused before they reached a host, by status (apart from `requests`). */
+  refused: RefusedCounts;
 }
+
+/** Chats refused before they reached a host, by HTTP status. */
+export type RefusedCounts = Record<'401' | '403' | '422' | '429' | '503', number>;
 
 export interface UsageReport {
   from: string;

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 
-/** A labelled block of text to copy (a command, a snippet, a secret), with a Copy button. */
-export function CopyBlock({ label, text, testId }: { label: string; text: string; testId?: string }) {
+/** A small Copy button; `label` names what it copies for screen readers ("Copy chat URL"). */
+export function CopyButton({ text, label }: { text: string; label: string }) {
   const [copied, setCopied] = useState(false);
   const copy = async () => {
     try {
@@ -13,12 +13,19 @@ export function CopyBlock({ label, text, testId }: { label: string; text: string
     }
   };
   return (
+    <button type="button" class="small" aria-label={`Copy ${label}`} onClick={() => void copy()}>
+      {copied ? 'Copied' : 'Copy'}
+    </button>
+  );
+}
+
+/** A labelled block of text to copy (a command, a snippet, a secret), with a Copy button. */
+export function CopyBlock({ label, text, testId }: { label: string; text: string; testId?: string }) {
+  return (
     <figure class="copy-block">
       <figcaption>
         <span>{label}</span>
-        <button type="button" class="small" aria-label={`Copy ${label}`} onClick={() => void copy()}>
-          {copied ? 'Copied' : 'Copy'}
-        </button>
+        <CopyButton text={text} label={label} />
       </figcaption>
       <pre tabIndex={0} data-testid={testId}>
         <code>{text}</code>

@@ -1,4 +1,5 @@
 import type { Granularity, UsagePeriod } from '../api';
+import { periodLabel, refusedTotal } from '../usage-periods';
 
 const WIDTH = 600;
 const PANEL = 90;
@@ -10,15 +11,8 @@ const LEGEND = [
   ['bar-completion', 'completion tokens'],
   ['bar-requests', 'requests'],
   ['bar-errors', 'errors'],
+  ['bar-refused', 'refused before reaching the host'],
 ];
-
-/** A period's start as its axis label: the minute, the hour or the date. */
-export function periodLabel(start: string, granularity: Granularity): string {
-  const date = new Date(start);
-  return granularity === 'day'
-    ? date.toLocaleDateString(undefined, { month: 'short', day: 'numeric' })
-    : date.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
-}
 
 /** Rounds a maximum up to 1, 2 or 5 × a power of ten, so the axis reads in round numbers. */
 function niceMax(value: number): number {
@@ -71,7 +65,7 @@ function Panel({ top, title, stacks }: { top: number; title: string; stacks: Bar
 }
 
 /**
- * Tokens (prompt and completion, stacked) and requests per period, drawn as plain SVG: no chart
+ * Tokens (prompt and completion, stacked) and calls (served, failed, refused) per period, drawn as plain SVG: no chart
  * library for two bar panels. The SVG is one image with a summary; the table beside it has the figures.
  */
 interface UsageChartProps {
@@ -84,10 +78,15 @@ interface UsageChartProps {
 export function UsageChart({ periods, granularity, subject }: UsageChartProps) {
   const sum = (pick: (p: UsagePeriod) => number) => periods.reduce((total, p) => total + pick(p), 0);
   const summary =
-    `Usage of ${subject} per ${granularity}: ${sum((p) => p.requests)} requests, ${sum((p) => p.prompt_tokens)} prompt ` +
-    `and ${sum((p) => p.completion_tokens)} completion tokens in ${periods.length} periods`;
-  const first = periods[0];
-  const last = periods.at(-1);
+    `Usage of ${subject} per ${granularity}: ${sum((p) => p.requests)} requests (${sum((p) => p.errors)} errors), ` +
+    `${sum(refusedTotal)} refused, ${sum((p) => p.prompt_tokens)} prompt and ${sum((p) => p.completion_tokens)} ` +
+    `completion tokens in ${periods.length} periods`;
+  // Oldest on the left, the current period on the right; the middle label shows the direction.
+  const ticks = [
+    { period: periods[0], x: LEFT, anchor: 'start' },
+    { period: periods[Math.floor(periods.length / 2)], x: (LEFT + WIDTH) / 2, anchor: 'middle' },
+    { period: periods.at(-1), x: WIDTH, anchor: 'end' },
+  ];
   return (
     <figure class="usage-chart">
       <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={summary} data-testid="usage-chart">
@@ -101,22 +100,20 @@ export function UsageChart({ periods, granularity, subject }: UsageChartProps) {
         />
         <Panel
           top={GAP * 2 + PANEL - 10}
-          title="Requests"
+          title="Calls"
           stacks={periods.map((p) => [
             { value: p.requests - p.errors, className: 'bar-requests' },
             { value: p.errors, className: 'bar-errors' },
+            { value: refusedTotal(p), className: 'bar-refused' },
           ])}
         />
-        {first && last ? (
-          <>
-            <text x={LEFT} y={HEIGHT - 4} class="chart-tick">
-              {periodLabel(first.start, granularity)}
+        {ticks.map(({ period, x, anchor }) =>
+          period ? (
+            <text x={x} y={HEIGHT - 4} class="chart-tick axis-label" text-anchor={anchor}>
+              {periodLabel(period.start, granularity)}
             </text>
-            <text x={WIDTH} y={HEIGHT - 4} class="chart-tick" text-anchor="end">
-              {periodLabel(last.start, granularity)}
-            </text>
-          </>
-        ) : null}
+          ) : null,
+        )}
       </svg>
       <figcaption class="legend">
         {LEGEND.map(([className, text]) => (

@@ -1,5 +1,6 @@
+import { useState } from 'preact/hooks';
 import { api, InstanceCard } from '../api';
-import { CopyBlock } from '../components/copy-block';
+import { CopyBlock, CopyButton } from '../components/copy-block';
 import { ErrorNote } from '../components/error-note';
 import { StatusBadge } from '../components/status-badge';
 import { usePoll } from '../components/use-poll';
@@ -9,6 +10,7 @@ import {
   curlSnippet,
   javascriptSnippet,
   KEY_PLACEHOLDER,
+  MODEL_PLACEHOLDER,
   pythonSnippet,
 } from '../snippets';
 import { Playground } from './playground';
@@ -21,6 +23,8 @@ export function InstancePage({ instanceId }: { instanceId: string }) {
     POLL_MS,
     [instanceId],
   );
+  // The model chosen in the playground, from /models: what the owner's policy and the key allow.
+  const [chosen, setChosen] = useState('');
   if (card.error?.status === 404)
     return (
       <section>
@@ -36,8 +40,10 @@ export function InstancePage({ instanceId }: { instanceId: string }) {
   // A private card hides name, description and models: only the key holder learns them (from /models).
   const shown = instance && instance.visibility !== 'private' ? instance : null;
   const origin = location.origin;
-  const model = shown?.models[0] ?? instanceId;
+  // Without a key a private instance names no model: a placeholder, not a guess the registry would refuse.
+  const model = chosen || (isPrivate ? MODEL_PLACEHOLDER : (shown?.models[0] ?? instanceId));
   const apiKey = isPrivate ? KEY_PLACEHOLDER : undefined;
+  const url = chatUrl(origin, instanceId);
   return (
     <section aria-labelledby="instance-title">
       <p class="crumbs">
@@ -61,8 +67,9 @@ export function InstancePage({ instanceId }: { instanceId: string }) {
           <code>{instanceId}</code>
         </dd>
         <dt>Chat URL (OpenAI base URL)</dt>
-        <dd>
-          <code>{chatUrl(origin, instanceId)}</code>
+        <dd class="copy-inline">
+          <code data-testid="chat-url">{url}</code>
+          <CopyButton text={url} label="chat URL" />
         </dd>
         <dt>Models</dt>
         <dd>
@@ -78,12 +85,27 @@ export function InstancePage({ instanceId }: { instanceId: string }) {
         online={instance?.status === 'online'}
         isPrivate={isPrivate}
         expected={shown?.models ?? []}
+        onModel={setChosen}
       />
       <h2>Use it from your code</h2>
+      {isPrivate ? (
+        <p class="muted">
+          Put your key in place of <code>{KEY_PLACEHOLDER}</code>.
+          {chosen ? '' : ` Give your key to the playground and the snippets name a model it may use.`}
+        </p>
+      ) : null}
       <div class="snippets">
-        <CopyBlock label="curl" text={curlSnippet(origin, instanceId, model, apiKey)} />
-        <CopyBlock label="OpenAI Python" text={pythonSnippet(origin, instanceId, model, apiKey)} />
-        <CopyBlock label="OpenAI JavaScript" text={javascriptSnippet(origin, instanceId, model, apiKey)} />
+        <CopyBlock label="curl" text={curlSnippet(origin, instanceId, model, apiKey)} testId="snippet-curl" />
+        <CopyBlock
+          label="OpenAI Python"
+          text={pythonSnippet(origin, instanceId, model, apiKey)}
+          testId="snippet-python"
+        />
+        <CopyBlock
+          label="OpenAI JavaScript"
+          text={javascriptSnippet(origin, instanceId, model, apiKey)}
+          testId="snippet-javascript"
+        />
         <CopyBlock
           label="Host agent (owner, on the model's machine; Node.js 20+)"
           text={agentCommand(origin, instanceId)}

@@ -1,9 +1,9 @@
 import { useState } from 'preact/hooks';
-import { AccessKey, api, ApiFailure, IssuedKey } from '../api';
+import { AccessKey, api, ApiFailure, InstancePolicy, IssuedKey } from '../api';
 import { CopyBlock } from '../components/copy-block';
 import { ErrorNote } from '../components/error-note';
 import { commaList, dateTime, optionalInt } from '../format';
-import { javascriptSnippet, pythonSnippet } from '../snippets';
+import { acceptedModel, javascriptSnippet, pythonSnippet } from '../snippets';
 
 interface OwnerKeysProps {
   instanceId: string;
@@ -14,6 +14,9 @@ interface OwnerKeysProps {
   total: number;
   onMore: () => void;
   onChanged: () => void;
+  /** What a new key's snippets must respect to name a model the registry accepts. */
+  policy: InstancePolicy | null;
+  announced: string[];
 }
 
 const limitsOf = (key: AccessKey) =>
@@ -27,7 +30,8 @@ const limitsOf = (key: AccessKey) =>
     .join(' · ') || 'none';
 
 /** Access keys: create one (its secret shown once, with an SDK snippet), list them, revoke one after a confirm. */
-export function OwnerKeys({ instanceId, path, auth, keys, total, onMore, onChanged }: OwnerKeysProps) {
+export function OwnerKeys(props: OwnerKeysProps) {
+  const { instanceId, path, auth, keys, total, onMore, onChanged, policy, announced } = props;
   const [name, setName] = useState('');
   const [expires, setExpires] = useState('');
   const [rpm, setRpm] = useState('');
@@ -67,7 +71,7 @@ export function OwnerKeys({ instanceId, path, auth, keys, total, onMore, onChang
       onChanged();
     });
 
-  const model = issued?.models?.[0] ?? 'your-model';
+  const model = acceptedModel(policy, issued?.models ?? null, announced);
   return (
     <section aria-labelledby="keys-title">
       <h2 id="keys-title">Access keys</h2>

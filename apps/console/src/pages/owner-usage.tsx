@@ -1,9 +1,9 @@
 import { useState } from 'preact/hooks';
 import { AccessKey, api, Granularity, UsageReport } from '../api';
 import { ErrorNote } from '../components/error-note';
-import { periodLabel, UsageChart } from '../components/usage-chart';
+import { UsageChart } from '../components/usage-chart';
 import { usePoll } from '../components/use-poll';
-import { fillPeriods, usageWindow } from '../usage-periods';
+import { fillPeriods, periodLabel, refusedBreakdown, refusedTotal, usageWindow } from '../usage-periods';
 
 /** Usage is written in batches every few seconds: refreshing faster would show nothing new. */
 const POLL_MS = 5_000;
@@ -63,16 +63,17 @@ export function OwnerUsage({ path, auth, keys }: { path: string; auth: string; k
             subject={usage.data.subject}
           />
           {usage.data.rows.length === 0 ? (
-            <p class="muted">No chats in this window yet (usage is written every few seconds).</p>
+            <p class="muted">No calls in this window yet (usage is written every few seconds).</p>
           ) : (
             <div class="table-wrap">
               <table data-testid="usage-table">
-                <caption class="muted">Periods with chats</caption>
+                <caption class="muted">Periods with calls</caption>
                 <thead>
                   <tr>
                     <th scope="col">Period</th>
                     <th scope="col">Requests</th>
                     <th scope="col">Errors</th>
+                    <th scope="col">Refused</th>
                     <th scope="col">Prompt tokens</th>
                     <th scope="col">Completion tokens</th>
                   </tr>
@@ -83,6 +84,12 @@ export function OwnerUsage({ path, auth, keys }: { path: string; auth: string; k
                       <th scope="row">{periodLabel(row.start, usage.data!.granularity)}</th>
                       <td>{row.requests}</td>
                       <td>{row.errors}</td>
+                      <td data-testid="refused">
+                        {refusedTotal(row)}
+                        {refusedTotal(row) ? (
+                          <span class="muted"> ({refusedBreakdown(row.refused)})</span>
+                        ) : null}
+                      </td>
                       <td>{row.prompt_tokens}</td>
                       <td>{row.completion_tokens}</td>
                     </tr>
@@ -91,6 +98,11 @@ export function OwnerUsage({ path, auth, keys }: { path: string; auth: string; k
               </table>
             </div>
           )}
+          <p class="muted">
+            Requests reached your host; errors are those that did not complete. Refused calls were turned away
+            before: 401 no or a bad key (a revoked key counts under its name), 403 a model not allowed, 422
+            invalid parameters, 429 over a limit, 503 no host connected.
+          </p>
         </>
       ) : null}
     </section>

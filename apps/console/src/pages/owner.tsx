@@ -265,6 +265,8 @@ function Manage({ session, onSignOut, onRotated, onDeleted }: ManageProps) {
         total={keys.data?.total ?? 0}
         onMore={() => setKeysShown((shown) => shown + KEYS_STEP)}
         onChanged={keys.refresh}
+        policy={detail?.policy ?? null}
+        announced={detail?.models ?? []}
       />
       <OwnerUsage path={path} auth={auth} keys={keys.data?.items ?? []} />
       <h2>Delete</h2>

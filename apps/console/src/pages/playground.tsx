@@ -1,14 +1,18 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiFailure, failureOf } from '../api';
-import { ChatResult, streamChat } from '../chat-stream';
+import { streamChat } from '../chat-stream';
+import { conversationMessages, Turn } from '../conversation';
 import { ErrorNote } from '../components/error-note';
+import { MarkdownView } from '../components/markdown-view';
 import { instanceKey } from '../session';
 
 interface ModelList {
   data?: Array<{ id?: unknown }>;
 }
 
-/** Try an instance from the page: pick a model, stream an answer, stop it, see how fast it was. */
+const STOPPED = 'Stopped: the request was cancelled at the model.';
+
+/** Try an instance from the page: a conversation with a model, streamed, stoppable, with its speed per answer. */
 interface PlaygroundProps {
   instanceId: string;
   online: boolean;
@@ -16,12 +20,15 @@ interface PlaygroundProps {
   isPrivate: boolean;
   /** The models the instance's public card names: /models should list them all. */
   expected: string[];
+  /** The model chosen here ('' for none yet), so the page's snippets name one the instance accepts. */
+  onModel: (model: string) => void;
 }
 
-export function Playground({ instanceId, online, isPrivate, expected }: PlaygroundProps) {
+export function Playground({ instanceId, online, isPrivate, expected, onModel }: PlaygroundProps) {
   const base = `/api/chat/${encodeURIComponent(instanceId)}`;
   const [models, setModels] = useState<string[]>([]);
   const [model, setModel] = useState('');
+  const [system, setSystem] = useState('');
   const [prompt, setPrompt] = useState('');
   const [temperature, setTemperature] = useState(0.7);
   const [maxTokens, setMaxTokens] = useState(512);
@@ -34,12 +41,14 @@ export function Playground({ instanceId, online, isPrivate, expected }: Playgrou
     instanceKey.set(instanceId, value);
   };
   const [needsKey, setNeedsKey] = useState(false);
-  const [answer, setAnswer] = useState('');
-  const [result, setResult] = useState<ChatResult | null>(null);
+  const [turns, setTurns] = useState<Turn[]>([]);
   const [error, setError] = useState<ApiFailure | null>(null);
-  const [stopped, setStopped] = useState(false);
+  const [notice, setNotice] = useState('');
   const [running, setRunning] = useState(false);
   const controller = useRef<AbortController | null>(null);
+  const nextId = useRef(0);
+  // Bumped by Clear: an answer still arriving for a cleared conversation changes nothing.
+  const generation = useRef(0);
 
   // The registry caches /models for a moment (CHAT_INSTANCE_CACHE_MS): until it lists every model
   // the instance's card names (a host just connected), ask again.
@@ -74,6 +83,7 @@ export function Playground({ instanceId, online, isPrivate, expected }: Playgrou
         ) {
           setNeedsKey(true);
           setModels([]); // a revoked or wrong key must not leave the models it once listed
+          setModel('');
         }
       });
     return () => {
@@ -82,38 +92,83 @@ export function Playground({ instanceId, online, isPrivate, expected }: Playgrou
     };
   }, [base, expectedKey, key, isPrivate, attempt]);
 
+  useEffect(() => onModel(model), [model]);
   useEffect(() => () => controller.current?.abort(), []);
 
-  const send = async () => {
-    if (!prompt.trim() || running) return;
+  /** Asks `question` after the `earlier` exchanges, streaming the answer into a new turn. */
+  const ask = async (question: string, earlier: Turn[]) => {
     commitKey(keyDraft);
     const abort = new AbortController();
     controller.current = abort;
+    const id = nextId.current++;
+    const asked = generation.current;
+    const update = (patch: Partial<Turn>) =>
+      setTurns((all) => all.map((turn) => (turn.id === id ? { ...turn, ...patch } : turn)));
+    setTurns([...earlier, { id, question, model, answer: '', result: null, stopped: false }]);
     setRunning(true);
-    setAnswer('');
-    setResult(null);
     setError(null);
-    setStopped(false);
+    setNotice('');
+    let answered = '';
     try {
       const body: Record<string, unknown> = {
-        messages: [{ role: 'user', content: prompt }],
+        messages: conversationMessages(system, earlier, question),
         temperature,
         max_tokens: maxTokens,
       };
       if (model) body.model = model;
-      setResult(
-        await streamChat({ url: base, body, key: keyDraft, signal: abort.signal, onText: setAnswer }),
-      );
+      const result = await streamChat({
+        url: base,
+        body,
+        key: keyDraft,
+        signal: abort.signal,
+        onText: (text) => {
+          answered = text;
+          update({ answer: text });
+        },
+      });
+      update({ answer: result.text, result });
     } catch (failure) {
-      if (abort.signal.aborted) setStopped(true);
-      else if (failure instanceof ApiFailure) {
+      if (generation.current !== asked) return;
+      const stopped = abort.signal.aborted;
+      if (stopped) {
+        if (!answered) setNotice(STOPPED); // else the stopped answer says so itself
+      } else if (failure instanceof ApiFailure) {
         setError(failure);
         if (failure.status === 401 || failure.status === 403) setNeedsKey(true);
       } else setError(new ApiFailure(0, `unexpected answer: ${String(failure)}`));
+      if (answered) {
+        if (stopped) update({ stopped: true });
+      } else {
+        // Nothing came: no empty answer stays behind, and the question is back in the box to send again.
+        setTurns((all) => all.filter((turn) => turn.id !== id));
+        setPrompt((draft) => draft || question);
+      }
     } finally {
-      controller.current = null;
-      setRunning(false);
+      if (controller.current === abort) {
+        controller.current = null;
+        setRunning(false);
+      }
     }
+  };
+
+  const send = () => {
+    const question = prompt.trim();
+    if (!question || running) return;
+    setPrompt('');
+    void ask(question, turns);
+  };
+  const regenerate = () => {
+    const last = turns.at(-1);
+    if (last && !running) void ask(last.question, turns.slice(0, -1));
+  };
+  const clear = () => {
+    generation.current++;
+    controller.current?.abort();
+    controller.current = null;
+    setRunning(false);
+    setTurns([]);
+    setError(null);
+    setNotice('');
   };
 
   return (
@@ -122,12 +177,7 @@ export function Playground({ instanceId, online, isPrivate, expected }: Playgrou
       {!online ? (
         <p class="muted">No host is connected right now: a chat would be refused with 503.</p>
       ) : null}
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          void send();
-        }}
-      >
+      <div class="settings">
         <div class="row">
           <label>
             Model
@@ -164,6 +214,15 @@ export function Playground({ instanceId, online, isPrivate, expected }: Playgrou
             />
           </label>
         </div>
+        <label>
+          System prompt (optional)
+          <textarea
+            rows={2}
+            value={system}
+            placeholder="How the model should answer, sent before the conversation"
+            onInput={(e) => setSystem(e.currentTarget.value)}
+          />
+        </label>
         {needsKey || isPrivate || keyDraft ? (
           <label>
             Access key (kept in this tab only)
@@ -177,17 +236,60 @@ export function Playground({ instanceId, online, isPrivate, expected }: Playgrou
             />
           </label>
         ) : null}
+      </div>
+      {turns.length > 0 ? (
+        <ol class="transcript" aria-label="Conversation">
+          {turns.map((turn, i) => (
+            <li key={turn.id}>
+              <div class="message message-user">
+                <span class="who">You</span>
+                <p class="plain">{turn.question}</p>
+              </div>
+              <div
+                class="message message-model"
+                aria-live="polite"
+                aria-busy={running && i === turns.length - 1}
+                data-testid="answer"
+              >
+                <span class="who">{turn.model || 'Model'}</span>
+                {turn.answer ? (
+                  <MarkdownView text={turn.answer} />
+                ) : (
+                  <p class="muted">Waiting for the first token…</p>
+                )}
+                {turn.stopped ? <p class="muted">{STOPPED}</p> : null}
+                {turn.result ? (
+                  <p class="stats" data-testid="answer-stats">
+                    Time to first token {turn.result.ttftMs ?? '—'} ms · {turn.result.tokens} tokens
+                    {turn.result.tokensPerSecond !== null ? ` · ${turn.result.tokensPerSecond} tokens/s` : ''}
+                  </p>
+                ) : null}
+              </div>
+            </li>
+          ))}
+        </ol>
+      ) : null}
+      <ErrorNote error={error} />
+      {notice ? <p class="muted">{notice}</p> : null}
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          send();
+        }}
+      >
         <label>
           Message
           <textarea
             rows={3}
             value={prompt}
-            placeholder="Ask something (Ctrl+Enter sends)"
+            placeholder={
+              turns.length ? 'Ask a follow-up (Ctrl+Enter sends)' : 'Ask something (Ctrl+Enter sends)'
+            }
             onInput={(e) => setPrompt(e.currentTarget.value)}
             onKeyDown={(e) => {
               if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
                 e.preventDefault();
-                void send();
+                send();
               }
             }}
           />
@@ -204,19 +306,19 @@ export function Playground({ instanceId, online, isPrivate, expected }: Playgrou
           >
             Stop
           </button>
+          <button
+            type="button"
+            class="secondary"
+            disabled={running || turns.length === 0}
+            onClick={regenerate}
+          >
+            Regenerate last
+          </button>
+          <button type="button" class="secondary" disabled={turns.length === 0 && !error} onClick={clear}>
+            Clear
+          </button>
         </div>
       </form>
-      <ErrorNote error={error} />
-      <div class="answer" aria-live="polite" aria-busy={running} data-testid="answer">
-        {answer || (running ? <span class="muted">Waiting for the first token…</span> : null)}
-      </div>
-      {stopped ? <p class="muted">Stopped: the request was cancelled at the model.</p> : null}
-      {result ? (
-        <p class="stats" data-testid="answer-stats">
-          Time to first token {result.ttftMs ?? '—'} ms · {result.tokens} tokens
-          {result.tokensPerSecond !== null ? ` · ${result.tokensPerSecond} tokens/s` : ''}
-        </p>
-      ) : null}
     </section>
   );
 }

@@ -80,7 +80,7 @@ export function Register() {
           />
         </label>
         <label>
-          Default model (optional)
+          Model (optional; listed until your host announces the models it serves)
           <input
             value={modelName}
             placeholder="llama3"

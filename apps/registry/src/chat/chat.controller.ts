@@ -4,9 +4,10 @@ import type { FastifyReply } from 'fastify';
 import { instanceNotFound } from '../common/http-errors';
 import { ChatAccess } from '../keys/chat-access.service';
 import { visibleModels } from '../keys/chat-policy';
-import { ChatRelayService } from './chat-relay.service';
+import { ChatCall, ChatRelayService } from './chat-relay.service';
 import { ChatCompletionDto } from './dto/chat-completion.dto';
 import { InstanceDirectory } from './instance-directory';
+import { RefusedChats } from './refused-chats';
 
 /**
  * The per-instance OpenAI-compatible chat URL. `/api/chat/{id}` is Second Me's path and streams
@@ -20,6 +21,7 @@ export class ChatController {
     private readonly relay: ChatRelayService,
     private readonly directory: InstanceDirectory,
     private readonly access: ChatAccess,
+    private readonly refused: RefusedChats,
   ) {}
 
   @Post()
@@ -36,7 +38,7 @@ export class ChatController {
     @Res() reply: FastifyReply,
   ) {
     const bodyBytes = declaredLength(contentLength);
-    await this.relay.relay({
+    await this.relayCounted({
       instanceId,
       body,
       defaultStream: true,
@@ -66,7 +68,7 @@ export class ChatController {
   ) {
     const defaultStream = (accept ?? '').includes('text/event-stream');
     const bodyBytes = declaredLength(contentLength);
-    await this.relay.relay({
+    await this.relayCounted({
       instanceId,
       body,
       defaultStream,
@@ -76,6 +78,16 @@ export class ChatController {
       bodyBytes,
       reply,
     });
+  }
+
+  /** Relays a chat; one refused before it reached a host is counted in the owner's usage, then answered as before. */
+  private async relayCounted(call: ChatCall): Promise<void> {
+    try {
+      await this.relay.relay(call);
+    } catch (error) {
+      if (!call.reply.sent) this.refused.note(call.instanceId, call.authorization, error);
+      throw error;
+    }
   }
 
   @Get('models')

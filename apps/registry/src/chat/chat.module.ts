@@ -10,6 +10,7 @@ import { ChatRelayService } from './chat-relay.service';
 import { ChatRouter } from './chat-router';
 import { ChatController } from './chat.controller';
 import { InstanceDirectory } from './instance-directory';
+import { RefusedChats } from './refused-chats';
 import { RemoteChatClient } from './remote-chat.client';
 import { RemoteChatServer } from './remote-chat.server';
 
@@ -21,6 +22,7 @@ import { RemoteChatServer } from './remote-chat.server';
     ChatAdmission,
     ChatRouter,
     InstanceDirectory,
+    RefusedChats,
     RemoteChatClient,
     RemoteChatServer,
   ],

@@ -96,6 +96,7 @@ export class InstancesService {
       last_ws_check: iso(record.lastWsCheck),
       visibility: asVisibility(record.visibility),
       policy: asPolicy(record.policy),
+      models: publicModels(record),
       replicas: replicas
         .sort((a, b) => (a.replica < b.replica ? -1 : a.replica > b.replica ? 1 : 0))
         .map((r) => ({

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { BatchWriter } from '../common/batch-writer';
-import { UsageRepository, UsageRow } from './usage.repository';
+import { noRefusals, REFUSED_STATUSES, RefusedStatus, UsageRepository, UsageRow } from './usage.repository';
 
 /** What one finished chat adds to its minute. */
 export interface ChatUsage {
@@ -24,6 +24,7 @@ function addUp(earlier: UsageRow, later: UsageRow): UsageRow {
   earlier.completionTokens += later.completionTokens;
   earlier.ttftMsSum += later.ttftMsSum;
   earlier.ttftCount += later.ttftCount;
+  for (const status of REFUSED_STATUSES) earlier.refused[status] += later.refused[status];
   return earlier;
 }
 
@@ -63,12 +64,7 @@ export class UsageRecorder implements OnModuleInit, OnModuleDestroy {
   }
 
   record(chat: ChatUsage, at = Date.now()): void {
-    const minute = at - (at % MINUTE_MS);
-    const keyId = chat.keyId ?? '';
-    this.rows.add(`${chat.instanceId}\n${keyId}\n${minute}`, {
-      instanceId: chat.instanceId,
-      keyId,
-      minute: new Date(minute),
+    this.add(chat.instanceId, chat.keyId ?? '', at, {
       requests: 1,
       errors: chat.failed ? 1 : 0,
       promptTokens: chat.promptTokens,
@@ -77,6 +73,30 @@ export class UsageRecorder implements OnModuleInit, OnModuleDestroy {
       ttftCount: chat.firstChunkMs === null ? 0 : 1,
     });
     if (chat.keyId) this.keysUsed.add(chat.keyId, new Date(at));
+  }
+
+  /** A chat refused before it reached a host: counted by status, apart from `requests`. */
+  refused(instanceId: string, keyId: string | null, status: RefusedStatus, at = Date.now()): void {
+    const refused = noRefusals();
+    refused[status] = 1;
+    this.add(instanceId, keyId ?? '', at, { refused });
+  }
+
+  private add(instanceId: string, keyId: string, at: number, counts: Partial<UsageRow>): void {
+    const minute = at - (at % MINUTE_MS);
+    this.rows.add(`${instanceId}\n${keyId}\n${minute}`, {
+      instanceId,
+      keyId,
+      minute: new Date(minute),
+      requests: 0,
+      errors: 0,
+      promptTokens: 0,
+      completionTokens: 0,
+      ttftMsSum: 0,
+      ttftCount: 0,
+      refused: noRefusals(),
+      ...counts,
+    });
   }
 
   /** Tokens of a key today (UTC): what is written plus what this node has not written yet. */

@@ -14,7 +14,7 @@ export class UsageController {
   constructor(private readonly usage: UsageService) {}
 
   @Get()
-  @ApiOperation({ summary: 'Requests, errors, tokens and time to first token per period' })
+  @ApiOperation({ summary: 'Requests, errors, refused calls, tokens and time to first token per period' })
   async get(@Owner() owner: InstanceRecord, @Query() query: UsageQuery) {
     return ok(await this.usage.report(owner, query));
   }

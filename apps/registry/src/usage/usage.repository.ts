@@ -3,6 +3,15 @@ import type { Granularity, UsagePeriod } from '@app/contracts';
 import { Prisma } from '../database/generated/client';
 import { PrismaService } from '../database/prisma.service';
 
+/**
+ * The statuses of chats refused before they reach a host that usage counts: no or a bad key (401),
+ * a model not allowed (403), invalid parameters (422), over a limit (429), no host or node (503).
+ */
+export const REFUSED_STATUSES = [401, 403, 422, 429, 503] as const;
+export type RefusedStatus = (typeof REFUSED_STATUSES)[number];
+export type RefusedCounts = Record<RefusedStatus, number>;
+export const noRefusals = (): RefusedCounts => ({ 401: 0, 403: 0, 422: 0, 429: 0, 503: 0 });
+
 /** One aggregated row: chats of one instance and key ('' = no key) in one minute. */
 export interface UsageRow {
   instanceId: string;
@@ -14,6 +23,8 @@ export interface UsageRow {
   completionTokens: number;
   ttftMsSum: number;
   ttftCount: number;
+  /** Refused chats, apart from `requests`. */
+  refused: RefusedCounts;
 }
 
 /** Usage per minute: added to in batches (one statement per flush), read summed per period. */
@@ -24,21 +35,30 @@ export class UsageRepository {
   async add(rows: UsageRow[]): Promise<void> {
     if (rows.length === 0) return;
     const col = <K extends keyof UsageRow>(k: K) => rows.map((r) => r[k]);
+    const refused = (status: RefusedStatus) => rows.map((r) => r.refused[status]);
     await this.prisma.$executeRaw`
       INSERT INTO usage_minutes AS u
-             (instance_id, key_id, minute, requests, errors, prompt_tokens, completion_tokens, ttft_ms_sum, ttft_count)
+             (instance_id, key_id, minute, requests, errors, prompt_tokens, completion_tokens, ttft_ms_sum, ttft_count,
+              refused_401, refused_403, refused_422, refused_429, refused_503)
       SELECT * FROM UNNEST(${col('instanceId')}::text[], ${col('keyId')}::text[],
                            ${rows.map((r) => r.minute.toISOString())}::timestamp(3)[],
                            ${col('requests')}::int[], ${col('errors')}::int[],
                            ${col('promptTokens')}::bigint[], ${col('completionTokens')}::bigint[],
-                           ${col('ttftMsSum')}::float8[], ${col('ttftCount')}::int[])
+                           ${col('ttftMsSum')}::float8[], ${col('ttftCount')}::int[],
+                           ${refused(401)}::int[], ${refused(403)}::int[], ${refused(422)}::int[],
+                           ${refused(429)}::int[], ${refused(503)}::int[])
       ON CONFLICT (instance_id, key_id, minute) DO UPDATE SET
         requests = u.requests + EXCLUDED.requests,
         errors = u.errors + EXCLUDED.errors,
         prompt_tokens = u.prompt_tokens + EXCLUDED.prompt_tokens,
         completion_tokens = u.completion_tokens + EXCLUDED.completion_tokens,
         ttft_ms_sum = u.ttft_ms_sum + EXCLUDED.ttft_ms_sum,
-        ttft_count = u.ttft_count + EXCLUDED.ttft_count`;
+        ttft_count = u.ttft_count + EXCLUDED.ttft_count,
+        refused_401 = u.refused_401 + EXCLUDED.refused_401,
+        refused_403 = u.refused_403 + EXCLUDED.refused_403,
+        refused_422 = u.refused_422 + EXCLUDED.refused_422,
+        refused_429 = u.refused_429 + EXCLUDED.refused_429,
+        refused_503 = u.refused_503 + EXCLUDED.refused_503`;
   }
 
   /** `last_used_at` of the keys used since the last flush, in one statement. */
@@ -61,7 +81,7 @@ export class UsageRepository {
     return row !== null;
   }
 
-  /** Periods with at least one chat in [from, to), oldest first; every key, or one. */
+  /** Periods with at least one chat or refusal in [from, to), oldest first; every key, or one. */
   async periods(
     instanceId: string,
     from: Date,
@@ -79,12 +99,20 @@ export class UsageRepository {
         completion: bigint;
         ttft_sum: number | null;
         ttft_count: bigint;
+        r401: bigint;
+        r403: bigint;
+        r422: bigint;
+        r429: bigint;
+        r503: bigint;
       }>
     >`
       SELECT to_char(date_trunc(${granularity}, minute), 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS start,
              SUM(requests)::bigint AS requests, SUM(errors)::bigint AS errors,
              SUM(prompt_tokens)::bigint AS prompt, SUM(completion_tokens)::bigint AS completion,
-             SUM(ttft_ms_sum)::float8 AS ttft_sum, SUM(ttft_count)::bigint AS ttft_count
+             SUM(ttft_ms_sum)::float8 AS ttft_sum, SUM(ttft_count)::bigint AS ttft_count,
+             SUM(refused_401)::bigint AS r401, SUM(refused_403)::bigint AS r403,
+             SUM(refused_422)::bigint AS r422, SUM(refused_429)::bigint AS r429,
+             SUM(refused_503)::bigint AS r503
         FROM usage_minutes
        WHERE instance_id = ${instanceId}
          AND minute >= ${from.toISOString()}::timestamp(3) AND minute < ${to.toISOString()}::timestamp(3)
@@ -97,6 +125,13 @@ export class UsageRepository {
       prompt_tokens: Number(r.prompt),
       completion_tokens: Number(r.completion),
       avg_ttft_ms: Number(r.ttft_count) > 0 ? Math.round((r.ttft_sum ?? 0) / Number(r.ttft_count)) : null,
+      refused: {
+        401: Number(r.r401),
+        403: Number(r.r403),
+        422: Number(r.r422),
+        429: Number(r.r429),
+        503: Number(r.r503),
+      },
     }));
   }
 
