@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Headers, HttpCode, Ip, Param, Post, Res } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { performance } from 'node:perf_hooks';
 import { instanceNotFound } from '../common/http-errors';
 import { ChatAccess } from '../keys/chat-access.service';
 import { visibleModels } from '../keys/chat-policy';
@@ -46,6 +47,7 @@ export class ChatController {
       authorization,
       requestId,
       bodyBytes,
+      endpoint: `/api/chat/${instanceId}`,
       reply,
     });
   }
@@ -76,16 +78,21 @@ export class ChatController {
       authorization,
       requestId,
       bodyBytes,
+      endpoint: `/api/chat/${instanceId}/chat/completions`,
       reply,
     });
   }
 
-  /** Relays a chat; one refused before it reached a host is counted in the owner's usage, then answered as before. */
+  /**
+   * Relays a chat; one refused before it reached a host is counted in the owner's usage and listed
+   * in their inspector, then answered as before.
+   */
   private async relayCounted(call: ChatCall): Promise<void> {
+    const startedAt = performance.now();
     try {
       await this.relay.relay(call);
     } catch (error) {
-      if (!call.reply.sent) this.refused.note(call.instanceId, call.authorization, error);
+      if (!call.reply.sent) this.refused.note(call, error, performance.now() - startedAt);
       throw error;
     }
   }
