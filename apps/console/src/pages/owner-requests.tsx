@@ -87,14 +87,13 @@ export function OwnerRequests({ path, auth, keys }: { path: string; auth: string
               <tr>
                 <th scope="col">Time</th>
                 <th scope="col">Status</th>
-                <th scope="col">Endpoint</th>
-                <th scope="col">Model</th>
+                <th scope="col">Endpoint, model</th>
                 <th scope="col">Key</th>
                 <th scope="col">TTFT</th>
                 <th scope="col">Duration</th>
                 <th scope="col">Tokens in/out</th>
                 <th scope="col">Served by</th>
-                <th scope="col">Caller</th>
+                <th scope="col">Caller (network)</th>
                 <th scope="col">Request id</th>
               </tr>
             </thead>
@@ -106,10 +105,12 @@ export function OwnerRequests({ path, auth, keys }: { path: string; auth: string
                   </th>
                   <td data-label="Status" data-testid="request-status">
                     <strong>{row.status}</strong> {outcomeLabel(row)}
-                    {row.code ? <span class="muted"> · {row.code}</span> : null}
+                    {row.code ? <span class="sub">{row.code}</span> : null}
                   </td>
-                  <td data-label="Endpoint">{endpointLabel(row)}</td>
-                  <td data-label="Model">{row.model ?? '—'}</td>
+                  <td data-label="Endpoint">
+                    {endpointLabel(row)}
+                    <span class="sub">{row.model ?? 'no model named'}</span>
+                  </td>
                   <td data-label="Key">{row.key_name ?? (row.key_id ? 'deleted key' : '—')}</td>
                   <td data-label="TTFT" data-testid="request-ttft">
                     {ms(row.ttft_ms)}
