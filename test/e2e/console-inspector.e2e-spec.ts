@@ -5,7 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { collectPageErrors, launchChromium } from '../support/browser';
 import { FakeModel, startFakeModel } from '../support/fake-model-server';
 import { RunningRegistry, startAgent, startRegistry, TestProcess } from '../support/processes';
-import { Registered, registerInstance } from '../support/registry-client';
+import { eventually, Registered, registerInstance } from '../support/registry-client';
 import { readAsCaller, readSse } from '../support/sse';
 
 /** `CONSOLE_SCREENSHOTS_DIR=docs/console` refreshes the pictures in docs/console.md. */
@@ -26,6 +26,8 @@ describe('web console: the owner’s request inspector in a real browser', () =>
 
   const chatUrl = () => `${registry.url}/api/chat/${owned.instanceId}`;
   const rows = () => page.getByTestId('request-row');
+  const outcomesShown = () =>
+    rows().evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-outcome')).join());
   /** Waits for the page to show `count` rows; returns how long after `since` they showed. */
   const rowsShown = async (count: number, since: number) => {
     await rows()
@@ -117,19 +119,9 @@ describe('web console: the owner’s request inspector in a real browser', () =>
   it('filters by status class and by how requests ended', async () => {
     const status = page.getByLabel('Status');
     await status.selectOption('4xx');
-    await page.waitForFunction(
-      () =>
-        [...document.querySelectorAll('[data-testid="request-row"]')]
-          .map((r) => r.getAttribute('data-outcome'))
-          .join() === 'refused',
-    );
+    await eventually(async () => (await outcomesShown()) === 'refused', 5_000);
     await status.selectOption('left');
-    await page.waitForFunction(
-      () =>
-        [...document.querySelectorAll('[data-testid="request-row"]')]
-          .map((r) => r.getAttribute('data-outcome'))
-          .join() === 'left',
-    );
+    await eventually(async () => (await outcomesShown()) === 'left', 5_000);
     await status.selectOption('5xx');
     await page.getByText('No requests yet.').waitFor();
     await status.selectOption('');

@@ -55,7 +55,7 @@ describe('the request inspector across two nodes', () => {
     }, 5_000);
     const [gone, invalid, ok] = items;
     expect(ok).toMatchObject({
-      endpoint: `/api/chat/${setup.instance.instanceId}`,
+      endpoint: '/api/chat/{id}',
       status: 200,
       code: null,
       outcome: 'answered',

@@ -12,7 +12,7 @@ export interface RecordedRequest {
   id: string;
   /** When it ended, ms since the epoch (the recording node's clock). */
   at: number;
-  /** The path called: `/api/chat/{id}` or `/api/chat/{id}/chat/completions`. */
+  /** The route called, as a template: `/api/chat/{id}` or `/api/chat/{id}/chat/completions`. */
   endpoint: string;
   model: string | null;
   key_id: string | null;

@@ -10,6 +10,10 @@ import { ChatCompletionDto } from './dto/chat-completion.dto';
 import { InstanceDirectory } from './instance-directory';
 import { RefusedChats } from './refused-chats';
 
+/** The routes as the owner's inspector names them (one shared string each, not one per request). */
+const CHAT_PATH = '/api/chat/{id}';
+const COMPLETIONS_PATH = '/api/chat/{id}/chat/completions';
+
 /**
  * The per-instance OpenAI-compatible chat URL. `/api/chat/{id}` is Second Me's path and streams
  * unless told otherwise; `/api/chat/{id}/chat/completions` is what an OpenAI SDK builds from
@@ -47,7 +51,7 @@ export class ChatController {
       authorization,
       requestId,
       bodyBytes,
-      endpoint: `/api/chat/${instanceId}`,
+      endpoint: CHAT_PATH,
       reply,
     });
   }
@@ -78,7 +82,7 @@ export class ChatController {
       authorization,
       requestId,
       bodyBytes,
-      endpoint: `/api/chat/${instanceId}/chat/completions`,
+      endpoint: COMPLETIONS_PATH,
       reply,
     });
   }

@@ -40,7 +40,7 @@ const call = (instanceId: string, authorization?: string, over: Partial<ChatCall
     authorization,
     body: { model: 'llama3', messages: [] },
     ip: '203.0.113.9',
-    endpoint: `/api/chat/${instanceId}`,
+    endpoint: '/api/chat/{id}',
     ...over,
   }) as ChatCall;
 
@@ -92,13 +92,13 @@ describe('RefusedChats', () => {
     const { refused, log } = refusedChats();
     const traced = call('inst', `Bearer ${KEY}`, {
       requestId: 'trace-1234567890',
-      endpoint: '/api/chat/inst/chat/completions',
+      endpoint: '/api/chat/{id}/chat/completions',
     });
     refused.note(traced, new ApiError(422, 'messages: must not be empty', { code: 'invalid_value' }), 3.4);
     await settled();
     expect(log.query('inst', { since: 0, limit: 10 })).toEqual([
       expect.objectContaining({
-        endpoint: '/api/chat/inst/chat/completions',
+        endpoint: '/api/chat/{id}/chat/completions',
         model: 'llama3',
         key_id: 'key_1',
         status: 422,

@@ -1,4 +1,5 @@
 import { decodeRecordedRequest } from './recorded-request';
+import { endedChat } from './request-rows';
 
 const row = {
   id: 'r1',
@@ -32,5 +33,31 @@ describe('decodeRecordedRequest', () => {
     ['not an object', 'row'],
   ])('drops %s', (_label, value) => {
     expect(decodeRecordedRequest(value)).toBeNull();
+  });
+});
+
+describe('a recorded model name', () => {
+  it('is cut to 100 characters', () => {
+    const facts = {
+      id: 'r',
+      endpoint: '/api/chat/{id}',
+      model: 'm'.repeat(5_000),
+      keyId: null,
+      ip: '::1',
+      node: 'n',
+      requestId: null,
+    };
+    const summary = {
+      requestId: 'r',
+      outcome: 'completed' as const,
+      registryMs: 1,
+      firstChunkMs: 2,
+      durationMs: 3,
+      promptTokens: 0,
+      completionTokens: 0,
+      status: 200,
+    };
+    expect(endedChat(facts, summary, undefined, 0).model).toHaveLength(100);
+    expect(endedChat({ ...facts, model: 42 }, summary, undefined, 0).model).toBeNull();
   });
 });

@@ -5,7 +5,7 @@ let seq = 0;
 const row = (over: Partial<RecordedRequest> = {}): RecordedRequest => ({
   id: `r${seq++}`,
   at: 0,
-  endpoint: '/api/chat/i',
+  endpoint: '/api/chat/{id}',
   model: null,
   key_id: null,
   status: 200,

@@ -16,8 +16,14 @@ export interface RequestFacts {
   requestId: string | null;
 }
 
-/** A model name as given, cut short: it is the caller's string. */
-const modelOf = (model: unknown) => (typeof model === 'string' ? model.slice(0, 100) : null);
+/** Longest model name kept: it is the caller's string. */
+const MODEL_CHARS = 100;
+
+/** The model as named, cut short; a cut one is copied, so the log does not hold the caller's whole string. */
+function modelOf(model: unknown): string | null {
+  if (typeof model !== 'string') return null;
+  return model.length <= MODEL_CHARS ? model : Buffer.from(model.slice(0, MODEL_CHARS)).toString();
+}
 
 /** A caller gets 499 in this log when it left before any answer (nginx's "client closed request"). */
 export const CALLER_LEFT_STATUS = 499;
