@@ -117,7 +117,7 @@ describe('web console: the owner’s request inspector in a real browser', () =>
   });
 
   it('filters by status class and by how requests ended', async () => {
-    const status = page.getByLabel('Status');
+    const status = page.getByLabel('Show requests');
     await status.selectOption('4xx');
     await eventually(async () => (await outcomesShown()) === 'refused', 5_000);
     await status.selectOption('left');

@@ -54,7 +54,7 @@ export function OwnerRequests({ path, auth, keys }: { path: string; auth: string
       </p>
       <div class="row">
         <label>
-          Status
+          Show requests
           <select value={status} onChange={(e) => setStatus(e.currentTarget.value as RequestFilter | '')}>
             {FILTERS.map(([value, label]) => (
               <option value={value}>{label}</option>
@@ -62,7 +62,7 @@ export function OwnerRequests({ path, auth, keys }: { path: string; auth: string
           </select>
         </label>
         <label>
-          Key
+          Made with key
           <select value={keyId} onChange={(e) => setKeyId(e.currentTarget.value)}>
             <option value="">All calls</option>
             {keys.map((key) => (
