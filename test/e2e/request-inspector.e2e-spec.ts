@@ -101,4 +101,15 @@ describe('the request inspector across two nodes', () => {
     expect(bad.status).toBe(422);
     expect(JSON.stringify(bad.body)).toContain('status');
   });
+
+  it('is described in /docs', async () => {
+    const spec = (await (await fetch(`${a.url}/docs/openapi.json`)).json()) as {
+      paths: Record<string, { get?: { parameters?: Array<{ name: string; schema?: { enum?: string[] } }> } }>;
+    };
+    const params = spec.paths['/api/upload/{instanceId}/requests']?.get?.parameters ?? [];
+    expect(params.map((p) => p.name)).toEqual(expect.arrayContaining(['status', 'key_id', 'since', 'limit']));
+    expect(params.find((p) => p.name === 'status')?.schema?.enum).toEqual(
+      expect.arrayContaining(['4xx', 'refused', 'left']),
+    );
+  });
 });
