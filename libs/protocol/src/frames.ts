@@ -93,12 +93,16 @@ export interface GoawayFrame {
 
 export type RegistryToHostFrame = HeartbeatAckFrame | ChatFrame | CancelFrame | GoawayFrame;
 
-/** The chat body as sent to a host: the caller's fields, validated, defaults filled, stream forced on. */
+/**
+ * The chat body as sent to a host: the caller's fields, validated, stream forced on. On the bare
+ * Second Me route temperature and max_tokens are always filled in; on `/chat/completions` only
+ * what the caller (or the owner's ceiling) set.
+ */
 export interface ChatRequestBody {
   messages: Array<{ role: string; content: unknown; [k: string]: unknown }>;
   stream: true;
-  temperature: number;
-  max_tokens: number;
+  temperature?: number;
+  max_tokens?: number;
   metadata?: { enable_l0_retrieval?: boolean; role_id?: string; [k: string]: unknown };
   [field: string]: unknown;
 }
