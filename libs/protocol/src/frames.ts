@@ -4,6 +4,8 @@
  * which a stock host ignores.
  */
 
+import type { HttpRequestFrame, HttpResponseFrame, PassthroughEndpoint } from './http-frames';
+
 export const PROTOCOL_VERSION = '1.0';
 
 /** Close codes of our own (4000-4999 is the application range). */
@@ -33,6 +35,8 @@ export interface HostCapabilities {
   cancel: boolean;
   /** Model ids of the host's upstream, from its `/models`. */
   models?: string[];
+  /** Endpoints besides chat it serves through `http_request` (see http-frames.ts); none: chat only. */
+  endpoints?: PassthroughEndpoint[];
 }
 
 // ---- host -> registry ----
@@ -67,7 +71,7 @@ export interface ChatResponseFrame {
   error?: string;
 }
 
-export type HostToRegistryFrame = HeartbeatFrame | HelloFrame | ChatResponseFrame;
+export type HostToRegistryFrame = HeartbeatFrame | HelloFrame | ChatResponseFrame | HttpResponseFrame;
 
 // ---- registry -> host ----
 
@@ -91,7 +95,8 @@ export interface GoawayFrame {
   reason: string;
 }
 
-export type RegistryToHostFrame = HeartbeatAckFrame | ChatFrame | CancelFrame | GoawayFrame;
+export type RegistryToHostFrame =
+  HeartbeatAckFrame | ChatFrame | CancelFrame | GoawayFrame | HttpRequestFrame;
 
 /**
  * The chat body as sent to a host: the caller's fields, validated, stream forced on. On the bare

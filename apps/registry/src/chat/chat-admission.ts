@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { ChatRequestBody } from '@app/protocol';
+import type { ChatRequestBody, HttpTarget } from '@app/protocol';
 import { ApiError } from '../common/http-errors';
 import { ChatAccess } from '../keys/chat-access.service';
 import { applyChatPolicy } from '../keys/chat-policy';
@@ -25,6 +25,8 @@ export interface ChatToAdmit {
   authorization: string | undefined;
   ip: string;
   bodyBytes: number;
+  /** Another endpoint than chat (passthrough/). */
+  http?: HttpTarget;
 }
 
 /** An admitted chat: its route, and everything taken for it, given back by one `release`. */
