@@ -158,12 +158,10 @@ describe('embeddings, completions, Responses and Anthropic Messages with the rea
 
   it("records each API's tokens in the key's usage", async () => {
     const from = new Date(Date.now() - 3_600_000).toISOString();
-    let last = {};
     await eventually(async () => {
       const items = await usage(nodeA.url, closed, `granularity=day&from=${from}&key_id=${keyId}`);
       const prompt = items.reduce((n, i) => n + i.prompt_tokens, 0);
       const completion = items.reduce((n, i) => n + i.completion_tokens, 0);
-      last = { prompt, completion, requests: items.reduce((n, i) => n + i.requests, 0) };
       // Case 1 above: completions (not streamed; a stream without stream_options carries no usage),
       // two responses and two Anthropic messages, 4 tokens each; embeddings count prompt tokens only.
       return prompt > 0 && completion === 4 * 5;
