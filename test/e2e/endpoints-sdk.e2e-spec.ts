@@ -125,6 +125,16 @@ describe('embeddings, completions, Responses and Anthropic Messages with the rea
     expect(upstream.headers['x-api-key']).toBeUndefined();
   });
 
+  it("lists the endpoints each instance serves in the owner's detail (from the agent's hello)", async () => {
+    expect((await instanceDetail(nodeB.url, open)).endpoints).toEqual([
+      'chat',
+      'embeddings',
+      'completions',
+      'responses',
+      'messages',
+    ]);
+  });
+
   it("LangChain's OpenAIEmbeddings embeds documents and a query through the private instance", async () => {
     const embeddings = new OpenAIEmbeddings({
       model: 'fake-model',
@@ -199,6 +209,7 @@ describe('embeddings, completions, Responses and Anthropic Messages with the rea
         expect(Date.now() - started).toBeLessThan(2_000);
       }
       expect(host.messages.some((m) => m.includes('http_request'))).toBe(false);
+      expect((await instanceDetail(nodeA.url, stock)).endpoints).toEqual(['chat']);
     } finally {
       host.destroy();
     }
