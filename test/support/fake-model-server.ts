@@ -348,7 +348,9 @@ export async function startFakeModel(opts: FakeModelOptions = {}): Promise<FakeM
           );
         const words = Array.from({ length: chunkCount }, (_, i) => contentFn(i, b));
         const model = typeof b.model === 'string' && b.model !== '' ? b.model : (models[0] ?? 'fake-model');
-        answerEndpoint(res, path, b, words, model, baseDelay);
+        // firstDelayMs: "thinking" before the head, so a request can be caught before its first byte.
+        if (firstDelay > 0) later(firstDelay, () => answerEndpoint(res, path, b, words, model, baseDelay));
+        else answerEndpoint(res, path, b, words, model, baseDelay);
         return;
       }
       sendJson(
