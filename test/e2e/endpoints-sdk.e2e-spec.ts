@@ -166,6 +166,30 @@ describe('embeddings, completions, Responses and Anthropic Messages with the rea
     });
   });
 
+  it('limits a key to the endpoints it was created for (403 elsewhere, in the shape of the API called)', async () => {
+    const limited = await createKey(nodeA.url, closed, {
+      name: 'embeddings only',
+      endpoints: ['embeddings'],
+    });
+    expect(limited.endpoints).toEqual(['embeddings']);
+    const url = base(nodeB, closed.instanceId);
+    const openai = new OpenAI({ baseURL: url, apiKey: limited.key, maxRetries: 0 });
+    expect((await openai.embeddings.create({ model: 'fake-model', input: 'x' })).data).toHaveLength(1);
+    await expect(
+      openai.chat.completions.create({ model: 'fake-model', messages: [{ role: 'user', content: 'x' }] }),
+    ).rejects.toMatchObject({ status: 403, error: { code: 'endpoint_not_allowed' } });
+    const anthropic = new Anthropic({ baseURL: url, apiKey: limited.key, maxRetries: 0 });
+    await expect(
+      anthropic.messages.create({ model: 'm', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] }),
+    ).rejects.toMatchObject({ status: 403, error: { type: 'error', error: { type: 'permission_error' } } });
+    const refused = await fetch(`${nodeA.url}/api/upload/${closed.instanceId}/keys`, {
+      method: 'POST',
+      headers: { authorization: closed.auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'bad', endpoints: ['audio/transcriptions'] }),
+    });
+    expect(refused.status).toBe(422);
+  });
+
   it("records each API's tokens in the key's usage", async () => {
     const from = new Date(Date.now() - 3_600_000).toISOString();
     await eventually(async () => {

@@ -73,6 +73,10 @@ export class ChatAdmission {
   async admit(chat: ChatToAdmit): Promise<AdmittedChat> {
     const { instanceId, entry, hostBody } = chat;
     const key = await this.access.identify(instanceId, entry.visibility, chat.authorization, chat.ip);
+    if (key?.endpoints && !key.endpoints.has(chat.http?.endpoint ?? 'chat'))
+      throw new ApiError(403, `this access key may not call ${chat.http?.endpoint ?? 'chat'}`, {
+        code: 'endpoint_not_allowed',
+      });
     if (entry.policy || key?.models) applyChatPolicy(hostBody, chat.body, entry.policy, key);
     const address = addressKey(chat.ip);
     this.limits.assertChatRate(address, instanceId);
