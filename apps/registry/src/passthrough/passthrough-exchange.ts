@@ -41,6 +41,8 @@ export class PassthroughExchange implements RoutedSink {
   private started = false;
   private finished = false;
   private stream = false;
+  /** The status the caller got (null: none yet). */
+  private status: number | null = null;
   private usage: UsageReader | null = null;
   private firstChunkAt: number | null = null;
   private dispatchedAt: number;
@@ -104,6 +106,7 @@ export class PassthroughExchange implements RoutedSink {
           : openAiError(message, openAiErrorType(failure.status), code),
       );
       const retryAfter = failureRetryAfter(code);
+      this.status = failure.status;
       this.res.writeHead(failure.status, {
         'content-type': 'application/json; charset=utf-8',
         'content-length': Buffer.byteLength(body),
@@ -132,6 +135,7 @@ export class PassthroughExchange implements RoutedSink {
       return false;
     }
     this.started = true;
+    this.status = head.status;
     this.firstChunkAt = performance.now();
     this.armIdle(this.options.idleTimeoutMs, 'the host went silent mid-answer');
     this.stream = head.contentType.startsWith('text/event-stream');
@@ -193,6 +197,7 @@ export class PassthroughExchange implements RoutedSink {
       durationMs: now - this.options.receivedAt,
       promptTokens: usage.prompt,
       completionTokens: usage.completion,
+      status: this.status,
     });
   }
 }

@@ -15,6 +15,8 @@ import type { KnownKey } from '../keys/key-directory';
 import { NodeState } from '../lifecycle/node-state';
 import { LimitsService } from '../limits/limits.service';
 import { Metrics } from '../metrics/metrics';
+import { NodeRequestLog } from '../inspector/node-request-log';
+import { endedChat } from '../inspector/request-rows';
 import { UsageRecorder } from '../usage/usage-recorder';
 import { PassthroughExchange, type ErrorShape } from './passthrough-exchange';
 import { placeTokenCeiling } from './token-field';
@@ -22,6 +24,8 @@ import { placeTokenCeiling } from './token-field';
 export interface PassthroughCall {
   instanceId: string;
   endpoint: PassthroughEndpoint;
+  /** The route called, for the owner's inspector (`/api/chat/{id}/embeddings`, ...). */
+  path: string;
   body: unknown;
   headers: Record<string, string | string[] | undefined>;
   ip: string;
@@ -54,6 +58,7 @@ export class PassthroughRelayService {
     private readonly limits: LimitsService,
     private readonly usage: UsageRecorder,
     private readonly metrics: Metrics,
+    private readonly requests: NodeRequestLog,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -104,7 +109,20 @@ export class PassthroughRelayService {
       maxUsageBytes: chat.maxAssembledBytes,
       buffers: this.limits.buffers,
       cancel: () => route.cancel(),
-      finished: (summary) => this.finished(instanceId, endpoint, admitted.release(summary), key),
+      finished: (summary) => {
+        const charged = admitted.release(summary);
+        this.finished(instanceId, endpoint, charged, key);
+        const facts = {
+          id: requestId,
+          endpoint: call.path,
+          model: hostBody.model,
+          keyId: key?.id ?? null,
+          ip: call.ip,
+          node: this.config.nodeId,
+          requestId,
+        };
+        this.requests.record(instanceId, endedChat(facts, charged, route.servedBy, Date.now()));
+      },
     });
     exchange.dispatched();
     const sink = admitted.meter ? new MeteredSink(exchange, admitted.meter, () => route.cancel()) : exchange;

@@ -1,7 +1,8 @@
 import { Body, Controller, Headers, HttpCode, Ip, Param, Post, Res } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import type { PassthroughEndpoint } from '@app/protocol';
+import { performance } from 'node:perf_hooks';
+import { ENDPOINT_PATHS, type PassthroughEndpoint } from '@app/protocol';
 import { RefusedChats } from '../chat/refused-chats';
 import {
   PassthroughCall,
@@ -94,11 +95,28 @@ export class PassthroughController {
     ip: string,
     reply: FastifyReply,
   ): Promise<void> {
-    const call: PassthroughCall = { instanceId, endpoint, body, headers, ip, reply };
+    const path = `/api/chat/{id}/${ENDPOINT_PATHS[endpoint]}`;
+    const call: PassthroughCall = { instanceId, endpoint, path, body, headers, ip, reply };
+    const startedAt = performance.now();
     try {
       await this.relay.relay(call);
     } catch (error) {
-      if (!reply.sent) this.refused.note(instanceId, presentedAuthorization(headers), error);
+      if (!reply.sent) {
+        const refused = {
+          instanceId,
+          body,
+          ip,
+          reply,
+          endpoint: path,
+          defaultStream: false,
+          rules: 'openai' as const,
+        };
+        this.refused.note(
+          { ...refused, authorization: presentedAuthorization(headers) },
+          error,
+          performance.now() - startedAt,
+        );
+      }
       throw error;
     }
   }
