@@ -39,6 +39,8 @@ const BENCH_NODE_ENV = {
   CHAT_MAX_IN_FLIGHT_PER_IP: '0',
   REGISTER_PER_IP_PER_MIN: '0',
   DRAIN_GRACE_MS: '500',
+  // Empty unless a run injects a slowdown to show the CI gate failing (probe.ts); nodes only, floors untouched.
+  BENCH_PROBE_SLOW_WRITE_US: process.env.BENCH_INJECT_SLOW_WRITE_US ?? '',
 };
 
 export interface FakeModelProcess {
