@@ -18,9 +18,9 @@ import { byPath, crossFloor, overheadP50, Results } from './report';
 export const GATE = {
   /** Registry + agent CPU per request at 64 streams, same node and embedded: at most this × the tunnel floor's (1.7–2.6× seen). */
   sameNodeCpuVsTunnel: 3.5,
-  /** Cross node (agent + both nodes): at most this × the tunnel floor's (2.8–3.0× seen). */
+  /** Cross node (agent + both nodes): at most this × the tunnel floor's (2.6–3.3× seen). */
   crossNodeCpuVsTunnel: 4.5,
-  /** Chunks/s at 64 streams, every relayed path: at least this fraction of the tunnel floor's (0.31–0.83× seen). */
+  /** Chunks/s at 64 streams, every relayed path: at least this fraction of the tunnel floor's (0.31–0.92× seen). */
   chunksVsTunnel: 0.2,
   /** TTFT p50 at c=1, same node and embedded: at most the tunnel floor + this (−0.2 to +1.4 ms seen). */
   sameNodeOverheadMarginMs: 3,
