@@ -16,7 +16,7 @@ import { byPath, crossFloor, overheadP50, Results } from './report';
  * check is CPU per request, which contention moves far less; throughput only catches a collapse.
  */
 export const GATE = {
-  /** Registry + agent CPU per request at 64 streams, same node and embedded: at most this × the tunnel floor's (1.7–2.6× seen). */
+  /** Registry + agent CPU per request at 64 streams, same node and embedded: at most this × the tunnel floor's (1.3–2.6× seen). */
   sameNodeCpuVsTunnel: 3.5,
   /** Cross node (agent + both nodes): at most this × the tunnel floor's (2.6–3.3× seen). */
   crossNodeCpuVsTunnel: 4.5,
