@@ -29,6 +29,8 @@ export class ChatRoute implements ChatToRoute {
   started = false;
   last?: { code: ChatFailureCode; message: string };
   holdUntil?: number;
+  /** The last look found replicas connected but none whose model answers (a hold then ends in `model_unreachable`). */
+  modelDown = false;
   /** Waiting for a replica (counted by ChatHolds). */
   holding = false;
   /** Ends the current wait early (a replica connected, or the caller left). */

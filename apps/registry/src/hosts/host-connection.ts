@@ -7,6 +7,8 @@ import {
   decodeHostFrame,
   HostCapabilities,
   HostToRegistryFrame,
+  ModelStatus,
+  ModelStatusFrame,
   RegistryToHostFrame,
 } from '@app/protocol';
 import type { ChatSink } from '../contracts/chat-sink';
@@ -36,6 +38,8 @@ export interface HostConnectionEvents {
   /** Its load (chats running or queued) or capacity changed. */
   load?(connection: HostConnection): void;
   hello(connection: HostConnection): void;
+  /** Its model's status or the host's words about it changed (`model_status`, health hosts only). */
+  modelStatus?(connection: HostConnection): void;
   malformed(): void;
   closed(connection: HostConnection, code: number): void;
 }
@@ -61,6 +65,13 @@ export class HostConnection {
   saidHello = false;
   /** Told to move (its node drains): still serves the chats it has, gets no new ones while another replica can take them. */
   draining = false;
+  /**
+   * How its model server answered the agent's last probe; null: unknown (a stock host, or none
+   * reported yet), which routing treats as healthy.
+   */
+  modelStatus: ModelStatus | null = null;
+  /** The host's words about it (bounded, printable; for the owner only). */
+  modelDetail: string | null = null;
   /** Presence id: the instance id for the unnamed replica, `<id>/<replica>` otherwise. */
   readonly slot: string;
   private retireTimer?: NodeJS.Timeout;
@@ -95,6 +106,11 @@ export class HostConnection {
   /** Open and accepting new chats. */
   get isServing(): boolean {
     return !this.closed && !this.retired;
+  }
+
+  /** Routing may give it chats: its model is not known to be down (a field read, on the chat path). */
+  get modelUp(): boolean {
+    return this.modelStatus === null || this.modelStatus === 'ok';
   }
 
   /** Chats it serves at once. */
@@ -204,6 +220,8 @@ export class HostConnection {
         return;
       case 'hello':
         return this.onHello(frame);
+      case 'model_status':
+        return this.onModelStatus(frame);
     }
   }
 
@@ -216,10 +234,21 @@ export class HostConnection {
       concurrency: clampHostConcurrency(frame.capabilities?.concurrency),
       cancel: frame.capabilities?.cancel === true,
       models: frame.capabilities?.models ?? [],
+      health: frame.capabilities?.health === true,
     };
     this.scheduler.setCapabilities(this.capabilities);
     this.events.hello(this);
     this.events.load?.(this);
+  }
+
+  /** Only from a host whose hello offered it; a repeat of what is known costs nothing. */
+  private onModelStatus(frame: ModelStatusFrame): void {
+    if (!this.capabilities.health) return;
+    const detail = frame.detail ?? null;
+    if (frame.status === this.modelStatus && detail === this.modelDetail) return;
+    this.modelStatus = frame.status;
+    this.modelDetail = detail;
+    this.events.modelStatus?.(this);
   }
 
   private malformed(): void {

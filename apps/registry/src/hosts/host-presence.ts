@@ -17,6 +17,8 @@ const stateOf = (connection: HostConnection): ReplicaState => ({
   inFlight: connection.load,
   connectedAt: connection.connectedAt.getTime(),
   draining: connection.draining,
+  modelStatus: connection.modelStatus,
+  modelDetail: connection.modelDetail,
 });
 
 /**

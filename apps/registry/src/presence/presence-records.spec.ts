@@ -45,6 +45,22 @@ describe('replica entry', () => {
       nodeId: 'node-a',
       epoch: 42,
       ...state,
+      modelStatus: null,
+      modelDetail: null,
+    });
+  });
+
+  it("carries the agent's model status and words once it reported them, bounded when read", () => {
+    const down = { ...state, modelStatus: 'unreachable' as const, modelDetail: 'GET /models: ECONNREFUSED' };
+    expect(parseReplicaEntry('inst', 'gpu-1', `42|${encodeReplicaState('node-a', down)}`)).toMatchObject({
+      modelStatus: 'unreachable',
+      modelDetail: 'GET /models: ECONNREFUSED',
+    });
+    const odd = `7|{"n":"a","m":"error","md":"x\\u0007${'y'.repeat(2_000)}"}`;
+    expect(parseReplicaEntry('inst', '', odd)?.modelDetail).toMatch(/^x y{298}$/);
+    expect(parseReplicaEntry('inst', '', '7|{"n":"a","m":"sick","md":"z"}')).toMatchObject({
+      modelStatus: null,
+      modelDetail: null,
     });
   });
 
