@@ -50,6 +50,15 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
     return this.byInstance.has(instanceId) || this.acceptingByInstance.has(instanceId);
   }
 
+  /** This node's part of the directory's view: holds the instance, and whether every model it holds of it is down. */
+  holding(instanceId: string): { holds: boolean; modelDown: boolean } {
+    const serving = this.byInstance.get(instanceId);
+    return {
+      holds: serving !== undefined || this.acceptingByInstance.has(instanceId),
+      modelDown: serving !== undefined && serving.every((c) => !c.modelUp),
+    };
+  }
+
   get size(): number {
     return this.connections.size;
   }

@@ -52,10 +52,10 @@ export function parseReplicaEntry(instanceId: string, replica: string, value: st
     inFlight: count(state.f, 0),
     connectedAt: count(state.t, 0),
     draining: state.d === 1,
-    modelStatus: isModelStatus(state.m) ? state.m : null,
-    modelDetail:
-      isModelStatus(state.m) && typeof state.md === 'string'
-        ? printable(state.md, MODEL_STATUS_DETAIL_CHARS)
-        : null,
+    // Only a replica whose agent reported one has a model status (absent: unknown, routed to).
+    ...(isModelStatus(state.m) && {
+      modelStatus: state.m,
+      modelDetail: typeof state.md === 'string' ? printable(state.md, MODEL_STATUS_DETAIL_CHARS) : null,
+    }),
   };
 }
