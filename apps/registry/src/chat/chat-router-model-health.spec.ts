@@ -12,7 +12,7 @@ const remoteWithModel = (name: string, nodeId: string, status: ModelStatus) => {
 describe('ChatRouter: a replica whose model is down gets no chats', () => {
   it('sends chats to a healthy replica elsewhere rather than to a free one here whose model is unreachable', async () => {
     const sick = localReplica('sick', answers, 8, 0);
-    sick.modelStatus = 'unreachable';
+    sick.model.status = 'unreachable';
     const t = setup({ local: [sick], records: [remoteRecord('fine', 'b', 1, 0)] });
     for (let i = 0; i < 3; i++) {
       const chat = t.newChat();
@@ -36,7 +36,7 @@ describe('ChatRouter: a replica whose model is down gets no chats', () => {
 
   it('without a hold, no healthy replica is model_down at admission (503 model_unreachable), not offline', async () => {
     const sick = localReplica('sick', answers);
-    sick.modelStatus = 'error';
+    sick.model.status = 'error';
     const t = setup({ distributed: false, local: [sick], env: { CHAT_HOLD_MS: '0' } });
     expect(await t.admit(null)).toBe('model_down');
     await t.dispatch(t.chat);
@@ -47,13 +47,13 @@ describe('ChatRouter: a replica whose model is down gets no chats', () => {
 
   it('holds the chat, even for an instance not seen lately, and wakes it the moment the model is back', async () => {
     const sick = localReplica('sick', answers);
-    sick.modelStatus = 'unreachable';
+    sick.model.status = 'unreachable';
     const t = setup({ distributed: false, local: [sick], env: { CHAT_HOLD_MS: '5000' } });
     expect(await t.admit(null)).toBe('hold');
     const startedAt = Date.now();
     const dispatched = t.dispatch(t.chat);
     await eventually(() => t.router.heldCount('inst') === 1, 1_000);
-    sick.modelStatus = 'ok';
+    sick.model.status = 'ok';
     t.hosts.modelChanged(sick);
     await dispatched;
     await t.settled();
@@ -65,7 +65,7 @@ describe('ChatRouter: a replica whose model is down gets no chats', () => {
 
   it('a hold that ends with every model still down answers model_unreachable', async () => {
     const sick = localReplica('sick', answers);
-    sick.modelStatus = 'unreachable';
+    sick.model.status = 'unreachable';
     const t = setup({ distributed: false, local: [sick], env: { CHAT_HOLD_MS: '200' } });
     await t.dispatch(t.chat);
     await t.settled();

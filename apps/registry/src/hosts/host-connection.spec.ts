@@ -3,6 +3,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { FakeHostSocket } from '../../../../test/doubles/fake-host-connection';
 import type { ChatSink } from '../contracts/chat-sink';
 import { HostConnection, NO_SOCKET_LIMITS } from './host-connection';
+import { MODEL_STATUS_MIN_MS } from './host-model-status';
 
 describe('HostConnection over a real socket', () => {
   let server: WebSocketServer;
@@ -60,7 +61,10 @@ describe('HostConnection: model_status', () => {
     return { wire, connection, changes };
   };
 
+  afterEach(() => jest.useRealTimers());
+
   it('is taken only from a host whose hello offered health, and told only when it changes', () => {
+    jest.useFakeTimers();
     const { wire, connection, changes } = connect();
     wire.receive({ type: 'model_status', status: 'unreachable', detail: 'too early' });
     expect(connection.modelStatus).toBeNull();
@@ -70,6 +74,7 @@ describe('HostConnection: model_status', () => {
     wire.receive({ type: 'model_status', status: 'unreachable', detail: 'GET /models: ECONNREFUSED' });
     expect(connection.modelUp).toBe(false);
     wire.receive({ type: 'model_status', status: 'ok' });
+    jest.advanceTimersByTime(MODEL_STATUS_MIN_MS);
     expect(changes).toEqual(['unreachable:GET /models: ECONNREFUSED', 'ok:null']);
     expect(connection.modelUp).toBe(true);
   });

@@ -15,6 +15,7 @@ import type { ChatSink } from '../contracts/chat-sink';
 import { replicaSlot } from '../contracts/replica-slot';
 import { FrameRateLimiter } from './frame-rate-limiter';
 import { HostChatScheduler } from './host-chat-scheduler';
+import { HostModelStatus } from './host-model-status';
 
 /** What one host socket may cost the node (WS_MAX_* settings). */
 export interface HostSocketLimits {
@@ -65,13 +66,8 @@ export class HostConnection {
   saidHello = false;
   /** Told to move (its node drains): still serves the chats it has, gets no new ones while another replica can take them. */
   draining = false;
-  /**
-   * How its model server answered the agent's last probe; null: unknown (a stock host, or none
-   * reported yet), which routing treats as healthy.
-   */
-  modelStatus: ModelStatus | null = null;
-  /** The host's words about it (bounded, printable; for the owner only). */
-  modelDetail: string | null = null;
+  /** What its agent says about its model server (`model_status`). */
+  readonly model = new HostModelStatus(() => this.events.modelStatus?.(this));
   /** Presence id: the instance id for the unnamed replica, `<id>/<replica>` otherwise. */
   readonly slot: string;
   private retireTimer?: NodeJS.Timeout;
@@ -110,7 +106,15 @@ export class HostConnection {
 
   /** Routing may give it chats: its model is not known to be down (a field read, on the chat path). */
   get modelUp(): boolean {
-    return this.modelStatus === null || this.modelStatus === 'ok';
+    return this.model.up;
+  }
+
+  get modelStatus(): ModelStatus | null {
+    return this.model.status;
+  }
+
+  get modelDetail(): string | null {
+    return this.model.detail;
   }
 
   /** Chats it serves at once. */
@@ -241,14 +245,9 @@ export class HostConnection {
     this.events.load?.(this);
   }
 
-  /** Only from a host whose hello offered it; a repeat of what is known costs nothing. */
+  /** Only from a host whose hello offered it. */
   private onModelStatus(frame: ModelStatusFrame): void {
-    if (!this.capabilities.health) return;
-    const detail = frame.detail ?? null;
-    if (frame.status === this.modelStatus && detail === this.modelDetail) return;
-    this.modelStatus = frame.status;
-    this.modelDetail = detail;
-    this.events.modelStatus?.(this);
+    if (this.capabilities.health) this.model.receive(frame.status, frame.detail ?? null);
   }
 
   private malformed(): void {
@@ -280,6 +279,7 @@ export class HostConnection {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.resumeTimer);
+    this.model.stop();
     this.scheduler.failAll('host_disconnected', 'the host disconnected');
     this.events.closed(this, code);
   }
