@@ -61,6 +61,28 @@ export type NodeRequestMessage =
       replica?: string;
       epoch: number;
       reason: 'superseded' | 'deleted' | 'rotated';
+    }
+  /** The owner's inspector asks a node for the instance's recent requests (answered by `inspected`). */
+  | {
+      kind: 'inspect';
+      requestId: string;
+      from: string;
+      instanceId: string;
+      /** Only requests that ended at or after this (ms since the epoch). */
+      since: number;
+      /** At most this many, newest first. */
+      limit: number;
+      /** A status class or outcome (`RequestFilter`), and a key id; absent: any. */
+      status?: string;
+      keyId?: string;
+    }
+  /** A node's answer to `inspect`, sent to the asking node's request channel (rows: `RecordedRequest`). */
+  | {
+      kind: 'inspected';
+      requestId: string;
+      from: string;
+      instanceId: string;
+      rows: unknown[];
     };
 
 /** Sent back to the caller's node; `seq` starts at 0 and increases by one per message of a request. */

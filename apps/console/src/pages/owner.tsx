@@ -9,6 +9,7 @@ import { instanceHref } from '../route';
 import { OwnerSession, ownerSession } from '../session';
 import { OwnerAccess } from './owner-access';
 import { OwnerKeys } from './owner-keys';
+import { OwnerRequests } from './owner-requests';
 import { OwnerUsage } from './owner-usage';
 
 /** Refreshes each key's "last used" while the page is open. */
@@ -269,6 +270,7 @@ function Manage({ session, onSignOut, onRotated, onDeleted }: ManageProps) {
         announced={detail?.models ?? []}
       />
       <OwnerUsage path={path} auth={auth} keys={keys.data?.items ?? []} />
+      <OwnerRequests path={path} auth={auth} keys={keys.data?.items ?? []} />
       <h2>Delete</h2>
       {confirmDelete ? (
         <div class="actions">

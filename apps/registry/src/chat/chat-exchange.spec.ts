@@ -57,6 +57,7 @@ describe('ChatExchange', () => {
     expect(r.status).toBe(200);
     expect(r.body).toBe('data: {"n":1}\n\ndata: {"n":2}\n\ndata: {"n":3}\n\ndata: [DONE]\n\n');
     expect(r.summary?.outcome).toBe('completed');
+    expect(r.summary?.status).toBe(200);
   });
 
   it('first-chunk timeout: a real 504 before any token, and the host is told to stop', async () => {
@@ -65,6 +66,8 @@ describe('ChatExchange', () => {
     expect(JSON.parse(r.body).error.code).toBe('timeout');
     expect(r.ms).toBeGreaterThanOrEqual(140);
     expect(r.summary?.outcome).toBe('timeout');
+    // The status the caller got travels with the summary (the owner's inspector lists it).
+    expect(r.summary?.status).toBe(504);
     expect(r.cancelled()).toBe(1);
   });
 
@@ -178,6 +181,7 @@ describe('ChatExchange', () => {
     expect(r.status).toBe(502);
     expect(JSON.parse(r.body).error.message).toMatch(/1000-byte limit.*"stream": true/);
     expect(r.summary?.outcome).toBe('host_error');
+    expect(r.summary?.status).toBe(502);
     expect(r.cancelled()).toBe(1);
   });
 

@@ -43,6 +43,8 @@ export interface ChatSummary {
   /** From the model's `usage` (0 when it sent none). */
   promptTokens: number;
   completionTokens: number;
+  /** The HTTP status the caller got (200 once a stream started); null if the caller left before any. */
+  status: number | null;
 }
 
 /** A line that carries a usage object (not `"usage":null`, which some servers put on every chunk). */
@@ -58,6 +60,7 @@ const DONE = 'data: [DONE]\n\n';
  */
 export class ChatExchange implements ChatSink {
   private started = false;
+  private status: number | null = null;
   private finished = false;
   private dispatchedAt: number;
   private firstChunkAt: number | null = null;
@@ -200,6 +203,7 @@ export class ChatExchange implements ChatSink {
   private startStream(): void {
     if (this.started) return;
     this.started = true;
+    this.status = 200;
     this.res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
@@ -213,6 +217,7 @@ export class ChatExchange implements ChatSink {
 
   private sendJson(status: number, body: unknown, headers: Record<string, string> = {}): void {
     this.started = true;
+    this.status = status;
     const text = JSON.stringify(body);
     this.res.writeHead(status, {
       'content-type': 'application/json; charset=utf-8',
@@ -264,6 +269,7 @@ export class ChatExchange implements ChatSink {
       durationMs: now - this.options.receivedAt,
       promptTokens: this.usage.prompt,
       completionTokens: this.usage.completion,
+      status: this.status,
     });
   }
 }

@@ -8,6 +8,8 @@ import type { KnownKey } from '../keys/key-directory';
 import { NodeState } from '../lifecycle/node-state';
 import { LimitsService } from '../limits/limits.service';
 import { Metrics } from '../metrics/metrics';
+import { NodeRequestLog } from '../inspector/node-request-log';
+import { endedChat } from '../inspector/request-rows';
 import { UsageRecorder } from '../usage/usage-recorder';
 import { ChatExchange, ChatSummary } from './chat-exchange';
 import { failureError } from './chat-failures';
@@ -23,6 +25,9 @@ import { MeteredSink } from './metered-sink';
  */
 const REQUEST_ID = /^[\w.:-]{8,128}$/;
 
+/** The caller's X-Request-Id if it is echoed (see REQUEST_ID); undefined otherwise. */
+export const echoedRequestId = (id: string | undefined) => (id && REQUEST_ID.test(id) ? id : undefined);
+
 export interface ChatCall {
   instanceId: string;
   body: unknown;
@@ -34,6 +39,8 @@ export interface ChatCall {
   /** The caller's `Authorization` header: an access key (`Bearer sk-…`) or anything else. */
   authorization?: string;
   requestId?: string;
+  /** The path called, for the owner's inspector. */
+  endpoint: string;
   reply: FastifyReply;
 }
 
@@ -62,6 +69,7 @@ export class ChatRelayService {
     private readonly limits: LimitsService,
     private readonly admission: ChatAdmission,
     private readonly usage: UsageRecorder,
+    private readonly requests: NodeRequestLog,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -95,7 +103,7 @@ export class ChatRelayService {
       bodyBytes: call.bodyBytes ?? bodySize(call.body),
     });
     const { route, key } = admitted;
-    const callerRequestId = call.requestId && REQUEST_ID.test(call.requestId) ? call.requestId : undefined;
+    const callerRequestId = echoedRequestId(call.requestId);
 
     reply.hijack();
     const exchange = new ChatExchange(reply.raw, {
@@ -112,7 +120,27 @@ export class ChatRelayService {
       buffers: this.limits.buffers,
       cancel: () => route.cancel(),
       // A metered chat is charged (and recorded) what it relayed when the model sent no usage.
-      finished: (summary) => this.finished(exchange, instanceId, requestId, admitted.release(summary), key),
+      finished: (summary) => {
+        const charged = admitted.release(summary);
+        this.finished(exchange, instanceId, requestId, charged, key);
+        this.requests.record(
+          instanceId,
+          endedChat(
+            {
+              id: requestId,
+              endpoint: call.endpoint,
+              model: hostBody.model,
+              keyId: key?.id ?? null,
+              ip: call.ip,
+              node: this.config.nodeId,
+              requestId: summary.requestId,
+            },
+            charged,
+            route.servedBy,
+            Date.now(),
+          ),
+        );
+      },
     });
     this.active.add(exchange);
     exchange.dispatched();

@@ -33,6 +33,8 @@ export class ChatRoute implements ChatToRoute {
   modelDown = false;
   /** Waiting for a replica (counted by ChatHolds). */
   holding = false;
+  /** The node and replica ('' for the unnamed one) the chat was last sent to. */
+  servedBy?: { node: string; replica: string };
   /** Ends the current wait early (a replica connected, or the caller left). */
   wake?: () => void;
   private stopAt: () => void = () => undefined;

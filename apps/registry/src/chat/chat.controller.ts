@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Headers, HttpCode, Ip, Param, Post, Res } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { performance } from 'node:perf_hooks';
 import { instanceNotFound } from '../common/http-errors';
 import { ChatAccess } from '../keys/chat-access.service';
 import { visibleModels } from '../keys/chat-policy';
@@ -8,6 +9,10 @@ import { ChatCall, ChatRelayService } from './chat-relay.service';
 import { ChatCompletionDto } from './dto/chat-completion.dto';
 import { InstanceDirectory } from './instance-directory';
 import { RefusedChats } from './refused-chats';
+
+/** The routes as the owner's inspector names them (one shared string each, not one per request). */
+const CHAT_PATH = '/api/chat/{id}';
+const COMPLETIONS_PATH = '/api/chat/{id}/chat/completions';
 
 /**
  * The per-instance OpenAI-compatible chat URL. `/api/chat/{id}` is Second Me's path and streams
@@ -46,6 +51,7 @@ export class ChatController {
       authorization,
       requestId,
       bodyBytes,
+      endpoint: CHAT_PATH,
       reply,
     });
   }
@@ -76,16 +82,21 @@ export class ChatController {
       authorization,
       requestId,
       bodyBytes,
+      endpoint: COMPLETIONS_PATH,
       reply,
     });
   }
 
-  /** Relays a chat; one refused before it reached a host is counted in the owner's usage, then answered as before. */
+  /**
+   * Relays a chat; one refused before it reached a host is counted in the owner's usage and listed
+   * in their inspector, then answered as before.
+   */
   private async relayCounted(call: ChatCall): Promise<void> {
+    const startedAt = performance.now();
     try {
       await this.relay.relay(call);
     } catch (error) {
-      if (!call.reply.sent) this.refused.note(call.instanceId, call.authorization, error);
+      if (!call.reply.sent) this.refused.note(call, error, performance.now() - startedAt);
       throw error;
     }
   }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { HostsModule } from '../hosts/hosts.module';
+import { InspectorModule } from '../inspector/inspector.module';
 import { InstancesModule } from '../instances/instances.module';
 import { LimitsModule } from '../limits/limits.module';
 import { KeysModule } from '../keys/keys.module';
@@ -15,7 +16,15 @@ import { RemoteChatClient } from './remote-chat.client';
 import { RemoteChatServer } from './remote-chat.server';
 
 @Module({
-  imports: [InstancesModule, HostsModule, ReplicasModule, LimitsModule, KeysModule, UsageModule],
+  imports: [
+    InspectorModule,
+    InstancesModule,
+    HostsModule,
+    ReplicasModule,
+    LimitsModule,
+    KeysModule,
+    UsageModule,
+  ],
   controllers: [ChatController],
   providers: [
     ChatRelayService,

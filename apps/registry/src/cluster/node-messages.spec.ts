@@ -99,3 +99,23 @@ describe('decodeBroadcast', () => {
       expect(decodeBroadcast(value)).toBeNull();
   });
 });
+
+describe('decodeNodeRequest: the inspector', () => {
+  const inspect = { kind: 'inspect', requestId: 'q1', from: 'n2', instanceId: 'i', since: 0, limit: 200 };
+
+  it('accepts a query and an answer, and drops them malformed', () => {
+    expect(decodeNodeRequest(inspect)).toEqual(inspect);
+    expect(decodeNodeRequest({ ...inspect, status: '4xx', keyId: 'k' })).toEqual({
+      ...inspect,
+      status: '4xx',
+      keyId: 'k',
+    });
+    expect(decodeNodeRequest({ ...inspect, limit: 1.5 })).toBeNull();
+    expect(decodeNodeRequest({ ...inspect, since: 'yesterday' })).toBeNull();
+    expect(decodeNodeRequest({ ...inspect, status: 4 })).toBeNull();
+    const answer = { kind: 'inspected', requestId: 'q1', from: 'n2', instanceId: 'i', rows: [] };
+    expect(decodeNodeRequest(answer)).toEqual(answer);
+    expect(decodeNodeRequest({ ...answer, rows: {} })).toBeNull();
+    expect(decodeNodeRequest({ ...answer, requestId: undefined })).toBeNull();
+  });
+});

@@ -1,6 +1,7 @@
 import { isChatFailureCode, type NodeReplyMessage, type NodeRequestMessage } from '@app/protocol';
 
 const REQUEST_KINDS = new Set(['chat', 'cancel', 'evict']);
+const INSPECT_KINDS = new Set(['inspect', 'inspected']);
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -8,6 +9,7 @@ const isString = (value: unknown): value is string => typeof value === 'string';
 
 /** Cheap structural checks: enough that a handler can trust the fields it routes on; null = drop it. */
 export function decodeNodeRequest(value: unknown): NodeRequestMessage | null {
+  if (isObject(value) && isString(value.kind) && INSPECT_KINDS.has(value.kind)) return decodeInspect(value);
   if (
     isObject(value) &&
     isString(value.kind) &&
@@ -19,6 +21,20 @@ export function decodeNodeRequest(value: unknown): NodeRequestMessage | null {
   )
     return value as unknown as NodeRequestMessage;
   return null;
+}
+
+/** The inspector's query and answer; the rows of an answer are checked one by one where they are read. */
+function decodeInspect(value: Record<string, unknown>): NodeRequestMessage | null {
+  if (!isString(value.from) || !isString(value.instanceId) || !isString(value.requestId)) return null;
+  if (value.kind === 'inspected')
+    return Array.isArray(value.rows) ? (value as unknown as NodeRequestMessage) : null;
+  const optional = (field: unknown) => field === undefined || isString(field);
+  return Number.isFinite(value.since) &&
+    Number.isSafeInteger(value.limit) &&
+    optional(value.status) &&
+    optional(value.keyId)
+    ? (value as unknown as NodeRequestMessage)
+    : null;
 }
 
 /** A broadcast as received: a JSON object naming its sender; null = drop it. */

@@ -24,6 +24,6 @@ import { TokenBudgets } from './token-budgets';
     // KeyCounters (memory or Redis) comes from the global ClusterModule.
     TokenBudgets,
   ],
-  exports: [ChatAccess, KeyDirectory],
+  exports: [ChatAccess, KeyDirectory, KeysRepository],
 })
 export class KeysModule {}

@@ -72,6 +72,16 @@ export class KeysRepository {
     ]);
   }
 
+  /** The names of the instance's keys among `ids` (the inspector's rows name their key). */
+  async namesOf(instanceId: string, ids: string[]): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.prisma.accessKey.findMany({
+      where: { instanceId, id: { in: ids } },
+      select: { id: true, name: true },
+    });
+    return new Map(rows.map((row) => [row.id, row.name]));
+  }
+
   find(instanceId: string, id: string): Promise<AccessKeyRecord | null> {
     return this.prisma.accessKey.findFirst({ where: { id, instanceId } });
   }

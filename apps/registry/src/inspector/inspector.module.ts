@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { InstancesModule } from '../instances/instances.module';
+import { KeysModule } from '../keys/keys.module';
+import { ClusterRequests } from './cluster-requests';
+import { InspectorController } from './inspector.controller';
+import { NodeRequestLog } from './node-request-log';
+
+/** The owner's request inspector: each node's log of the requests it took, gathered on demand. */
+@Module({
+  imports: [InstancesModule, KeysModule],
+  controllers: [InspectorController],
+  providers: [NodeRequestLog, ClusterRequests],
+  exports: [NodeRequestLog],
+})
+export class InspectorModule {}
