@@ -86,6 +86,11 @@ export interface FakeModel {
   /** Resolves with the next 'aborted' event, or rejects after timeoutMs. */
   nextAbort(timeoutMs?: number): Promise<AbortedEvent>;
   close(): Promise<void>;
+  /**
+   * A model server shut down between answers: takes no new connection, answers what reaches it
+   * on the ones it has (then closes each), and closes once none is answering (after `graceMs` at most).
+   */
+  stop(graceMs?: number): Promise<void>;
 }
 
 export interface ChatLoad {
@@ -154,6 +159,8 @@ export async function startFakeModel(opts: FakeModelOptions = {}): Promise<FakeM
   const timers = new Set<NodeJS.Timeout>();
   let nextId = 0;
   let closing = false;
+  /** `stop()` under way: every answer closes its connection. */
+  let stopping = false;
   const slots = new FifoSlots(opts.maxConcurrent ?? Infinity);
   const load = (): ChatLoad => ({
     active: slots.active,
@@ -288,6 +295,7 @@ export async function startFakeModel(opts: FakeModelOptions = {}): Promise<FakeM
   };
 
   const server = createServer((req, res) => {
+    if (stopping) res.shouldKeepAlive = false;
     const path = (req.url ?? '/').split('?')[0].replace(/\/+$/, '') || '/';
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -392,6 +400,19 @@ export async function startFakeModel(opts: FakeModelOptions = {}): Promise<FakeM
         };
         events.once('aborted', onAbort);
       });
+    },
+    async stop(graceMs = 5_000) {
+      stopping = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const until = Date.now() + graceMs;
+      while (Date.now() < until && load().active + load().waiting > 0)
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      closing = true;
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      server.closeAllConnections();
+      await closed;
     },
     close() {
       closing = true;

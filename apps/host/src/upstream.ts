@@ -14,6 +14,13 @@ export interface UpstreamOptions {
   modelsTimeoutMs?: number;
 }
 
+/** What one health probe found (see `Upstream.probe`). */
+export interface ProbeOutcome {
+  status: 'ok' | 'unreachable' | 'error';
+  /** For the instance's owner: what was asked and what came back (never the upstream key). */
+  detail: string;
+}
+
 /** An upstream answer whose headers arrived; the caller reads `body` to its end or destroys it. */
 export interface UpstreamResponse {
   status: number;
@@ -97,6 +104,29 @@ export class Upstream {
     return body.data
       .map((m: unknown) => (typeof m === 'object' && m !== null ? (m as { id?: unknown }).id : undefined))
       .filter((id): id is string => typeof id === 'string' && id !== '');
+  }
+
+  /**
+   * One health probe: GET `path` (under the base URL) within `timeoutMs`. `unreachable`: no HTTP
+   * answer (refused, reset, timed out); `error`: an answer that is not 2xx (its status and the start
+   * of its body). The body is read and dropped, so the socket goes back to the pool. Never rejects.
+   */
+  async probe(path: string, timeoutMs: number, signal?: AbortSignal): Promise<ProbeOutcome> {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const both = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    try {
+      const res = await this.send('GET', `${this.basePath}${path}`, this.modelsHeaders, undefined, both);
+      if (res.status >= 200 && res.status <= 299) {
+        res.body.resume();
+        return { status: 'ok', detail: `GET ${path} answered HTTP ${res.status}` };
+      }
+      const text = (await readSomeText(res.body, 120)).replace(/\s+/g, ' ').trim();
+      return { status: 'error', detail: `GET ${path} answered HTTP ${res.status}${text ? `: ${text}` : ''}` };
+    } catch (err) {
+      const what =
+        timeout.aborted && !signal?.aborted ? `no answer within ${timeoutMs} ms` : describeUpstreamError(err);
+      return { status: 'unreachable', detail: `GET ${path}: ${what}` };
+    }
   }
 
   /**

@@ -37,7 +37,13 @@ export interface HostCapabilities {
   models?: string[];
   /** Endpoints besides chat it serves through `http_request` (see http-frames.ts); none: chat only. */
   endpoints?: PassthroughEndpoint[];
+  /** The host reports its model server's health in `model_status` frames (ours; see ModelStatusFrame). */
+  health?: boolean;
 }
+
+/** How a host's model server answered its last health probe. */
+export const MODEL_STATUSES = ['ok', 'unreachable', 'error'] as const;
+export type ModelStatus = (typeof MODEL_STATUSES)[number];
 
 // ---- host -> registry ----
 
@@ -71,7 +77,20 @@ export interface ChatResponseFrame {
   error?: string;
 }
 
-export type HostToRegistryFrame = HeartbeatFrame | HelloFrame | ChatResponseFrame | HttpResponseFrame;
+/**
+ * Ours, only from a host whose hello said `capabilities.health: true`: how its model server
+ * answered the last probe — `ok`, `unreachable` (no HTTP answer: refused, reset, timed out) or
+ * `error` (an answer that is not a usable one: HTTP 4xx/5xx, no model list). Sent when the status
+ * changes (and after each hello); `detail` is the host's own words, for the instance's owner only.
+ */
+export interface ModelStatusFrame {
+  type: 'model_status';
+  status: ModelStatus;
+  detail?: string;
+}
+
+export type HostToRegistryFrame =
+  HeartbeatFrame | HelloFrame | ChatResponseFrame | ModelStatusFrame | HttpResponseFrame;
 
 // ---- registry -> host ----
 

@@ -9,6 +9,7 @@ import { addressKey } from '../limits/address-key';
 import { ChatSlot, LimitsService } from '../limits/limits.service';
 import type { ChatSummary } from './chat-exchange';
 import { failureError } from './chat-failures';
+import { modelUnreachable } from './chat-holds';
 import type { ChatRoute } from './chat-route';
 import { Admission, ChatRouter } from './chat-router';
 import type { DirectoryEntry } from './instance-directory';
@@ -43,6 +44,7 @@ export interface AdmittedChat {
 /** Why routing turned a chat away before it was taken on. */
 const REFUSALS: Record<Exclude<Admission['kind'], 'route' | 'hold'>, (instanceId: string) => ApiError> = {
   offline: (id) => failureError('instance_offline', `instance '${id}' is not connected`),
+  model_down: (id) => failureError('model_unreachable', modelUnreachable(id)),
   hold_full: () =>
     new ApiError(429, 'too many requests are waiting for this instance to connect', {
       code: 'hold_queue_full',

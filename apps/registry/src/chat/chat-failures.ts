@@ -35,6 +35,8 @@ export const CHAT_FAILURES: Readonly<Record<ChatFailureCode, Readonly<ChatFailur
   host_error: { status: 502, retryAfterS: null, ...refused },
   node_error: { status: 502, retryAfterS: null, ...final },
   instance_offline: { status: 503, retryAfterS: 5, ...final },
+  // Connected, but no replica's model answers its agent's probe (agents probe every 5 s by default).
+  model_unreachable: { status: 503, retryAfterS: 5, ...final },
   sequence_gap: { status: 502, retryAfterS: null, ...registryStops },
   timeout: { status: 504, retryAfterS: null, ...registryStops },
   shutting_down: { status: 503, retryAfterS: 1, ...registryStops },

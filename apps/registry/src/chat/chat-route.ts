@@ -32,6 +32,8 @@ export class ChatRoute implements ChatToRoute {
   started = false;
   last?: { code: ChatFailureCode; message: string };
   holdUntil?: number;
+  /** The last look found replicas connected but none whose model answers (a hold then ends in `model_unreachable`). */
+  modelDown = false;
   /** Waiting for a replica (counted by ChatHolds). */
   holding = false;
   /** The node and replica ('' for the unnamed one) the chat was last sent to. */

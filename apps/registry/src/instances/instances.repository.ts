@@ -46,9 +46,21 @@ export class InstancesRepository {
       orderBy: [{ registeredAt: 'asc' }, { id: 'asc' }],
       skip,
       take,
-      include: { holders: { where: { nodeId: { in: liveNodes } }, select: { nodeId: true }, take: 1 } },
+      // One live holder row, a node with a model that answers first: online, and whether any model does.
+      include: {
+        holders: {
+          where: { nodeId: { in: liveNodes } },
+          select: { modelDown: true },
+          orderBy: { modelDown: 'asc' },
+          take: 1,
+        },
+      },
     });
-    return rows.map(({ holders, ...row }) => ({ ...row, online: holders.length > 0 }));
+    return rows.map(({ holders, ...row }) => ({
+      ...row,
+      online: holders.length > 0,
+      modelDown: holders.length > 0 && holders[0].modelDown,
+    }));
   }
 
   count(statuses: InstanceStatus[], liveNodes: string[]): Promise<number> {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { hashAccessKey } from './access-key';
+import { accessKeyId } from './access-key';
 import { ChatKeyRecord, KeysRepository } from './keys.repository';
 
 /** What a chat needs to know about a key; `null` models = any model. */
@@ -85,13 +85,12 @@ export class KeyDirectory {
 
   /** The key behind a secret (null: no such key), from the cache when it is fresh. */
   async lookup(secret: string): Promise<KnownKey | null> {
-    const hash = hashAccessKey(secret);
-    const id = Buffer.from(hash).toString('hex');
+    const id = accessKeyId(secret);
     const now = Date.now();
     const cached = this.cache.get(id);
     if (cached && cached.until > now) return cached.key;
     const generation = this.generation;
-    const record = await this.keys.findForChat(hash);
+    const record = await this.keys.findForChat(new Uint8Array(Buffer.from(id, 'hex')));
     const key = record && knownKey(record);
     // A revocation seen while reading: the row read may predate it, so it is not trusted for KEY_CACHE_MS.
     if (generation === this.generation) this.remember(id, key, now + this.config.keys.cacheMs);
