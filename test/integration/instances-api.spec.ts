@@ -372,6 +372,10 @@ describe.each<Mode>(['pglite', 'postgresql'])('instance REST API on %s', (mode) 
         '/api/upload/{instanceId}',
         '/api/roles',
         '/api/chat/{instanceId}/chat/completions',
+        '/api/chat/{instanceId}/embeddings',
+        '/api/chat/{instanceId}/completions',
+        '/api/chat/{instanceId}/responses',
+        '/api/chat/{instanceId}/v1/messages',
       ]),
     );
   });

@@ -3,6 +3,7 @@
  *
  *   GET  /v1/models            -> {object:'list', data:[{id, object:'model', created, owned_by}]}
  *   POST /v1/chat/completions  -> SSE chat.completion.chunk stream, or one chat.completion JSON
+ *   POST /v1/embeddings, /v1/completions, /v1/responses, /v1/messages -> see fake-model-endpoints.ts
  *
  *   GET  /_stats               -> {requests, completed, aborted, active, waiting, maxActive, started}
  *
@@ -18,6 +19,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type ServerResponse, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { answerEndpoint, ENDPOINT_PATHS } from './fake-model-endpoints';
 import { FifoSlots } from './fifo-slots';
 
 export interface FakeModelOptions {
@@ -338,6 +340,25 @@ export async function startFakeModel(opts: FakeModelOptions = {}): Promise<FakeM
           return;
         }
         chat(res, path, body as ChatBody);
+        return;
+      }
+      if (req.method === 'POST' && ENDPOINT_PATHS.includes(path)) {
+        if (badJson || typeof body !== 'object' || body === null || Array.isArray(body)) {
+          sendJson(res, 400, errorBody('body must be a JSON object', 'invalid_request_error'));
+          return;
+        }
+        const b = body as ChatBody;
+        if (opts.failWith !== undefined)
+          return sendJson(
+            res,
+            opts.failWith,
+            errorBody('fake model failure', 'server_error', 'fake_failure'),
+          );
+        const words = Array.from({ length: chunkCount }, (_, i) => contentFn(i, b));
+        const model = typeof b.model === 'string' && b.model !== '' ? b.model : (models[0] ?? 'fake-model');
+        // firstDelayMs: "thinking" before the head, so a request can be caught before its first byte.
+        if (firstDelay > 0) later(firstDelay, () => answerEndpoint(res, path, b, words, model, baseDelay));
+        else answerEndpoint(res, path, b, words, model, baseDelay);
         return;
       }
       sendJson(

@@ -1,6 +1,13 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { PROTOCOL_VERSION, type ChatFrame, type HelloFrame, type RegistryToHostFrame } from '@app/protocol';
+import {
+  PASSTHROUGH_ENDPOINTS,
+  PROTOCOL_VERSION,
+  type ChatFrame,
+  type HelloFrame,
+  type HttpRequestFrame,
+  type RegistryToHostFrame,
+} from '@app/protocol';
 import { Backoff } from './backoff';
 import { serveChat } from './chat-handler';
 import type { HostConfig } from './config';
@@ -16,6 +23,7 @@ import {
   type GoawayEvent,
   type ReconnectPolicy,
 } from './reconnect-decision';
+import { serveHttp } from './passthrough/serve-http';
 import { applyRequestPolicy } from './request-policy';
 import { Upstream } from './upstream';
 
@@ -221,6 +229,7 @@ export class HostAgent extends EventEmitter {
         ...(this.health && { health: true }),
         // With a pinned model, callers listing models see the only one they will get.
         models: this.config.pinModel && this.config.model ? [this.config.model] : list,
+        endpoints: [...PASSTHROUGH_ENDPOINTS],
       },
     };
     conn.send(hello);
@@ -242,6 +251,9 @@ export class HostAgent extends EventEmitter {
     switch (frame.type) {
       case 'chat':
         this.onChat(conn, frame);
+        return;
+      case 'http_request':
+        this.onHttpRequest(conn, frame);
         return;
       case 'cancel': {
         const entry = this.requests.cancel(frame.request_id, conn);
@@ -330,6 +342,40 @@ export class HostAgent extends EventEmitter {
         this.health?.chatFailed();
         const ms = Math.round(performance.now() - entry.startedAt);
         this.logger.warn(`request ${id} failed after ${ms} ms: ${outcome.message}`);
+      }
+      this.emit('request-end', id, outcome.kind);
+      this.handoff.chatEnded(conn);
+    });
+  }
+
+  /** Another endpoint (embeddings, completions, ...): served like a chat, answered with http_response_*. */
+  private onHttpRequest(conn: RegistryConnection, frame: HttpRequestFrame): void {
+    const id = frame.request_id;
+    if (this.requests.has(id)) return this.logger.warn(`ignored a second request with id ${id}`);
+    const refusal = this.stopping
+      ? 'host agent stopping'
+      : this.requests.size >= this.config.concurrency
+        ? 'host busy'
+        : null;
+    if (refusal) {
+      conn.send({ type: 'http_response_end', request_id: id, error: refusal });
+      return;
+    }
+    const entry = this.requests.add(id, conn);
+    this.emit('request', id);
+    this.logger.debug(`serving request ${id} (${frame.path})`);
+    void serveHttp({
+      frame,
+      upstream: this.upstream,
+      policy: this.config,
+      sink: conn,
+      signal: entry.controller.signal,
+    }).then((outcome) => {
+      this.requests.finished(entry);
+      if (outcome.kind === 'done') this.stats.served++;
+      else if (outcome.kind === 'error') {
+        this.stats.failed++;
+        this.logger.warn(`request ${id} (${frame.path}) failed: ${outcome.message}`);
       }
       this.emit('request-end', id, outcome.kind);
       this.handoff.chatEnded(conn);

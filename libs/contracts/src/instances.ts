@@ -65,6 +65,11 @@ export interface InstanceDetail {
   policy: InstancePolicy | null;
   /** The models callers see (what the host announced, within the owner's policy). */
   models: string[];
+  /**
+   * What the instance's URL serves: `chat` always, and `embeddings`, `completions`, `responses`,
+   * `messages` (Anthropic, at `/v1/messages`) as its host announced them (absent from older registries).
+   */
+  endpoints?: string[];
   /** Sorted by name (absent from registries older than replicas). */
   replicas?: ReplicaInfo[];
   /** See ListedInstance.model_reachable. */

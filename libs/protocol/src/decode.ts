@@ -5,6 +5,7 @@ import {
   type ModelStatus,
   type RegistryToHostFrame,
 } from './frames';
+import { announcedEndpoints, checkHttpRequest, checkHttpResponse } from './http-frames';
 import { isReplicaName } from './replicas';
 
 /** What a host's `hello` may carry: the model list is stored and shown to every caller. */
@@ -74,6 +75,7 @@ function decodeHello(obj: Record<string, unknown>): Decoded<HostToRegistryFrame>
       concurrency: caps.concurrency as number,
       cancel: caps.cancel === true,
       models: boundedModels(caps.models),
+      endpoints: caps.endpoints === undefined ? undefined : announcedEndpoints(caps.endpoints),
       health: caps.health === true || undefined,
     },
   };
@@ -113,6 +115,12 @@ export function decodeHostFrame(text: string): Decoded<HostToRegistryFrame> {
         return { ok: false, reason: 'invalid_fields' };
       return { ok: true, frame: obj as unknown as HostToRegistryFrame };
     }
+    case 'http_response_head':
+    case 'http_response_body':
+    case 'http_response_end': {
+      const frame = checkHttpResponse(obj);
+      return frame ? { ok: true, frame } : { ok: false, reason: 'invalid_fields' };
+    }
     default:
       return { ok: false, reason: 'unknown_type' };
   }
@@ -134,6 +142,10 @@ export function decodeRegistryFrame(text: string): Decoded<RegistryToHostFrame> 
       return { ok: true, frame: obj as unknown as RegistryToHostFrame };
     case 'goaway':
       return { ok: true, frame: { type: 'goaway', reason: isString(obj.reason) ? obj.reason : '' } };
+    case 'http_request': {
+      const frame = checkHttpRequest(obj);
+      return frame ? { ok: true, frame } : { ok: false, reason: 'invalid_fields' };
+    }
     default:
       return { ok: false, reason: 'unknown_type' };
   }

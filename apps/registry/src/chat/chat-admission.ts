@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { ChatRequestBody } from '@app/protocol';
+import type { ChatRequestBody, HttpTarget } from '@app/protocol';
 import { ApiError } from '../common/http-errors';
 import { ChatAccess } from '../keys/chat-access.service';
 import { applyChatPolicy } from '../keys/chat-policy';
@@ -26,6 +26,8 @@ export interface ChatToAdmit {
   authorization: string | undefined;
   ip: string;
   bodyBytes: number;
+  /** Another endpoint than chat (passthrough/). */
+  http?: HttpTarget;
 }
 
 /** An admitted chat: its route, and everything taken for it, given back by one `release`. */
@@ -73,6 +75,10 @@ export class ChatAdmission {
   async admit(chat: ChatToAdmit): Promise<AdmittedChat> {
     const { instanceId, entry, hostBody } = chat;
     const key = await this.access.identify(instanceId, entry.visibility, chat.authorization, chat.ip);
+    if (key?.endpoints && !key.endpoints.has(chat.http?.endpoint ?? 'chat'))
+      throw new ApiError(403, `this access key may not call ${chat.http?.endpoint ?? 'chat'}`, {
+        code: 'endpoint_not_allowed',
+      });
     if (entry.policy || key?.models) applyChatPolicy(hostBody, chat.body, entry.policy, key);
     const address = addressKey(chat.ip);
     this.limits.assertChatRate(address, instanceId);

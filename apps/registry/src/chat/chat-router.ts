@@ -277,19 +277,19 @@ export class ChatRouter implements OnModuleInit {
         void this.dispatch(route, caller);
       },
     };
-    const { requestId, hostBody } = route;
+    const { requestId, hostBody, http } = route;
     if ('connection' in target) {
       const connection = target.connection;
       route.servedBy = { node: this.bus.nodeId, replica: connection.replica };
       route.stopsWith(() => connection.cancelChat(requestId));
-      if (!connection.startChat(requestId, hostBody, sink))
+      if (!connection.startChat(requestId, hostBody, sink, http))
         sink.error('queue_full', 'too many requests are waiting for this instance');
       return;
     }
     const replica = target.remote;
     route.servedBy = { node: replica.nodeId, replica: replica.replica };
     route.stopsWith(() => this.remote.cancel(requestId));
-    void this.remote.start(replica, requestId, hostBody, sink).then((sent) => {
+    void this.remote.start(replica, requestId, hostBody, sink, http).then((sent) => {
       // Nobody listens on the node's channel (it died): its replicas leave routing.
       if (sent) return;
       this.table.dropNode(replica.nodeId);

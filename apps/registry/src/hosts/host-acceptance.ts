@@ -90,7 +90,11 @@ export class HostAcceptance {
   private hello(connection: HostConnection): void {
     const { instanceId } = connection;
     void this.instances
-      .setHostModels(instanceId, connection.capabilities.models ?? [])
+      .setHostModels(
+        instanceId,
+        connection.capabilities.models ?? [],
+        connection.capabilities.endpoints ?? [],
+      )
       .catch((error: Error) =>
         this.logger.warn(`could not record models of ${instanceId}: ${error.message}`),
       );

@@ -7,6 +7,7 @@ import {
   decodeHostFrame,
   HostCapabilities,
   HostToRegistryFrame,
+  HttpTarget,
   ModelStatus,
   ModelStatusFrame,
   RegistryToHostFrame,
@@ -15,6 +16,7 @@ import type { ChatSink } from '../contracts/chat-sink';
 import { replicaSlot } from '../contracts/replica-slot';
 import { FrameRateLimiter } from './frame-rate-limiter';
 import { HostChatScheduler } from './host-chat-scheduler';
+import { asChatResponse } from './http-response-lines';
 import { HostModelStatus } from './host-model-status';
 
 /** What one host socket may cost the node (WS_MAX_* settings). */
@@ -127,8 +129,16 @@ export class HostConnection {
     return this.scheduler.load;
   }
 
-  startChat(requestId: string, request: ChatRequestBody, sink: ChatSink): boolean {
-    return this.scheduler.submit(requestId, request, sink);
+  /** `http`: a request for another endpoint (http_request), refused unless the host announced it. */
+  startChat(requestId: string, request: ChatRequestBody, sink: ChatSink, http?: HttpTarget): boolean {
+    if (http && !this.capabilities.endpoints?.includes(http.endpoint)) {
+      sink.error(
+        'endpoint_not_supported',
+        `this instance's host serves chat only, not ${http.endpoint} (it runs a host without the registry agent's endpoints)`,
+      );
+      return true;
+    }
+    return this.scheduler.submit(requestId, request, sink, http);
   }
 
   cancelChat(requestId: string): void {
@@ -217,6 +227,11 @@ export class HostConnection {
       case 'chat_response':
         if (!this.scheduler.onResponse(frame)) this.strike();
         return;
+      case 'http_response_head':
+      case 'http_response_body':
+      case 'http_response_end':
+        if (!this.scheduler.onResponse(asChatResponse(frame))) this.strike();
+        return;
       case 'heartbeat':
         this.events.heartbeat(this);
         // No ack to a host that has not read what it was sent: a flood of them would pile up here.
@@ -238,6 +253,7 @@ export class HostConnection {
       concurrency: clampHostConcurrency(frame.capabilities?.concurrency),
       cancel: frame.capabilities?.cancel === true,
       models: frame.capabilities?.models ?? [],
+      endpoints: frame.capabilities?.endpoints ?? [],
       health: frame.capabilities?.health === true,
     };
     this.scheduler.setCapabilities(this.capabilities);

@@ -76,8 +76,12 @@ export class InstancesRepository {
     await this.prisma.instance.updateMany({ where: { id }, data: { lastWsCheck: at, lastHeartbeat: at } });
   }
 
-  async setHostModels(id: string, models: string[]): Promise<void> {
-    await this.prisma.instance.updateMany({ where: { id }, data: { hostModels: models } });
+  /** What a host's `hello` announced: its models, and the endpoints besides chat it serves. */
+  async setHostModels(id: string, models: string[], endpoints: string[] = []): Promise<void> {
+    await this.prisma.instance.updateMany({
+      where: { id },
+      data: { hostModels: models, hostEndpoints: endpoints },
+    });
   }
 
   /** Writes buffered heartbeat times in one statement per batch rather than one per heartbeat. */

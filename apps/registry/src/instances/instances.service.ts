@@ -26,7 +26,7 @@ import { DirectoryRead, DirectoryReads } from './directory-reads';
 import { InstanceHoldersRepository } from './instance-holders.repository';
 import { deriveStatus } from './instance-status';
 import { InstanceRecord, InstancesRepository } from './instances.repository';
-import { publicModels } from './public-models';
+import { publicModels, servedEndpoints } from './public-models';
 import { RegisterInstanceDto } from './dto/register-instance.dto';
 import { UpdateInstanceDto } from './dto/update-instance.dto';
 
@@ -99,6 +99,7 @@ export class InstancesService {
       visibility: asVisibility(record.visibility),
       policy: asPolicy(record.policy),
       models: publicModels(record),
+      endpoints: servedEndpoints(record),
       replicas: replicas
         .sort((a, b) => (a.replica < b.replica ? -1 : a.replica > b.replica ? 1 : 0))
         .map((r) => ({

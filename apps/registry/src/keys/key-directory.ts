@@ -9,6 +9,8 @@ export interface KnownKey {
   instanceId: string;
   models: ReadonlySet<string> | null;
   firstModel: string | null;
+  /** Endpoints it may call (`chat`, `embeddings`, ...); null = all. */
+  endpoints: ReadonlySet<string> | null;
   rpm: number | null;
   maxConcurrent: number | null;
   tokensPerDay: number | null;
@@ -47,6 +49,9 @@ function knownKey(record: ChatKeyRecord): KnownKey {
     instanceId: record.instanceId,
     models: models && new Set(models),
     firstModel: models?.[0] ?? null,
+    endpoints: Array.isArray(record.endpoints)
+      ? new Set(record.endpoints.filter((e): e is string => typeof e === 'string'))
+      : null,
     rpm: record.rpm,
     maxConcurrent: record.maxConcurrent,
     tokensPerDay: record.tokensPerDay === null ? null : Number(record.tokensPerDay),
