@@ -39,6 +39,8 @@ const BENCH_NODE_ENV = {
   CHAT_MAX_IN_FLIGHT_PER_IP: '0',
   REGISTER_PER_IP_PER_MIN: '0',
   DRAIN_GRACE_MS: '500',
+  // Empty unless a run injects a slowdown to show the CI gate failing (probe.ts); nodes only, floors untouched.
+  BENCH_PROBE_SLOW_WRITE_US: process.env.BENCH_INJECT_SLOW_WRITE_US ?? '',
 };
 
 export interface FakeModelProcess {
@@ -76,6 +78,8 @@ export interface Deployment {
     cluster: { burst: Registered; paced: Registered };
     /** A private instance on node A (burst model, its own agent) and an access key without limits. */
     private: { instance: Registered; key: string };
+    /** The private instance's twin: public, no key, its own agent (what the key check is compared with). */
+    twin: Registered;
   };
   agents: Record<
     | 'embeddedBurst'
@@ -83,6 +87,7 @@ export interface Deployment {
     | 'distributedBurst'
     | 'distributedPaced'
     | 'distributedPrivate'
+    | 'distributedTwin'
     | 'clusterBurst'
     | 'clusterPaced',
     ProbedProcess
@@ -236,6 +241,12 @@ export async function deploy(
     const proc = await agent('agent-a-private', node, instance, burst.url, BURST_AGENT_CONCURRENCY);
     return { instance, key, agent: proc };
   };
+  /** The same without visibility and key: a public instance of the same shape, its own agent. */
+  const serveTwin = async (node: RegistryNode) => {
+    const [[burst], instance] = await Promise.all([models, registerInstance(node.url, 'bench twin')]);
+    const proc = await agent('agent-a-twin', node, instance, burst.url, BURST_AGENT_CONCURRENCY);
+    return { instance, agent: proc };
+  };
   // Each side gets its agents as soon as its nodes listen (PGlite's first boot is the slowest).
   const embeddedSide = (async () => {
     const node = await startNode('embedded', { REGISTRY_DATA_DIR: dataDir });
@@ -250,11 +261,11 @@ export async function deploy(
       startNode('node-b', env),
     ]);
     const served = await serve(nodeA, 'a');
-    const privateOne = await servePrivate(nodeA);
+    const [privateOne, twin] = await Promise.all([servePrivate(nodeA), serveTwin(nodeA)]);
     // The other node must see them online (presence in Redis) before cross-node calls.
     for (const instance of [served.burst, served.paced])
       await eventually(async () => (await instanceDetail(nodeB.url, instance)).status === 'online', 10_000);
-    return { nodeA, nodeB, databaseUrl: db.url, ...served, privateOne };
+    return { nodeA, nodeB, databaseUrl: db.url, ...served, privateOne, twin };
   })();
   const clusterSide = (async () => {
     const redis = await RedisClusterServer.start();
@@ -288,6 +299,7 @@ export async function deploy(
       distributed: { burst: d.burst, paced: d.paced },
       cluster: { burst: c.burst, paced: c.paced },
       private: { instance: d.privateOne.instance, key: d.privateOne.key },
+      twin: d.twin.instance,
     },
     agents: {
       embeddedBurst: e.agents[0],
@@ -295,6 +307,7 @@ export async function deploy(
       distributedBurst: d.agents[0],
       distributedPaced: d.agents[1],
       distributedPrivate: d.privateOne.agent,
+      distributedTwin: d.twin.agent,
       clusterBurst: c.agents[0],
       clusterPaced: c.agents[1],
     },

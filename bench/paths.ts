@@ -3,7 +3,8 @@ import type { Target } from './http-client';
 import type { Deployment } from './deployment';
 import type { ProbedProcess } from './registry-node';
 
-export type PathKey = 'direct' | 'proxy' | 'tunnel' | 'embedded' | 'same' | 'private' | 'cross' | 'cluster';
+export type PathKey =
+  'direct' | 'proxy' | 'tunnel' | 'embedded' | 'same' | 'twin' | 'private' | 'cross' | 'cluster';
 
 export const PATH_LABELS: Record<PathKey, string> = {
   direct: 'direct to the model',
@@ -11,6 +12,7 @@ export const PATH_LABELS: Record<PathKey, string> = {
   tunnel: 'minimal WS tunnel (floor)',
   embedded: 'embedded node',
   same: 'distributed, same node',
+  twin: 'same node, public, own agent',
   private: 'same node, private, with key',
   cross: 'distributed, cross node',
   cluster: 'cross node, Redis Cluster',
@@ -25,12 +27,18 @@ export const RELAYED: PathKey[] = ['embedded', 'same', 'cross'];
 export const FLOOR: PathKey[] = ['proxy', 'tunnel'];
 /** Every path, in the order the tables list them; the cross-node path over a Redis Cluster is measured, not judged. */
 export const ALL_PATHS: PathKey[] = ['direct', ...FLOOR, ...RELAYED, 'cluster'];
-/** The relay overhead section also measures a private instance called with its key (burst model only). */
+/**
+ * The relay overhead section also measures a private instance called with its key (burst model
+ * only) and its twin: a public instance of the same shape (its own agent, one request per round).
+ * The key check is judged against the twin, not `same`, whose agent also serves `cross` and so is
+ * woken twice as often: that alone measured 0.3–0.4 ms (docs/performance.md, the private path).
+ */
 export const OVERHEAD_PATHS: PathKey[] = [
   'direct',
   ...FLOOR,
   'embedded',
   'same',
+  'twin',
   'private',
   'cross',
   'cluster',
@@ -40,6 +48,7 @@ export const OVERHEAD_PATHS: PathKey[] = [
 export function targets(d: Deployment, kind: 'burst' | 'paced', keys?: PathKey[]): Target[] {
   const all: Record<PathKey, URL> = {
     private: d.nodeA.chatUrl(d.instances.private.instance.instanceId),
+    twin: d.nodeA.chatUrl(d.instances.twin.instanceId),
     direct: new URL(`${d.models[kind].url}/chat/completions`),
     proxy: new URL(`${d.floor.proxy.url}/${kind}/chat/completions`),
     tunnel: new URL(`${d.floor.tunnel.url}/${kind}/chat/completions`),
@@ -74,6 +83,8 @@ export function pathProcesses(d: Deployment, key: PathKey, kind: 'burst' | 'pace
       return { ...model, agent: agent('distributed'), registry: d.nodeA.pid };
     case 'private':
       return { ...model, agent: d.agents.distributedPrivate.pid, registry: d.nodeA.pid };
+    case 'twin':
+      return { ...model, agent: d.agents.distributedTwin.pid, registry: d.nodeA.pid };
     case 'cross':
       return { ...model, agent: agent('distributed'), 'node A': d.nodeA.pid, 'node B': d.nodeB.pid };
     case 'cluster':
@@ -93,6 +104,7 @@ export function probedOnPath(d: Deployment, key: PathKey, kind: 'burst' | 'paced
   if (key === 'embedded') return [d.embedded, agent('embedded')];
   if (key === 'same') return [d.nodeA, agent('distributed')];
   if (key === 'private') return [d.nodeA, d.agents.distributedPrivate];
+  if (key === 'twin') return [d.nodeA, d.agents.distributedTwin];
   if (key === 'cross') return [d.nodeA, d.nodeB, agent('distributed')];
   if (key === 'cluster') return [d.cluster.nodeA, d.cluster.nodeB, agent('cluster')];
   return [];

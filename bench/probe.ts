@@ -8,8 +8,13 @@
  *   {probe: id, op: 'profile-stop', file}    → stops it and writes a .cpuprofile to `file`
  *
  * Every answer is {probe: id, ok, ...}.
+ *
+ * With BENCH_PROBE_SLOW_WRITE_US set (only ever by `BENCH_INJECT_SLOW_WRITE_US=… npm run
+ * bench:gate`, to show the CI gate failing), every HTTP response write of the node first spins
+ * for that many µs: an injected per-chunk regression, in the benchmark's code, not the registry's.
  */
 import { writeFileSync } from 'node:fs';
+import { ServerResponse } from 'node:http';
 import { Session } from 'node:inspector';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -19,6 +24,16 @@ interface ProbeRequest {
   op: 'memory' | 'profile-start' | 'profile-stop';
   interval?: number;
   file?: string;
+}
+
+const slowWriteUs = Number(process.env.BENCH_PROBE_SLOW_WRITE_US ?? 0);
+if (slowWriteUs > 0) {
+  const write = ServerResponse.prototype.write;
+  ServerResponse.prototype.write = function (this: ServerResponse, ...args: unknown[]) {
+    const until = performance.now() + slowWriteUs / 1000;
+    while (performance.now() < until);
+    return (write as (...a: unknown[]) => boolean).apply(this, args);
+  } as typeof write;
 }
 
 if (process.send) {

@@ -67,9 +67,10 @@ export class ProbedProcess {
   ): Promise<{ proc: TestProcess; line: string }> {
     const proc = spawnNodeProcess(name, ['--require', PROBE, script], env, minFds);
     try {
-      // waitFor notices an exit only when output follows it: race the exit too.
+      // waitFor notices an exit only when output follows it: race the exit too. A first PGlite
+      // boot on a 2-core machine busy with other work has taken over 60 s.
       const line = await Promise.race([
-        proc.waitFor(ready, 60_000),
+        proc.waitFor(ready, 180_000),
         proc.exited.then((code): string => {
           throw new Error(
             `${name} exited (code ${code}) before it was ready:\n${proc.output.slice(-30).join('\n')}`,

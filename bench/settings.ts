@@ -1,9 +1,13 @@
 export const SECTIONS = ['overhead', 'throughput', 'paced', 'scale', 'replicas'] as const;
 export type Section = (typeof SECTIONS)[number];
 
-/** What one run measures, and how much of it: `full` (minutes) or `smoke` (seconds, for CI). */
+/**
+ * What one run measures, and how much of it: `full` (minutes), `smoke` (seconds: proves the
+ * benchmark runs) or `gate` (about two minutes: c=1 and 64 streams, judged against the floors of
+ * the same run with wide margins; CI fails when they are missed — see gate.ts).
+ */
 export interface Settings {
-  mode: 'full' | 'smoke';
+  mode: 'full' | 'smoke' | 'gate';
   /** Profile the registry nodes (V8 CPU profiler) during the 64-stream throughput runs. */
   profile: boolean;
   /** Where results (and profiles) go. */
@@ -93,9 +97,19 @@ const SMOKE: Omit<Settings, 'outDir' | 'profile' | 'only'> = {
   },
 };
 
-export const USAGE = `usage: node dist/bench/main.js [--smoke] [--profile] [--hosts=1000,10000]
+/** The CI gate: samples large enough for a p50 and a chunks/s to be stable on a busy machine. */
+const GATE: Omit<Settings, 'outDir' | 'profile' | 'only'> = {
+  ...SMOKE,
+  mode: 'gate',
+  overhead: { warmup: 30, requests: 300 },
+  throughput: { warmupMs: 300, measureMs: 1_500, rounds: 2 },
+};
+
+export const USAGE = `usage: node dist/bench/main.js [--smoke | --gate] [--profile] [--hosts=1000,10000]
                                 [--paced=<streams,…>x<delay ms>] [--only=<sections>] [--out=<dir>]
   --smoke     a few seconds, tiny samples (CI: proves the benchmark still runs)
+  --gate      ~2 min: c=1 and 64 streams only, exit 1 when the relay falls below wide limits
+              against the floors of the same run (CI: catches a hot-path regression)
   --profile   CPU-profile the registry nodes during the 64-stream runs (.cpuprofile + top functions)
   --hosts     idle host counts for the connection-scale steps
   --paced     concurrent paced streams (one run per figure) and the model's delay between tokens
@@ -120,17 +134,21 @@ export function parseSettings(argv: string[], defaultOut: string): Settings {
     flags.set(m[1], m[2] ?? '');
   }
   for (const name of flags.keys())
-    if (!['smoke', 'profile', 'hosts', 'paced', 'only', 'out', 'help'].includes(name))
+    if (!['smoke', 'gate', 'profile', 'hosts', 'paced', 'only', 'out', 'help'].includes(name))
       throw new UsageError(`unknown option --${name}\n${USAGE}`);
   if (flags.has('help')) throw new UsageError(USAGE, 0);
-  const base = flags.has('smoke') ? SMOKE : FULL;
+  if (flags.has('smoke') && flags.has('gate')) throw new UsageError(`--smoke or --gate, not both\n${USAGE}`);
+  const base = flags.has('smoke') ? SMOKE : flags.has('gate') ? GATE : FULL;
   const settings: Settings = {
     ...structuredClone(base),
     profile: flags.has('profile'),
     outDir: flags.get('out') || defaultOut,
-    only: [...SECTIONS],
+    // The gate judges c=1 and 64 streams only.
+    only: flags.has('gate') ? ['overhead', 'throughput'] : [...SECTIONS],
   };
   const only = flags.get('only');
+  if (only && flags.has('gate'))
+    throw new UsageError(`--gate runs its own sections; --only does not apply\n${USAGE}`);
   if (only) {
     const chosen = only.split(',');
     const unknown = chosen.filter((c) => !(SECTIONS as readonly string[]).includes(c));

@@ -131,6 +131,7 @@ export function setup(
     settled,
     reroutes,
     connectLocal,
+    hosts,
     presenceReads: () => presence.reads,
   };
 }

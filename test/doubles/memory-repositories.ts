@@ -8,6 +8,8 @@ import { NO_DATABASE } from './no-database';
 /** `instance_holders` in memory: the instances each node holds, and every write in order (`log`). */
 export class MemoryHoldersRepository extends InstanceHoldersRepository {
   readonly byNode = new Map<string, Set<string>>();
+  /** `<nodeId>|<instanceId>` rows whose node holds only models that are down. */
+  readonly modelDown = new Set<string>();
   readonly log: string[] = [];
 
   constructor() {
@@ -20,11 +22,13 @@ export class MemoryHoldersRepository extends InstanceHoldersRepository {
     return [...this.byNode.values()].some((held) => held.has(instanceId));
   }
 
-  override async hold(instanceId: string, nodeId: string): Promise<void> {
+  override async hold(instanceId: string, nodeId: string, modelDown = false): Promise<void> {
     const held = this.byNode.get(nodeId) ?? new Set<string>();
     held.add(instanceId);
     this.byNode.set(nodeId, held);
-    this.log.push(`hold ${instanceId}`);
+    if (modelDown) this.modelDown.add(`${nodeId}|${instanceId}`);
+    else this.modelDown.delete(`${nodeId}|${instanceId}`);
+    this.log.push(`hold ${instanceId}${modelDown ? ' (model down)' : ''}`);
   }
 
   override async release(instanceId: string, nodeId: string): Promise<void> {
@@ -103,7 +107,15 @@ export class MemoryInstancesRepository extends InstancesRepository {
   override list(statuses: InstanceStatus[], liveNodes: string[], skip: number, take: number) {
     const rows = this.matching(statuses, liveNodes);
     return Promise.resolve(
-      rows.slice(skip, skip + take).map((row) => ({ ...row, online: this.online(row, liveNodes) })),
+      rows.slice(skip, skip + take).map((row) => ({
+        ...row,
+        online: this.online(row, liveNodes),
+        modelDown:
+          this.online(row, liveNodes) &&
+          liveNodes.every(
+            (node) => !this.holders.holds(row.id, node) || this.holders.modelDown.has(`${node}|${row.id}`),
+          ),
+      })),
     );
   }
 

@@ -1,6 +1,9 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { rmSync } from 'node:fs';
+import { APP_CONFIG, type AppConfig } from '../../apps/registry/src/config/app-config';
 import { createRegistryApp } from '../../apps/registry/src/create-app';
+import { InstanceEvents } from '../../apps/registry/src/instances/instance-events';
+import { InstanceHoldersRepository } from '../../apps/registry/src/instances/instance-holders.repository';
 import { createTestDatabase } from '../support/postgres';
 import { testConfig } from '../support/registry-config';
 
@@ -208,6 +211,33 @@ describe.each<Mode>(['pglite', 'postgresql'])('instance REST API on %s', (mode) 
     );
   });
 
+  it("lists model_reachable from the live holders' rows: null offline, false only when every live holder's models are down", async () => {
+    const a = await register('model health');
+    const holders = app.get(InstanceHoldersRepository);
+    const self = app.get<AppConfig>(APP_CONFIG).nodeId;
+    const item = async () => {
+      // What a node's own holding writes announce (the directory's cache starts over).
+      app.get(InstanceEvents).emit('holdersChanged', { instanceId: a.instance_id });
+      const list = await inject({ method: 'GET', url: '/api/upload/list?page_size=100' });
+      return (
+        list.json().data.items as Array<{ instance_id: string; status: string; model_reachable: unknown }>
+      )
+        .filter((i) => i.instance_id === a.instance_id)
+        .map((i) => `${i.status}:${String(i.model_reachable)}`)[0];
+    };
+    expect(await item()).toBe('registered:null');
+    await holders.hold(a.instance_id, self, true);
+    expect(await item()).toBe('online:false');
+    // A node that is not alive does not count, whatever its row says.
+    await holders.hold(a.instance_id, 'dead-node', false);
+    expect(await item()).toBe('online:false');
+    await holders.hold(a.instance_id, self, false);
+    expect(await item()).toBe('online:true');
+    await holders.release(a.instance_id, self);
+    await holders.release(a.instance_id, 'dead-node');
+    expect(await item()).toBe('registered:null');
+  });
+
   it('lists with pagination, a repeatable status filter, masked emails and no secrets; counts', async () => {
     const before = (await inject({ method: 'GET', url: '/api/upload/count' })).json().data.count as number;
     const created = [await register('p1'), await register('p2'), await register('p3')];
@@ -231,6 +261,7 @@ describe.each<Mode>(['pglite', 'postgresql'])('instance REST API on %s', (mode) 
       'description',
       'email',
       'instance_id',
+      'model_reachable',
       'models',
       'status',
       'upload_name',
@@ -341,6 +372,10 @@ describe.each<Mode>(['pglite', 'postgresql'])('instance REST API on %s', (mode) 
         '/api/upload/{instanceId}',
         '/api/roles',
         '/api/chat/{instanceId}/chat/completions',
+        '/api/chat/{instanceId}/embeddings',
+        '/api/chat/{instanceId}/completions',
+        '/api/chat/{instanceId}/responses',
+        '/api/chat/{instanceId}/v1/messages',
       ]),
     );
   });

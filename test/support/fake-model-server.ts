@@ -3,6 +3,7 @@
  *
  *   GET  /v1/models            -> {object:'list', data:[{id, object:'model', created, owned_by}]}
  *   POST /v1/chat/completions  -> SSE chat.completion.chunk stream, or one chat.completion JSON
+ *   POST /v1/embeddings, /v1/completions, /v1/responses, /v1/messages -> see fake-model-endpoints.ts
  *
  *   GET  /_stats               -> {requests, completed, aborted, active, waiting, maxActive, started}
  *
@@ -18,6 +19,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type ServerResponse, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { answerEndpoint, ENDPOINT_PATHS } from './fake-model-endpoints';
 import { FifoSlots } from './fifo-slots';
 
 export interface FakeModelOptions {
@@ -84,6 +86,11 @@ export interface FakeModel {
   /** Resolves with the next 'aborted' event, or rejects after timeoutMs. */
   nextAbort(timeoutMs?: number): Promise<AbortedEvent>;
   close(): Promise<void>;
+  /**
+   * A model server shut down between answers: takes no new connection, answers what reaches it
+   * on the ones it has (then closes each), and closes once none is answering (after `graceMs` at most).
+   */
+  stop(graceMs?: number): Promise<void>;
 }
 
 export interface ChatLoad {
@@ -152,6 +159,8 @@ export async function startFakeModel(opts: FakeModelOptions = {}): Promise<FakeM
   const timers = new Set<NodeJS.Timeout>();
   let nextId = 0;
   let closing = false;
+  /** `stop()` under way: every answer closes its connection. */
+  let stopping = false;
   const slots = new FifoSlots(opts.maxConcurrent ?? Infinity);
   const load = (): ChatLoad => ({
     active: slots.active,
@@ -286,6 +295,7 @@ export async function startFakeModel(opts: FakeModelOptions = {}): Promise<FakeM
   };
 
   const server = createServer((req, res) => {
+    if (stopping) res.shouldKeepAlive = false;
     const path = (req.url ?? '/').split('?')[0].replace(/\/+$/, '') || '/';
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -332,6 +342,25 @@ export async function startFakeModel(opts: FakeModelOptions = {}): Promise<FakeM
         chat(res, path, body as ChatBody);
         return;
       }
+      if (req.method === 'POST' && ENDPOINT_PATHS.includes(path)) {
+        if (badJson || typeof body !== 'object' || body === null || Array.isArray(body)) {
+          sendJson(res, 400, errorBody('body must be a JSON object', 'invalid_request_error'));
+          return;
+        }
+        const b = body as ChatBody;
+        if (opts.failWith !== undefined)
+          return sendJson(
+            res,
+            opts.failWith,
+            errorBody('fake model failure', 'server_error', 'fake_failure'),
+          );
+        const words = Array.from({ length: chunkCount }, (_, i) => contentFn(i, b));
+        const model = typeof b.model === 'string' && b.model !== '' ? b.model : (models[0] ?? 'fake-model');
+        // firstDelayMs: "thinking" before the head, so a request can be caught before its first byte.
+        if (firstDelay > 0) later(firstDelay, () => answerEndpoint(res, path, b, words, model, baseDelay));
+        else answerEndpoint(res, path, b, words, model, baseDelay);
+        return;
+      }
       sendJson(
         res,
         404,
@@ -371,6 +400,19 @@ export async function startFakeModel(opts: FakeModelOptions = {}): Promise<FakeM
         };
         events.once('aborted', onAbort);
       });
+    },
+    async stop(graceMs = 5_000) {
+      stopping = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const until = Date.now() + graceMs;
+      while (Date.now() < until && load().active + load().waiting > 0)
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      closing = true;
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      server.closeAllConnections();
+      await closed;
     },
     close() {
       closing = true;

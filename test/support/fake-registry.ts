@@ -155,6 +155,10 @@ export class HostAgentHarness {
         maxN: 1,
         allowUpstreamOverrides: false,
         logFormat: 'text',
+        // Off unless a test is about it: probes would show in the fake model's request log.
+        healthIntervalMs: 0,
+        healthPath: '/models',
+        healthTimeoutMs: 1_000,
         ...overrides,
       },
       { logger: this.logger, handoffLingerMs: 200 },

@@ -37,6 +37,32 @@ describe('parseConfig', () => {
     expect(c.maxTokens).toBeUndefined();
   });
 
+  it('probes the model server every 5 s at /models by default; --health-interval, --health-path and their variables change it', () => {
+    expect(ok(parseConfig(base, {}))).toMatchObject({
+      healthIntervalMs: 5_000,
+      healthPath: '/models',
+      healthTimeoutMs: 3_000,
+    });
+    expect(
+      ok(
+        parseConfig([...base, '--health-interval', '0', '--health-path=/health'], {
+          HOST_HEALTH_TIMEOUT_MS: '500',
+        }),
+      ),
+    ).toMatchObject({ healthIntervalMs: 0, healthPath: '/health', healthTimeoutMs: 500 });
+    expect(ok(parseConfig(base, { HOST_HEALTH_INTERVAL: '2', HOST_HEALTH_PATH: '/api/tags' }))).toMatchObject(
+      {
+        healthIntervalMs: 2_000,
+        healthPath: '/api/tags',
+      },
+    );
+    expect(error(parseConfig([...base, '--health-interval', '-1'], {}))).toMatch(/--health-interval/);
+    for (const path of ['models', '/a b', '/../admin', `/${'x'.repeat(300)}`])
+      expect(error(parseConfig([...base, '--health-path', path], {}))).toMatch(
+        /--health-path \(HOST_HEALTH_PATH\) must be a path/,
+      );
+  });
+
   it('accepts --flag=value and all options', () => {
     const c = ok(
       parseConfig(

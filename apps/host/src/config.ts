@@ -40,6 +40,12 @@ export interface HostConfig extends RequestPolicy {
   backoffCapMs: number;
   /** A connection that lived this long resets the backoff. */
   stableMs: number;
+  /** How often the model server is probed (0: never; the registry then sees no model status). */
+  healthIntervalMs: number;
+  /** What is probed: a path under the upstream base URL (default /models). */
+  healthPath: string;
+  /** A probe without an answer within this long counts as unreachable. */
+  healthTimeoutMs: number;
   /** Print debug lines. */
   verbose: boolean;
   /** `text` for people, `json` (one object per line, the registry's fields) for log pipelines. */
@@ -60,6 +66,9 @@ export const defaults = {
   backoffCapMs: 30_000,
   stableMs: 10_000,
   maxN: 1,
+  healthIntervalS: 5,
+  healthPath: '/models',
+  healthTimeoutMs: 3_000,
 } as const;
 
 const MAX_TOKENS_LIMIT = 10_000_000;
@@ -108,6 +117,13 @@ Options:
                            server's credentials or target (api_key,
                            api_base, base_url, extra_headers, aws_*, ...);
                            dropped by default, see docs/configuration.md.
+  --health-interval <s>    Probe the model server every <s> seconds, 0-3600 [HOST_HEALTH_INTERVAL]
+                           (default ${defaults.healthIntervalS}; 0: never) and tell the registry when
+                           it stops or starts answering: while it does not,
+                           callers get 503 model_unreachable (or another
+                           replica) instead of an error from the model.
+  --health-path <path>     What the probe asks for: GET <upstream><path>    [HOST_HEALTH_PATH]
+                           (default ${defaults.healthPath}); any 2xx answer is healthy.
   --log-format <text|json> json: one JSON object per line (default text).   [LOG_FORMAT]
   --verbose                Print debug lines.                               [HOST_VERBOSE=1]
   --check                  Check the registry (reachable, id and password
@@ -120,7 +136,7 @@ Options:
 Yes/no variables take 1/true/yes or 0/false/no.
 Tuning, in milliseconds (environment only): HOST_HEARTBEAT_MS (${defaults.heartbeatMs}),
 HOST_PING_MS (${defaults.pingMs}), HOST_BACKOFF_BASE_MS (${defaults.backoffBaseMs}), HOST_BACKOFF_CAP_MS (${defaults.backoffCapMs}),
-HOST_STABLE_MS (${defaults.stableMs}).
+HOST_STABLE_MS (${defaults.stableMs}), HOST_HEALTH_TIMEOUT_MS (${defaults.healthTimeoutMs}).
 
 At start the agent says what is wrong (registry unreachable, password refused, model server
 unreachable, no models, --model missing), one line each with what to do, and keeps retrying;
@@ -149,6 +165,8 @@ type FlagName =
   | 'model'
   | 'max-tokens'
   | 'max-n'
+  | 'health-interval'
+  | 'health-path'
   | 'log-format';
 
 const valueFlags: ReadonlySet<string> = new Set<FlagName>([
@@ -163,6 +181,8 @@ const valueFlags: ReadonlySet<string> = new Set<FlagName>([
   'model',
   'max-tokens',
   'max-n',
+  'health-interval',
+  'health-path',
   'log-format',
 ]);
 
@@ -187,6 +207,8 @@ const envNames: Record<FlagName, string> = {
   model: 'UPSTREAM_MODEL',
   'max-tokens': 'HOST_MAX_TOKENS',
   'max-n': 'HOST_MAX_N',
+  'health-interval': 'HOST_HEALTH_INTERVAL',
+  'health-path': 'HOST_HEALTH_PATH',
   'log-format': 'LOG_FORMAT',
 };
 
@@ -320,6 +342,11 @@ export function parseConfig(
         backoffBaseMs,
         backoffCapMs,
         stableMs: envMs('HOST_STABLE_MS', defaults.stableMs, 0),
+        healthIntervalMs:
+          parseIntOption(get('health-interval'), '--health-interval', defaults.healthIntervalS, 0, 3600) *
+          1000,
+        healthPath: readHealthPath(get('health-path')),
+        healthTimeoutMs: envMs('HOST_HEALTH_TIMEOUT_MS', defaults.healthTimeoutMs, 100),
         verbose: on('verbose'),
         logFormat: parseChoiceSetting('--log-format (LOG_FORMAT)', get('log-format'), LOG_FORMATS, 'text'),
       },
@@ -328,6 +355,17 @@ export function parseConfig(
     if (e instanceof ConfigError) return { kind: 'error', message: e.message };
     throw e;
   }
+}
+
+/** A path under the upstream base URL: `/` first, no spaces, no `..`, at most 200 characters. */
+function readHealthPath(given: string | undefined): string {
+  if (given === undefined) return defaults.healthPath;
+  if (!/^\/[\x21-\x7e]{0,199}$/.test(given) || given.includes('..'))
+    throw new ConfigError(
+      `--health-path (HOST_HEALTH_PATH) must be a path under the upstream URL starting with "/" ` +
+        `(e.g. /models), without spaces or "..", at most 200 characters; got "${given.slice(0, 200)}"`,
+    );
+  return given;
 }
 
 /** The given name, checked against REPLICA_NAME, or the machine-derived default. */

@@ -30,7 +30,12 @@ describe('HostAgent (in process, against a fake registry and a fake model)', () 
       version: '1.0',
       agent: 'model-registry-host/0.1',
       replica: REPLICA,
-      capabilities: { concurrency: 4, cancel: true, models: ['m1', 'm2'] },
+      capabilities: {
+        concurrency: 4,
+        cancel: true,
+        models: ['m1', 'm2'],
+        endpoints: ['embeddings', 'completions', 'responses', 'messages'],
+      },
     });
     // The hello is the first frame, then JSON heartbeats follow.
     expect(registry.frames[0].frame.type).toBe('hello');

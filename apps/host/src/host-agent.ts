@@ -1,6 +1,13 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { PROTOCOL_VERSION, type ChatFrame, type HelloFrame, type RegistryToHostFrame } from '@app/protocol';
+import {
+  PASSTHROUGH_ENDPOINTS,
+  PROTOCOL_VERSION,
+  type ChatFrame,
+  type HelloFrame,
+  type HttpRequestFrame,
+  type RegistryToHostFrame,
+} from '@app/protocol';
 import { Backoff } from './backoff';
 import { serveChat } from './chat-handler';
 import type { HostConfig } from './config';
@@ -9,12 +16,14 @@ import { DrainHandoff } from './drain-handoff';
 import { InFlightTable } from './in-flight-table';
 import { silentLogger, type Logger } from './logger';
 import { ModelDiscovery } from './model-discovery';
+import { ModelHealth } from './model-health';
 import {
   decideReconnect,
   type AgentExit,
   type GoawayEvent,
   type ReconnectPolicy,
 } from './reconnect-decision';
+import { serveHttp } from './passthrough/serve-http';
 import { applyRequestPolicy } from './request-policy';
 import { Upstream } from './upstream';
 
@@ -45,7 +54,7 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
  * reconnect), says hello, serves chats against the upstream model server, and reconnects
  * forever with backoff, until stopped or refused for good (see decideReconnect).
  *
- * Events: `connected` (registryUrl), `hello` (HelloFrame), `disconnected` (ConnectionEnd of an
+ * Events: `connected` (registryUrl), `hello` (HelloFrame), `model-status` (ProbeOutcome sent), `disconnected` (ConnectionEnd of an
  * open socket), `reconnecting` ({delayMs, reason}), `request` (id), `request-end` (id, outcome
  * kind: done | error | aborted), `exit` (AgentExit).
  */
@@ -54,6 +63,8 @@ export class HostAgent extends EventEmitter {
   private readonly logger: Logger;
   private readonly upstream: Upstream;
   private readonly models: ModelDiscovery;
+  /** Null with --health-interval 0: no probe, no `health` capability. */
+  private readonly health: ModelHealth | null;
   private readonly reconnect: ReconnectPolicy;
   private readonly handshakeTimeoutMs: number;
   private readonly handoff: DrainHandoff<RegistryConnection>;
@@ -78,6 +89,16 @@ export class HostAgent extends EventEmitter {
     this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
     this.upstream = new Upstream({ baseUrl: config.upstreamUrl, apiKey: config.upstreamKey });
     this.models = new ModelDiscovery(this.upstream, this.logger, config.model);
+    this.health =
+      config.healthIntervalMs > 0
+        ? new ModelHealth({
+            probe: (signal) => this.upstream.probe(config.healthPath, config.healthTimeoutMs, signal),
+            intervalMs: config.healthIntervalMs,
+            upstreamUrl: config.upstreamUrl,
+            logger: this.logger,
+            report: () => this.reportModelStatus(this.active),
+          })
+        : null;
     const random = options.random ?? Math.random;
     this.reconnect = {
       backoff: new Backoff({ baseMs: config.backoffBaseMs, capMs: config.backoffCapMs, random }),
@@ -105,6 +126,7 @@ export class HostAgent extends EventEmitter {
   start(): void {
     if (this.started) return;
     this.started = true;
+    void this.health?.start();
     this.run().catch((err: unknown) => {
       const message = `agent loop failed: ${(err as Error)?.stack ?? String(err)}`;
       this.logger.error(message);
@@ -204,20 +226,34 @@ export class HostAgent extends EventEmitter {
       capabilities: {
         concurrency: this.config.concurrency,
         cancel: true,
+        ...(this.health && { health: true }),
         // With a pinned model, callers listing models see the only one they will get.
         models: this.config.pinModel && this.config.model ? [this.config.model] : list,
+        endpoints: [...PASSTHROUGH_ENDPOINTS],
       },
     };
     conn.send(hello);
+    this.reportModelStatus(conn);
     conn.sendHeartbeat();
     this.emit('hello', hello);
     this.handoff.tookOver(conn);
+  }
+
+  /** The model server's last known health, to the registry (after each hello, and on each change). */
+  private reportModelStatus(conn: RegistryConnection | null): void {
+    const outcome = this.health?.current;
+    if (!outcome || !conn?.isOpen) return;
+    conn.send({ type: 'model_status', status: outcome.status, detail: outcome.detail });
+    this.emit('model-status', outcome);
   }
 
   private onFrame(conn: RegistryConnection, frame: RegistryToHostFrame): void {
     switch (frame.type) {
       case 'chat':
         this.onChat(conn, frame);
+        return;
+      case 'http_request':
+        this.onHttpRequest(conn, frame);
         return;
       case 'cancel': {
         const entry = this.requests.cancel(frame.request_id, conn);
@@ -302,8 +338,44 @@ export class HostAgent extends EventEmitter {
         }
       } else if (outcome.kind === 'error') {
         this.stats.failed++;
+        // The model server may have just gone: the registry learns it within a second, not an interval.
+        this.health?.chatFailed();
         const ms = Math.round(performance.now() - entry.startedAt);
         this.logger.warn(`request ${id} failed after ${ms} ms: ${outcome.message}`);
+      }
+      this.emit('request-end', id, outcome.kind);
+      this.handoff.chatEnded(conn);
+    });
+  }
+
+  /** Another endpoint (embeddings, completions, ...): served like a chat, answered with http_response_*. */
+  private onHttpRequest(conn: RegistryConnection, frame: HttpRequestFrame): void {
+    const id = frame.request_id;
+    if (this.requests.has(id)) return this.logger.warn(`ignored a second request with id ${id}`);
+    const refusal = this.stopping
+      ? 'host agent stopping'
+      : this.requests.size >= this.config.concurrency
+        ? 'host busy'
+        : null;
+    if (refusal) {
+      conn.send({ type: 'http_response_end', request_id: id, error: refusal });
+      return;
+    }
+    const entry = this.requests.add(id, conn);
+    this.emit('request', id);
+    this.logger.debug(`serving request ${id} (${frame.path})`);
+    void serveHttp({
+      frame,
+      upstream: this.upstream,
+      policy: this.config,
+      sink: conn,
+      signal: entry.controller.signal,
+    }).then((outcome) => {
+      this.requests.finished(entry);
+      if (outcome.kind === 'done') this.stats.served++;
+      else if (outcome.kind === 'error') {
+        this.stats.failed++;
+        this.logger.warn(`request ${id} (${frame.path}) failed: ${outcome.message}`);
       }
       this.emit('request-end', id, outcome.kind);
       this.handoff.chatEnded(conn);
@@ -320,6 +392,7 @@ export class HostAgent extends EventEmitter {
     this.exitValue = exit;
     this.stopping = true;
     this.models.stop();
+    this.health?.stop();
     const message = exit.kind === 'stopped' ? 'host agent stopped' : `host agent exiting: ${exit.message}`;
     for (const entry of this.requests.abortAll()) {
       entry.conn.send({ type: 'chat_response', request_id: entry.id, error: message });

@@ -14,6 +14,13 @@ export interface UpstreamOptions {
   modelsTimeoutMs?: number;
 }
 
+/** What one health probe found (see `Upstream.probe`). */
+export interface ProbeOutcome {
+  status: 'ok' | 'unreachable' | 'error';
+  /** For the instance's owner: what was asked and what came back (never the upstream key). */
+  detail: string;
+}
+
 /** An upstream answer whose headers arrived; the caller reads `body` to its end or destroys it. */
 export interface UpstreamResponse {
   status: number;
@@ -47,6 +54,7 @@ export class Upstream {
   private readonly agent: HttpAgent;
   private readonly chatHeaders: OutgoingHttpHeaders;
   private readonly modelsHeaders: OutgoingHttpHeaders;
+  private readonly authHeaders: OutgoingHttpHeaders;
 
   constructor(options: UpstreamOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -68,6 +76,7 @@ export class Upstream {
     const auth: OutgoingHttpHeaders = options.apiKey ? { Authorization: `Bearer ${options.apiKey}` } : {};
     this.chatHeaders = { 'Content-Type': 'application/json', Accept: 'text/event-stream', ...auth };
     this.modelsHeaders = { Accept: 'application/json', ...auth };
+    this.authHeaders = auth;
   }
 
   /** Model ids from GET /models; throws on any failure (callers fall back to []). */
@@ -76,7 +85,7 @@ export class Upstream {
     const both = signal ? AbortSignal.any([signal, timeout]) : timeout;
     let text: string;
     try {
-      const res = await this.send('GET', '/models', this.modelsHeaders, undefined, both);
+      const res = await this.send('GET', `${this.basePath}/models`, this.modelsHeaders, undefined, both);
       if (res.status < 200 || res.status > 299) {
         res.body.destroy();
         throw new Error(`GET /models answered HTTP ${res.status}`);
@@ -98,6 +107,29 @@ export class Upstream {
   }
 
   /**
+   * One health probe: GET `path` (under the base URL) within `timeoutMs`. `unreachable`: no HTTP
+   * answer (refused, reset, timed out); `error`: an answer that is not 2xx (its status and the start
+   * of its body). The body is read and dropped, so the socket goes back to the pool. Never rejects.
+   */
+  async probe(path: string, timeoutMs: number, signal?: AbortSignal): Promise<ProbeOutcome> {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const both = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    try {
+      const res = await this.send('GET', `${this.basePath}${path}`, this.modelsHeaders, undefined, both);
+      if (res.status >= 200 && res.status <= 299) {
+        res.body.resume();
+        return { status: 'ok', detail: `GET ${path} answered HTTP ${res.status}` };
+      }
+      const text = (await readSomeText(res.body, 120)).replace(/\s+/g, ' ').trim();
+      return { status: 'error', detail: `GET ${path} answered HTTP ${res.status}${text ? `: ${text}` : ''}` };
+    } catch (err) {
+      const what =
+        timeout.aborted && !signal?.aborted ? `no answer within ${timeoutMs} ms` : describeUpstreamError(err);
+      return { status: 'unreachable', detail: `GET ${path}: ${what}` };
+    }
+  }
+
+  /**
    * POST /chat/completions asking for an event stream. Resolves once the response headers
    * arrived; the caller reads the body to its end (the socket then returns to the pool) or
    * destroys it. Aborting `signal` destroys the request and its socket.
@@ -105,7 +137,22 @@ export class Upstream {
   chatCompletions(body: Record<string, unknown>, signal: AbortSignal): Promise<UpstreamResponse> {
     const json = JSON.stringify(body);
     const headers = { ...this.chatHeaders, 'Content-Length': Buffer.byteLength(json) };
-    return this.send('POST', '/chat/completions', headers, json, signal);
+    return this.send('POST', `${this.basePath}/chat/completions`, headers, json, signal);
+  }
+
+  /**
+   * POST to another endpoint: `path` below the base URL (`embeddings`), or from the base URL's
+   * origin when it starts with `/` (`/v1/messages`, where Anthropic-style servers serve it).
+   */
+  post(
+    path: string,
+    headers: OutgoingHttpHeaders,
+    json: string,
+    signal: AbortSignal,
+  ): Promise<UpstreamResponse> {
+    const full = path.startsWith('/') ? path : `${this.basePath}/${path}`;
+    const all = { ...this.authHeaders, ...headers, 'Content-Length': Buffer.byteLength(json) };
+    return this.send('POST', full, all, json, signal);
   }
 
   /** Destroys the pooled sockets, in use or idle (on shutdown, once requests are aborted). */
@@ -114,7 +161,7 @@ export class Upstream {
   }
 
   /**
-   * One request. A pooled socket that the server closed while we picked it fails with
+   * One request (`path` from the origin). A pooled socket that the server closed while we picked it fails with
    * ECONNRESET before any answer; such a request is sent once more on a fresh socket (the
    * server never saw it, or dropped it unanswered).
    */
@@ -132,7 +179,7 @@ export class Upstream {
         {
           hostname: this.hostname,
           port: this.port,
-          path: this.basePath + path + this.query,
+          path: path + this.query,
           method,
           headers,
           agent: this.agent,

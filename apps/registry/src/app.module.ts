@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AdminModule } from './admin/admin.module';
 import { AgentDownloadModule } from './agent-download/agent-download.module';
 import { ChatModule } from './chat/chat.module';
+import { PassthroughModule } from './passthrough/passthrough.module';
 import { ClusterModule } from './cluster/cluster.module';
 import { CoreModule } from './common/core.module';
 import type { AppConfig } from './config/app-config';
@@ -33,6 +34,7 @@ export class AppModule {
         UsageModule,
         HostsModule,
         ChatModule,
+        PassthroughModule,
         HealthModule,
         LifecycleModule,
         MetricsModule,

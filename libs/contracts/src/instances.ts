@@ -27,6 +27,12 @@ export interface Registration {
   ws_url: string;
 }
 
+/**
+ * How a replica's model server answered its agent's last probe: `ok`, `unreachable` (no answer),
+ * `error` (an answer that is not usable); null: unknown (a stock host, or an agent that does not probe).
+ */
+export type ModelStatus = 'ok' | 'unreachable' | 'error';
+
 /** One connected agent of an instance, as its owner's detail lists it. */
 export interface ReplicaInfo {
   /** '' for a stock host, which sends no name. */
@@ -36,6 +42,10 @@ export interface ReplicaInfo {
   capacity: number;
   in_flight: number;
   draining: boolean;
+  /** Chats go only to replicas whose model is not down (null counts as up). */
+  model_status: ModelStatus | null;
+  /** The agent's own words about its model server (owner only; never in a public answer). */
+  model_detail: string | null;
 }
 
 /** `GET /api/upload/{id}` (the owner's view). */
@@ -55,8 +65,15 @@ export interface InstanceDetail {
   policy: InstancePolicy | null;
   /** The models callers see (what the host announced, within the owner's policy). */
   models: string[];
+  /**
+   * What the instance's URL serves: `chat` always, and `embeddings`, `completions`, `responses`,
+   * `messages` (Anthropic, at `/v1/messages`) as its host announced them (absent from older registries).
+   */
+  endpoints?: string[];
   /** Sorted by name (absent from registries older than replicas). */
   replicas?: ReplicaInfo[];
+  /** See ListedInstance.model_reachable. */
+  model_reachable: boolean | null;
 }
 
 /** `PUT /api/upload/{id}`. */
@@ -81,6 +98,12 @@ export interface ListedInstance {
   email: string;
   status: InstanceStatus;
   models: string[];
+  /**
+   * Online: whether a connected replica's model answers (false: "online — model unreachable",
+   * callers get 503 `model_unreachable`); a replica whose agent does not probe counts as answering.
+   * null when not online.
+   */
+  model_reachable: boolean | null;
 }
 
 /** `GET /api/upload/list`. */
@@ -103,6 +126,8 @@ export interface PublicCard {
   status: InstanceStatus;
   models: string[];
   registration_time: string;
+  /** See ListedInstance.model_reachable. */
+  model_reachable: boolean | null;
 }
 
 /** A private instance's card names only its id, visibility and status. */
@@ -110,6 +135,8 @@ export interface PrivateCard {
   instance_id: string;
   visibility: 'private';
   status: InstanceStatus;
+  /** See ListedInstance.model_reachable. */
+  model_reachable: boolean | null;
 }
 
 export type InstanceCard = PublicCard | PrivateCard;

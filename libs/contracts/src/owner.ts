@@ -34,6 +34,8 @@ export interface AccessKey {
   max_concurrent: number | null;
   tokens_per_day: number | null;
   models: string[] | null;
+  /** Endpoints the key may call (`chat`, `embeddings`, `completions`, `responses`, `messages`); null: all. */
+  endpoints: string[] | null;
   created_at: string;
   last_used_at: string | null;
   expires_at: string | null;

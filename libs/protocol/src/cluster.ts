@@ -3,6 +3,7 @@
  * One request channel and one reply channel per node; never one subscription per request.
  */
 import type { ChatFailureCode } from './failure-codes';
+import type { HttpTarget } from './http-frames';
 
 export const channelNames = (prefix: string) => ({
   requests: (nodeId: string) => `${prefix}:node:${nodeId}:req`,
@@ -43,6 +44,8 @@ export type NodeRequestMessage =
       /** Epoch of the replica's connection the sender believes is current. */
       epoch: number;
       body: unknown;
+      /** Another endpoint than chat (see http-frames.ts); absent: a chat. */
+      http?: HttpTarget;
     }
   | {
       kind: 'cancel';

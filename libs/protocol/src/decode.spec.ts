@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { HELLO_LIMITS, decodeHostFrame, decodeRegistryFrame } from './decode';
+import { HELLO_LIMITS, MODEL_STATUS_DETAIL_CHARS, decodeHostFrame, decodeRegistryFrame } from './decode';
 
 const anyText = fc.oneof(
   fc.string(),
@@ -12,7 +12,7 @@ const nested = fc
   .map(([depth, arrays]) =>
     arrays ? `${'['.repeat(depth)}${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`,
   );
-const HOST_TYPES = ['heartbeat', 'hello', 'chat_response'];
+const HOST_TYPES = ['heartbeat', 'hello', 'chat_response', 'model_status'];
 const REGISTRY_TYPES = ['heartbeat_ack', 'chat', 'cancel', 'goaway'];
 const frameLike = (types: string[]) =>
   fc
@@ -27,6 +27,8 @@ const frameLike = (types: string[]) =>
         error: fc.anything(),
         capabilities: fc.anything(),
         reason: fc.anything(),
+        status: fc.oneof(fc.constantFrom('ok', 'unreachable', 'error'), fc.anything()),
+        detail: fc.anything(),
       },
       { requiredKeys: [] },
     )
@@ -117,6 +119,11 @@ describe('frame decoders under hostile input', () => {
         raw_sse_batch: fc.array(fc.string()),
       }),
       fc.record({ type: fc.constant('chat_response' as const), request_id: id, error: fc.string() }),
+      fc.record({
+        type: fc.constant('model_status' as const),
+        status: fc.constantFrom('ok' as const, 'unreachable' as const, 'error' as const),
+        detail: fc.string({ unit: fc.constantFrom('a', 'B', ' ', ':', '1', 'é'), maxLength: 300 }),
+      }),
     );
     fc.assert(
       fc.property(hostFrames, (frame) => {
@@ -162,5 +169,28 @@ describe('frame decoders under hostile input', () => {
     const total = cut.frame.capabilities!.models!.join('').length;
     expect(total).toBeLessThanOrEqual(HELLO_LIMITS.modelsTotalChars);
     expect(total).toBeGreaterThan(HELLO_LIMITS.modelsTotalChars - HELLO_LIMITS.modelNameChars);
+  });
+
+  it('bounds a model_status frame: a known status, detail printable and cut', () => {
+    const decoded = decodeHostFrame(
+      JSON.stringify({
+        type: 'model_status',
+        status: 'unreachable',
+        detail: `a\u0000b\nc\u001b[31m${'x'.repeat(5_000)}`,
+      }),
+    );
+    if (!decoded.ok || decoded.frame.type !== 'model_status') throw new Error('model_status not decoded');
+    expect(decoded.frame.status).toBe('unreachable');
+    expect(decoded.frame.detail).toHaveLength(MODEL_STATUS_DETAIL_CHARS);
+    expect(decoded.frame.detail!.startsWith('a b c [31mxx')).toBe(true);
+    for (const bad of [{ status: 'down' }, { status: 'ok', detail: 7 }, {}])
+      expect(decodeHostFrame(JSON.stringify({ type: 'model_status', ...bad }))).toEqual({
+        ok: false,
+        reason: 'invalid_fields',
+      });
+    expect(decodeHostFrame('{"type":"hello","capabilities":{"health":true}}')).toMatchObject({
+      ok: true,
+      frame: { capabilities: { health: true } },
+    });
   });
 });

@@ -1,4 +1,11 @@
-import type { HelloFrame, HostToRegistryFrame, RegistryToHostFrame } from './frames';
+import {
+  MODEL_STATUSES,
+  type HelloFrame,
+  type HostToRegistryFrame,
+  type ModelStatus,
+  type RegistryToHostFrame,
+} from './frames';
+import { announcedEndpoints, checkHttpRequest, checkHttpResponse } from './http-frames';
 import { isReplicaName } from './replicas';
 
 /** What a host's `hello` may carry: the model list is stored and shown to every caller. */
@@ -8,6 +15,18 @@ export const HELLO_LIMITS = {
   modelNameChars: 256,
   modelsTotalChars: 16 * 1024,
 };
+
+/** A `model_status` frame's `detail` is cut to this many characters (it is stored and shown to the owner). */
+export const MODEL_STATUS_DETAIL_CHARS = 300;
+
+const modelStatuses: ReadonlySet<unknown> = new Set(MODEL_STATUSES);
+export const isModelStatus = (value: unknown): value is ModelStatus => modelStatuses.has(value);
+
+/** Printable text only (control characters become spaces), cut to `max` characters. */
+export function printable(text: string, max: number): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ').slice(0, max);
+}
 
 /** Why a frame was dropped; the caller counts these. */
 export type DecodeFailure = 'malformed_json' | 'not_an_object' | 'unknown_type' | 'invalid_fields';
@@ -56,6 +75,8 @@ function decodeHello(obj: Record<string, unknown>): Decoded<HostToRegistryFrame>
       concurrency: caps.concurrency as number,
       cancel: caps.cancel === true,
       models: boundedModels(caps.models),
+      endpoints: caps.endpoints === undefined ? undefined : announcedEndpoints(caps.endpoints),
+      health: caps.health === true || undefined,
     },
   };
   return { ok: true, frame };
@@ -70,6 +91,18 @@ export function decodeHostFrame(text: string): Decoded<HostToRegistryFrame> {
       return { ok: true, frame: obj as unknown as HostToRegistryFrame };
     case 'hello':
       return decodeHello(obj);
+    case 'model_status':
+      if (!isModelStatus(obj.status)) return { ok: false, reason: 'invalid_fields' };
+      if (obj.detail !== undefined && obj.detail !== null && !isString(obj.detail))
+        return { ok: false, reason: 'invalid_fields' };
+      return {
+        ok: true,
+        frame: {
+          type: 'model_status',
+          status: obj.status,
+          detail: isString(obj.detail) ? printable(obj.detail, MODEL_STATUS_DETAIL_CHARS) : undefined,
+        },
+      };
     case 'chat_response': {
       if (!isString(obj.request_id)) return { ok: false, reason: 'invalid_fields' };
       if (obj.raw_sse !== undefined && !isString(obj.raw_sse)) return { ok: false, reason: 'invalid_fields' };
@@ -81,6 +114,12 @@ export function decodeHostFrame(text: string): Decoded<HostToRegistryFrame> {
       if (obj.error !== undefined && obj.error !== null && !isString(obj.error))
         return { ok: false, reason: 'invalid_fields' };
       return { ok: true, frame: obj as unknown as HostToRegistryFrame };
+    }
+    case 'http_response_head':
+    case 'http_response_body':
+    case 'http_response_end': {
+      const frame = checkHttpResponse(obj);
+      return frame ? { ok: true, frame } : { ok: false, reason: 'invalid_fields' };
     }
     default:
       return { ok: false, reason: 'unknown_type' };
@@ -103,6 +142,10 @@ export function decodeRegistryFrame(text: string): Decoded<RegistryToHostFrame> 
       return { ok: true, frame: obj as unknown as RegistryToHostFrame };
     case 'goaway':
       return { ok: true, frame: { type: 'goaway', reason: isString(obj.reason) ? obj.reason : '' } };
+    case 'http_request': {
+      const frame = checkHttpRequest(obj);
+      return frame ? { ok: true, frame } : { ok: false, reason: 'invalid_fields' };
+    }
     default:
       return { ok: false, reason: 'unknown_type' };
   }

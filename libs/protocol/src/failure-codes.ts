@@ -26,8 +26,12 @@ export const CHAT_FAILURE_CODES = [
   'shutting_down',
   /** No replica of the instance connected (within the hold, CHAT_HOLD_MS). */
   'instance_offline',
+  /** Replicas are connected but none of their model servers answers its agent's health probe. */
+  'model_unreachable',
   /** The caller's access key used its tokens_per_day: the answer ends where the budget did. */
   'tokens_per_day_exceeded',
+  /** The replica does not serve this endpoint (a stock Second Me host serves chat only). */
+  'endpoint_not_supported',
 ] as const;
 
 export type ChatFailureCode = (typeof CHAT_FAILURE_CODES)[number];

@@ -4,6 +4,8 @@
  * which a stock host ignores.
  */
 
+import type { HttpRequestFrame, HttpResponseFrame, PassthroughEndpoint } from './http-frames';
+
 export const PROTOCOL_VERSION = '1.0';
 
 /** Close codes of our own (4000-4999 is the application range). */
@@ -33,7 +35,15 @@ export interface HostCapabilities {
   cancel: boolean;
   /** Model ids of the host's upstream, from its `/models`. */
   models?: string[];
+  /** Endpoints besides chat it serves through `http_request` (see http-frames.ts); none: chat only. */
+  endpoints?: PassthroughEndpoint[];
+  /** The host reports its model server's health in `model_status` frames (ours; see ModelStatusFrame). */
+  health?: boolean;
 }
+
+/** How a host's model server answered its last health probe. */
+export const MODEL_STATUSES = ['ok', 'unreachable', 'error'] as const;
+export type ModelStatus = (typeof MODEL_STATUSES)[number];
 
 // ---- host -> registry ----
 
@@ -67,7 +77,20 @@ export interface ChatResponseFrame {
   error?: string;
 }
 
-export type HostToRegistryFrame = HeartbeatFrame | HelloFrame | ChatResponseFrame;
+/**
+ * Ours, only from a host whose hello said `capabilities.health: true`: how its model server
+ * answered the last probe — `ok`, `unreachable` (no HTTP answer: refused, reset, timed out) or
+ * `error` (an answer that is not a usable one: HTTP 4xx/5xx, no model list). Sent when the status
+ * changes (and after each hello); `detail` is the host's own words, for the instance's owner only.
+ */
+export interface ModelStatusFrame {
+  type: 'model_status';
+  status: ModelStatus;
+  detail?: string;
+}
+
+export type HostToRegistryFrame =
+  HeartbeatFrame | HelloFrame | ChatResponseFrame | ModelStatusFrame | HttpResponseFrame;
 
 // ---- registry -> host ----
 
@@ -91,14 +114,19 @@ export interface GoawayFrame {
   reason: string;
 }
 
-export type RegistryToHostFrame = HeartbeatAckFrame | ChatFrame | CancelFrame | GoawayFrame;
+export type RegistryToHostFrame =
+  HeartbeatAckFrame | ChatFrame | CancelFrame | GoawayFrame | HttpRequestFrame;
 
-/** The chat body as sent to a host: the caller's fields, validated, defaults filled, stream forced on. */
+/**
+ * The chat body as sent to a host: the caller's fields, validated, stream forced on. On the bare
+ * Second Me route temperature and max_tokens are always filled in; on `/chat/completions` only
+ * what the caller (or the owner's ceiling) set.
+ */
 export interface ChatRequestBody {
   messages: Array<{ role: string; content: unknown; [k: string]: unknown }>;
   stream: true;
-  temperature: number;
-  max_tokens: number;
+  temperature?: number;
+  max_tokens?: number;
   metadata?: { enable_l0_retrieval?: boolean; role_id?: string; [k: string]: unknown };
   [field: string]: unknown;
 }

@@ -4,3 +4,4 @@ export * from './paths';
 export * from './cluster';
 export * from './failure-codes';
 export * from './replicas';
+export * from './http-frames';

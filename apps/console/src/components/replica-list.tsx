@@ -1,5 +1,23 @@
 import type { ReplicaInfo } from '../api';
 
+/** A replica's model as its agent last found it; the agent's words say why (the owner's eyes only). */
+function ModelCell({ replica }: { replica: ReplicaInfo }) {
+  const status = replica.model_status;
+  if (status === null) return <span class="muted">not reported</span>;
+  if (status === 'ok') return <span data-model-status="ok">ok</span>;
+  return (
+    <span data-model-status={status}>
+      <strong class="model-down">{status}</strong>
+      {replica.model_detail ? (
+        <>
+          {' '}
+          · <code>{replica.model_detail}</code>
+        </>
+      ) : null}
+    </span>
+  );
+}
+
 /** The agents serving an instance (its replicas), as the owner's detail lists them. */
 export function ReplicaList({ replicas }: { replicas: ReplicaInfo[] }) {
   if (replicas.length === 0) return null;
@@ -15,6 +33,7 @@ export function ReplicaList({ replicas }: { replicas: ReplicaInfo[] }) {
               <th>Connected since</th>
               <th>Capacity</th>
               <th>In flight</th>
+              <th>Model</th>
             </tr>
           </thead>
           <tbody>
@@ -30,6 +49,9 @@ export function ReplicaList({ replicas }: { replicas: ReplicaInfo[] }) {
                 <td data-label="Connected since">{new Date(r.connected_at).toLocaleString()}</td>
                 <td data-label="Capacity">{r.capacity}</td>
                 <td data-label="In flight">{r.in_flight}</td>
+                <td data-label="Model">
+                  <ModelCell replica={r} />
+                </td>
               </tr>
             ))}
           </tbody>

@@ -76,7 +76,7 @@ export function Directory() {
               <h2>
                 <a href={instanceHref(item.instance_id)}>{item.upload_name}</a>
               </h2>
-              <StatusBadge status={item.status} />
+              <StatusBadge status={item.status} modelReachable={item.model_reachable} />
             </div>
             {item.description ? <p class="description">{item.description}</p> : null}
             <p class="meta">

@@ -51,7 +51,7 @@ export function InstancePage({ instanceId }: { instanceId: string }) {
       </p>
       <div class="page-head">
         <h1 id="instance-title">{shown?.upload_name ?? instanceId}</h1>
-        {instance ? <StatusBadge status={instance.status} /> : null}
+        {instance ? <StatusBadge status={instance.status} modelReachable={instance.model_reachable} /> : null}
       </div>
       <ErrorNote error={card.error} prefix="Status could not be refreshed" />
       {isPrivate ? (

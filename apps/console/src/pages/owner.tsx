@@ -202,7 +202,7 @@ function Manage({ session, onSignOut, onRotated, onDeleted }: ManageProps) {
     <section aria-labelledby="owner-title">
       <div class="page-head">
         <h1 id="owner-title">{detail?.upload_name ?? session.instanceId}</h1>
-        {detail ? <StatusBadge status={detail.status} /> : null}
+        {detail ? <StatusBadge status={detail.status} modelReachable={detail.model_reachable} /> : null}
       </div>
       <p>
         <code>{session.instanceId}</code> · <a href={instanceHref(session.instanceId)}>public page</a> ·{' '}

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { ChatRequestBody } from '@app/protocol';
+import type { ChatRequestBody, HttpTarget } from '@app/protocol';
 import { ApiError } from '../common/http-errors';
 import { ChatAccess } from '../keys/chat-access.service';
 import { applyChatPolicy } from '../keys/chat-policy';
@@ -9,6 +9,7 @@ import { addressKey } from '../limits/address-key';
 import { ChatSlot, LimitsService } from '../limits/limits.service';
 import type { ChatSummary } from './chat-exchange';
 import { failureError } from './chat-failures';
+import { modelUnreachable } from './chat-holds';
 import type { ChatRoute } from './chat-route';
 import { Admission, ChatRouter } from './chat-router';
 import type { DirectoryEntry } from './instance-directory';
@@ -25,6 +26,8 @@ export interface ChatToAdmit {
   authorization: string | undefined;
   ip: string;
   bodyBytes: number;
+  /** Another endpoint than chat (passthrough/). */
+  http?: HttpTarget;
 }
 
 /** An admitted chat: its route, and everything taken for it, given back by one `release`. */
@@ -41,6 +44,7 @@ export interface AdmittedChat {
 /** Why routing turned a chat away before it was taken on. */
 const REFUSALS: Record<Exclude<Admission['kind'], 'route' | 'hold'>, (instanceId: string) => ApiError> = {
   offline: (id) => failureError('instance_offline', `instance '${id}' is not connected`),
+  model_down: (id) => failureError('model_unreachable', modelUnreachable(id)),
   hold_full: () =>
     new ApiError(429, 'too many requests are waiting for this instance to connect', {
       code: 'hold_queue_full',
@@ -71,6 +75,10 @@ export class ChatAdmission {
   async admit(chat: ChatToAdmit): Promise<AdmittedChat> {
     const { instanceId, entry, hostBody } = chat;
     const key = await this.access.identify(instanceId, entry.visibility, chat.authorization, chat.ip);
+    if (key?.endpoints && !key.endpoints.has(chat.http?.endpoint ?? 'chat'))
+      throw new ApiError(403, `this access key may not call ${chat.http?.endpoint ?? 'chat'}`, {
+        code: 'endpoint_not_allowed',
+      });
     if (entry.policy || key?.models) applyChatPolicy(hostBody, chat.body, entry.policy, key);
     const address = addressKey(chat.ip);
     this.limits.assertChatRate(address, instanceId);

@@ -5,7 +5,7 @@ import { utcDay } from '../keys/key-counters';
 /** What one failure code means to a registry node: the caller's answer and what routing does next. */
 export interface ChatFailure {
   /** HTTP status of the answer when it had not started (after that: an error event). */
-  status: 429 | 502 | 503 | 504;
+  status: 429 | 501 | 502 | 503 | 504;
   /** Retry-After of that answer in seconds; `utc_day_end`: when the UTC day ends; null: none. */
   retryAfterS: number | 'utc_day_end' | null;
   /** Proves the replica produced no token, so another replica may run the chat (before the first token). */
@@ -35,9 +35,13 @@ export const CHAT_FAILURES: Readonly<Record<ChatFailureCode, Readonly<ChatFailur
   host_error: { status: 502, retryAfterS: null, ...refused },
   node_error: { status: 502, retryAfterS: null, ...final },
   instance_offline: { status: 503, retryAfterS: 5, ...final },
+  // Connected, but no replica's model answers its agent's probe (agents probe every 5 s by default).
+  model_unreachable: { status: 503, retryAfterS: 5, ...final },
   sequence_gap: { status: 502, retryAfterS: null, ...registryStops },
   timeout: { status: 504, retryAfterS: null, ...registryStops },
   shutting_down: { status: 503, retryAfterS: 1, ...registryStops },
+  // Another replica (our agent) may serve it; waiting for one would not change this one's answer.
+  endpoint_not_supported: { status: 501, retryAfterS: null, ...refused },
   // A key's daily budget comes back when the UTC day ends.
   tokens_per_day_exceeded: { status: 429, retryAfterS: 'utc_day_end', ...registryStops },
 };

@@ -4,13 +4,18 @@ import type { Metrics } from '../metrics/metrics';
 import type { ChatSink } from '../contracts/chat-sink';
 import type { ChatRoute } from './chat-route';
 
+/** What a caller reads when replicas are connected but none's model answers (no host detail: that is the owner's). */
+export const modelUnreachable = (instanceId: string): string =>
+  `instance '${instanceId}' is connected, but its model server is not answering; retry later`;
+
 /** While chats wait for a replica, presence is read again this often (a safety net under gossip). */
 export const HOLD_POLL_MS = 500;
 
 /**
  * The chats of this node waiting for a replica of their instance to connect (CHAT_HOLD_MS), at
  * most CHAT_HOLD_LIMIT per instance and CHAT_HOLD_NODE_LIMIT in all. A wait ends when a replica
- * connects (`wake`), the caller leaves (the route's cancel), or every HOLD_POLL_MS to look again.
+ * connects or its model comes back (`wake`), the caller leaves (the route's cancel), or every
+ * HOLD_POLL_MS to look again.
  */
 export class ChatHolds {
   /** Chats waiting, by instance. */
@@ -36,7 +41,8 @@ export class ChatHolds {
   async wait(route: ChatRoute, sink: ChatSink): Promise<boolean> {
     const offline = () => {
       this.leave(route);
-      sink.error('instance_offline', `instance '${route.instanceId}' is not connected`);
+      if (route.modelDown) sink.error('model_unreachable', modelUnreachable(route.instanceId));
+      else sink.error('instance_offline', `instance '${route.instanceId}' is not connected`);
       return false;
     };
     if (this.config.holdMs === 0) return offline();

@@ -16,7 +16,7 @@ import { endedChat } from '../inspector/request-rows';
 import { UsageRecorder } from '../usage/usage-recorder';
 import { ChatExchange, ChatSummary } from './chat-exchange';
 import { failureError } from './chat-failures';
-import { parseChatRequest } from './chat-request';
+import { ChatRules, parseChatRequest } from './chat-request';
 import { ChatAdmission } from './chat-admission';
 import { ChatRouter } from './chat-router';
 import { InstanceDirectory } from './instance-directory';
@@ -36,6 +36,8 @@ export interface ChatCall {
   body: unknown;
   /** What an absent `stream` means on the route that was called. */
   defaultStream: boolean;
+  /** Second Me's rules (bare route) or OpenAI's (`/chat/completions`): see ChatRules. */
+  rules: ChatRules;
   ip: string;
   /** The request body's size as sent (`Content-Length`); measured from the body when absent. */
   bodyBytes?: number;
@@ -91,7 +93,7 @@ export class ChatRelayService {
     const { instanceId, reply } = call;
     if (this.state.draining)
       throw failureError('shutting_down', 'this registry node is shutting down; retry');
-    const { hostBody, stream } = parseChatRequest(call.body, call.defaultStream);
+    const { hostBody, stream } = parseChatRequest(call.body, call.defaultStream, call.rules);
     const entry = await this.directory.lookup(instanceId);
     if (!entry.exists) throw instanceNotFound(instanceId);
     // The key of every routing map on every node: unique because this node made it.

@@ -2,7 +2,7 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { ApiError } from '../common/http-errors';
 import { chatBodyProblems, parseChatRequest } from './chat-request';
-import { ChatCompletionDto } from './dto/chat-completion.dto';
+import { ChatCompletionDto, OpenAiChatCompletionDto } from './dto/chat-completion.dto';
 
 const messages = [{ role: 'user', content: 'hi' }];
 
@@ -26,6 +26,22 @@ describe('parseChatRequest', () => {
     const { hostBody, stream } = parseChatRequest({ messages, stream: false, ...extra }, true);
     expect(stream).toBe(false);
     expect(hostBody).toMatchObject({ ...extra, messages, temperature: 0.7, max_tokens: 2000, stream: true });
+  });
+
+  it("follows OpenAI's rules on /chat/completions: temperature up to 2, nothing filled in", () => {
+    const { hostBody } = parseChatRequest({ messages }, false, 'openai');
+    expect(hostBody).not.toHaveProperty('temperature');
+    expect(hostBody).not.toHaveProperty('max_tokens');
+    expect(parseChatRequest({ messages, temperature: 1.5 }, false, 'openai').hostBody.temperature).toBe(1.5);
+    expect(() => parseChatRequest({ messages, temperature: 2.01 }, false, 'openai')).toThrow(
+      'temperature: must be a number from 0 to 2',
+    );
+  });
+
+  it("keeps Second Me's rules on the bare route: temperature 1.5 is refused", () => {
+    const error = rejection({ messages, temperature: 1.5 });
+    expect(error.getStatus()).toBe(422);
+    expect(error.message).toContain('temperature: must be a number from 0 to 1');
   });
 
   it('uses the route default when stream is absent', () => {
@@ -91,6 +107,21 @@ describe('parseChatRequest', () => {
   ])('agrees with ChatCompletionDto on %j', (body) => {
     const dtoErrors = validateSync(plainToInstance(ChatCompletionDto, body), { forbidUnknownValues: false });
     expect(chatBodyProblems(body).length > 0).toBe(dtoErrors.length > 0);
+  });
+
+  it.each([
+    { messages, temperature: 1.5 },
+    { messages, temperature: 2 },
+    { messages, temperature: 2.01 },
+    { messages, temperature: -1 },
+    { messages },
+    { messages, max_tokens: 0 },
+    {},
+  ])('agrees with OpenAiChatCompletionDto on %j', (body) => {
+    const dtoErrors = validateSync(plainToInstance(OpenAiChatCompletionDto, body), {
+      forbidUnknownValues: false,
+    });
+    expect(chatBodyProblems(body, 'openai').length > 0).toBe(dtoErrors.length > 0);
   });
 
   it('rejects a body that is not an object', () => {

@@ -1,4 +1,4 @@
-import type { ChatFailureCode, ChatRequestBody } from '@app/protocol';
+import type { ChatFailureCode, ChatRequestBody, HttpTarget } from '@app/protocol';
 import type { HostConnection } from '../hosts/host-connection';
 import type { Candidate } from '../replicas/replica-choice';
 import type { KnownReplica } from '../replicas/replica-table';
@@ -11,6 +11,8 @@ export interface ChatToRoute {
   instanceId: string;
   requestId: string;
   hostBody: ChatRequestBody;
+  /** Another endpoint than chat (passthrough/): sent as `http_request`, answered as lines of head + body. */
+  http?: HttpTarget;
 }
 
 /**
@@ -22,6 +24,7 @@ export class ChatRoute implements ChatToRoute {
   readonly instanceId: string;
   readonly requestId: string;
   readonly hostBody: ChatRequestBody;
+  readonly http?: HttpTarget;
   /** Candidates that failed this chat, and how. */
   readonly excluded = new Map<string, ChatFailureCode>();
   attempts = 0;
@@ -29,6 +32,8 @@ export class ChatRoute implements ChatToRoute {
   started = false;
   last?: { code: ChatFailureCode; message: string };
   holdUntil?: number;
+  /** The last look found replicas connected but none whose model answers (a hold then ends in `model_unreachable`). */
+  modelDown = false;
   /** Waiting for a replica (counted by ChatHolds). */
   holding = false;
   /** The node and replica ('' for the unnamed one) the chat was last sent to. */
@@ -45,6 +50,7 @@ export class ChatRoute implements ChatToRoute {
     this.instanceId = chat.instanceId;
     this.requestId = chat.requestId;
     this.hostBody = chat.hostBody;
+    this.http = chat.http;
   }
 
   /** The candidates admission found, once: later attempts look again. */

@@ -6,6 +6,7 @@ import { APP_CONFIG, AppConfig, isDistributed } from '../config/app-config';
 import { ConnectedHosts } from '../hosts/connected-hosts';
 import { Metrics } from '../metrics/metrics';
 import { OnlineInstances } from '../presence/online-instances';
+import { modelUp } from '../presence/presence.store';
 import type { ChatSink } from '../contracts/chat-sink';
 import { candidateKey, chooseReplica } from '../replicas/replica-choice';
 import { ReplicaGossip } from '../replicas/replica-gossip';
@@ -32,7 +33,14 @@ export const REPLICA_READ_MS = 2_000;
 
 /** Whether a chat can be routed now or held (with its route), or why neither. */
 export type Admission =
-  { kind: 'route' | 'hold'; route: ChatRoute } | { kind: 'offline' | 'hold_full' | 'node_hold_full' };
+  | { kind: 'route' | 'hold'; route: ChatRoute }
+  | { kind: 'offline' | 'model_down' | 'hold_full' | 'node_hold_full' };
+
+/** The replicas a chat can go to now; `modelDown`: others are connected but their models do not answer. */
+interface Targets {
+  targets: Target[];
+  modelDown: boolean;
+}
 
 /**
  * Sends each chat to one replica of its instance — the one with the most free capacity, anywhere
@@ -69,7 +77,8 @@ export class ChatRouter implements OnModuleInit {
 
   onModuleInit(): void {
     this.hosts.onChange((connection, change) => {
-      if (change === 'up') this.holds.wake(connection.instanceId);
+      if (change === 'up' || (change === 'model' && connection.modelUp))
+        this.holds.wake(connection.instanceId);
     });
     this.gossip.onGained((instanceId) => this.holds.wake(instanceId));
   }
@@ -83,19 +92,25 @@ export class ChatRouter implements OnModuleInit {
    * Before the caller's request is taken on: can it be routed now, held, or neither? Only an
    * instance whose host was connected lately (`lastSeenAt`, CHAT_HOLD_RECENT_MS) is waited for: a
    * never-connected one costs no wait and no presence reads. The candidates found here serve the
-   * chat's first attempt. Rejects when presence cannot be read (the caller gets 503).
+   * chat's first attempt. Replicas connected but with their model down are waited for like
+   * absent ones (their agent says when the model is back), then 503 `model_unreachable`.
+   * Rejects when presence cannot be read (the caller gets 503).
    */
   async admission(chat: ChatToRoute, lastSeenAt: number | null): Promise<Admission> {
     // The common case without building candidates: a replica on this node takes new chats.
     for (const c of this.hosts.servingOf(chat.instanceId))
-      if (c.isServing && !c.draining) return { kind: 'route', route: new ChatRoute(chat) };
-    const targets = await this.targets(chat.instanceId, undefined);
+      if (c.isServing && !c.draining && c.modelUp) return { kind: 'route', route: new ChatRoute(chat) };
+    const { targets, modelDown } = await this.targets(chat.instanceId, undefined);
     if (targets.length > 0) return { kind: 'route', route: new ChatRoute(chat, targets) };
     const { holdMs, holdRecentMs } = this.config.chat;
-    if (holdMs === 0 || lastSeenAt === null || Date.now() - lastSeenAt > holdRecentMs)
+    if (holdMs === 0) return { kind: modelDown ? 'model_down' : 'offline' };
+    if (!modelDown && (lastSeenAt === null || Date.now() - lastSeenAt > holdRecentMs))
       return { kind: 'offline' };
     const refusal = this.holds.refusal(chat.instanceId);
-    return refusal ? { kind: refusal } : { kind: 'hold', route: new ChatRoute(chat) };
+    if (refusal) return { kind: refusal };
+    const route = new ChatRoute(chat);
+    route.modelDown = modelDown;
+    return { kind: 'hold', route };
   }
 
   /** Routes the chat; every outcome reaches `sink`. */
@@ -104,11 +119,15 @@ export class ChatRouter implements OnModuleInit {
       if (sink.isFinished) return this.holds.leave(route);
       let targets = route.takeCandidates();
       try {
-        targets ??= await this.targets(
-          route.instanceId,
-          route.excluded,
-          route.holding ? HOLD_POLL_MS : undefined,
-        );
+        if (!targets) {
+          const found = await this.targets(
+            route.instanceId,
+            route.excluded,
+            route.holding ? HOLD_POLL_MS : undefined,
+          );
+          targets = found.targets;
+          route.modelDown = found.modelDown;
+        }
       } catch {
         this.holds.leave(route);
         return sink.error('node_unreachable', 'the registry cannot reach its cluster state right now; retry');
@@ -130,15 +149,17 @@ export class ChatRouter implements OnModuleInit {
 
   /**
    * The replicas a chat can go to now, minus `excluded`; draining ones only when nothing else can
-   * take it. Loads are read when the chat is sent, not here: other chats may go out in between.
+   * take it; never one whose model its agent reports down (a field read: no I/O on the chat path).
+   * Loads are read when the chat is sent, not here: other chats may go out in between.
    */
   private async targets(
     instanceId: string,
     excluded?: ReadonlyMap<string, ChatFailureCode>,
     maxAgeMs?: number,
-  ): Promise<Target[]> {
+  ): Promise<Targets> {
     const targets: Target[] = [];
     const draining: Target[] = [];
+    let modelDown = false;
     const self = this.bus.nodeId;
     // A host connecting to this node right now may already show in presence: wait for it.
     if (this.hosts.servingOf(instanceId).length === 0) await this.hosts.acceptingOf(instanceId);
@@ -146,6 +167,10 @@ export class ChatRouter implements OnModuleInit {
       if (!connection.isServing) continue;
       const key = candidateKey(self, connection.slot, connection.epoch);
       if (excluded?.has(key)) continue;
+      if (!connection.modelUp) {
+        modelDown = true;
+        continue;
+      }
       const target: Target = {
         key,
         local: true,
@@ -163,6 +188,10 @@ export class ChatRouter implements OnModuleInit {
       for (const replica of await this.remoteReplicas(instanceId, maxAgeMs)) {
         const key = candidateKey(replica.nodeId, replica.slot, replica.epoch);
         if (excluded?.has(key)) continue;
+        if (!modelUp(replica)) {
+          modelDown = true;
+          continue;
+        }
         const outstanding = this.outstanding;
         const target: Target = {
           key,
@@ -177,7 +206,8 @@ export class ChatRouter implements OnModuleInit {
       }
     }
     // Nothing else: with no hold, a draining replica (still serving until its host has moved) beats a 503.
-    return targets.length === 0 && this.config.chat.holdMs === 0 ? draining : targets;
+    const usable = targets.length === 0 && this.config.chat.holdMs === 0 ? draining : targets;
+    return { targets: usable, modelDown: usable.length === 0 && modelDown };
   }
 
   /** Other nodes' replicas: the table, read again in the background when old, waited for when never read. */
@@ -247,19 +277,19 @@ export class ChatRouter implements OnModuleInit {
         void this.dispatch(route, caller);
       },
     };
-    const { requestId, hostBody } = route;
+    const { requestId, hostBody, http } = route;
     if ('connection' in target) {
       const connection = target.connection;
       route.servedBy = { node: this.bus.nodeId, replica: connection.replica };
       route.stopsWith(() => connection.cancelChat(requestId));
-      if (!connection.startChat(requestId, hostBody, sink))
+      if (!connection.startChat(requestId, hostBody, sink, http))
         sink.error('queue_full', 'too many requests are waiting for this instance');
       return;
     }
     const replica = target.remote;
     route.servedBy = { node: replica.nodeId, replica: replica.replica };
     route.stopsWith(() => this.remote.cancel(requestId));
-    void this.remote.start(replica, requestId, hostBody, sink).then((sent) => {
+    void this.remote.start(replica, requestId, hostBody, sink, http).then((sent) => {
       // Nobody listens on the node's channel (it died): its replicas leave routing.
       if (sent) return;
       this.table.dropNode(replica.nodeId);

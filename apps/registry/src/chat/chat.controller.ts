@@ -6,7 +6,7 @@ import { instanceNotFound } from '../common/http-errors';
 import { ChatAccess } from '../keys/chat-access.service';
 import { visibleModels } from '../keys/chat-policy';
 import { ChatCall, ChatRelayService } from './chat-relay.service';
-import { ChatCompletionDto } from './dto/chat-completion.dto';
+import { ChatCompletionDto, OpenAiChatCompletionDto } from './dto/chat-completion.dto';
 import { InstanceDirectory } from './instance-directory';
 import { RefusedChats } from './refused-chats';
 
@@ -47,6 +47,7 @@ export class ChatController {
       instanceId,
       body,
       defaultStream: true,
+      rules: 'second_me',
       ip,
       authorization,
       requestId,
@@ -60,8 +61,10 @@ export class ChatController {
   @HttpCode(200)
   @ApiOperation({
     summary: 'OpenAI chat completions (JSON unless stream: true or Accept: text/event-stream)',
+    description:
+      "OpenAI's rules: temperature from 0 to 2, and nothing filled in when temperature or max_tokens is absent (the owner's max_tokens ceiling still applies). The bare route keeps Second Me's (0..1, defaults 0.7 and 2000).",
   })
-  @ApiBody({ type: ChatCompletionDto })
+  @ApiBody({ type: OpenAiChatCompletionDto })
   async completions(
     @Param('instanceId') instanceId: string,
     @Body() body: unknown,
@@ -78,6 +81,7 @@ export class ChatController {
       instanceId,
       body,
       defaultStream,
+      rules: 'openai',
       ip,
       authorization,
       requestId,

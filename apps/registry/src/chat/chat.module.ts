@@ -35,6 +35,15 @@ import { RemoteChatServer } from './remote-chat.server';
     RemoteChatClient,
     RemoteChatServer,
   ],
-  exports: [ChatRelayService, RemoteChatClient, RemoteChatServer],
+  exports: [
+    ChatRelayService,
+    RemoteChatClient,
+    RemoteChatServer,
+    // For passthrough/: other endpoints are admitted and routed as chats.
+    ChatAdmission,
+    ChatRouter,
+    InstanceDirectory,
+    RefusedChats,
+  ],
 })
 export class ChatModule {}

@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import type { ChatRequestBody, NodeReplyMessage } from '@app/protocol';
+import type { ChatRequestBody, HttpTarget, NodeReplyMessage } from '@app/protocol';
 import { ClusterBus } from '../cluster/cluster-bus';
 import type { ChatSink } from '../contracts/chat-sink';
 import type { PresenceOwner } from '../presence/presence.store';
@@ -53,6 +53,7 @@ export class RemoteChatClient implements OnModuleInit, OnModuleDestroy {
     requestId: string,
     body: ChatRequestBody,
     sink: ChatSink,
+    http?: HttpTarget,
   ): Promise<boolean> {
     // Without our reply subscription the answer would be lost and the caller left waiting.
     if (!this.bus.connected) return false;
@@ -65,6 +66,7 @@ export class RemoteChatClient implements OnModuleInit, OnModuleDestroy {
       ...(owner.replica !== '' && { replica: owner.replica }),
       epoch: owner.epoch,
       body,
+      ...(http && { http }),
     });
     if (!sent) this.pending.delete(requestId);
     return sent;

@@ -1,6 +1,11 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { TickBatch } from '@app/common';
-import type { ChatRequestBody, NodeReplyMessage, NodeRequestMessage } from '@app/protocol';
+import {
+  readHttpTarget,
+  type ChatRequestBody,
+  type NodeReplyMessage,
+  type NodeRequestMessage,
+} from '@app/protocol';
 import { ClusterBus } from '../cluster/cluster-bus';
 import type { ChatSink } from '../contracts/chat-sink';
 import { replicaSlot } from '../contracts/replica-slot';
@@ -127,7 +132,9 @@ export class RemoteChatServer implements OnModuleInit, OnModuleDestroy {
       request.running = true;
       request.connection = connection;
       this.requests.set(requestId, request);
-      if (!connection.startChat(requestId, message.body as ChatRequestBody, sink))
+      const http = message.http === undefined ? undefined : readHttpTarget(message.http);
+      if (http === null) return sink.error('node_error', 'another node sent an unreadable request');
+      if (!connection.startChat(requestId, message.body as ChatRequestBody, sink, http))
         sink.error('queue_full', 'too many requests are waiting for this instance');
     };
     const connection = this.hosts.get(slot);

@@ -7,7 +7,7 @@ const NONE: readonly HostConnection[] = [];
 const SUPERSEDED = 'another connection of this replica took over';
 
 /** What changed about a replica this node holds: routing and the load gossip listen. */
-export type ReplicaChange = 'up' | 'load' | 'down';
+export type ReplicaChange = 'up' | 'load' | 'model' | 'down';
 
 /**
  * The hub: which host sockets this node holds — every open one, the one serving each replica
@@ -48,6 +48,15 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
   /** Whether this node serves, or is accepting, a host socket of the instance. */
   holds(instanceId: string): boolean {
     return this.byInstance.has(instanceId) || this.acceptingByInstance.has(instanceId);
+  }
+
+  /** This node's part of the directory's view: holds the instance, and whether every model it holds of it is down. */
+  holding(instanceId: string): { holds: boolean; modelDown: boolean } {
+    const serving = this.byInstance.get(instanceId);
+    return {
+      holds: serving !== undefined || this.acceptingByInstance.has(instanceId),
+      modelDown: serving !== undefined && serving.every((c) => !c.modelUp),
+    };
   }
 
   get size(): number {
@@ -124,6 +133,11 @@ export class ConnectedHosts implements OnModuleInit, OnModuleDestroy {
 
   notify(connection: HostConnection, change: ReplicaChange): void {
     for (const listener of this.listeners) listener(connection, change);
+  }
+
+  /** Its agent reported a new model status: told only while it is in its slot. */
+  modelChanged(connection: HostConnection): void {
+    if (this.isCurrent(connection) && connection.isServing) this.notify(connection, 'model');
   }
 
   /** A connection's load or serving state changed: told only while it is in its slot. */

@@ -6,6 +6,7 @@ import { InstancesRepository } from '../instances/instances.repository';
 import { ConnectedHosts } from './connected-hosts';
 import { HeartbeatRecorder } from './heartbeat-recorder';
 import { HostConnection, HostSocketLimits } from './host-connection';
+import { loggableHostError } from './host-error-detail';
 import { HostEvictions } from './host-evictions';
 import { HostPresence } from './host-presence';
 
@@ -63,6 +64,7 @@ export class HostAcceptance {
         heartbeat: (c) => this.heartbeats.record(c.instanceId),
         malformed: () => this.hub.malformedFrames++,
         hello: (c) => this.hello(c),
+        modelStatus: (c) => this.modelStatus(c),
         load: (c) => this.hub.loadChanged(c),
         closed: (c, code) => void this.closed(c, code),
       },
@@ -88,11 +90,28 @@ export class HostAcceptance {
   private hello(connection: HostConnection): void {
     const { instanceId } = connection;
     void this.instances
-      .setHostModels(instanceId, connection.capabilities.models ?? [])
+      .setHostModels(
+        instanceId,
+        connection.capabilities.models ?? [],
+        connection.capabilities.endpoints ?? [],
+      )
       .catch((error: Error) =>
         this.logger.warn(`could not record models of ${instanceId}: ${error.message}`),
       );
     // Its capacity, for nodes that read the replica from presence before any gossip.
+    if (connection.epoch > 0 && this.hub.isCurrent(connection)) void this.presence.refresh([connection]);
+  }
+
+  /**
+   * Its agent says its model answers again, or not: routing (here, and elsewhere through the
+   * gossip) and presence learn it at once. Said only on a change, so it costs a frame, a broadcast
+   * and one Redis write per change, never per probe.
+   */
+  private modelStatus(connection: HostConnection): void {
+    const { instanceId, replica, modelStatus, modelDetail } = connection;
+    const words = modelDetail === null ? '' : `: ${loggableHostError(modelDetail)}`;
+    this.logger.log(`host ${instanceId} replica '${replica}' model ${modelStatus}${words}`);
+    this.hub.modelChanged(connection);
     if (connection.epoch > 0 && this.hub.isCurrent(connection)) void this.presence.refresh([connection]);
   }
 

@@ -3,8 +3,10 @@ import type {
   ChatRequestBody,
   ChatResponseFrame,
   HostCapabilities,
+  HttpTarget,
   RegistryToHostFrame,
 } from '@app/protocol';
+import { ENDPOINT_PATHS } from '@app/protocol';
 import type { ChatSink } from '../contracts/chat-sink';
 import { hostErrorMessage, loggableHostError } from './host-error-detail';
 
@@ -15,6 +17,8 @@ interface Waiting {
   requestId: string;
   request: ChatRequestBody;
   sink: ChatSink;
+  /** Set for another endpoint than chat: sent as `http_request`. */
+  http?: HttpTarget;
 }
 
 /**
@@ -64,13 +68,13 @@ export class HostChatScheduler {
   }
 
   /** Returns false when the queue is full (the caller answers 429). */
-  submit(requestId: string, request: ChatRequestBody, sink: ChatSink): boolean {
+  submit(requestId: string, request: ChatRequestBody, sink: ChatSink, http?: HttpTarget): boolean {
     if (this.active.size < this.concurrency) {
-      this.start({ requestId, request, sink });
+      this.start({ requestId, request, sink, http });
       return true;
     }
     if (this.waiting.length >= this.queueLimit) return false;
-    this.waiting.push({ requestId, request, sink });
+    this.waiting.push({ requestId, request, sink, http });
     this.onLoad?.();
     return true;
   }
@@ -143,7 +147,16 @@ export class HostChatScheduler {
   private start(next: Waiting): void {
     this.active.set(next.requestId, next.sink);
     if (this.waiting.length === 0) this.onLoad?.();
-    this.send({ type: 'chat', request_id: next.requestId, request: next.request });
+    if (next.http)
+      this.send({
+        type: 'http_request',
+        request_id: next.requestId,
+        method: 'POST',
+        path: ENDPOINT_PATHS[next.http.endpoint],
+        headers: next.http.headers,
+        body: next.request,
+      });
+    else this.send({ type: 'chat', request_id: next.requestId, request: next.request });
   }
 
   private pump(): void {

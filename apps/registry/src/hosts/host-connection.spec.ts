@@ -1,7 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
+import { FakeHostSocket } from '../../../../test/doubles/fake-host-connection';
 import type { ChatSink } from '../contracts/chat-sink';
 import { HostConnection, NO_SOCKET_LIMITS } from './host-connection';
+import { MODEL_STATUS_MIN_MS } from './host-model-status';
 
 describe('HostConnection over a real socket', () => {
   let server: WebSocketServer;
@@ -42,5 +44,44 @@ describe('HostConnection over a real socket', () => {
     connection.startChat('r1', { messages: [], stream: true, temperature: 0.7, max_tokens: 1 }, throwing);
     expect(await closed).toBe(1011);
     expect(malformed).toBe(1);
+  });
+});
+
+describe('HostConnection: model_status', () => {
+  const connect = () => {
+    const wire = new FakeHostSocket();
+    const changes: string[] = [];
+    const connection = new HostConnection('inst', 'r', 1, wire as unknown as WebSocket, 4, NO_SOCKET_LIMITS, {
+      heartbeat: () => undefined,
+      hello: () => undefined,
+      malformed: () => undefined,
+      closed: () => undefined,
+      modelStatus: (c) => changes.push(`${c.modelStatus}:${c.modelDetail}`),
+    });
+    return { wire, connection, changes };
+  };
+
+  afterEach(() => jest.useRealTimers());
+
+  it('is taken only from a host whose hello offered health, and told only when it changes', () => {
+    jest.useFakeTimers();
+    const { wire, connection, changes } = connect();
+    wire.receive({ type: 'model_status', status: 'unreachable', detail: 'too early' });
+    expect(connection.modelStatus).toBeNull();
+    wire.receive({ type: 'hello', capabilities: { concurrency: 2, health: true } });
+    expect(connection.modelUp).toBe(true);
+    wire.receive({ type: 'model_status', status: 'unreachable', detail: 'GET /models: ECONNREFUSED' });
+    wire.receive({ type: 'model_status', status: 'unreachable', detail: 'GET /models: ECONNREFUSED' });
+    expect(connection.modelUp).toBe(false);
+    wire.receive({ type: 'model_status', status: 'ok' });
+    jest.advanceTimersByTime(MODEL_STATUS_MIN_MS);
+    expect(changes).toEqual(['unreachable:GET /models: ECONNREFUSED', 'ok:null']);
+    expect(connection.modelUp).toBe(true);
+  });
+
+  it('a stock host (no hello) stays unknown, which routing treats as healthy', () => {
+    const { wire, connection, changes } = connect();
+    wire.receive({ type: 'model_status', status: 'error' });
+    expect([connection.modelStatus, connection.modelUp, changes]).toEqual([null, true, []]);
   });
 });

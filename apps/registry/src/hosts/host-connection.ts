@@ -7,12 +7,17 @@ import {
   decodeHostFrame,
   HostCapabilities,
   HostToRegistryFrame,
+  HttpTarget,
+  ModelStatus,
+  ModelStatusFrame,
   RegistryToHostFrame,
 } from '@app/protocol';
 import type { ChatSink } from '../contracts/chat-sink';
 import { replicaSlot } from '../contracts/replica-slot';
 import { FrameRateLimiter } from './frame-rate-limiter';
 import { HostChatScheduler } from './host-chat-scheduler';
+import { asChatResponse } from './http-response-lines';
+import { HostModelStatus } from './host-model-status';
 
 /** What one host socket may cost the node (WS_MAX_* settings). */
 export interface HostSocketLimits {
@@ -36,6 +41,8 @@ export interface HostConnectionEvents {
   /** Its load (chats running or queued) or capacity changed. */
   load?(connection: HostConnection): void;
   hello(connection: HostConnection): void;
+  /** Its model's status or the host's words about it changed (`model_status`, health hosts only). */
+  modelStatus?(connection: HostConnection): void;
   malformed(): void;
   closed(connection: HostConnection, code: number): void;
 }
@@ -61,6 +68,8 @@ export class HostConnection {
   saidHello = false;
   /** Told to move (its node drains): still serves the chats it has, gets no new ones while another replica can take them. */
   draining = false;
+  /** What its agent says about its model server (`model_status`). */
+  readonly model = new HostModelStatus(() => this.events.modelStatus?.(this));
   /** Presence id: the instance id for the unnamed replica, `<id>/<replica>` otherwise. */
   readonly slot: string;
   private retireTimer?: NodeJS.Timeout;
@@ -97,6 +106,19 @@ export class HostConnection {
     return !this.closed && !this.retired;
   }
 
+  /** Routing may give it chats: its model is not known to be down (a field read, on the chat path). */
+  get modelUp(): boolean {
+    return this.model.up;
+  }
+
+  get modelStatus(): ModelStatus | null {
+    return this.model.status;
+  }
+
+  get modelDetail(): string | null {
+    return this.model.detail;
+  }
+
   /** Chats it serves at once. */
   get capacity(): number {
     return this.capabilities.concurrency;
@@ -107,8 +129,16 @@ export class HostConnection {
     return this.scheduler.load;
   }
 
-  startChat(requestId: string, request: ChatRequestBody, sink: ChatSink): boolean {
-    return this.scheduler.submit(requestId, request, sink);
+  /** `http`: a request for another endpoint (http_request), refused unless the host announced it. */
+  startChat(requestId: string, request: ChatRequestBody, sink: ChatSink, http?: HttpTarget): boolean {
+    if (http && !this.capabilities.endpoints?.includes(http.endpoint)) {
+      sink.error(
+        'endpoint_not_supported',
+        `this instance's host serves chat only, not ${http.endpoint} (it runs a host without the registry agent's endpoints)`,
+      );
+      return true;
+    }
+    return this.scheduler.submit(requestId, request, sink, http);
   }
 
   cancelChat(requestId: string): void {
@@ -197,6 +227,11 @@ export class HostConnection {
       case 'chat_response':
         if (!this.scheduler.onResponse(frame)) this.strike();
         return;
+      case 'http_response_head':
+      case 'http_response_body':
+      case 'http_response_end':
+        if (!this.scheduler.onResponse(asChatResponse(frame))) this.strike();
+        return;
       case 'heartbeat':
         this.events.heartbeat(this);
         // No ack to a host that has not read what it was sent: a flood of them would pile up here.
@@ -204,6 +239,8 @@ export class HostConnection {
         return;
       case 'hello':
         return this.onHello(frame);
+      case 'model_status':
+        return this.onModelStatus(frame);
     }
   }
 
@@ -216,10 +253,17 @@ export class HostConnection {
       concurrency: clampHostConcurrency(frame.capabilities?.concurrency),
       cancel: frame.capabilities?.cancel === true,
       models: frame.capabilities?.models ?? [],
+      endpoints: frame.capabilities?.endpoints ?? [],
+      health: frame.capabilities?.health === true,
     };
     this.scheduler.setCapabilities(this.capabilities);
     this.events.hello(this);
     this.events.load?.(this);
+  }
+
+  /** Only from a host whose hello offered it. */
+  private onModelStatus(frame: ModelStatusFrame): void {
+    if (this.capabilities.health) this.model.receive(frame.status, frame.detail ?? null);
   }
 
   private malformed(): void {
@@ -251,6 +295,7 @@ export class HostConnection {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.resumeTimer);
+    this.model.stop();
     this.scheduler.failAll('host_disconnected', 'the host disconnected');
     this.events.closed(this, code);
   }

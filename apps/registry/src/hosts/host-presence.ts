@@ -17,6 +17,8 @@ const stateOf = (connection: HostConnection): ReplicaState => ({
   inFlight: connection.load,
   connectedAt: connection.connectedAt.getTime(),
   draining: connection.draining,
+  modelStatus: connection.modelStatus,
+  modelDetail: connection.modelDetail,
 });
 
 /**
@@ -29,6 +31,8 @@ const stateOf = (connection: HostConnection): ReplicaState => ({
 export class HostPresence implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(HostPresence.name);
   private readonly timers: NodeJS.Timeout[] = [];
+  /** Instances whose row says every model held here is down (so a write happens only on a flip). */
+  private readonly modelDown = new Set<string>();
 
   constructor(
     private readonly hub: ConnectedHosts,
@@ -43,7 +47,21 @@ export class HostPresence implements OnModuleInit, OnModuleDestroy {
     // Rows an earlier run of this node id left (a crash, a restart with a fixed NODE_ID).
     await this.holding.purge(this.config.nodeId);
     this.liveNodes.onForget((nodeId) => void this.holding.purge(nodeId));
-    this.hub.onLeft((instanceId) => void this.holding.update(instanceId, () => this.hub.holds(instanceId)));
+    this.hub.onLeft((instanceId) => void this.holding.update(instanceId, () => this.hub.holding(instanceId)));
+    // The directory's "model unreachable": a row write only when this node's view of the instance flips.
+    this.hub.onChange((connection, change) => {
+      if (change === 'load') return;
+      const { instanceId } = connection;
+      const { holds, modelDown } = this.hub.holding(instanceId);
+      if (!holds) this.modelDown.delete(instanceId);
+      if (!holds || this.modelDown.has(instanceId) === modelDown) return;
+      void this.holding.update(instanceId, () => {
+        const state = this.hub.holding(instanceId);
+        if (state.modelDown) this.modelDown.add(instanceId);
+        else this.modelDown.delete(instanceId);
+        return state;
+      });
+    });
     this.timers.push(setInterval(() => void this.refresh(), this.config.presence.refreshMs));
     this.timers.push(
       setInterval(() => void this.holding.resync([...this.hub.instances()]), HOLDERS_RESYNC_MS),
@@ -79,7 +97,7 @@ export class HostPresence implements OnModuleInit, OnModuleDestroy {
         .catch((error: Error) =>
           this.logger.warn(`could not record connection of ${instanceId}: ${error.message}`),
         ),
-      this.holding.update(instanceId, () => this.hub.holds(instanceId)),
+      this.holding.update(instanceId, () => this.hub.holding(instanceId)),
     ]);
     const { replicasPerInstance } = this.config;
     const claimed = await this.presence.claim(instanceId, replica, stateOf(connection), replicasPerInstance);

@@ -3,6 +3,13 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { InstanceEvents } from '../instances/instance-events';
 import { InstanceHoldersRepository } from '../instances/instance-holders.repository';
 
+/** What this node's row of an instance says. */
+export interface HoldingState {
+  holds: boolean;
+  /** Every replica of it held here reports its model down (the directory says "model unreachable"). */
+  modelDown: boolean;
+}
+
 /**
  * Keeps this node's rows of `instance_holders` in step with the host sockets it holds: a row is
  * written before the presence claim (so whoever sees the instance online in presence finds it in
@@ -24,14 +31,17 @@ export class InstanceHolding {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** Writes whether this node holds the instance (`holds()` is asked when the write's turn comes). */
-  update(instanceId: string, holds: () => boolean): Promise<void> {
+  /**
+   * Writes whether this node holds the instance, and whether every model it holds of it is down
+   * (`state()` is asked when the write's turn comes).
+   */
+  update(instanceId: string, state: () => HoldingState): Promise<void> {
     const previous = this.chains.get(instanceId);
     if (previous && this.queued.has(instanceId)) return previous;
     this.queued.add(instanceId);
     const next = (previous ?? Promise.resolve()).then(() => {
       this.queued.delete(instanceId);
-      return this.write(instanceId, holds());
+      return this.write(instanceId, state());
     });
     this.chains.set(instanceId, next);
     void next.finally(() => {
@@ -60,9 +70,9 @@ export class InstanceHolding {
       );
   }
 
-  private async write(instanceId: string, holds: boolean): Promise<void> {
+  private async write(instanceId: string, { holds, modelDown }: HoldingState): Promise<void> {
     try {
-      if (holds) await this.holders.hold(instanceId, this.config.nodeId);
+      if (holds) await this.holders.hold(instanceId, this.config.nodeId, modelDown);
       else await this.holders.release(instanceId, this.config.nodeId);
       this.events.emit('holdersChanged', { instanceId });
     } catch (error) {

@@ -9,10 +9,12 @@ import { PrismaService } from '../database/prisma.service';
 export class InstanceHoldersRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  async hold(instanceId: string, nodeId: string): Promise<void> {
+  /** `modelDown`: every replica of the instance this node holds reports its model down. */
+  async hold(instanceId: string, nodeId: string, modelDown = false): Promise<void> {
     await this.prisma.$executeRaw`
-      INSERT INTO instance_holders (instance_id, node_id) VALUES (${instanceId}, ${nodeId})
-      ON CONFLICT DO NOTHING`;
+      INSERT INTO instance_holders (instance_id, node_id, model_down) VALUES (${instanceId}, ${nodeId}, ${modelDown})
+      ON CONFLICT (instance_id, node_id) DO UPDATE SET model_down = EXCLUDED.model_down
+      WHERE instance_holders.model_down <> EXCLUDED.model_down`;
   }
 
   async release(instanceId: string, nodeId: string): Promise<void> {

@@ -46,9 +46,21 @@ export class InstancesRepository {
       orderBy: [{ registeredAt: 'asc' }, { id: 'asc' }],
       skip,
       take,
-      include: { holders: { where: { nodeId: { in: liveNodes } }, select: { nodeId: true }, take: 1 } },
+      // One live holder row, a node with a model that answers first: online, and whether any model does.
+      include: {
+        holders: {
+          where: { nodeId: { in: liveNodes } },
+          select: { modelDown: true },
+          orderBy: { modelDown: 'asc' },
+          take: 1,
+        },
+      },
     });
-    return rows.map(({ holders, ...row }) => ({ ...row, online: holders.length > 0 }));
+    return rows.map(({ holders, ...row }) => ({
+      ...row,
+      online: holders.length > 0,
+      modelDown: holders.length > 0 && holders[0].modelDown,
+    }));
   }
 
   count(statuses: InstanceStatus[], liveNodes: string[]): Promise<number> {
@@ -64,8 +76,12 @@ export class InstancesRepository {
     await this.prisma.instance.updateMany({ where: { id }, data: { lastWsCheck: at, lastHeartbeat: at } });
   }
 
-  async setHostModels(id: string, models: string[]): Promise<void> {
-    await this.prisma.instance.updateMany({ where: { id }, data: { hostModels: models } });
+  /** What a host's `hello` announced: its models, and the endpoints besides chat it serves. */
+  async setHostModels(id: string, models: string[], endpoints: string[] = []): Promise<void> {
+    await this.prisma.instance.updateMany({
+      where: { id },
+      data: { hostModels: models, hostEndpoints: endpoints },
+    });
   }
 
   /** Writes buffered heartbeat times in one statement per batch rather than one per heartbeat. */

@@ -16,6 +16,7 @@ import { instanceNotFound, invalidField } from '../common/http-errors';
 import { Prisma } from '../database/generated/client';
 import { LimitsService } from '../limits/limits.service';
 import { OnlineInstances } from '../presence/online-instances';
+import { modelUp, type ReplicaState } from '../presence/presence.store';
 import { generateInstanceId, generatePassword, hashPassword, INSTANCE_ID_PATTERN } from './credentials';
 import { maskEmail } from './email-mask';
 import { Caller, InstanceAuthService } from './instance-auth.service';
@@ -25,7 +26,7 @@ import { DirectoryRead, DirectoryReads } from './directory-reads';
 import { InstanceHoldersRepository } from './instance-holders.repository';
 import { deriveStatus } from './instance-status';
 import { InstanceRecord, InstancesRepository } from './instances.repository';
-import { publicModels } from './public-models';
+import { publicModels, servedEndpoints } from './public-models';
 import { RegisterInstanceDto } from './dto/register-instance.dto';
 import { UpdateInstanceDto } from './dto/update-instance.dto';
 
@@ -83,6 +84,7 @@ export class InstancesService {
     const replicas = await this.online.replicas(record.id);
     const online = replicas.length > 0;
     return {
+      model_reachable: modelReachable(replicas),
       upload_name: record.uploadName,
       instance_id: record.id,
       status: deriveStatus(record, online),
@@ -97,6 +99,7 @@ export class InstancesService {
       visibility: asVisibility(record.visibility),
       policy: asPolicy(record.policy),
       models: publicModels(record),
+      endpoints: servedEndpoints(record),
       replicas: replicas
         .sort((a, b) => (a.replica < b.replica ? -1 : a.replica > b.replica ? 1 : 0))
         .map((r) => ({
@@ -106,6 +109,8 @@ export class InstancesService {
           capacity: r.capacity,
           in_flight: r.inFlight,
           draining: r.draining,
+          model_status: r.modelStatus ?? null,
+          model_detail: r.modelStatus ? (r.modelDetail ?? null) : null,
         })),
     };
   }
@@ -166,6 +171,7 @@ export class InstancesService {
           email: maskEmail(row.email),
           status: deriveStatus(row, row.online),
           models: publicModels(row),
+          model_reachable: row.online ? !row.modelDown : null,
         })),
         pagination: { page_no: pageNo, page_size: pageSize, total, total_pages: Math.ceil(total / pageSize) },
       };
@@ -179,9 +185,11 @@ export class InstancesService {
   async publicCard(instanceId: string): Promise<InstanceCard> {
     const record = await this.instances.findActive(instanceId);
     if (!record) throw instanceNotFound(instanceId);
-    const status = deriveStatus(record, await this.online.isOnline(record.id));
+    const replicas = await this.online.replicas(record.id);
+    const status = deriveStatus(record, replicas.length > 0);
+    const model_reachable = modelReachable(replicas);
     const visibility = asVisibility(record.visibility);
-    if (visibility === 'private') return { instance_id: record.id, visibility, status };
+    if (visibility === 'private') return { instance_id: record.id, visibility, status, model_reachable };
     return {
       instance_id: record.id,
       visibility,
@@ -190,6 +198,7 @@ export class InstancesService {
       status,
       models: publicModels(record),
       registration_time: record.registeredAt.toISOString(),
+      model_reachable,
     };
   }
 
@@ -225,3 +234,7 @@ export class InstancesService {
     return `${scheme}//${base.host}${base.pathname.replace(/\/$/, '')}${Paths.hostSocket(instanceId)}`;
   }
 }
+
+/** Online: whether some replica's model is not known to be down; null when none is connected. */
+const modelReachable = (replicas: readonly ReplicaState[]): boolean | null =>
+  replicas.length === 0 ? null : replicas.some(modelUp);

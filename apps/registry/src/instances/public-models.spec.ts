@@ -1,4 +1,4 @@
-import { publicModels } from './public-models';
+import { publicModels, servedEndpoints } from './public-models';
 
 describe('publicModels', () => {
   const named = { model_name: 'llama3' };
@@ -23,5 +23,16 @@ describe('publicModels', () => {
 
   it('ignores what is not a model id', () => {
     expect(publicModels({ hostModels: ['m1', '', 7, null], config: null })).toEqual(['m1']);
+  });
+});
+
+describe('servedEndpoints', () => {
+  it('lists chat always and the announced endpoints it knows, in a fixed order', () => {
+    expect(servedEndpoints({ hostEndpoints: null })).toEqual(['chat']);
+    expect(servedEndpoints({ hostEndpoints: ['messages', 'rerank', 'embeddings'] })).toEqual([
+      'chat',
+      'embeddings',
+      'messages',
+    ]);
   });
 });

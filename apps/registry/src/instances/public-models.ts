@@ -1,3 +1,4 @@
+import { PASSTHROUGH_ENDPOINTS } from '@app/protocol';
 import type { InstanceRecord } from './instances.repository';
 
 /**
@@ -12,4 +13,13 @@ export function publicModels(record: Pick<InstanceRecord, 'hostModels' | 'config
     return [...new Set(record.hostModels.filter((m): m is string => typeof m === 'string' && m !== ''))];
   const named = (record?.config as { model_name?: unknown } | null)?.model_name;
   return typeof named === 'string' && named !== '' ? [named] : [];
+}
+
+/**
+ * The endpoints under the instance's URL its host serves: chat always, the others as its last
+ * `hello` announced them (a stock Second Me host, which sends none, serves chat only).
+ */
+export function servedEndpoints(record: Pick<InstanceRecord, 'hostEndpoints'>): string[] {
+  const announced = Array.isArray(record.hostEndpoints) ? record.hostEndpoints : [];
+  return ['chat', ...PASSTHROUGH_ENDPOINTS.filter((endpoint) => announced.includes(endpoint))];
 }

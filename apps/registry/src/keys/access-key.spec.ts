@@ -1,4 +1,5 @@
-import { hashAccessKey, issueAccessKey, presentedKey } from './access-key';
+import { createHash } from 'node:crypto';
+import { accessKeyId, hashAccessKey, issueAccessKey, presentedKey } from './access-key';
 
 describe('access keys', () => {
   it('issues sk- keys with 256 random bits, a short display prefix and a SHA-256 hash', () => {
@@ -9,6 +10,14 @@ describe('access keys', () => {
     expect(issued.prefix.length).toBeLessThan(16);
     expect(Buffer.from(issued.hash)).toEqual(Buffer.from(hashAccessKey(issued.key)));
     expect(issueAccessKey().key).not.toBe(issued.key);
+  });
+
+  it('hashes with SHA-256 as stored keys were hashed (the cache id is its hex)', () => {
+    const { key } = issueAccessKey();
+    const stored = createHash('sha256').update(key, 'utf8').digest();
+    expect(accessKeyId(key)).toBe(stored.toString('hex'));
+    expect(Buffer.from(hashAccessKey(key))).toEqual(stored);
+    expect(accessKeyId('sk-abc')).toBe('1460db1b6902f8b1fc2a40d9381a24d0fd22c3bc1b2c6f999c521da73776fbe0');
   });
 
   it('reads only our key format from a bearer header', () => {

@@ -11,6 +11,7 @@ const known = (over: Partial<KnownKey> = {}): KnownKey => ({
   instanceId: 'mine',
   models: null,
   firstModel: null,
+  endpoints: null,
   rpm: 5,
   maxConcurrent: null,
   tokensPerDay: null,

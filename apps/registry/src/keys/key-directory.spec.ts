@@ -7,6 +7,7 @@ const record = (over: Partial<ChatKeyRecord> = {}): ChatKeyRecord => ({
   id: 'key_1',
   instanceId: 'inst',
   models: null,
+  endpoints: null,
   rpm: null,
   maxConcurrent: null,
   tokensPerDay: null,

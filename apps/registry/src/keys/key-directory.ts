@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { hashAccessKey } from './access-key';
+import { accessKeyId } from './access-key';
 import { ChatKeyRecord, KeysRepository } from './keys.repository';
 
 /** What a chat needs to know about a key; `null` models = any model. */
@@ -9,6 +9,8 @@ export interface KnownKey {
   instanceId: string;
   models: ReadonlySet<string> | null;
   firstModel: string | null;
+  /** Endpoints it may call (`chat`, `embeddings`, ...); null = all. */
+  endpoints: ReadonlySet<string> | null;
   rpm: number | null;
   maxConcurrent: number | null;
   tokensPerDay: number | null;
@@ -47,6 +49,9 @@ function knownKey(record: ChatKeyRecord): KnownKey {
     instanceId: record.instanceId,
     models: models && new Set(models),
     firstModel: models?.[0] ?? null,
+    endpoints: Array.isArray(record.endpoints)
+      ? new Set(record.endpoints.filter((e): e is string => typeof e === 'string'))
+      : null,
     rpm: record.rpm,
     maxConcurrent: record.maxConcurrent,
     tokensPerDay: record.tokensPerDay === null ? null : Number(record.tokensPerDay),
@@ -80,13 +85,12 @@ export class KeyDirectory {
 
   /** The key behind a secret (null: no such key), from the cache when it is fresh. */
   async lookup(secret: string): Promise<KnownKey | null> {
-    const hash = hashAccessKey(secret);
-    const id = Buffer.from(hash).toString('hex');
+    const id = accessKeyId(secret);
     const now = Date.now();
     const cached = this.cache.get(id);
     if (cached && cached.until > now) return cached.key;
     const generation = this.generation;
-    const record = await this.keys.findForChat(hash);
+    const record = await this.keys.findForChat(new Uint8Array(Buffer.from(id, 'hex')));
     const key = record && knownKey(record);
     // A revocation seen while reading: the row read may predate it, so it is not trusted for KEY_CACHE_MS.
     if (generation === this.generation) this.remember(id, key, now + this.config.keys.cacheMs);

@@ -9,6 +9,7 @@ const CHAT_COLUMNS = {
   id: true,
   instanceId: true,
   models: true,
+  endpoints: true,
   rpm: true,
   maxConcurrent: true,
   tokensPerDay: true,

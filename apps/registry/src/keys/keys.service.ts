@@ -22,6 +22,8 @@ function describeKey(record: AccessKeyRecord): AccessKey {
     tokens_per_day: record.tokensPerDay === null ? null : Number(record.tokensPerDay),
     // Written only from the validated list of CreateKeyDto (or left NULL).
     models: record.models as string[] | null,
+    // Written only from the validated list of CreateKeyDto (or left NULL).
+    endpoints: record.endpoints as string[] | null,
     created_at: record.createdAt.toISOString(),
     last_used_at: iso(record.lastUsedAt),
     expires_at: iso(record.expiresAt),
@@ -56,6 +58,7 @@ export class KeysService {
         maxConcurrent: dto.max_concurrent ?? null,
         tokensPerDay: dto.tokens_per_day === undefined ? null : BigInt(dto.tokens_per_day),
         models: dto.models ?? undefined,
+        endpoints: dto.endpoints ?? undefined,
         expiresAt,
         createdAt: now,
       },

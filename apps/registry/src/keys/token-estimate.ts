@@ -10,9 +10,10 @@ const GENERATED = /"(?:content|reasoning_content|reasoning|arguments)": ?"[^"]/;
 export const carriesTokens = (line: string): boolean => GENERATED.test(line);
 
 /** About four characters a token (OpenAI's rule of thumb), at least one: what a prompt is charged until the model counts it. */
-export function estimatePromptTokens(messages: ChatRequestBody['messages']): number {
+export function estimatePromptTokens(messages: ChatRequestBody['messages'] | undefined): number {
   let chars = 0;
-  for (const message of messages) {
+  // Other endpoints (embeddings, completions, ...) have no messages: charged at least one until counted.
+  for (const message of messages ?? []) {
     const content: unknown = message.content;
     if (typeof content === 'string') chars += content.length;
     else if (Array.isArray(content))

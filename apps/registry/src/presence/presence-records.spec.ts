@@ -48,6 +48,19 @@ describe('replica entry', () => {
     });
   });
 
+  it("carries the agent's model status and words once it reported them, bounded when read", () => {
+    const down = { ...state, modelStatus: 'unreachable' as const, modelDetail: 'GET /models: ECONNREFUSED' };
+    expect(parseReplicaEntry('inst', 'gpu-1', `42|${encodeReplicaState('node-a', down)}`)).toMatchObject({
+      modelStatus: 'unreachable',
+      modelDetail: 'GET /models: ECONNREFUSED',
+    });
+    const odd = `7|{"n":"a","m":"error","md":"x\\u0007${'y'.repeat(2_000)}"}`;
+    expect(parseReplicaEntry('inst', '', odd)?.modelDetail).toMatch(/^x y{298}$/);
+    expect(parseReplicaEntry('inst', '', '7|{"n":"a","m":"sick","md":"z"}')).not.toHaveProperty(
+      'modelStatus',
+    );
+  });
+
   it('is null when the epoch, the JSON or the node cannot be read, and bounds odd counts', () => {
     for (const value of ['', '|{"n":"a"}', '0|{"n":"a"}', 'x|{"n":"a"}', '3|not json', '3|{"n":""}', '3|{}'])
       expect(parseReplicaEntry('inst', '', value)).toBeNull();

@@ -1,3 +1,5 @@
+import type { ModelStatus } from '@app/protocol';
+
 /** Who holds one replica's host socket, cluster-wide. */
 export interface PresenceOwner {
   nodeId: string;
@@ -18,7 +20,15 @@ export interface ReplicaState {
   connectedAt: number;
   /** Told to move (its node is draining): gets no new chats. */
   draining: boolean;
+  /** Its agent's last `model_status` (absent or null: unknown, e.g. a stock host; routed to as healthy). */
+  modelStatus?: ModelStatus | null;
+  /** The agent's words about its model (owner only). */
+  modelDetail?: string | null;
 }
+
+/** Whether routing may give the replica chats: its model is not known to be down. */
+export const modelUp = (state: Pick<ReplicaState, 'modelStatus'>): boolean =>
+  state.modelStatus == null || state.modelStatus === 'ok';
 
 /** One connected replica of an instance, as presence records it. */
 export interface ReplicaRecord extends PresenceOwner, ReplicaState {

@@ -4,13 +4,18 @@ import { LiveNodes } from '../cluster/live-nodes';
 import { APP_CONFIG, AppConfig, isDistributed } from '../config/app-config';
 import { ConnectedHosts } from '../hosts/connected-hosts';
 import type { HostConnection } from '../hosts/host-connection';
+import { isModelStatus, type ModelStatus } from '@app/protocol';
 import { replicaSlot } from '../contracts/replica-slot';
 import { ReplicaTable, ReplicaUpdate } from './replica-table';
 
 /** Load changes of one node are sent at most this often (connects and disconnects at once). */
 export const LOAD_GOSSIP_MS = 50;
 
-/** On the wire: `{ from, u: [[instanceId, replica, epoch, capacity, inFlight, state], ...] }`. */
+/**
+ * On the wire: `{ from, u: [[instanceId, replica, epoch, capacity, inFlight, state], ...], m: [...] }`;
+ * `m[i]` is the model status of `u[i]`'s replica (null: unknown). A separate list, so nodes that
+ * predate it (which check each update's length) still read `u`.
+ */
 type WireUpdate = [string, string, number, number, number, 0 | 1 | 2];
 
 const isWireUpdate = (u: unknown): u is WireUpdate =>
@@ -25,7 +30,7 @@ const isWireUpdate = (u: unknown): u is WireUpdate =>
 
 /**
  * The load gossip: every node broadcasts what changes about the replicas it holds (connected, chats
- * in flight, draining, gone) to the others (the bus's `replicas` topic), so any node can route a
+ * in flight, draining, model status, gone) to the others (the bus's `replicas` topic), so any node can route a
  * chat by load without asking Redis per chat. Connects and disconnects go out at once, load at
  * most every LOAD_GOSSIP_MS, only what changed (idle hosts cost nothing). The replicas of a node
  * that died leave the table as soon as LiveNodes sees it dead. Embedded mode has one node and
@@ -82,12 +87,14 @@ export class ReplicaGossip implements OnModuleInit, OnModuleDestroy {
     this.flushTimer = undefined;
     if (this.dirty.size === 0) return;
     const u: WireUpdate[] = [];
+    const m: Array<ModelStatus | null> = [];
     for (const c of this.dirty.values()) {
       const state = !c.isServing ? 2 : c.draining ? 1 : 0;
       u.push([c.instanceId, c.replica, c.epoch, c.capacity, c.load, state]);
+      m.push(c.modelStatus);
     }
     this.dirty.clear();
-    this.bus.broadcast('replicas', { u }).catch((err: Error) => {
+    this.bus.broadcast('replicas', { u, m }).catch((err: Error) => {
       // Other nodes route less well until they re-read presence; no chat fails for it.
       this.logger.warn(`could not publish replica load: ${err.message}`);
     });
@@ -95,12 +102,15 @@ export class ReplicaGossip implements OnModuleInit, OnModuleDestroy {
 
   private receive(message: Readonly<Record<string, unknown>>, from: string): void {
     if (!Array.isArray(message.u)) return;
+    const models = Array.isArray(message.m) && message.m.length === message.u.length ? message.m : null;
     const updates: ReplicaUpdate[] = [];
-    for (const w of message.u as unknown[]) {
+    for (const [i, w] of (message.u as unknown[]).entries()) {
       if (!isWireUpdate(w)) continue;
       const [instanceId, replica, epoch, capacity, inFlight, state] = w;
       const slot = replicaSlot(instanceId, replica);
-      updates.push({ instanceId, replica, slot, epoch, capacity, inFlight, state });
+      const said: unknown = models?.[i];
+      const modelStatus = isModelStatus(said) ? said : said === null ? null : undefined;
+      updates.push({ instanceId, replica, slot, epoch, capacity, inFlight, state, modelStatus });
     }
     for (const instanceId of this.table.apply(from, updates))
       for (const listener of this.gainedListeners) listener(instanceId);

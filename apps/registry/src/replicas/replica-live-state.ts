@@ -7,7 +7,7 @@ import type { ReplicaRecord, ReplicaState } from '../presence/presence.store';
 import { ReplicaTable } from './replica-table';
 
 /**
- * The load of a replica as routing sees it, for detail (not as of its holder's last presence
+ * The load (and model status) of a replica as routing sees it, for detail (not as of its holder's last presence
  * refresh): this node's replicas exactly (ConnectedHosts), other nodes' as the load gossip last
  * said (ReplicaTable). Only for the connection the record names (same epoch); else presence's.
  */
@@ -29,9 +29,19 @@ export class ReplicaLiveState implements LiveReplicaState, OnModuleInit {
     if (record.nodeId === this.config.nodeId) {
       const connection = this.hosts.get(slot);
       if (connection?.epoch !== record.epoch) return undefined;
-      return { inFlight: connection.load, capacity: connection.capacity, draining: connection.draining };
+      return {
+        inFlight: connection.load,
+        capacity: connection.capacity,
+        draining: connection.draining,
+        modelStatus: connection.modelStatus,
+        modelDetail: connection.modelDetail,
+      };
     }
     const known = this.table.find(record.instanceId, slot, record.epoch);
-    return known && { inFlight: known.inFlight, capacity: known.capacity, draining: known.draining };
+    if (!known) return undefined;
+    const live = { inFlight: known.inFlight, capacity: known.capacity, draining: known.draining };
+    // Gossip carries the status, presence the agent's words: they go together only while they agree.
+    if ((known.modelStatus ?? null) === (record.modelStatus ?? null)) return live;
+    return { ...live, modelStatus: known.modelStatus, modelDetail: null };
   }
 }

@@ -78,4 +78,24 @@ describe('ReplicaTable', () => {
     table.dropNode('c');
     expect(names(table)).toEqual([]);
   });
+
+  it('gossip carries the model status: a model back counts as a gained replica; an older node’s word leaves it alone', () => {
+    const table = new ReplicaTable('me');
+    table.set('inst', [record('a', 'b')], 0);
+    const status = () => [...table.get('inst')!.replicas][0].modelStatus;
+    expect(table.apply('b', [{ ...update('a', 1, 0, 0), modelStatus: 'unreachable' }])).toEqual([]);
+    expect(status()).toBe('unreachable');
+    expect(table.apply('b', [update('a', 1, 1, 0)])).toEqual([]);
+    expect(status()).toBe('unreachable');
+    expect(table.apply('b', [{ ...update('a', 1, 0, 0), modelStatus: 'ok' }])).toEqual(['inst']);
+    expect(table.apply('c', [{ ...update('x', 1, 0, 0), modelStatus: 'error' }])).toEqual([]);
+  });
+
+  it('a fresh read that says a model is up is believed over a gossiped "down" (a lost message must not keep it out)', () => {
+    const table = new ReplicaTable('me');
+    table.set('inst', [record('a', 'b')], 0);
+    table.apply('b', [{ ...update('a', 1, 0, 0), modelStatus: 'error' }]);
+    table.set('inst', [{ ...record('a', 'b'), modelStatus: 'ok' }], 10);
+    expect([...table.get('inst')!.replicas][0].modelStatus).toBe('ok');
+  });
 });

@@ -1,5 +1,6 @@
+import type { ModelStatus } from '@app/protocol';
 import { replicaSlot } from '../contracts/replica-slot';
-import type { ReplicaRecord } from '../presence/presence.store';
+import { modelUp, type ReplicaRecord } from '../presence/presence.store';
 
 /** What one node knows about a replica held by another node. */
 export type KnownReplica = ReplicaRecord & { slot: string };
@@ -14,6 +15,8 @@ export interface ReplicaUpdate {
   inFlight: number;
   /** 0 serving, 1 draining, 2 gone. */
   state: 0 | 1 | 2;
+  /** Its agent's model status (null: unknown; undefined: not said, e.g. by an older node). */
+  modelStatus?: ModelStatus | null;
 }
 
 interface Entry {
@@ -52,6 +55,8 @@ export class ReplicaTable {
       const slot = replicaSlot(instanceId, record.replica);
       const known = old?.get(slot);
       const current = known && known.epoch === record.epoch && known.nodeId === record.nodeId;
+      // A model presence says is up is believed (a lost gossip must not keep a healthy replica out).
+      if (current && !modelUp(known) && modelUp(record)) known.modelStatus = record.modelStatus;
       replicas.set(slot, current ? known : { ...record, slot });
     }
     if (!this.entries.has(instanceId) && this.entries.size >= MAX_INSTANCES) this.entries.clear();
@@ -60,7 +65,8 @@ export class ReplicaTable {
 
   /**
    * Applies gossip from `nodeId` to the instances this node knows (others are ignored: they are
-   * read from presence when a chat needs them). Returns the instances that gained a replica.
+   * read from presence when a chat needs them). Returns the instances that gained a routable
+   * replica (connected, back from draining, or its model back).
    */
   apply(nodeId: string, updates: readonly ReplicaUpdate[]): string[] {
     const gained: string[] = [];
@@ -84,14 +90,17 @@ export class ReplicaTable {
           inFlight: u.inFlight,
           connectedAt: Date.now(),
           draining: u.state === 1,
+          modelStatus: u.modelStatus ?? null,
         });
-        if (u.state === 0) gained.push(u.instanceId);
+        if (u.state === 0 && modelUp(u)) gained.push(u.instanceId);
         continue;
       }
-      if (known.draining && u.state === 0) gained.push(u.instanceId);
+      const wasRoutable = !known.draining && modelUp(known);
       known.capacity = u.capacity;
       known.inFlight = u.inFlight;
       known.draining = u.state === 1;
+      if (u.modelStatus !== undefined) known.modelStatus = u.modelStatus;
+      if (!wasRoutable && u.state === 0 && modelUp(known)) gained.push(u.instanceId);
     }
     return gained;
   }

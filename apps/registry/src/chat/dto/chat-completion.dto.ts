@@ -42,11 +42,8 @@ export class ChatMetadataDto {
   role_id?: string;
 }
 
-/**
- * The fields the registry checks. Every other field (`model`, `top_p`, `tools`, `stop`,
- * `stream_options`, `extendData`, ...) is passed to the host untouched.
- */
-export class ChatCompletionDto {
+/** The fields both chat routes check alike. */
+abstract class ChatBodyDto {
   @ApiProperty({ type: [ChatMessageDto] })
   @IsDefined()
   @IsArray()
@@ -62,6 +59,21 @@ export class ChatCompletionDto {
   @Type(() => ChatMetadataDto)
   metadata?: ChatMetadataDto;
 
+  @ApiPropertyOptional({
+    description:
+      'Default: true on /api/chat/{id}; on /chat/completions JSON unless Accept asks for text/event-stream',
+  })
+  @IsOptional()
+  @IsBoolean()
+  stream?: boolean;
+}
+
+/**
+ * The bare `POST /api/chat/{id}` (Second Me's contract). The fields the registry checks; every
+ * other field (`model`, `top_p`, `tools`, `stop`, `stream_options`, `extendData`, ...) is passed
+ * to the host untouched.
+ */
+export class ChatCompletionDto extends ChatBodyDto {
   @ApiPropertyOptional({ minimum: 0, maximum: 1, default: 0.7 })
   @IsOptional()
   @IsNumber({ allowNaN: false, allowInfinity: false })
@@ -74,12 +86,23 @@ export class ChatCompletionDto {
   @IsInt()
   @Min(1)
   max_tokens?: number;
+}
+
+/** `/chat/completions`: OpenAI's rules (temperature 0..2, nothing filled in when absent). */
+export class OpenAiChatCompletionDto extends ChatBodyDto {
+  @ApiPropertyOptional({ minimum: 0, maximum: 2, description: "Absent: the model server's default" })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(2)
+  temperature?: number;
 
   @ApiPropertyOptional({
-    description:
-      'Default: true on /api/chat/{id}; on /chat/completions JSON unless Accept asks for text/event-stream',
+    minimum: 1,
+    description: "Absent: none is sent (the owner's max_tokens ceiling, if set, is sent instead)",
   })
   @IsOptional()
-  @IsBoolean()
-  stream?: boolean;
+  @IsInt()
+  @Min(1)
+  max_tokens?: number;
 }

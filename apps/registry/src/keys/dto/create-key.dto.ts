@@ -1,8 +1,22 @@
-import { HELLO_LIMITS } from '@app/protocol';
+import { HELLO_LIMITS, PASSTHROUGH_ENDPOINTS } from '@app/protocol';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayNotEmpty,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Length,
+  Max,
+  Min,
+} from 'class-validator';
 import { IsTimestamp } from '../../common/is-timestamp';
 import { MaxJsonBytes } from '../../common/max-json-bytes';
+
+/** What a key may be limited to: chat, and each endpoint the registry relays besides it. */
+export const KEY_ENDPOINTS: readonly string[] = ['chat', ...PASSTHROUGH_ENDPOINTS];
 
 /** `POST /api/upload/{id}/keys`: a name and optional limits; every limit holds across all nodes. */
 export class CreateKeyDto {
@@ -48,4 +62,15 @@ export class CreateKeyDto {
   @Length(1, HELLO_LIMITS.modelNameChars, { each: true })
   @MaxJsonBytes(HELLO_LIMITS.modelsTotalChars)
   models?: string[];
+
+  @ApiPropertyOptional({
+    type: [String],
+    enum: KEY_ENDPOINTS,
+    description: 'Endpoints the key may call (403 for others); absent: all of them',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayNotEmpty()
+  @IsIn(KEY_ENDPOINTS, { each: true })
+  endpoints?: string[];
 }

@@ -1,0 +1,203 @@
+import type { ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { ChatFailureCode } from '@app/protocol';
+import { anthropicError } from '../common/anthropic-error';
+import { openAiError, openAiErrorType } from '../common/openai-error';
+import { chatFailure, failureRetryAfter } from '../chat/chat-failures';
+import type { ChatOutcome, ChatSummary } from '../chat/chat-exchange';
+import type { RoutedSink } from '../chat/chat-router';
+import { readHeadLine } from '../hosts/http-response-lines';
+import type { BufferBudget } from '../limits/buffer-budget';
+import { UsageReader } from './usage-reader';
+
+/** Whose error shape the caller gets. */
+export type ErrorShape = 'openai' | 'anthropic';
+
+export interface PassthroughOptions {
+  requestId: string;
+  shape: ErrorShape;
+  receivedAt: number;
+  firstChunkTimeoutMs: number;
+  idleTimeoutMs: number;
+  totalTimeoutMs: number;
+  /** Bytes the caller may leave unread before this request is cut off. */
+  maxBufferedBytes: number;
+  /** Most of a JSON answer kept to read its usage. */
+  maxUsageBytes: number;
+  buffers?: BufferBudget;
+  cancel: () => void;
+  finished: (summary: ChatSummary) => void;
+}
+
+/**
+ * The caller's side of a request for another endpoint (embeddings, completions, responses,
+ * Anthropic messages): the host's answer is written as the model server wrote it — its status,
+ * content type and body — with chat's timeouts, slow-reader cut-off and cancellation. The first
+ * line is the head (see asChatResponse); a failure before it gets a real status in the shape of
+ * the API called, one after it ends the response early (an event-stream error event, or a cut
+ * connection for a JSON body, so a partial answer never looks whole).
+ */
+export class PassthroughExchange implements RoutedSink {
+  private started = false;
+  private finished = false;
+  private stream = false;
+  /** The status the caller got (null: none yet). */
+  private status: number | null = null;
+  private usage: UsageReader | null = null;
+  private firstChunkAt: number | null = null;
+  private dispatchedAt: number;
+  private lastActivityAt = 0;
+  private charged = 0;
+  private readonly timers: { idle?: NodeJS.Timeout; total?: NodeJS.Timeout } = {};
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly options: PassthroughOptions,
+  ) {
+    this.dispatchedAt = options.receivedAt;
+    res.on('close', () => {
+      this.charge(0);
+      if (!this.finished) this.finish('caller_gone', true);
+    });
+    if (options.buffers) res.on('drain', () => this.charge(0));
+    this.timers.total = setTimeout(
+      () => this.error('timeout', 'the model took longer than the total time limit'),
+      options.totalTimeoutMs,
+    );
+    this.armIdle(options.firstChunkTimeoutMs, 'the host sent nothing before the first-chunk time limit');
+  }
+
+  get isFinished(): boolean {
+    return this.finished;
+  }
+
+  dispatched(): void {
+    this.dispatchedAt = performance.now();
+  }
+
+  lines(lines: string[]): void {
+    if (this.finished) return;
+    this.lastActivityAt = performance.now();
+    let text = '';
+    for (const line of lines) {
+      if (this.started) text += line;
+      else if (!this.start(line)) return;
+    }
+    if (text === '') return;
+    this.usage?.add(text);
+    this.res.write(text);
+    this.checkBacklog();
+  }
+
+  done(): void {
+    if (this.finished) return;
+    if (!this.started) return this.error('host_error', 'the host ended the request without an answer');
+    this.res.end();
+    this.finish('completed', false);
+  }
+
+  error(code: ChatFailureCode, message: string): void {
+    if (this.finished) return;
+    const failure = chatFailure(code);
+    if (!this.started) {
+      const body = JSON.stringify(
+        this.options.shape === 'anthropic'
+          ? anthropicError(failure.status, message)
+          : openAiError(message, openAiErrorType(failure.status), code),
+      );
+      const retryAfter = failureRetryAfter(code);
+      this.status = failure.status;
+      this.res.writeHead(failure.status, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(body),
+        'x-request-id': this.options.requestId,
+        ...(retryAfter !== undefined && { 'retry-after': retryAfter }),
+      });
+      this.res.end(body);
+    } else if (this.stream) {
+      const event =
+        this.options.shape === 'anthropic'
+          ? anthropicError(failure.status, message)
+          : openAiError(message, openAiErrorType(failure.status), code);
+      this.res.end(`event: error\ndata: ${JSON.stringify(event)}\n\n`);
+    } else {
+      this.res.destroy();
+    }
+    this.finish(code, failure.cancelAtHost);
+  }
+
+  /** The head line: writes the status and content type. False when it is not one (the request fails). */
+  private start(line: string): boolean {
+    const head = readHeadLine(line);
+    if (!head) {
+      this.error('host_error', 'the host answered out of order');
+      this.options.cancel();
+      return false;
+    }
+    this.started = true;
+    this.status = head.status;
+    this.firstChunkAt = performance.now();
+    this.armIdle(this.options.idleTimeoutMs, 'the host went silent mid-answer');
+    this.stream = head.contentType.startsWith('text/event-stream');
+    this.usage = new UsageReader(this.stream, this.options.maxUsageBytes);
+    this.res.writeHead(head.status, {
+      'content-type': head.contentType || 'application/octet-stream',
+      'x-request-id': this.options.requestId,
+      ...(this.stream && { 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no' }),
+    });
+    // Flushed now: a stream's first event may be a while away, and callers wait on the headers.
+    this.res.flushHeaders();
+    return true;
+  }
+
+  private checkBacklog(): void {
+    if (this.finished) return;
+    const backlog = this.res.writableLength;
+    this.charge(backlog);
+    const overNodeBudget = backlog > 0 && this.options.buffers?.exceeded === true;
+    if (backlog <= this.options.maxBufferedBytes && !overNodeBudget) return;
+    this.finish('slow_reader', true);
+    this.res.destroy();
+  }
+
+  private charge(backlog: number): void {
+    const buffers = this.options.buffers;
+    if (!buffers) return;
+    buffers.used += backlog - this.charged;
+    this.charged = backlog;
+  }
+
+  /** One timer per silence (as ChatExchange): a chunk only notes the time. */
+  private armIdle(limitMs: number, message: string): void {
+    clearTimeout(this.timers.idle);
+    this.lastActivityAt = performance.now();
+    const check = (delayMs: number) => {
+      this.timers.idle = setTimeout(() => {
+        const quietMs = performance.now() - this.lastActivityAt;
+        if (quietMs >= limitMs - 1) this.error('timeout', message);
+        else check(limitMs - quietMs);
+      }, delayMs);
+    };
+    check(limitMs);
+  }
+
+  private finish(outcome: ChatOutcome, cancelAtHost: boolean): void {
+    if (this.finished) return;
+    this.finished = true;
+    clearTimeout(this.timers.total);
+    clearTimeout(this.timers.idle);
+    if (cancelAtHost) this.options.cancel();
+    const usage = this.usage?.end() ?? { prompt: 0, completion: 0 };
+    const now = performance.now();
+    this.options.finished({
+      requestId: this.options.requestId,
+      outcome,
+      registryMs: this.dispatchedAt - this.options.receivedAt,
+      firstChunkMs: this.firstChunkAt === null ? null : this.firstChunkAt - this.options.receivedAt,
+      durationMs: now - this.options.receivedAt,
+      promptTokens: usage.prompt,
+      completionTokens: usage.completion,
+      status: this.status,
+    });
+  }
+}
