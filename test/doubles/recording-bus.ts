@@ -1,4 +1,4 @@
-import type { NodeReplyMessage, NodeRequestMessage } from '@app/protocol';
+import type { BroadcastTopic, NodeReplyMessage, NodeRequestMessage } from '@app/protocol';
 import { LocalClusterBus } from '../../apps/registry/src/cluster/local-cluster-bus';
 
 /**
@@ -10,6 +10,7 @@ export class RecordingBus extends LocalClusterBus {
   readonly sent: Array<{ to: string; message: NodeRequestMessage }> = [];
   readonly replies: Array<{ to: string; message: NodeReplyMessage }> = [];
   readonly deadNodes = new Set<string>();
+  readonly broadcasts: Array<{ topic: BroadcastTopic; message: object }> = [];
 
   constructor(nodeId = 'me') {
     super(nodeId);
@@ -27,6 +28,20 @@ export class RecordingBus extends LocalClusterBus {
 
   override async isNodeAlive(nodeId: string) {
     return !this.deadNodes.has(nodeId);
+  }
+
+  override async broadcast(...[topic, message]: [BroadcastTopic?, object?]) {
+    if (topic && message) this.broadcasts.push({ topic, message });
+  }
+
+  /** Another node's broadcast arrives here. */
+  receiveBroadcast(topic: BroadcastTopic, message: Record<string, unknown>, from: string): void {
+    this.deliverBroadcast(topic, message, from);
+  }
+
+  /** This node's subscription dropped and is back: broadcasts may have been missed. */
+  broadcastGap(): void {
+    for (const handler of this.broadcastGapHandlers) handler();
   }
 
   /** A request from another node arrives here. */

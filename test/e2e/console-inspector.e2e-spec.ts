@@ -128,4 +128,41 @@ describe('web console: the owner’s request inspector in a real browser', () =>
     await rows().nth(2).waitFor();
     expect(errors).toEqual([]);
   });
+
+  it('captures bodies when switched on, shows them, and loads one into the playground', async () => {
+    const capture = page.getByTestId('capture');
+    await capture.getByText('Bodies are visible only to you, kept in memory on the registry nodes').waitFor();
+    await expect(page.getByTestId('capture-state').textContent()).resolves.toContain('Off');
+    await page.getByLabel('Capture bodies for').selectOption('15');
+    await page.getByRole('button', { name: 'Capture bodies' }).click();
+    await page.getByText('Capturing request and response bodies until').waitFor();
+
+    const answered = await readSse(chatUrl(), {
+      model: 'fake-model',
+      messages: [
+        { role: 'system', content: 'You are terse.' },
+        { role: 'user', content: 'first question' },
+        { role: 'assistant', content: 'first answer' },
+        { role: 'user', content: 'second question' },
+      ],
+    });
+    expect(answered.status).toBe(200);
+    await page.getByRole('button', { name: 'Body', exact: true }).click();
+    const body = page.getByTestId('request-body');
+    await body.waitFor();
+    expect(await body.textContent()).toContain('second question');
+    expect((await page.getByTestId('request-body-response').textContent())?.length).toBeGreaterThan(0);
+    await page
+      .locator('section[aria-labelledby="requests-title"]')
+      .screenshot({ path: path.join(SCREENSHOTS, 'owner-request-body.png') });
+
+    await page.getByRole('button', { name: 'Try in playground' }).click();
+    await page.getByLabel('System prompt (optional)').waitFor();
+    expect(await page.getByLabel('System prompt (optional)').inputValue()).toBe('You are terse.');
+    expect(await page.getByLabel('Message').inputValue()).toBe('second question');
+    const conversation = page.getByRole('list', { name: 'Conversation' });
+    expect(await conversation.textContent()).toContain('first question');
+    expect(await conversation.textContent()).toContain('first answer');
+    expect(errors).toEqual([]);
+  });
 });

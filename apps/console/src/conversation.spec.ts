@@ -1,4 +1,4 @@
-import { conversationMessages, Turn } from './conversation';
+import { conversationMessages, playgroundLoad, Turn } from './conversation';
 
 const turn = (question: string, answer: string): Turn => ({
   id: 0,
@@ -25,5 +25,29 @@ describe('playground conversation', () => {
 
   it('sends no system message when the prompt is empty', () => {
     expect(conversationMessages(' ', [], 'Hi')).toEqual([{ role: 'user', content: 'Hi' }]);
+  });
+});
+
+describe('playgroundLoad', () => {
+  it('turns a captured request into a system prompt, earlier exchanges and the question last asked', () => {
+    const request = JSON.stringify({
+      model: 'm',
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'one' },
+        { role: 'assistant', content: 'uno' },
+        { role: 'user', content: [{ type: 'text', text: 'two' }] },
+      ],
+    });
+    expect(playgroundLoad(request)).toEqual({
+      system: 'Be brief.',
+      exchanges: [{ question: 'one', answer: 'uno' }],
+      prompt: 'two',
+    });
+  });
+
+  it('is null for what is not a chat request (e.g. a body cut at 32 KiB)', () => {
+    expect(playgroundLoad('{"messages": [{"role": "us')).toBeNull();
+    expect(playgroundLoad('{"prompt": "x"}')).toBeNull();
   });
 });

@@ -35,12 +35,16 @@ export interface RecordedRequest {
   caller: string;
   /** The `X-Request-Id` the caller saw (their own when they sent a valid one). */
   request_id: string | null;
+  /** Set by the node that answers an inspection: it still holds this request's captured bodies. */
+  captured?: boolean;
 }
 
 /** A row of `GET /api/upload/{id}/requests`: the record, its time as ISO 8601 and the key's name. */
 export interface InspectedRequest extends Omit<RecordedRequest, 'at'> {
   at: string;
   key_name: string | null;
+  /** Whether a node still holds this request's captured bodies (see `/requests/{request_id}/body`). */
+  captured: boolean;
 }
 
 /** `GET /api/upload/{id}/requests`: newest first, from every node that answered in time. */
@@ -48,4 +52,19 @@ export interface RequestList {
   items: InspectedRequest[];
   /** Nodes asked, and those that did not answer in time (their requests are missing). */
   nodes: { asked: number; answered: number; skipped: string[] };
+}
+
+/** `GET/PUT /api/upload/{id}/capture`: whether bodies are captured, and until when (ISO 8601; null: off). */
+export interface CaptureState {
+  until: string | null;
+}
+
+/** `GET /api/upload/{id}/requests/{request_id}/body`: what was captured of one request, each cut at 32 KiB. */
+export interface CapturedBody {
+  /** The request body as the caller sent it (JSON text). */
+  request: string;
+  request_truncated: boolean;
+  /** The answer's text as assembled from the model's chunks. */
+  response: string;
+  response_truncated: boolean;
 }

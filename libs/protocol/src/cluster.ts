@@ -22,9 +22,11 @@ export const shardedChannelNames = (prefix: string) => ({
  * is a JSON object naming its sender in `from`; a node ignores its own.
  * - `access`: `{kind: "key_revoked", hash}` or `{kind: "instance_changed", instanceId}`;
  * - `replicas`: the load gossip, `{u: [[instanceId, replica, epoch, capacity, inFlight, state], ...]}`;
- * - `node-stats`: a node's own figures for the cluster view, once a second.
+ * - `node-stats`: a node's own figures for the cluster view, once a second;
+ * - `capture`: `{instanceId, until}`, the owner turned body capture on until `until` (ms since the
+ *   epoch) or off (`until: 0`).
  */
-export const BROADCAST_TOPICS = ['access', 'replicas', 'node-stats'] as const;
+export const BROADCAST_TOPICS = ['access', 'replicas', 'node-stats', 'capture'] as const;
 export type BroadcastTopic = (typeof BROADCAST_TOPICS)[number];
 
 export const broadcastChannel = (prefix: string, topic: BroadcastTopic): string => `${prefix}:${topic}`;
@@ -86,7 +88,11 @@ export type NodeRequestMessage =
       from: string;
       instanceId: string;
       rows: unknown[];
-    };
+    }
+  /** The owner's inspector asks a node for one request's captured bodies (answered by `body`). */
+  | { kind: 'body-of'; requestId: string; from: string; instanceId: string; id: string }
+  /** A node's answer to `body-of`: the bodies (`CapturedBody`), or null when it holds none. */
+  | { kind: 'body'; requestId: string; from: string; instanceId: string; body: unknown };
 
 /** Sent back to the caller's node; `seq` starts at 0 and increases by one per message of a request. */
 export type NodeReplyMessage =

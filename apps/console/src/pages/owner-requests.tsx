@@ -3,6 +3,8 @@ import type { InspectedRequest, RequestFilter, RequestList } from '@app/contract
 import { AccessKey, api } from '../api';
 import { ErrorNote } from '../components/error-note';
 import { usePoll } from '../components/use-poll';
+import { OwnerCapture } from './owner-capture';
+import { RequestBody } from './request-body';
 import { mergeRows, ms, nextSince, outcomeLabel } from '../request-rows';
 
 /** New requests show within this plus one round trip (the issue asks for 2 s). */
@@ -23,7 +25,9 @@ const endpointLabel = (row: InspectedRequest) =>
   row.endpoint.endsWith('/chat/completions') ? 'chat/completions' : 'chat';
 
 /** The owner's request inspector: the instance's recent requests on every node, newest first, updated every second. */
-export function OwnerRequests({ path, auth, keys }: { path: string; auth: string; keys: AccessKey[] }) {
+export function OwnerRequests(props: { path: string; auth: string; instanceId: string; keys: AccessKey[] }) {
+  const { path, auth, instanceId, keys } = props;
+  const [opened, setOpened] = useState<string | null>(null);
   const [status, setStatus] = useState<RequestFilter | ''>('');
   const [keyId, setKeyId] = useState('');
   // What has been shown for the current filters (a change of filter starts over).
@@ -52,6 +56,7 @@ export function OwnerRequests({ path, auth, keys }: { path: string; auth: string
         The last 200 requests per registry node, for an hour, kept in the nodes’ memory only. Addresses are
         cut to their network (/24, /48). Refreshes every second.
       </p>
+      <OwnerCapture path={path} auth={auth} />
       <div class="row">
         <label>
           Show requests
@@ -127,6 +132,16 @@ export function OwnerRequests({ path, auth, keys }: { path: string; auth: string
                   <td data-label="Caller">{row.caller}</td>
                   <td data-label="Request id">
                     <code>{row.request_id ?? '—'}</code>
+                    {row.captured ? (
+                      <button
+                        type="button"
+                        class="small"
+                        aria-expanded={opened === row.id}
+                        onClick={() => setOpened(opened === row.id ? null : row.id)}
+                      >
+                        {opened === row.id ? 'Hide body' : 'Body'}
+                      </button>
+                    ) : null}
                   </td>
                 </tr>
               ))}
@@ -134,6 +149,7 @@ export function OwnerRequests({ path, auth, keys }: { path: string; auth: string
           </table>
         </div>
       ) : null}
+      {opened ? <RequestBody path={path} auth={auth} instanceId={instanceId} id={opened} /> : null}
     </section>
   );
 }

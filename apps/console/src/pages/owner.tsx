@@ -270,7 +270,7 @@ function Manage({ session, onSignOut, onRotated, onDeleted }: ManageProps) {
         announced={detail?.models ?? []}
       />
       <OwnerUsage path={path} auth={auth} keys={keys.data?.items ?? []} />
-      <OwnerRequests path={path} auth={auth} keys={keys.data?.items ?? []} />
+      <OwnerRequests path={path} auth={auth} instanceId={session.instanceId} keys={keys.data?.items ?? []} />
       <h2>Delete</h2>
       {confirmDelete ? (
         <div class="actions">

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiFailure, failureOf } from '../api';
 import { streamChat } from '../chat-stream';
-import { conversationMessages, Turn } from '../conversation';
+import { conversationMessages, takePlaygroundLoad, Turn } from '../conversation';
 import { ErrorNote } from '../components/error-note';
 import { MarkdownView } from '../components/markdown-view';
 import { instanceKey } from '../session';
@@ -49,6 +49,24 @@ export function Playground({ instanceId, online, isPrivate, expected, onModel }:
   const nextId = useRef(0);
   // Bumped by Clear: an answer still arriving for a cleared conversation changes nothing.
   const generation = useRef(0);
+
+  // A captured request the owner chose to try here ("Try in playground" in the inspector).
+  useEffect(() => {
+    const load = takePlaygroundLoad(instanceId);
+    if (!load) return;
+    setSystem(load.system);
+    setPrompt(load.prompt);
+    setTurns(
+      load.exchanges.map((exchange) => ({
+        id: nextId.current++,
+        question: exchange.question,
+        model: '',
+        answer: exchange.answer,
+        result: null,
+        stopped: false,
+      })),
+    );
+  }, [instanceId]);
 
   // The registry caches /models for a moment (CHAT_INSTANCE_CACHE_MS): until it lists every model
   // the instance's card names (a host just connected), ask again.

@@ -8,6 +8,9 @@ import type { KnownKey } from '../keys/key-directory';
 import { NodeState } from '../lifecycle/node-state';
 import { LimitsService } from '../limits/limits.service';
 import { Metrics } from '../metrics/metrics';
+import { BodyCapture } from '../inspector/body-capture';
+import { CAPTURE_LIMITS } from '../inspector/captured-bodies';
+import { CapturingSink } from '../inspector/capturing-sink';
 import { NodeRequestLog } from '../inspector/node-request-log';
 import { endedChat } from '../inspector/request-rows';
 import { UsageRecorder } from '../usage/usage-recorder';
@@ -72,6 +75,7 @@ export class ChatRelayService {
     private readonly admission: ChatAdmission,
     private readonly usage: UsageRecorder,
     private readonly requests: NodeRequestLog,
+    private readonly capture: BodyCapture,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -108,6 +112,8 @@ export class ChatRelayService {
     const callerRequestId = echoedRequestId(call.requestId);
 
     reply.hijack();
+    // Only while the owner captures bodies: the answer's text is assembled on the side.
+    let capturing: CapturingSink | undefined;
     const exchange = new ChatExchange(reply.raw, {
       requestId: callerRequestId ?? requestId,
       stream,
@@ -142,11 +148,15 @@ export class ChatRelayService {
             Date.now(),
           ),
         );
+        if (capturing) this.capture.keep(instanceId, requestId, JSON.stringify(call.body), capturing.answer);
       },
     });
     this.active.add(exchange);
     exchange.dispatched();
-    const sink = admitted.meter ? new MeteredSink(exchange, admitted.meter, () => route.cancel()) : exchange;
+    if (this.capture.endsAt(instanceId) !== null)
+      capturing = new CapturingSink(exchange, CAPTURE_LIMITS.perBody);
+    const relayed = capturing ?? exchange;
+    const sink = admitted.meter ? new MeteredSink(relayed, admitted.meter, () => route.cancel()) : relayed;
     // Routed now, or held until a replica connects (the exchange's keepalives run meanwhile).
     await this.router.dispatch(route, sink);
   }

@@ -3,6 +3,7 @@ import type { KeyDirectory, KnownKey } from '../keys/key-directory';
 import type { AppConfig } from '../config/app-config';
 import { RequestLog } from '../inspector/request-log';
 import type { NodeRequestLog } from '../inspector/node-request-log';
+import type { BodyCapture } from '../inspector/body-capture';
 import type { UsageRecorder } from '../usage/usage-recorder';
 import type { ChatCall } from './chat-relay.service';
 import type { InstanceDirectory } from './instance-directory';
@@ -31,7 +32,16 @@ function refusedChats() {
   } as unknown as UsageRecorder;
   const log = new RequestLog();
   const config = { nodeId: 'node-a' } as AppConfig;
-  return { refused: new RefusedChats(directory, keys, usage, log as NodeRequestLog, config), counted, log };
+  const kept: string[] = [];
+  const capture = {
+    keep: (_i: string, _id: string, request: string) => kept.push(request),
+  } as unknown as BodyCapture;
+  return {
+    refused: new RefusedChats(directory, keys, usage, log as NodeRequestLog, config, capture),
+    counted,
+    log,
+    kept,
+  };
 }
 
 const call = (instanceId: string, authorization?: string, over: Partial<ChatCall> = {}) =>

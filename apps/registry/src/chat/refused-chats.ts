@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { HttpException } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { ApiError } from '../common/http-errors';
+import { BodyCapture } from '../inspector/body-capture';
 import { NodeRequestLog } from '../inspector/node-request-log';
 import { refusedChat } from '../inspector/request-rows';
 import { presentedKey } from '../keys/access-key';
@@ -39,6 +40,7 @@ export class RefusedChats {
     private readonly usage: UsageRecorder,
     private readonly requests: NodeRequestLog,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly capture: BodyCapture,
   ) {}
 
   /** Records the refusal `error`; never throws (the caller's answer is the error itself). */
@@ -73,5 +75,7 @@ export class RefusedChats {
       requestId: echoedRequestId(call.requestId) ?? null,
     };
     this.requests.record(instanceId, refusedChat(facts, refusal, durationMs, at));
+    // While the owner captures: what was refused (no answer came from a model).
+    this.capture.keep(instanceId, facts.id, JSON.stringify(call.body ?? null), '');
   }
 }

@@ -2,6 +2,7 @@ import { isChatFailureCode, type NodeReplyMessage, type NodeRequestMessage } fro
 
 const REQUEST_KINDS = new Set(['chat', 'cancel', 'evict']);
 const INSPECT_KINDS = new Set(['inspect', 'inspected']);
+const BODY_KINDS = new Set(['body-of', 'body']);
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -10,6 +11,7 @@ const isString = (value: unknown): value is string => typeof value === 'string';
 /** Cheap structural checks: enough that a handler can trust the fields it routes on; null = drop it. */
 export function decodeNodeRequest(value: unknown): NodeRequestMessage | null {
   if (isObject(value) && isString(value.kind) && INSPECT_KINDS.has(value.kind)) return decodeInspect(value);
+  if (isObject(value) && isString(value.kind) && BODY_KINDS.has(value.kind)) return decodeBody(value);
   if (
     isObject(value) &&
     isString(value.kind) &&
@@ -35,6 +37,13 @@ function decodeInspect(value: Record<string, unknown>): NodeRequestMessage | nul
     optional(value.keyId)
     ? (value as unknown as NodeRequestMessage)
     : null;
+}
+
+/** A captured body's query and answer; the body of an answer is checked where it is read. */
+function decodeBody(value: Record<string, unknown>): NodeRequestMessage | null {
+  if (!isString(value.from) || !isString(value.instanceId) || !isString(value.requestId)) return null;
+  if (value.kind === 'body-of') return isString(value.id) ? (value as unknown as NodeRequestMessage) : null;
+  return 'body' in value ? (value as unknown as NodeRequestMessage) : null;
 }
 
 /** A broadcast as received: a JSON object naming its sender; null = drop it. */

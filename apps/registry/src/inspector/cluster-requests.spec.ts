@@ -1,6 +1,7 @@
 import type { RecordedRequest } from '@app/contracts';
 import { RecordingBus } from '../../../../test/doubles/recording-bus';
 import type { LiveNodes } from '../cluster/live-nodes';
+import { BodyCapture } from './body-capture';
 import { ClusterRequests, INSPECT_TIMEOUT_MS } from './cluster-requests';
 import { NodeRequestLog } from './node-request-log';
 
@@ -29,7 +30,7 @@ function setup(nodes: string[]) {
   const bus = new RecordingBus('me');
   const log = new NodeRequestLog();
   const live = { current: new Set(['me', ...nodes]) } as unknown as LiveNodes;
-  const requests = new ClusterRequests(bus, live, log);
+  const requests = new ClusterRequests(bus, live, log, new BodyCapture(bus));
   requests.onModuleInit();
   const inspectsTo = (node: string) =>
     bus.sent

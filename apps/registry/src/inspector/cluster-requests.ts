@@ -4,6 +4,7 @@ import { REQUEST_FILTERS, type RecordedRequest, type RequestFilter } from '@app/
 import type { NodeRequestMessage } from '@app/protocol';
 import { ClusterBus } from '../cluster/cluster-bus';
 import { LiveNodes } from '../cluster/live-nodes';
+import { BodyCapture } from './body-capture';
 import { NodeRequestLog } from './node-request-log';
 import type { RequestQuery } from './request-log';
 import { decodeRecordedRequest } from './recorded-request';
@@ -45,7 +46,15 @@ export class ClusterRequests implements OnModuleInit {
     private readonly bus: ClusterBus,
     private readonly nodes: LiveNodes,
     private readonly log: NodeRequestLog,
+    private readonly capture: BodyCapture,
   ) {}
+
+  /** This node's rows, those whose bodies it holds marked `captured`. */
+  private own(instanceId: string, query: RequestQuery): RecordedRequest[] {
+    const rows = this.log.query(instanceId, query);
+    const holds = this.capture.holds(instanceId);
+    return rows.map((row) => (holds(row.id) ? { ...row, captured: true } : row));
+  }
 
   onModuleInit(): void {
     this.bus.handle('inspect', (message) => this.answer(message));
@@ -60,7 +69,7 @@ export class ClusterRequests implements OnModuleInit {
   async gather(instanceId: string, query: RequestQuery): Promise<GatheredRequests> {
     const others = [...this.nodes.current].filter((node) => node !== this.bus.nodeId);
     const answers = await Promise.all(others.map((node) => this.ask(node, instanceId, query)));
-    const rows = this.log.query(instanceId, query);
+    const rows = this.own(instanceId, query);
     const skipped: string[] = [];
     answers.forEach((answer, i) => (answer === null ? skipped.push(others[i]) : rows.push(...answer)));
     rows.sort((a, b) => b.at - a.at);
@@ -100,7 +109,7 @@ export class ClusterRequests implements OnModuleInit {
     const { status, keyId } = message;
     const limit = Math.min(Math.max(message.limit, 0), 1_000);
     const rows = isFilter(status)
-      ? this.log.query(message.instanceId, { since: message.since, limit, status, keyId })
+      ? this.own(message.instanceId, { since: message.since, limit, status, keyId })
       : [];
     const reply: NodeRequestMessage = {
       kind: 'inspected',

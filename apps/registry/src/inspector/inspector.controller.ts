@@ -39,6 +39,7 @@ export class InspectorController {
         ...row,
         at: new Date(row.at).toISOString(),
         key_name: row.key_id === null ? null : (names.get(row.key_id) ?? null),
+        captured: row.captured === true,
       })),
       nodes: {
         asked: gathered.asked,

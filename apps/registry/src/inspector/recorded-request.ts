@@ -5,7 +5,7 @@ const orNull = (check: (v: unknown) => boolean) => (v: unknown) => v === null ||
 const isNumber = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
 
 /** Every field of a RecordedRequest and its check: another node's rows are read through this. */
-const FIELDS: Record<keyof RecordedRequest, (v: unknown) => boolean> = {
+const FIELDS: Record<Exclude<keyof RecordedRequest, 'captured'>, (v: unknown) => boolean> = {
   id: isString,
   at: isNumber,
   endpoint: isString,
@@ -24,7 +24,7 @@ const FIELDS: Record<keyof RecordedRequest, (v: unknown) => boolean> = {
   caller: isString,
   request_id: orNull(isString),
 };
-const NAMES = Object.keys(FIELDS) as (keyof RecordedRequest)[];
+const NAMES = Object.keys(FIELDS) as (keyof typeof FIELDS)[];
 
 /** A row as another node sent it, with only the known fields; null (dropped) if one is wrong. */
 export function decodeRecordedRequest(value: unknown): RecordedRequest | null {
@@ -35,5 +35,7 @@ export function decodeRecordedRequest(value: unknown): RecordedRequest | null {
     if (!FIELDS[name](row[name])) return null;
     decoded[name] = row[name];
   }
+  // Optional: a node from before body capture sends none.
+  if (row.captured === true) decoded.captured = true;
   return decoded as unknown as RecordedRequest;
 }
