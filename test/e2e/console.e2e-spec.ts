@@ -235,6 +235,21 @@ describe('web console in a real browser (Chromium, registry, agent, fake model)'
     expect(lastChat().messages).toEqual(second);
   });
 
+  it('embeds a text in the Embeddings tab, which the instance offers because its host serves /embeddings', async () => {
+    await page.getByRole('tab', { name: 'Embeddings' }).click();
+    await page.getByLabel('Text to embed').fill('A passage to embed');
+    await page.getByRole('button', { name: 'Embed' }).click();
+    const result = page.getByTestId('embedding-result');
+    await result.waitFor();
+    expect((await result.textContent()) ?? '').toMatch(/^\d+ dimensions · \d+ tokens · \d+ ms\[-?\d/);
+    const sent = model.requests.filter((r) => r.path === '/v1/embeddings').at(-1);
+    expect(sent?.body).toMatchObject({ model: 'fake-model-large', input: 'A passage to embed' });
+    await shot('playground-embeddings');
+    // Back to the chat: the conversation is still there.
+    await page.getByRole('tab', { name: 'Chat' }).click();
+    expect(await answers().count()).toBe(2);
+  });
+
   it("renders the model's Markdown with markup in it inert: no script, no image, only http(s) links, code with Copy", async () => {
     const before = await page.title();
     await page.getByLabel('Message').fill('[markdown] show me some formatting');
