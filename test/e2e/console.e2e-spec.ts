@@ -224,6 +224,8 @@ describe('web console in a real browser (Chromium, registry, agent, fake model)'
       { role: 'user', content: 'And what else?' },
     ];
     expect(lastChat().messages).toEqual(second);
+    // The stats come with the stream's end, a moment after the answer's last words.
+    await page.getByTestId('answer-stats').nth(1).waitFor();
     expect(await page.getByTestId('answer-stats').count()).toBe(2);
 
     // Regenerate asks the last question again with what came before it, and replaces its answer.
