@@ -224,6 +224,8 @@ describe('web console in a real browser (Chromium, registry, agent, fake model)'
       { role: 'user', content: 'And what else?' },
     ];
     expect(lastChat().messages).toEqual(second);
+    // The stats come with the stream's end, a moment after the answer's last words.
+    await page.getByTestId('answer-stats').nth(1).waitFor();
     expect(await page.getByTestId('answer-stats').count()).toBe(2);
 
     // Regenerate asks the last question again with what came before it, and replaces its answer.
@@ -233,6 +235,21 @@ describe('web console in a real browser (Chromium, registry, agent, fake model)'
     await page.getByTestId('answer-stats').nth(1).waitFor();
     expect(await answers().count()).toBe(2);
     expect(lastChat().messages).toEqual(second);
+  });
+
+  it('embeds a text in the Embeddings tab, which the instance offers because its host serves /embeddings', async () => {
+    await page.getByRole('tab', { name: 'Embeddings' }).click();
+    await page.getByLabel('Text to embed').fill('A passage to embed');
+    await page.getByRole('button', { name: 'Embed' }).click();
+    const result = page.getByTestId('embedding-result');
+    await result.waitFor();
+    expect((await result.textContent()) ?? '').toMatch(/^\d+ dimensions · \d+ tokens · \d+ ms\[-?\d/);
+    const sent = model.requests.filter((r) => r.path === '/v1/embeddings').at(-1);
+    expect(sent?.body).toMatchObject({ model: 'fake-model-large', input: 'A passage to embed' });
+    await shot('playground-embeddings');
+    // Back to the chat: the conversation is still there.
+    await page.getByRole('tab', { name: 'Chat' }).click();
+    expect(await answers().count()).toBe(2);
   });
 
   it("renders the model's Markdown with markup in it inert: no script, no image, only http(s) links, code with Copy", async () => {

@@ -125,6 +125,8 @@ export interface PublicCard {
   description: string;
   status: InstanceStatus;
   models: string[];
+  /** What the instance's URL serves (see InstanceDetail.endpoints): the console's playground offers them. */
+  endpoints: string[];
   registration_time: string;
   /** See ListedInstance.model_reachable. */
   model_reachable: boolean | null;

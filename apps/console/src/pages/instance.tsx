@@ -86,6 +86,9 @@ export function InstancePage({ instanceId }: { instanceId: string }) {
         isPrivate={isPrivate}
         expected={shown?.models ?? []}
         onModel={setChosen}
+        // A private card names nothing its host serves: the key holder may try, and a host without
+        // embeddings answers 501 in the tab.
+        embeddings={isPrivate || (shown?.endpoints ?? []).includes('embeddings')}
       />
       <h2>Use it from your code</h2>
       {isPrivate ? (

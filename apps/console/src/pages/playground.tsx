@@ -5,6 +5,7 @@ import { conversationMessages, takePlaygroundLoad, Turn } from '../conversation'
 import { ErrorNote } from '../components/error-note';
 import { MarkdownView } from '../components/markdown-view';
 import { instanceKey } from '../session';
+import { EmbeddingsPanel } from './embeddings-panel';
 
 interface ModelList {
   data?: Array<{ id?: unknown }>;
@@ -22,10 +23,21 @@ interface PlaygroundProps {
   expected: string[];
   /** The model chosen here ('' for none yet), so the page's snippets name one the instance accepts. */
   onModel: (model: string) => void;
+  /** An Embeddings tab besides the chat: the instance's host serves `/embeddings`. */
+  embeddings: boolean;
 }
 
-export function Playground({ instanceId, online, isPrivate, expected, onModel }: PlaygroundProps) {
+export function Playground({
+  instanceId,
+  online,
+  isPrivate,
+  expected,
+  onModel,
+  embeddings,
+}: PlaygroundProps) {
   const base = `/api/chat/${encodeURIComponent(instanceId)}`;
+  const [tab, setTab] = useState<'chat' | 'embeddings'>('chat');
+  const chatting = tab === 'chat' || !embeddings;
   const [models, setModels] = useState<string[]>([]);
   const [model, setModel] = useState('');
   const [system, setSystem] = useState('');
@@ -195,6 +207,16 @@ export function Playground({ instanceId, online, isPrivate, expected, onModel }:
       {!online ? (
         <p class="muted">No host is connected right now: a chat would be refused with 503.</p>
       ) : null}
+      {embeddings ? (
+        <div class="tabs" role="tablist" aria-label="What to try">
+          <button type="button" role="tab" aria-selected={chatting} onClick={() => setTab('chat')}>
+            Chat
+          </button>
+          <button type="button" role="tab" aria-selected={!chatting} onClick={() => setTab('embeddings')}>
+            Embeddings
+          </button>
+        </div>
+      ) : null}
       <div class="settings">
         <div class="row">
           <label>
@@ -210,37 +232,43 @@ export function Playground({ instanceId, online, isPrivate, expected, onModel }:
               ))}
             </select>
           </label>
-          <label>
-            Temperature
-            <input
-              type="number"
-              min={0}
-              max={1}
-              step={0.1}
-              value={temperature}
-              onInput={(e) => setTemperature(Number(e.currentTarget.value))}
-            />
-          </label>
-          <label>
-            Max tokens
-            <input
-              type="number"
-              min={1}
-              step={1}
-              value={maxTokens}
-              onInput={(e) => setMaxTokens(Math.max(1, Math.round(Number(e.currentTarget.value))))}
-            />
-          </label>
+          {chatting ? (
+            <>
+              <label>
+                Temperature
+                <input
+                  type="number"
+                  min={0}
+                  max={1}
+                  step={0.1}
+                  value={temperature}
+                  onInput={(e) => setTemperature(Number(e.currentTarget.value))}
+                />
+              </label>
+              <label>
+                Max tokens
+                <input
+                  type="number"
+                  min={1}
+                  step={1}
+                  value={maxTokens}
+                  onInput={(e) => setMaxTokens(Math.max(1, Math.round(Number(e.currentTarget.value))))}
+                />
+              </label>
+            </>
+          ) : null}
         </div>
-        <label>
-          System prompt (optional)
-          <textarea
-            rows={2}
-            value={system}
-            placeholder="How the model should answer, sent before the conversation"
-            onInput={(e) => setSystem(e.currentTarget.value)}
-          />
-        </label>
+        {chatting ? (
+          <label>
+            System prompt (optional)
+            <textarea
+              rows={2}
+              value={system}
+              placeholder="How the model should answer, sent before the conversation"
+              onInput={(e) => setSystem(e.currentTarget.value)}
+            />
+          </label>
+        ) : null}
         {needsKey || isPrivate || keyDraft ? (
           <label>
             Access key (kept in this tab only)
@@ -255,7 +283,10 @@ export function Playground({ instanceId, online, isPrivate, expected, onModel }:
           </label>
         ) : null}
       </div>
-      {turns.length > 0 ? (
+      {!chatting ? (
+        <EmbeddingsPanel url={base} model={model} apiKey={keyDraft} onSend={() => commitKey(keyDraft)} />
+      ) : null}
+      {chatting && turns.length > 0 ? (
         <ol class="transcript" aria-label="Conversation">
           {turns.map((turn, i) => (
             <li key={turn.id}>
@@ -287,56 +318,58 @@ export function Playground({ instanceId, online, isPrivate, expected, onModel }:
           ))}
         </ol>
       ) : null}
-      <ErrorNote error={error} />
-      {notice ? <p class="muted">{notice}</p> : null}
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          send();
-        }}
-      >
-        <label>
-          Message
-          <textarea
-            rows={3}
-            value={prompt}
-            placeholder={
-              turns.length ? 'Ask a follow-up (Ctrl+Enter sends)' : 'Ask something (Ctrl+Enter sends)'
-            }
-            onInput={(e) => setPrompt(e.currentTarget.value)}
-            onKeyDown={(e) => {
-              if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
-                e.preventDefault();
-                send();
+      {chatting ? <ErrorNote error={error} /> : null}
+      {chatting && notice ? <p class="muted">{notice}</p> : null}
+      {chatting ? (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            send();
+          }}
+        >
+          <label>
+            Message
+            <textarea
+              rows={3}
+              value={prompt}
+              placeholder={
+                turns.length ? 'Ask a follow-up (Ctrl+Enter sends)' : 'Ask something (Ctrl+Enter sends)'
               }
-            }}
-          />
-        </label>
-        <div class="actions">
-          <button type="submit" disabled={running || !prompt.trim()}>
-            Send
-          </button>
-          <button
-            type="button"
-            class="secondary"
-            disabled={!running}
-            onClick={() => controller.current?.abort()}
-          >
-            Stop
-          </button>
-          <button
-            type="button"
-            class="secondary"
-            disabled={running || turns.length === 0}
-            onClick={regenerate}
-          >
-            Regenerate last
-          </button>
-          <button type="button" class="secondary" disabled={turns.length === 0 && !error} onClick={clear}>
-            Clear
-          </button>
-        </div>
-      </form>
+              onInput={(e) => setPrompt(e.currentTarget.value)}
+              onKeyDown={(e) => {
+                if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+                  e.preventDefault();
+                  send();
+                }
+              }}
+            />
+          </label>
+          <div class="actions">
+            <button type="submit" disabled={running || !prompt.trim()}>
+              Send
+            </button>
+            <button
+              type="button"
+              class="secondary"
+              disabled={!running}
+              onClick={() => controller.current?.abort()}
+            >
+              Stop
+            </button>
+            <button
+              type="button"
+              class="secondary"
+              disabled={running || turns.length === 0}
+              onClick={regenerate}
+            >
+              Regenerate last
+            </button>
+            <button type="button" class="secondary" disabled={turns.length === 0 && !error} onClick={clear}>
+              Clear
+            </button>
+          </div>
+        </form>
+      ) : null}
     </section>
   );
 }

@@ -197,6 +197,7 @@ export class InstancesService {
       description: record.description,
       status,
       models: publicModels(record),
+      endpoints: servedEndpoints(record),
       registration_time: record.registeredAt.toISOString(),
       model_reachable,
     };
