@@ -69,6 +69,11 @@ export class FakeHostSocket extends EventEmitter {
   receive(frame: object): void {
     this.emit('message', Buffer.from(JSON.stringify(frame)), false);
   }
+
+  /** The host sends a binary message. */
+  receiveBinary(bytes: Buffer): void {
+    this.emit('message', bytes, true);
+  }
 }
 
 export interface FakeHostOptions {

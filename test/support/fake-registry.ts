@@ -2,7 +2,11 @@ import { createServer, STATUS_CODES, type IncomingHttpHeaders, type Server } fro
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import {
+  CHUNK_FRAMES_BINARY,
+  CHUNK_FRAMES_HEADER,
+  decodeChunkFrame,
   decodeHostFrame,
+  eventPayloads,
   parseBearerCredentials,
   type ChatResponseFrame,
   type HostToRegistryFrame,
@@ -40,8 +44,11 @@ export class FakeRegistry {
   sockets: WebSocket[] = [];
   frames: Received[] = [];
   closes: Array<{ conn: number; code: number; reason: string }> = [];
+  /** Binary chunk frames received (recorded in `frames` as the `chat_response` they stand for). */
+  binaryFrames = 0;
 
-  constructor(private readonly options: { autoPong?: boolean } = {}) {}
+  /** `binaryChunks`: offer binary chunk frames in the upgrade response, as the real registry does. */
+  constructor(private readonly options: { autoPong?: boolean; binaryChunks?: boolean } = {}) {}
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
@@ -50,6 +57,8 @@ export class FakeRegistry {
   async start(port = 0): Promise<this> {
     this.server = createServer((_req, res) => res.writeHead(404).end());
     this.wss = new WebSocketServer({ noServer: true, autoPong: this.options.autoPong ?? true });
+    if (this.options.binaryChunks)
+      this.wss.on('headers', (headers) => headers.push(`${CHUNK_FRAMES_HEADER}: ${CHUNK_FRAMES_BINARY}`));
     this.server.on('upgrade', (req, socket, head) => {
       this.upgrades.push({ url: req.url ?? '', headers: req.headers });
       const creds = parseBearerCredentials(req.headers.authorization);
@@ -63,7 +72,8 @@ export class FakeRegistry {
       }
       this.wss.handleUpgrade(req, socket, head, (ws) => {
         const conn = this.sockets.push(ws) - 1;
-        ws.on('message', (data) => {
+        ws.on('message', (data, isBinary) => {
+          if (isBinary) return this.onBinary(conn, data as Buffer);
           const decoded = decodeHostFrame(data.toString());
           if (!decoded.ok) throw new Error(`bad frame from the agent: ${decoded.reason}`);
           this.frames.push({ conn, frame: decoded.frame, at: Date.now() });
@@ -74,6 +84,21 @@ export class FakeRegistry {
     await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', resolve));
     this.port = (this.server.address() as AddressInfo).port;
     return this;
+  }
+
+  /** A binary chunk frame, recorded as the JSON frame it replaces (one line: raw_sse; several: raw_sse_batch). */
+  private onBinary(conn: number, data: Buffer): void {
+    const hello = this.frames.find((f) => f.conn === conn && f.frame.type === 'hello');
+    if (hello?.frame.type !== 'hello' || hello.frame.capabilities?.binary_chunks !== true)
+      throw new Error('a binary frame before a hello that accepted them');
+    const chunk = decodeChunkFrame(data);
+    if (!chunk) throw new Error('a malformed binary chunk frame from the agent');
+    this.binaryFrames++;
+    const payloads = eventPayloads(chunk.events);
+    const frame: ChatResponseFrame = { type: 'chat_response', request_id: chunk.requestId, done: chunk.done };
+    if (payloads.length === 1) frame.raw_sse = payloads[0];
+    else if (payloads.length > 1) frame.raw_sse_batch = payloads;
+    this.frames.push({ conn, frame, at: Date.now() });
   }
 
   send(conn: number, frame: RegistryToHostFrame): void {
@@ -129,7 +154,10 @@ export class HostAgentHarness {
   logger!: MemoryLogger;
   readonly registries: FakeRegistry[] = [];
 
-  async newRegistry(options?: { autoPong?: boolean }, port = 0): Promise<FakeRegistry> {
+  async newRegistry(
+    options?: { autoPong?: boolean; binaryChunks?: boolean },
+    port = 0,
+  ): Promise<FakeRegistry> {
     const r = await new FakeRegistry(options).start(port);
     this.registries.push(r);
     return r;

@@ -1,11 +1,14 @@
 import type { IncomingMessage } from 'node:http';
-import type { ChatResponseFrame } from '@app/protocol';
+import { sseEvents, type ChatResponseFrame } from '@app/protocol';
 import { isDone, SseLineParser } from './sse-parser';
 import { describeUpstreamError, readSomeText, type Upstream, type UpstreamResponse } from './upstream';
 
 /** Where the frames of one request go: the socket the request came in on. */
 export interface ChatSink {
   send(frame: ChatResponseFrame): boolean;
+  /** True when the chunks go as binary chunk frames (`sendEvents`) instead of JSON frames. */
+  readonly binaryChunks?: boolean;
+  sendEvents?(requestId: string, events: string, done: boolean): boolean;
   readonly isOpen: boolean;
   readonly bufferedAmount: number;
 }
@@ -103,6 +106,9 @@ function forwardStream(
   const high = options.highWaterMark ?? 4 * 1024 * 1024;
   const low = options.lowWaterMark ?? 1024 * 1024;
   const parser = new SseLineParser();
+  // A binary frame carries the request id in at most 255 bytes (the registry's ids are far shorter).
+  const binary =
+    sink.binaryChunks === true && sink.sendEvents !== undefined && /^[\x21-\x7e]{1,255}$/.test(requestId);
   let lines = 0;
   let first = true;
 
@@ -117,6 +123,19 @@ function forwardStream(
     }
     const done = doneAt !== -1;
     const count = done ? doneAt : payloads.length;
+    if (binary) {
+      if (count === 0 && !done) return false;
+      if (count > 0) {
+        lines += count;
+        if (first) {
+          first = false;
+          options.onFirstChunk?.();
+        }
+      }
+      // The SSE bytes the caller will read, built once; nobody parses or re-encodes them.
+      sink.sendEvents!(requestId, sseEvents(payloads, count), done);
+      return done;
+    }
     if (count === 0) {
       if (done) sink.send({ type: 'chat_response', request_id: requestId, done: true });
       return done;

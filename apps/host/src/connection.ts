@@ -5,7 +5,10 @@ import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import { corkForThisTick } from '@app/common';
 import {
+  CHUNK_FRAMES_BINARY,
+  CHUNK_FRAMES_HEADER,
   decodeRegistryFrame,
+  encodeChunkFrame,
   Paths,
   PROTOCOL_VERSION,
   REPLICA_HEADER,
@@ -78,6 +81,10 @@ export class RegistryConnection {
   private rejectedStatus: { status: number; retryAfterMs?: number; location?: string } | null = null;
   private lastError: string | undefined;
   private heartbeatTimer: NodeJS.Timeout | null = null;
+  /** The registry offered binary chunk frames in its upgrade response (see chunk-frames.ts). */
+  chunkFramesOffered = false;
+  /** Set once the hello accepting that offer was sent: only frames after it may be binary. */
+  binaryChunks = false;
   private pingTimer: NodeJS.Timeout | null = null;
   private pongPending = false;
   private ended = false;
@@ -107,6 +114,9 @@ export class RegistryConnection {
       this.rejectedStatus = { status: res.statusCode ?? 0, retryAfterMs: retryAfterMs(res), location };
       res.resume();
       this.ws.terminate();
+    });
+    this.ws.on('upgrade', (res) => {
+      this.chunkFramesOffered = res.headers[CHUNK_FRAMES_HEADER] === CHUNK_FRAMES_BINARY;
     });
     this.ws.on('open', () => this.handleOpen());
     this.ws.on('message', (data, isBinary) => this.handleMessage(data, isBinary));
@@ -146,6 +156,17 @@ export class RegistryConnection {
     // one TCP write. Corking until setImmediate, to batch across upstream sockets, measured no better.
     if (this.tcp) corkForThisTick(this.tcp);
     this.ws.send(JSON.stringify(frame));
+    return true;
+  }
+
+  /**
+   * The SSE events of one upstream read as one binary chunk frame; only once the hello said
+   * `binary_chunks` (the caller checks `binaryChunks`). False if the socket is not open.
+   */
+  sendEvents(requestId: string, events: string, done: boolean): boolean {
+    if (this.ws.readyState !== WebSocket.OPEN) return false;
+    if (this.tcp) corkForThisTick(this.tcp);
+    this.ws.send(encodeChunkFrame(requestId, events, done));
     return true;
   }
 

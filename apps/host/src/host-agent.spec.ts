@@ -99,6 +99,35 @@ describe('HostAgent (in process, against a fake registry and a fake model)', () 
     expect(h.logger.text()).toContain('serving request r1');
   });
 
+  it('sends binary chunk frames once the registry offered them and its hello accepted; JSON otherwise', async () => {
+    const offering = await h.newRegistry({ binaryChunks: true });
+    h.newAgent([offering.url]);
+    await eventually(() => offering.frames.some((f) => f.frame.type === 'hello'), 3000);
+    const hello = offering.frames.find((f) => f.frame.type === 'hello')!.frame as HelloFrame;
+    expect(hello.capabilities?.binary_chunks).toBe(true);
+    offering.chat(0, 'bin', 'hi', { stream_options: { include_usage: true } });
+    const end = await offering.finished('bin');
+    expect(end.done).toBe(true);
+    // Every frame of the answer went binary, and it carries the same seven lines as the JSON path.
+    expect(offering.binaryFrames).toBe(offering.responses('bin').length);
+    const data = lines(offering.responses('bin'));
+    expect(data).toHaveLength(7);
+    expect(data.map((l) => JSON.parse(l).choices[0]?.delta?.content ?? '').join('')).toBe(
+      'Hello from the fake model',
+    );
+    await h.cleanUp();
+
+    const plain = await h.newRegistry();
+    h.newAgent([plain.url]);
+    await eventually(() => plain.frames.some((f) => f.frame.type === 'hello'), 3000);
+    const plainHello = plain.frames.find((f) => f.frame.type === 'hello')!.frame as HelloFrame;
+    expect(plainHello.capabilities?.binary_chunks).toBeUndefined();
+    plain.chat(0, 'json', 'hi');
+    await plain.finished('json');
+    expect(plain.binaryFrames).toBe(0);
+    expect(lines(plain.responses('json')).length).toBeGreaterThan(0);
+  });
+
   it('coalesces the lines of one upstream read into one raw_sse_batch frame', async () => {
     const registry = await h.newRegistry();
     h.newAgent([registry.url]);

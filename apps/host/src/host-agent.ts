@@ -227,12 +227,14 @@ export class HostAgent extends EventEmitter {
         concurrency: this.config.concurrency,
         cancel: true,
         ...(this.health && { health: true }),
+        ...(conn.chunkFramesOffered && { binary_chunks: true }),
         // With a pinned model, callers listing models see the only one they will get.
         models: this.config.pinModel && this.config.model ? [this.config.model] : list,
         endpoints: [...PASSTHROUGH_ENDPOINTS],
       },
     };
-    conn.send(hello);
+    // Chats that came before the hello (the model list was still loading) keep JSON frames until here.
+    if (conn.send(hello) && conn.chunkFramesOffered) conn.binaryChunks = true;
     this.reportModelStatus(conn);
     conn.sendHeartbeat();
     this.emit('hello', hello);

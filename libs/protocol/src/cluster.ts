@@ -98,5 +98,10 @@ export type NodeRequestMessage =
 export type NodeReplyMessage =
   /** `done: true` on the last chunks of an answer saves a separate `done` message. */
   | { kind: 'chunks'; requestId: string; seq: number; lines: string[]; done?: boolean }
+  /**
+   * Whole SSE events as bytes (from binary chunk frames): over Redis a binary message (see
+   * `encodeEventsReply`), never JSON, so neither node parses or re-encodes them.
+   */
+  | { kind: 'events'; requestId: string; seq: number; events: Buffer; done?: boolean }
   | { kind: 'done'; requestId: string; seq: number }
   | { kind: 'error'; requestId: string; seq: number; message: string; code: ChatFailureCode };

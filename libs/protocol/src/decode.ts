@@ -77,6 +77,7 @@ function decodeHello(obj: Record<string, unknown>): Decoded<HostToRegistryFrame>
       models: boundedModels(caps.models),
       endpoints: caps.endpoints === undefined ? undefined : announcedEndpoints(caps.endpoints),
       health: caps.health === true || undefined,
+      binary_chunks: caps.binary_chunks === true || undefined,
     },
   };
   return { ok: true, frame };

@@ -39,6 +39,11 @@ export interface HostCapabilities {
   endpoints?: PassthroughEndpoint[];
   /** The host reports its model server's health in `model_status` frames (ours; see ModelStatusFrame). */
   health?: boolean;
+  /**
+   * The host sends chat chunks as binary chunk frames (see chunk-frames.ts), which it does only
+   * after the registry offered them in the upgrade's response header.
+   */
+  binary_chunks?: boolean;
 }
 
 /** How a host's model server answered its last health probe. */

@@ -5,3 +5,4 @@ export * from './cluster';
 export * from './failure-codes';
 export * from './replicas';
 export * from './http-frames';
+export * from './chunk-frames';

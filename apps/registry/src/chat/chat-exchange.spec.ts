@@ -48,6 +48,34 @@ async function exchange(options: Partial<ExchangeOptions>, drive: (x: ChatExchan
 const line = (n: number) => `{"n":${n}}`;
 
 describe('ChatExchange', () => {
+  it("writes binary chunk frames' events as they are; a usage chunk is still counted and stripped", async () => {
+    const usage = '{"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":5}}';
+    const r = await exchange({ stripUsageChunk: true }, (x) => {
+      x.rawEvents(Buffer.from('data: {"n":1}\n\ndata: {"n":2}\n\n'));
+      x.rawEvents(Buffer.from(`data: {"n":3}\n\ndata: ${usage}\n\n`));
+      x.done();
+    });
+    expect(r.body).toBe('data: {"n":1}\n\ndata: {"n":2}\n\ndata: {"n":3}\n\ndata: [DONE]\n\n');
+    expect([r.summary?.promptTokens, r.summary?.completionTokens, r.summary?.outcome]).toEqual([
+      3,
+      5,
+      'completed',
+    ]);
+  });
+
+  it("assembles binary chunk frames' events into one answer for stream: false", async () => {
+    const chunk = (content: string) =>
+      `data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"${content}"},"finish_reason":null}]}\n\n`;
+    const r = await exchange({ stream: false }, (x) => {
+      x.rawEvents(Buffer.from(chunk('Hel') + chunk('lo')));
+      x.done();
+    });
+    expect(r.status).toBe(200);
+    expect(
+      (JSON.parse(r.body) as { choices: { message: { content: string } }[] }).choices[0].message.content,
+    ).toBe('Hello');
+  });
+
   it('streams lines as SSE and ends with [DONE]', async () => {
     const r = await exchange({}, (x) => {
       x.lines([line(1), line(2)]);

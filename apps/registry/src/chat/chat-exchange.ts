@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { ChatSink } from '../contracts/chat-sink';
-import type { ChatFailureCode } from '@app/protocol';
+import { eventPayloads, type ChatFailureCode } from '@app/protocol';
 import type { BufferBudget } from '../limits/buffer-budget';
 import { openAiError, openAiErrorType } from '../common/openai-error';
 import { CompletionAssembler } from './completion-assembler';
@@ -49,6 +49,7 @@ export interface ChatSummary {
 
 /** A line that carries a usage object (not `"usage":null`, which some servers put on every chunk). */
 const hasUsage = (line: string) => line.includes('"usage":{') || line.includes('"usage": {');
+const hasUsageBytes = (events: Buffer) => events.includes('"usage":{') || events.includes('"usage": {');
 
 const DONE = 'data: [DONE]\n\n';
 
@@ -102,11 +103,7 @@ export class ChatExchange implements ChatSink {
 
   lines(lines: string[]): void {
     if (this.finished) return;
-    this.lastActivityAt = performance.now();
-    if (this.firstChunkAt === null) {
-      this.firstChunkAt = this.lastActivityAt;
-      this.armIdle(this.options.idleTimeoutMs, 'the host went silent mid-answer');
-    }
+    this.noteActivity();
     for (let i = 0; i < lines.length; i++) {
       if (!hasUsage(lines[i]) || !this.readUsage(lines[i])) continue;
       // The caller did not ask for usage: the registry asked for it (to count tokens), so it is removed.
@@ -126,6 +123,20 @@ export class ChatExchange implements ChatSink {
     let text = '';
     for (const line of lines) text += `data: ${line}\n\n`;
     this.res.write(text);
+    this.checkBacklog();
+  }
+
+  /**
+   * Whole SSE events from a binary chunk frame: written as the bytes they are, unless this
+   * exchange must look inside (an answer assembled for `stream: false`, or a `usage` object to
+   * count and perhaps strip, found by a byte search, not a parse).
+   */
+  rawEvents(events: Buffer): void {
+    if (this.finished) return;
+    if (this.assembler || hasUsageBytes(events)) return this.lines(eventPayloads(events));
+    this.noteActivity();
+    this.startStream();
+    this.res.write(events);
     this.checkBacklog();
   }
 
@@ -151,6 +162,15 @@ export class ChatExchange implements ChatSink {
       this.res.end(`data: ${JSON.stringify(body)}\n\n`);
     }
     this.finish(code, failure.cancelAtHost);
+  }
+
+  /** Something came from the host: the first chunk switches the idle limit to the mid-answer one. */
+  private noteActivity(): void {
+    this.lastActivityAt = performance.now();
+    if (this.firstChunkAt === null) {
+      this.firstChunkAt = this.lastActivityAt;
+      this.armIdle(this.options.idleTimeoutMs, 'the host went silent mid-answer');
+    }
   }
 
   /** Notes the tokens of a line carrying `usage`; true when it is a usage-only chunk to strip. */

@@ -7,7 +7,7 @@ import { ConnectedHosts } from '../hosts/connected-hosts';
 import { Metrics } from '../metrics/metrics';
 import { OnlineInstances } from '../presence/online-instances';
 import { modelUp } from '../presence/presence.store';
-import type { ChatSink } from '../contracts/chat-sink';
+import { deliverEvents, type ChatSink } from '../contracts/chat-sink';
 import { candidateKey, chooseReplica } from '../replicas/replica-choice';
 import { ReplicaGossip } from '../replicas/replica-gossip';
 import { KnownReplica, ReplicaTable } from '../replicas/replica-table';
@@ -260,6 +260,11 @@ export class ChatRouter implements OnModuleInit {
         if (settled) return;
         route.started = true;
         caller.lines(lines);
+      },
+      rawEvents: (events) => {
+        if (settled) return;
+        route.started = true;
+        deliverEvents(caller, events);
       },
       done: () => {
         if (release()) caller.done();

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { ChatRequestBody, HttpTarget, NodeReplyMessage } from '@app/protocol';
 import { ClusterBus } from '../cluster/cluster-bus';
-import type { ChatSink } from '../contracts/chat-sink';
+import { deliverEvents, type ChatSink } from '../contracts/chat-sink';
 import type { PresenceOwner } from '../presence/presence.store';
 
 /** The replica a chat is sent to, on the node that holds it. */
@@ -102,6 +102,11 @@ export class RemoteChatClient implements OnModuleInit, OnModuleDestroy {
       case 'chunks':
         if (message.done === true) this.pending.delete(message.requestId);
         pending.sink.lines(message.lines);
+        if (message.done === true) pending.sink.done();
+        return;
+      case 'events':
+        if (message.done === true) this.pending.delete(message.requestId);
+        if (message.events.length > 0) deliverEvents(pending.sink, message.events);
         if (message.done === true) pending.sink.done();
         return;
       case 'done':

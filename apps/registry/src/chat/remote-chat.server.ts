@@ -93,14 +93,37 @@ export class RemoteChatServer implements OnModuleInit, OnModuleDestroy {
         (error: Error) => this.logger.warn(`reply for ${requestId} failed: ${error.message}`),
       );
     };
-    /** Lines received in one tick, published together (one PUBLISH per request per tick). */
-    const batch = new TickBatch<string>((lines) => {
-      if (open) publish({ kind: 'chunks', requestId, seq: seq++, lines }, false);
+    /**
+     * What one tick brought, as one message per run of one kind (a chat's answer is all lines, from
+     * JSON frames, or all events, from binary chunk frames); `done` rides on the last.
+     */
+    const publishBatch = (pieces: (string | Buffer)[], done: boolean) => {
+      for (let i = 0; i < pieces.length;) {
+        const binary = Buffer.isBuffer(pieces[i]);
+        let j = i + 1;
+        while (j < pieces.length && Buffer.isBuffer(pieces[j]) === binary) j++;
+        const last = done && j === pieces.length;
+        const end = last ? { done: true } : {};
+        if (!binary)
+          publish(
+            { kind: 'chunks', requestId, seq: seq++, lines: pieces.slice(i, j) as string[], ...end },
+            last,
+          );
+        else {
+          const events = j - i === 1 ? (pieces[i] as Buffer) : Buffer.concat(pieces.slice(i, j) as Buffer[]);
+          publish({ kind: 'events', requestId, seq: seq++, events, ...end }, last);
+        }
+        i = j;
+      }
+    };
+    /** Lines and events received in one tick, published together (one PUBLISH per request per tick). */
+    const batch = new TickBatch<string | Buffer>((pieces) => {
+      if (open) publishBatch(pieces, false);
     });
     /** What is still batched goes now, ahead of (or carrying) the end. */
     const flush = (end?: 'done') => {
-      const lines = batch.take();
-      if (lines) publish({ kind: 'chunks', requestId, seq: seq++, lines, ...(end && { done: true }) }, !!end);
+      const pieces = batch.take();
+      if (pieces) publishBatch(pieces, !!end);
       else if (end) publish({ kind: 'done', requestId, seq: seq++ }, true);
     };
     const request: RemoteRequest = { slot, from, running: false };
@@ -111,6 +134,9 @@ export class RemoteChatServer implements OnModuleInit, OnModuleDestroy {
     const sink: ChatSink = {
       lines: (lines) => {
         if (open) batch.add(lines);
+      },
+      rawEvents: (events) => {
+        if (open) batch.add([events]);
       },
       done: () => {
         if (!open) return;

@@ -1,6 +1,14 @@
 import fc from 'fast-check';
 import { isChatFailureCode } from '@app/protocol';
-import { decodeBroadcast, decodeNodeReply, decodeNodeRequest, NODE_ERROR_MESSAGE } from './node-messages';
+import {
+  decodeBroadcast,
+  decodeEventsReply,
+  decodeNodeReply,
+  decodeNodeRequest,
+  encodeEventsReply,
+  EVENTS_REPLY_MARKER,
+  NODE_ERROR_MESSAGE,
+} from './node-messages';
 
 const nodeError = (requestId: string, seq: number) => ({
   kind: 'error',
@@ -117,5 +125,30 @@ describe('decodeNodeRequest: the inspector', () => {
     expect(decodeNodeRequest(answer)).toEqual(answer);
     expect(decodeNodeRequest({ ...answer, rows: {} })).toBeNull();
     expect(decodeNodeRequest({ ...answer, requestId: undefined })).toBeNull();
+  });
+});
+
+describe('events replies between nodes (bytes, not JSON)', () => {
+  it('round-trip with seq, done and the bytes untouched', () => {
+    const events = Buffer.from('data: {"x":"é"}\n\n');
+    const payload = encodeEventsReply({
+      kind: 'events',
+      requestId: 'req-9',
+      seq: 70_000,
+      events,
+      done: true,
+    });
+    expect(payload[0]).toBe(EVENTS_REPLY_MARKER);
+    const reply = decodeEventsReply(payload)!;
+    expect(reply).toMatchObject({ kind: 'events', requestId: 'req-9', seq: 70_000, done: true });
+    expect(reply.events.equals(events)).toBe(true);
+    const open = decodeEventsReply(encodeEventsReply({ kind: 'events', requestId: 'r', seq: 0, events }))!;
+    expect(open.done).toBeUndefined();
+  });
+
+  it('a JSON message is never taken for one, and a truncated one is refused', () => {
+    expect(Buffer.from('{"kind":"chunks"}')[0]).not.toBe(EVENTS_REPLY_MARKER);
+    expect(decodeEventsReply(Buffer.from([0, 0, 0, 0, 0, 1, 9, 0x72]))).toBeNull();
+    expect(decodeEventsReply(Buffer.from([0, 5, 0, 0, 0, 1, 1, 0x72]))).toBeNull();
   });
 });

@@ -99,3 +99,46 @@ function preview(value: unknown): string {
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
+
+type EventsReply = Extract<NodeReplyMessage, { kind: 'events' }>;
+
+/**
+ * An `events` reply travels as bytes, not JSON (whose messages start with `{`):
+ *
+ *   byte 0      EVENTS_REPLY_MARKER (0)
+ *   byte 1      flags: bit 0 = done
+ *   bytes 2..5  seq, unsigned 32-bit big-endian
+ *   byte 6      n = length of the request id (latin1)
+ *   7 .. 7+n    the request id
+ *   7+n ..      the SSE events, as the host sent them
+ */
+export const EVENTS_REPLY_MARKER = 0;
+const EVENTS_HEADER_BYTES = 7;
+
+export function encodeEventsReply(reply: EventsReply): Buffer {
+  const idBytes = Buffer.byteLength(reply.requestId, 'latin1');
+  if (idBytes > 255) throw new RangeError('request id longer than 255 bytes');
+  const payload = Buffer.allocUnsafe(EVENTS_HEADER_BYTES + idBytes + reply.events.length);
+  payload[0] = EVENTS_REPLY_MARKER;
+  payload[1] = reply.done === true ? 1 : 0;
+  payload.writeUInt32BE(reply.seq, 2);
+  payload[6] = idBytes;
+  payload.write(reply.requestId, EVENTS_HEADER_BYTES, 'latin1');
+  reply.events.copy(payload, EVENTS_HEADER_BYTES + idBytes);
+  return payload;
+}
+
+/** Null when `payload` is not a well-formed events reply; `events` is a view on `payload`. */
+export function decodeEventsReply(payload: Buffer): EventsReply | null {
+  if (payload.length < EVENTS_HEADER_BYTES || payload[0] !== EVENTS_REPLY_MARKER || payload[1] > 1)
+    return null;
+  const start = EVENTS_HEADER_BYTES + payload[6];
+  if (payload[6] === 0 || payload.length < start) return null;
+  return {
+    kind: 'events',
+    requestId: payload.toString('latin1', EVENTS_HEADER_BYTES, start),
+    seq: payload.readUInt32BE(2),
+    events: payload.subarray(start),
+    ...(payload[1] === 1 && { done: true }),
+  };
+}

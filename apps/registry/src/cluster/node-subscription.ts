@@ -9,7 +9,8 @@ export type BusSubscriber = Pick<EventEmitter, 'on' | 'off'> & {
 };
 
 export interface NodeSubscriptionEvents {
-  message(channel: string, payload: string): void;
+  /** The payload as bytes: a chat's events stay bytes (see `decodeNodeReplyBytes`). */
+  message(channel: string, payload: Buffer): void;
   /** The subscription dropped (once per outage): what was sent to this node meanwhile is lost. */
   lost(): void;
 }
@@ -28,7 +29,8 @@ export class NodeSubscription {
   /** Set on disconnect; the next `ready` of the subscriber resubscribes. */
   private lost = false;
 
-  private readonly onMessage = (channel: string, payload: string) => this.events.message(channel, payload);
+  private readonly onMessage = (channel: Buffer, payload: Buffer) =>
+    this.events.message(channel.toString(), payload);
   private readonly onClose = () => this.disconnected();
   private readonly onError = (err: Error) => {
     // Socket errors are followed by `close`; an error while still ready is only worth a log line.
@@ -58,7 +60,7 @@ export class NodeSubscription {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    this.subscriber.on('message', this.onMessage);
+    this.subscriber.on('messageBuffer', this.onMessage);
     this.subscriber.on('close', this.onClose);
     this.subscriber.on('error', this.onError);
     this.subscriber.on('ready', this.onReady);
@@ -87,7 +89,7 @@ export class NodeSubscription {
     this.subscriber.off('error', this.onError);
     this.subscriber.off('ready', this.onReady);
     this.publisher.off('ready', this.onReady);
-    this.subscriber.off('message', this.onMessage);
+    this.subscriber.off('messageBuffer', this.onMessage);
   }
 
   private disconnected() {

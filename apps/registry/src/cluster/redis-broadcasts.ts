@@ -18,9 +18,10 @@ export interface RedisBroadcastEvents {
 export class RedisBroadcasts {
   private readonly topics = new Map<string, BroadcastTopic>();
 
-  private readonly onMessage = (channel: string, payload: string) => {
-    const topic = this.topics.get(channel);
-    if (topic) this.events.message(topic, payload);
+  /** Buffers (ioredis' `messageBuffer`): no listener of ours takes `message`, so ioredis decodes no payload it need not. */
+  private readonly onMessage = (channel: Buffer, payload: Buffer) => {
+    const topic = this.topics.get(channel.toString());
+    if (topic) this.events.message(topic, payload.toString());
   };
   private readonly onReady = () => {
     this.events.gap();
@@ -42,7 +43,7 @@ export class RedisBroadcasts {
 
   /** Resolves once subscribed; rejects if Redis refuses or is unreachable. */
   async start(): Promise<void> {
-    this.subscriber.on('message', this.onMessage);
+    this.subscriber.on('messageBuffer', this.onMessage);
     this.subscriber.on('ready', this.onReady);
     try {
       await this.subscriber.subscribe(...this.topics.keys());
@@ -58,7 +59,7 @@ export class RedisBroadcasts {
 
   /** Stops listening (the connection belongs to `RedisConnections`, which closes it). */
   close(): void {
-    this.subscriber.off('message', this.onMessage);
+    this.subscriber.off('messageBuffer', this.onMessage);
     this.subscriber.off('ready', this.onReady);
   }
 }

@@ -10,7 +10,14 @@ import { Cluster, Redis } from 'ioredis';
 import type { RedisClient, RedisConnections, RedisLog } from '../redis/redis-connections';
 import { ShardSubscriber, shardSubscribers } from '../redis/shard-subscriber';
 import { ClusterBus, type ClusterBusStats } from './cluster-bus';
-import { decodeBroadcast, decodeNodeReply, decodeNodeRequest } from './node-messages';
+import {
+  decodeBroadcast,
+  decodeEventsReply,
+  decodeNodeReply,
+  decodeNodeRequest,
+  encodeEventsReply,
+  EVENTS_REPLY_MARKER,
+} from './node-messages';
 import { NodeSubscription } from './node-subscription';
 import { RedisBroadcasts } from './redis-broadcasts';
 
@@ -77,9 +84,12 @@ export class RedisClusterBus extends ClusterBus {
   private readonly disconnectHandlers: (() => void)[] = [];
   private closed = false;
 
-  private readonly onMessage = (channel: string, payload: string) => {
-    if (channel === this.requestChannel) this.dispatch(payload, decodeNodeRequest, this.onRequest);
-    else if (channel === this.replyChannel) this.dispatch(payload, this.decodeReply, this.replyHandler);
+  private readonly onMessage = (channel: string, payload: Buffer) => {
+    if (channel === this.requestChannel) this.dispatch(payload.toString(), decodeNodeRequest, this.onRequest);
+    else if (channel !== this.replyChannel) return;
+    else if (payload[0] !== EVENTS_REPLY_MARKER)
+      this.dispatch(payload.toString(), this.decodeReply, this.replyHandler);
+    else this.deliver(decodeEventsReply(payload), this.replyHandler);
   };
   private readonly onRequest = (message: NodeRequestMessage) => this.deliverRequest(message);
   private readonly decodeReply = (value: unknown): NodeReplyMessage | null => {
@@ -214,7 +224,8 @@ export class RedisClusterBus extends ClusterBus {
     let receivers: number;
     try {
       this.corkPublisherForThisTick();
-      const payload = JSON.stringify(message);
+      // A chat's events stay bytes; everything else is JSON.
+      const payload = message.kind === 'events' ? encodeEventsReply(message) : JSON.stringify(message);
       receivers = await (this.publisher instanceof Cluster
         ? withTimeout(this.publisher.spublish(channel, payload) as Promise<number>, this.publishTimeoutMs)
         : this.publisher.publish(channel, payload));
@@ -244,6 +255,11 @@ export class RedisClusterBus extends ClusterBus {
     } catch {
       message = null;
     }
+    this.deliver(message, handler);
+  }
+
+  /** Hands a decoded message to its handler (null: counted as malformed and dropped). */
+  private deliver<T>(message: T | null, handler: (message: T) => void) {
     if (message === null) {
       this.stats.malformed++;
       return;

@@ -92,6 +92,8 @@ export interface AppConfig {
     maxBytesPerSec: number;
     /** Malformed frames or frames for request ids it was never given before a host is closed with 4400 (0 = no limit). */
     maxBadFrames: number;
+    /** Offer our agent binary chunk frames (see libs/protocol chunk-frames.ts); off = JSON frames from every host. */
+    binaryChunks: boolean;
   };
   presence: {
     ttlMs: number;
@@ -193,6 +195,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     ws: {
       maxPayloadBytes: int(env, 'WS_MAX_PAYLOAD_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+      binaryChunks: bool(env, 'WS_BINARY_CHUNKS', true),
       pingIntervalMs: int(env, 'WS_PING_INTERVAL_MS', 15_000, 100, 600_000),
       handshakeTimeoutMs: int(env, 'WS_HANDSHAKE_TIMEOUT_MS', 10_000, 100, 120_000),
       maxSendBufferBytes: int(

@@ -1,13 +1,14 @@
 import { Logger } from '@nestjs/common';
 import type {
   ChatRequestBody,
+  ChunkFrame,
   ChatResponseFrame,
   HostCapabilities,
   HttpTarget,
   RegistryToHostFrame,
 } from '@app/protocol';
 import { ENDPOINT_PATHS } from '@app/protocol';
-import type { ChatSink } from '../contracts/chat-sink';
+import { deliverEvents, type ChatSink } from '../contracts/chat-sink';
 import { hostErrorMessage, loggableHostError } from './host-error-detail';
 
 /** Ended requests remembered per socket, so their late frames are not taken for a host inventing ids. */
@@ -115,6 +116,22 @@ export class HostChatScheduler {
     const lines = frame.raw_sse_batch ?? (typeof frame.raw_sse === 'string' ? [frame.raw_sse] : []);
     if (lines.length > 0) sink?.lines(lines);
     if (frame.done === true) {
+      this.finish(id);
+      sink?.done();
+    }
+    return true;
+  }
+
+  /** A binary chunk frame (see onResponse); its events go on as the bytes they are. */
+  onEvents(frame: ChunkFrame): boolean {
+    const id = frame.requestId;
+    if (!this.active.has(id)) {
+      this.droppedFrames++;
+      return this.recentlyEnded.has(id);
+    }
+    const sink = this.active.get(id) ?? null;
+    if (frame.events.length > 0 && sink) deliverEvents(sink, frame.events);
+    if (frame.done) {
       this.finish(id);
       sink?.done();
     }

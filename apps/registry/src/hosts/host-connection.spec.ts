@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { FakeHostSocket } from '../../../../test/doubles/fake-host-connection';
+import { encodeChunkFrame } from '@app/protocol';
 import type { ChatSink } from '../contracts/chat-sink';
 import { HostConnection, NO_SOCKET_LIMITS } from './host-connection';
 import { MODEL_STATUS_MIN_MS } from './host-model-status';
@@ -83,5 +84,57 @@ describe('HostConnection: model_status', () => {
     const { wire, connection, changes } = connect();
     wire.receive({ type: 'model_status', status: 'error' });
     expect([connection.modelStatus, connection.modelUp, changes]).toEqual([null, true, []]);
+  });
+});
+
+describe('HostConnection: binary chunk frames', () => {
+  const connect = () => {
+    const wire = new FakeHostSocket();
+    let malformed = 0;
+    const connection = new HostConnection('inst', 'r', 1, wire as unknown as WebSocket, 4, NO_SOCKET_LIMITS, {
+      heartbeat: () => undefined,
+      hello: () => undefined,
+      malformed: () => malformed++,
+      closed: () => undefined,
+    });
+    const got: string[] = [];
+    const sink: ChatSink = {
+      lines: (lines) => got.push(...lines.map((l) => `line ${l}`)),
+      rawEvents: (events) => got.push(`bytes ${events.toString()}`),
+      done: () => got.push('done'),
+      error: (code) => got.push(`error ${code}`),
+    };
+    return { wire, connection, sink, got, malformed: () => malformed };
+  };
+  const request = { messages: [], stream: true as const };
+
+  it('are taken only after a hello that accepted them, and go to the sink as the bytes they are', () => {
+    const { wire, connection, sink, got, malformed } = connect();
+    connection.startChat('r1', request, sink);
+    wire.receiveBinary(encodeChunkFrame('r1', 'data: {"a":1}\n\n', false));
+    expect([got, malformed()]).toEqual([[], 1]);
+
+    wire.receive({ type: 'hello', capabilities: { concurrency: 2, binary_chunks: true } });
+    wire.receiveBinary(encodeChunkFrame('r1', 'data: {"a":1}\n\ndata: {"a":2}\n\n', false));
+    wire.receiveBinary(encodeChunkFrame('r1', '', true));
+    expect(got).toEqual(['bytes data: {"a":1}\n\ndata: {"a":2}\n\n', 'done']);
+    expect(malformed()).toBe(1);
+  });
+
+  it('a sink that cannot take bytes gets the payloads; a malformed frame is counted, not delivered', () => {
+    const { wire, connection, got, malformed } = connect();
+    const lines: string[] = [];
+    connection.startChat('r1', request, {
+      lines: (l) => lines.push(...l),
+      done: () => undefined,
+      error: () => undefined,
+    });
+    wire.receive({ type: 'hello', capabilities: { concurrency: 2, binary_chunks: true } });
+    wire.receiveBinary(encodeChunkFrame('r1', 'data: {"a":1}\n\ndata: {"a":2}\n\n', false));
+    expect(lines).toEqual(['{"a":1}', '{"a":2}']);
+    // Not whole events (no blank line at the end), then not a chunk frame at all.
+    wire.receiveBinary(encodeChunkFrame('r1', 'data: {"a":3}', false));
+    wire.receiveBinary(Buffer.from([9, 0, 2, 0x72, 0x31]));
+    expect([lines.length, got, malformed()]).toEqual([2, [], 2]);
   });
 });

@@ -4,6 +4,7 @@ import type { WebSocket, RawData } from 'ws';
 import {
   ChatRequestBody,
   CloseCodes,
+  decodeChunkFrame,
   decodeHostFrame,
   HostCapabilities,
   HostToRegistryFrame,
@@ -216,7 +217,7 @@ export class HostConnection {
   }
 
   private handle(data: RawData, isBinary: boolean): void {
-    if (isBinary) return this.malformed();
+    if (isBinary) return this.onBinary(data);
     const decoded = decodeHostFrame(data.toString());
     if (!decoded.ok) {
       if (decoded.reason !== 'unknown_type') this.malformed();
@@ -244,6 +245,19 @@ export class HostConnection {
     }
   }
 
+  /** A binary chunk frame, from a host whose hello accepted them; anything else binary is malformed. */
+  private onBinary(data: RawData): void {
+    if (this.capabilities.binary_chunks !== true) return this.malformed();
+    const bytes = Buffer.isBuffer(data)
+      ? data
+      : Array.isArray(data)
+        ? Buffer.concat(data)
+        : Buffer.from(data);
+    const frame = decodeChunkFrame(bytes);
+    if (frame === null) return this.malformed();
+    if (!this.scheduler.onEvents(frame)) this.strike();
+  }
+
   /** One `hello` per connection: each one is a database write that every node sees. */
   private onHello(frame: Extract<HostToRegistryFrame, { type: 'hello' }>): void {
     if (this.saidHello) return;
@@ -255,6 +269,7 @@ export class HostConnection {
       models: frame.capabilities?.models ?? [],
       endpoints: frame.capabilities?.endpoints ?? [],
       health: frame.capabilities?.health === true,
+      binary_chunks: frame.capabilities?.binary_chunks === true,
     };
     this.scheduler.setCapabilities(this.capabilities);
     this.events.hello(this);

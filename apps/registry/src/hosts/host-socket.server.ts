@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/commo
 import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import { CHUNK_FRAMES_BINARY, CHUNK_FRAMES_HEADER } from '@app/protocol';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { clientAddress, trustFunction, type TrustFunction } from '../common/client-address';
 import { ApiError } from '../common/http-errors';
@@ -16,6 +17,8 @@ import { parseUpgradeRequest } from './upgrade-request';
  * HTTP upgrade: a bad secret gets a plain HTTP 401 (unknown instance 404) and no socket.
  * The request URL carries `?password=` for stock clients, so it is never logged.
  */
+const CHUNK_FRAMES_OFFER = `${CHUNK_FRAMES_HEADER}: ${CHUNK_FRAMES_BINARY}`;
+
 @Injectable()
 export class HostSocketServer implements OnApplicationShutdown {
   private readonly logger = new Logger(HostSocketServer.name);
@@ -39,6 +42,9 @@ export class HostSocketServer implements OnApplicationShutdown {
       clientTracking: false,
     });
     this.trust = trustFunction(config.trustProxy);
+    // Offers our agent the binary chunk frames (it accepts in its hello; see chunk-frames.ts).
+    if (config.ws.binaryChunks)
+      this.wss.on('headers', (headers: string[]) => headers.push(CHUNK_FRAMES_OFFER));
   }
 
   attach(server: Server): void {

@@ -102,7 +102,9 @@ export class ShardSubscriber extends EventEmitter {
       lazyConnect: true,
       connectTimeout: 2000,
     });
-    connection.on('smessage', (channel: string, payload: string) => this.emit('message', channel, payload));
+    connection.on('smessageBuffer', (channel: Buffer, payload: Buffer) =>
+      this.emit('messageBuffer', channel, payload),
+    );
     // Errors are followed by `end`; this listener only keeps them from being unhandled.
     connection.on('error', () => undefined);
     // The server unsubscribed us: the slot now belongs to another node.
