@@ -6,6 +6,7 @@ import type { BufferBudget } from '../limits/buffer-budget';
 import { openAiError, openAiErrorType } from '../common/openai-error';
 import { CompletionAssembler } from './completion-assembler';
 import { chatFailure, failureRetryAfter } from './chat-failures';
+import { withoutDroppedUsage } from './usage-events';
 
 export interface ExchangeOptions {
   requestId: string;
@@ -127,16 +128,18 @@ export class ChatExchange implements ChatSink {
   }
 
   /**
-   * Whole SSE events from a binary chunk frame: written as the bytes they are, unless this
-   * exchange must look inside (an answer assembled for `stream: false`, or a `usage` object to
-   * count and perhaps strip, found by a byte search, not a parse).
+   * Whole SSE events from a binary chunk frame: written as the bytes they are. Only an answer
+   * assembled for `stream: false` is read whole; otherwise only the events a byte search finds a
+   * `usage` object in are parsed (counted, and cut out when the caller did not ask for usage).
    */
   rawEvents(events: Buffer): void {
     if (this.finished) return;
-    if (this.assembler || hasUsageBytes(events)) return this.lines(eventPayloads(events));
+    if (this.assembler) return this.lines(eventPayloads(events));
     this.noteActivity();
+    const out = withoutDroppedUsage(events, this.readUsageOf);
+    if (out.length === 0) return;
     this.startStream();
-    this.res.write(events);
+    this.res.write(out);
     this.checkBacklog();
   }
 
@@ -172,6 +175,8 @@ export class ChatExchange implements ChatSink {
       this.armIdle(this.options.idleTimeoutMs, 'the host went silent mid-answer');
     }
   }
+
+  private readonly readUsageOf = (line: string) => this.readUsage(line);
 
   /** Notes the tokens of a line carrying `usage`; true when it is a usage-only chunk to strip. */
   private readUsage(line: string): boolean {

@@ -7,6 +7,21 @@ const MAPPED_IPV4 = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
  * tell one caller's network from another's without naming a person's address.
  */
 export function maskAddress(ip: string): string {
+  let masked = recent.get(ip);
+  if (masked === undefined) {
+    // Every recorded request asks; a busy caller asks thousands of times a second.
+    if (recent.size >= RECENT_LIMIT) recent.clear();
+    masked = mask(ip);
+    recent.set(ip, masked);
+  }
+  return masked;
+}
+
+/** Addresses masked lately (cleared when full: a bound, not an LRU; the callers' own, held briefly). */
+const recent = new Map<string, string>();
+const RECENT_LIMIT = 4096;
+
+function mask(ip: string): string {
   const mapped = MAPPED_IPV4.exec(ip);
   const address = mapped ? mapped[1] : ip.split('%')[0];
   if (isIPv4(address)) return `${address.split('.').slice(0, 3).join('.')}.0/24`;
