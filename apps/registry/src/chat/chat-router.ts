@@ -261,10 +261,10 @@ export class ChatRouter implements OnModuleInit {
         route.started = true;
         caller.lines(lines);
       },
-      rawEvents: (events) => {
+      rawEvents: (events, last) => {
         if (settled) return;
         route.started = true;
-        deliverEvents(caller, events);
+        deliverEvents(caller, events, last);
       },
       done: () => {
         if (release()) caller.done();

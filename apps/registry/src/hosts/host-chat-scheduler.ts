@@ -130,7 +130,7 @@ export class HostChatScheduler {
       return this.recentlyEnded.has(id);
     }
     const sink = this.active.get(id) ?? null;
-    if (frame.events.length > 0 && sink) deliverEvents(sink, frame.events);
+    if (frame.events.length > 0 && sink) deliverEvents(sink, frame.events, frame.done);
     if (frame.done) {
       this.finish(id);
       sink?.done();
