@@ -6,6 +6,7 @@ import type { BufferBudget } from '../limits/buffer-budget';
 import { openAiError, openAiErrorType } from '../common/openai-error';
 import { CompletionAssembler } from './completion-assembler';
 import { chatFailure, failureRetryAfter } from './chat-failures';
+import { IdleTimer } from './idle-timer';
 import { withoutDroppedUsage } from './usage-events';
 
 export interface ExchangeOptions {
@@ -66,14 +67,14 @@ export class ChatExchange implements ChatSink {
   private finished = false;
   private dispatchedAt: number;
   private firstChunkAt: number | null = null;
-  private lastActivityAt = 0;
   /** This caller's backlog as last counted in `options.buffers`. */
   private charged = 0;
   /** Events given with `last`: written with the end that follows at once. */
   private tail: Buffer | null = null;
   private readonly assembler: CompletionAssembler | null;
   private readonly usage = { prompt: 0, completion: 0 };
-  private readonly timers: { keepalive?: NodeJS.Timeout; idle?: NodeJS.Timeout; total?: NodeJS.Timeout } = {};
+  private readonly timers: { keepalive?: NodeJS.Timeout; total?: NodeJS.Timeout } = {};
+  private readonly idle = new IdleTimer((message) => this.error('timeout', message));
 
   constructor(
     private readonly res: ServerResponse,
@@ -90,7 +91,7 @@ export class ChatExchange implements ChatSink {
       () => this.error('timeout', 'the model took longer than the total time limit'),
       options.totalTimeoutMs,
     );
-    this.armIdle(options.firstChunkTimeoutMs, 'the host sent nothing before the first-chunk time limit');
+    this.idle.arm(options.firstChunkTimeoutMs, 'the host sent nothing before the first-chunk time limit');
     if (options.stream) this.timers.keepalive = setInterval(() => this.keepalive(), options.keepaliveMs);
   }
 
@@ -176,11 +177,9 @@ export class ChatExchange implements ChatSink {
 
   /** Something came from the host: the first chunk switches the idle limit to the mid-answer one. */
   private noteActivity(): void {
-    this.lastActivityAt = performance.now();
-    if (this.firstChunkAt === null) {
-      this.firstChunkAt = this.lastActivityAt;
-      this.armIdle(this.options.idleTimeoutMs, 'the host went silent mid-answer');
-    }
+    if (this.firstChunkAt !== null) return this.idle.touch();
+    this.firstChunkAt = performance.now();
+    this.idle.arm(this.options.idleTimeoutMs, 'the host went silent mid-answer');
   }
 
   private readonly readUsageOf = (line: string) => this.readUsage(line);
@@ -268,29 +267,12 @@ export class ChatExchange implements ChatSink {
     return `registry;dur=${registry.toFixed(2)};desc="registry", host;dur=${host.toFixed(2)};desc="host until first event"`;
   }
 
-  /**
-   * One timer per silence, not one per chunk: a chunk only notes the time, and the timer, when it
-   * fires, checks how long it has really been quiet and waits for the rest of the window if less.
-   */
-  private armIdle(limitMs: number, message: string): void {
-    clearTimeout(this.timers.idle);
-    this.lastActivityAt = performance.now();
-    const check = (delayMs: number) => {
-      this.timers.idle = setTimeout(() => {
-        const quietMs = performance.now() - this.lastActivityAt;
-        if (quietMs >= limitMs - 1) this.error('timeout', message);
-        else check(limitMs - quietMs);
-      }, delayMs);
-    };
-    check(limitMs);
-  }
-
   private finish(outcome: ChatOutcome, cancelAtHost: boolean): void {
     if (this.finished) return;
     this.finished = true;
     this.tail = null;
     clearTimeout(this.timers.total);
-    clearTimeout(this.timers.idle);
+    this.idle.stop();
     clearInterval(this.timers.keepalive);
     if (cancelAtHost) this.options.cancel();
     const now = performance.now();

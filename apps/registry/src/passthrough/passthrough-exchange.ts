@@ -6,6 +6,7 @@ import { openAiError, openAiErrorType } from '../common/openai-error';
 import { chatFailure, failureRetryAfter } from '../chat/chat-failures';
 import type { ChatOutcome, ChatSummary } from '../chat/chat-exchange';
 import type { RoutedSink } from '../chat/chat-router';
+import { IdleTimer } from '../chat/idle-timer';
 import { readHeadLine } from '../hosts/http-response-lines';
 import type { BufferBudget } from '../limits/buffer-budget';
 import { UsageReader } from './usage-reader';
@@ -46,9 +47,9 @@ export class PassthroughExchange implements RoutedSink {
   private usage: UsageReader | null = null;
   private firstChunkAt: number | null = null;
   private dispatchedAt: number;
-  private lastActivityAt = 0;
   private charged = 0;
-  private readonly timers: { idle?: NodeJS.Timeout; total?: NodeJS.Timeout } = {};
+  private totalTimer?: NodeJS.Timeout;
+  private readonly idle = new IdleTimer((message) => this.error('timeout', message));
 
   constructor(
     private readonly res: ServerResponse,
@@ -60,11 +61,11 @@ export class PassthroughExchange implements RoutedSink {
       if (!this.finished) this.finish('caller_gone', true);
     });
     if (options.buffers) res.on('drain', () => this.charge(0));
-    this.timers.total = setTimeout(
+    this.totalTimer = setTimeout(
       () => this.error('timeout', 'the model took longer than the total time limit'),
       options.totalTimeoutMs,
     );
-    this.armIdle(options.firstChunkTimeoutMs, 'the host sent nothing before the first-chunk time limit');
+    this.idle.arm(options.firstChunkTimeoutMs, 'the host sent nothing before the first-chunk time limit');
   }
 
   get isFinished(): boolean {
@@ -77,7 +78,7 @@ export class PassthroughExchange implements RoutedSink {
 
   lines(lines: string[]): void {
     if (this.finished) return;
-    this.lastActivityAt = performance.now();
+    this.idle.touch();
     let text = '';
     for (const line of lines) {
       if (this.started) text += line;
@@ -137,7 +138,7 @@ export class PassthroughExchange implements RoutedSink {
     this.started = true;
     this.status = head.status;
     this.firstChunkAt = performance.now();
-    this.armIdle(this.options.idleTimeoutMs, 'the host went silent mid-answer');
+    this.idle.arm(this.options.idleTimeoutMs, 'the host went silent mid-answer');
     this.stream = head.contentType.startsWith('text/event-stream');
     this.usage = new UsageReader(this.stream, this.options.maxUsageBytes);
     this.res.writeHead(head.status, {
@@ -167,25 +168,11 @@ export class PassthroughExchange implements RoutedSink {
     this.charged = backlog;
   }
 
-  /** One timer per silence (as ChatExchange): a chunk only notes the time. */
-  private armIdle(limitMs: number, message: string): void {
-    clearTimeout(this.timers.idle);
-    this.lastActivityAt = performance.now();
-    const check = (delayMs: number) => {
-      this.timers.idle = setTimeout(() => {
-        const quietMs = performance.now() - this.lastActivityAt;
-        if (quietMs >= limitMs - 1) this.error('timeout', message);
-        else check(limitMs - quietMs);
-      }, delayMs);
-    };
-    check(limitMs);
-  }
-
   private finish(outcome: ChatOutcome, cancelAtHost: boolean): void {
     if (this.finished) return;
     this.finished = true;
-    clearTimeout(this.timers.total);
-    clearTimeout(this.timers.idle);
+    clearTimeout(this.totalTimer);
+    this.idle.stop();
     if (cancelAtHost) this.options.cancel();
     const usage = this.usage?.end() ?? { prompt: 0, completion: 0 };
     const now = performance.now();
