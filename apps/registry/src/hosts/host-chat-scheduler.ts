@@ -99,11 +99,8 @@ export class HostChatScheduler {
   /** Returns false for a request id this host was never given (or not for a long time). */
   onResponse(frame: ChatResponseFrame): boolean {
     const id = frame.request_id;
-    if (!this.active.has(id)) {
-      this.droppedFrames++;
-      return this.recentlyEnded.has(id);
-    }
-    const sink = this.active.get(id) ?? null;
+    const sink = this.sinkOf(id);
+    if (sink === undefined) return this.recentlyEnded.has(id);
     if (frame.error !== undefined && frame.error !== null) {
       this.finish(id);
       // The detail may be an upstream's body or address: for the node's log, never for the caller.
@@ -115,27 +112,30 @@ export class HostChatScheduler {
     }
     const lines = frame.raw_sse_batch ?? (typeof frame.raw_sse === 'string' ? [frame.raw_sse] : []);
     if (lines.length > 0) sink?.lines(lines);
-    if (frame.done === true) {
-      this.finish(id);
-      sink?.done();
-    }
+    if (frame.done === true) this.complete(id, sink);
     return true;
   }
 
   /** A binary chunk frame (see onResponse); its events go on as the bytes they are. */
   onEvents(frame: ChunkFrame): boolean {
     const id = frame.requestId;
-    if (!this.active.has(id)) {
-      this.droppedFrames++;
-      return this.recentlyEnded.has(id);
-    }
-    const sink = this.active.get(id) ?? null;
+    const sink = this.sinkOf(id);
+    if (sink === undefined) return this.recentlyEnded.has(id);
     if (frame.events.length > 0 && sink) deliverEvents(sink, frame.events, frame.done);
-    if (frame.done) {
-      this.finish(id);
-      sink?.done();
-    }
+    if (frame.done) this.complete(id, sink);
     return true;
+  }
+
+  /** An answering request's sink (null: abandoned, its host still streaming); undefined, and counted, when none is. */
+  private sinkOf(requestId: string): ChatSink | null | undefined {
+    if (this.active.has(requestId)) return this.active.get(requestId) ?? null;
+    this.droppedFrames++;
+    return undefined;
+  }
+
+  private complete(requestId: string, sink: ChatSink | null): void {
+    this.finish(requestId);
+    sink?.done();
   }
 
   /** Fails the requests still waiting for a slot (the socket is being retired). */
