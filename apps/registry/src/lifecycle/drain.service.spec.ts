@@ -2,11 +2,15 @@ import type { ChatRelayService } from '../chat/chat-relay.service';
 import type { RemoteChatServer } from '../chat/remote-chat.server';
 import { loadConfig } from '../config/app-config';
 import type { ConnectedHosts } from '../hosts/connected-hosts';
+import type { PassthroughRelayService } from '../passthrough/passthrough-relay.service';
 import { DrainService } from './drain.service';
 import { NodeState } from './node-state';
 
-/** A node with `chats` local streams, `remote` streams served for other nodes and `sockets` host sockets open. */
-function setup(env: Record<string, string>, load: { chats: number; remote?: number; sockets?: number }) {
+/** A node with `chats` local streams, `others` requests for other endpoints, `remote` streams served for other nodes and `sockets` host sockets open. */
+function setup(
+  env: Record<string, string>,
+  load: { chats: number; others?: number; remote?: number; sockets?: number },
+) {
   const calls: string[] = [];
   const hosts = {
     openCount: load.sockets ?? 0,
@@ -23,16 +27,24 @@ function setup(env: Record<string, string>, load: { chats: number; remote?: numb
       chats.activeCount = 0;
     },
   };
+  const others = {
+    activeCount: load.others ?? 0,
+    abortAll: (reason: string) => {
+      calls.push(`abort others: ${reason}`);
+      others.activeCount = 0;
+    },
+  };
   const remoteChats = { size: load.remote ?? 0 };
   const state = new NodeState();
   const service = new DrainService(
     state,
     hosts as unknown as ConnectedHosts,
     chats as unknown as ChatRelayService,
+    others as unknown as PassthroughRelayService,
     remoteChats as unknown as RemoteChatServer,
     loadConfig(env),
   );
-  return { service, state, hosts, chats, remoteChats, calls };
+  return { service, state, hosts, chats, others, remoteChats, calls };
 }
 
 describe('DrainService (SIGTERM)', () => {
@@ -72,8 +84,21 @@ describe('DrainService (SIGTERM)', () => {
     expect(result!.waitedMs).toBeGreaterThanOrEqual(5_000);
     expect(t.calls.slice(1)).toEqual([
       'abort: the registry node shut down before the answer completed',
+      'abort others: the registry node shut down before the answer completed',
       'terminate',
     ]);
+  });
+
+  it('waits for requests to the other endpoints (embeddings, responses…) as for chats', async () => {
+    const t = setup({ DRAIN_GRACE_MS: '5000' }, { chats: 0, others: 1 });
+    let result: { clean: boolean; waitedMs: number } | undefined;
+    void t.service.drain().then((r) => (result = r));
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(result).toBeUndefined();
+    t.others.activeCount = 0;
+    await jest.advanceTimersByTimeAsync(100);
+    expect(result?.clean).toBe(true);
+    expect(t.calls.some((c) => c.startsWith('abort'))).toBe(false);
   });
 
   it('waits for host sockets still finishing after their chats, without cutting any stream', async () => {

@@ -3,6 +3,7 @@ import { ChatRelayService } from '../chat/chat-relay.service';
 import { RemoteChatServer } from '../chat/remote-chat.server';
 import { APP_CONFIG, AppConfig, isDistributed } from '../config/app-config';
 import { ConnectedHosts } from '../hosts/connected-hosts';
+import { PassthroughRelayService } from '../passthrough/passthrough-relay.service';
 import { NodeState } from './node-state';
 
 const POLL_MS = 50;
@@ -20,6 +21,8 @@ export class DrainService {
     private readonly state: NodeState,
     private readonly hosts: ConnectedHosts,
     private readonly chats: ChatRelayService,
+    /** Requests for the other endpoints (embeddings, completions, responses, messages) drain as chats do. */
+    private readonly passthrough: PassthroughRelayService,
     private readonly remoteChats: RemoteChatServer,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -42,6 +45,7 @@ export class DrainService {
     if (!clean) {
       this.logger.warn(`grace period over: ending ${this.inFlight()} stream(s) with an error`);
       this.chats.abortAll('the registry node shut down before the answer completed');
+      this.passthrough.abortAll('the registry node shut down before the answer completed');
     }
     this.hosts.terminateAll();
     const waitedMs = Date.now() - started;
@@ -50,6 +54,6 @@ export class DrainService {
   }
 
   private inFlight(): number {
-    return this.chats.activeCount + this.remoteChats.size;
+    return this.chats.activeCount + this.passthrough.activeCount + this.remoteChats.size;
   }
 }

@@ -49,6 +49,8 @@ export function presentedAuthorization(headers: PassthroughCall['headers']): str
 @Injectable()
 export class PassthroughRelayService {
   private readonly logger = new Logger('Passthrough');
+  /** Requests answering on this node (drain waits for them, then ends what is left). */
+  private readonly active = new Set<PassthroughExchange>();
 
   constructor(
     private readonly directory: InstanceDirectory,
@@ -61,6 +63,15 @@ export class PassthroughRelayService {
     private readonly requests: NodeRequestLog,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  get activeCount(): number {
+    return this.active.size;
+  }
+
+  /** Ends every request in flight with an error in its API's shape (end of a drain's grace period). */
+  abortAll(message: string): void {
+    for (const exchange of [...this.active]) exchange.error('shutting_down', message);
+  }
 
   async relay(call: PassthroughCall): Promise<void> {
     const receivedAt = performance.now();
@@ -110,6 +121,7 @@ export class PassthroughRelayService {
       buffers: this.limits.buffers,
       cancel: () => route.cancel(),
       finished: (summary) => {
+        this.active.delete(exchange);
         const charged = admitted.release(summary);
         this.finished(instanceId, endpoint, charged, key);
         const facts = {
@@ -124,6 +136,7 @@ export class PassthroughRelayService {
         this.requests.record(instanceId, endedChat(facts, charged, route.servedBy, Date.now()));
       },
     });
+    this.active.add(exchange);
     exchange.dispatched();
     const sink = admitted.meter ? new MeteredSink(exchange, admitted.meter, () => route.cancel()) : exchange;
     await this.router.dispatch(route, sink);

@@ -11,5 +11,6 @@ import { PassthroughController } from './passthrough.controller';
   imports: [ChatModule, InspectorModule, LimitsModule, UsageModule],
   controllers: [PassthroughController],
   providers: [PassthroughRelayService],
+  exports: [PassthroughRelayService],
 })
 export class PassthroughModule {}
