@@ -130,8 +130,18 @@ describe('console snippets', () => {
     for (const endpoint of ENDPOINTS.filter((e) => e !== 'chat')) {
       const [curl, python, javascript] = endpointSnippets(endpoint, 'http://h', 'id1', 'm');
       for (const [name, value] of Object.entries(parseCurl(curl.text).body)) {
-        expect(python.text).toContain(`    ${name}=${JSON.stringify(value)},`);
-        expect(javascript.text).toContain(`  ${name}: ${JSON.stringify(value)},`);
+        const messages = [{ role: 'user', content: 'Hello!' }];
+        if (name === 'messages') expect(value).toEqual(messages);
+        expect(python.text).toContain(
+          name === 'messages'
+            ? '    messages=[{"role": "user", "content": "Hello!"}],'
+            : `    ${name}=${JSON.stringify(value)},`,
+        );
+        expect(javascript.text).toContain(
+          name === 'messages'
+            ? '  messages: [{ role: "user", content: "Hello!" }],'
+            : `  ${name}: ${JSON.stringify(value)},`,
+        );
       }
     }
   });
@@ -145,7 +155,7 @@ describe('console snippets', () => {
       'message = client.messages.create(',
       '    model="m",',
       '    max_tokens=1024,',
-      '    messages=[{"role":"user","content":"Hello!"}],',
+      '    messages=[{"role": "user", "content": "Hello!"}],',
       ')',
       'print(message.content[0].text)',
     ]);

@@ -112,7 +112,11 @@ export interface Snippet {
   testId: string;
 }
 
-type BodyValue = string | number | Array<{ role: string; content: string }>;
+interface Message {
+  role: string;
+  content: string;
+}
+type BodyValue = string | number | Message[];
 
 /**
  * How each other endpoint is called. One body feeds all three snippets, so curl and the SDKs send
@@ -197,8 +201,17 @@ function otherCurl(url: string, spec: OtherEndpoint, model: string, apiKey?: str
   ].join('\n');
 }
 
-// JSON's strings, numbers and lists of objects read the same in Python and JavaScript.
-const literal = (value: BodyValue) => JSON.stringify(value);
+/** A body value as Python source, spaced as the chat snippet writes its messages. */
+const pythonLiteral = (value: BodyValue): string =>
+  Array.isArray(value)
+    ? `[${value.map((m: Message) => `{"role": ${JSON.stringify(m.role)}, "content": ${JSON.stringify(m.content)}}`).join(', ')}]`
+    : JSON.stringify(value);
+
+/** A body value as JavaScript source (JSON's strings and numbers read the same in both languages). */
+const javascriptLiteral = (value: BodyValue): string =>
+  Array.isArray(value)
+    ? `[${value.map((m: Message) => `{ role: ${JSON.stringify(m.role)}, content: ${JSON.stringify(m.content)} }`).join(', ')}]`
+    : JSON.stringify(value);
 
 function otherPython(url: string, spec: OtherEndpoint, model: string, apiKey: string): string {
   const sdk = SDK[spec.sdk];
@@ -207,7 +220,7 @@ function otherPython(url: string, spec: OtherEndpoint, model: string, apiKey: st
     '',
     `client = ${sdk.name}(base_url=${JSON.stringify(url)}, api_key=${JSON.stringify(apiKey)})`,
     `${spec.result} = client.${spec.method}(`,
-    ...Object.entries(spec.body(model)).map(([name, value]) => `    ${name}=${literal(value)},`),
+    ...Object.entries(spec.body(model)).map(([name, value]) => `    ${name}=${pythonLiteral(value)},`),
     ')',
     spec.python(spec.result),
   ].join('\n');
@@ -220,7 +233,7 @@ function otherJavascript(url: string, spec: OtherEndpoint, model: string, apiKey
     '',
     `const client = new ${sdk.name}({ baseURL: ${JSON.stringify(url)}, apiKey: ${JSON.stringify(apiKey)} });`,
     `const ${spec.result} = await client.${spec.method}({`,
-    ...Object.entries(spec.body(model)).map(([name, value]) => `  ${name}: ${literal(value)},`),
+    ...Object.entries(spec.body(model)).map(([name, value]) => `  ${name}: ${javascriptLiteral(value)},`),
     '});',
     spec.javascript(spec.result),
   ].join('\n');
