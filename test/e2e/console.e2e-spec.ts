@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { collectPageErrors, launchChromium } from '../support/browser';
 import { ChatBody, FakeModel, lastUserText, startFakeModel } from '../support/fake-model-server';
@@ -11,6 +13,7 @@ import { eventually, registerInstance } from '../support/registry-client';
 const SCREENSHOTS = path.resolve(
   process.env.CONSOLE_SCREENSHOTS_DIR || path.join(tmpdir(), 'console-screenshots'),
 );
+const run = promisify(execFile);
 const ANSWER = 'Hello from the fake model.';
 const WORDS = ['Hello', ' from', ' the', ' fake', ' model', '.'];
 /** What a model might write: Markdown with markup in it that must stay text. */
@@ -43,6 +46,11 @@ describe('web console in a real browser (Chromium, registry, agent, fake model)'
     target.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
   const card = (id: string) => page.locator(`[data-instance="${id}"]`);
   const answers = () => page.getByTestId('answer');
+  // The playground's tabs and the snippets' tabs share names ("Chat", "Embeddings").
+  const playgroundTab = (name: string) =>
+    page.getByRole('tablist', { name: 'What to try' }).getByRole('tab', { name });
+  const endpointTab = (name: string) =>
+    page.getByRole('tablist', { name: 'Endpoint' }).getByRole('tab', { name });
   const clipboard = () => page.evaluate<string>('navigator.clipboard.readText()');
   const lastChat = () => model.requests.filter((r) => r.method === 'POST').at(-1)!.body as ChatBody;
   const listed = async (id: string) => {
@@ -238,7 +246,7 @@ describe('web console in a real browser (Chromium, registry, agent, fake model)'
   });
 
   it('embeds a text in the Embeddings tab, which the instance offers because its host serves /embeddings', async () => {
-    await page.getByRole('tab', { name: 'Embeddings' }).click();
+    await playgroundTab('Embeddings').click();
     await page.getByLabel('Text to embed').fill('A passage to embed');
     await page.getByRole('button', { name: 'Embed' }).click();
     const result = page.getByTestId('embedding-result');
@@ -248,8 +256,35 @@ describe('web console in a real browser (Chromium, registry, agent, fake model)'
     expect(sent?.body).toMatchObject({ model: 'fake-model-large', input: 'A passage to embed' });
     await shot('playground-embeddings');
     // Back to the chat: the conversation is still there.
-    await page.getByRole('tab', { name: 'Chat' }).click();
+    await playgroundTab('Chat').click();
     expect(await answers().count()).toBe(2);
+  });
+
+  it('gives snippets per endpoint its host serves, chat first; the embeddings curl one answers as shown', async () => {
+    const tabs = page.getByRole('tablist', { name: 'Endpoint' }).getByRole('tab');
+    expect(await tabs.allTextContents()).toEqual([
+      'Chat',
+      'Embeddings',
+      'Completions',
+      'Responses',
+      'Anthropic Messages',
+    ]);
+    expect(await endpointTab('Chat').getAttribute('aria-selected')).toBe('true');
+    await endpointTab('Embeddings').click();
+    const curl = (await page.getByTestId('snippet-embeddings-curl').textContent()) ?? '';
+    expect(curl).toContain(`curl ${registry.url}/api/chat/${instanceId}/embeddings`);
+    expect(curl).toContain('"model":"fake-model-large"');
+    const sdk = (await page.getByTestId('snippet-embeddings-javascript').textContent()) ?? '';
+    expect(sdk).toContain(`baseURL: "${registry.url}/api/chat/${instanceId}"`);
+    expect(sdk).toContain('client.embeddings.create({');
+    expect(await page.getByTestId('snippet-curl').count()).toBe(0);
+    // Run by a shell as a reader would paste it: the registry, the agent and the model answer it.
+    const { stdout } = await run('bash', ['-c', curl], { timeout: 15_000 });
+    const answer = JSON.parse(stdout) as { data: Array<{ embedding: number[] }> };
+    expect(answer.data[0].embedding.length).toBeGreaterThan(0);
+    const sent = model.requests.filter((r) => r.path === '/v1/embeddings').at(-1);
+    expect(sent?.body).toEqual({ model: 'fake-model-large', input: 'The quick brown fox' });
+    // The Embeddings tab stays picked for the instance screenshot below.
   });
 
   it("renders the model's Markdown with markup in it inert: no script, no image, only http(s) links, code with Copy", async () => {

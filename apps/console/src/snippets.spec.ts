@@ -1,4 +1,33 @@
-import { acceptedModel, agentCommand, curlSnippet, MODEL_PLACEHOLDER, shellQuote } from './snippets';
+import {
+  acceptedModel,
+  agentCommand,
+  curlSnippet,
+  Endpoint,
+  endpointSnippets,
+  ENDPOINTS,
+  MODEL_PLACEHOLDER,
+  servedEndpoints,
+  shellQuote,
+} from './snippets';
+
+/** The words a POSIX shell hands to curl: single quotes (with '\'' inside) or bare words. */
+function shellWords(command: string): string[] {
+  const words: string[] = [];
+  const pattern = /'((?:[^']|'\\'')*)'|(\S+)/g;
+  for (const line of command.split(' \\\n')) {
+    for (const match of line.matchAll(pattern)) words.push(match[1]?.replace(/'\\''/g, "'") ?? match[2]);
+  }
+  return words;
+}
+
+/** curl's URL, its headers and its JSON body, as the shell would pass them. */
+function parseCurl(command: string) {
+  const words = shellWords(command);
+  const headers = words.flatMap((word, i) => (words[i - 1] === '-H' ? [word.toLowerCase()] : []));
+  const body = words[words.indexOf('-d') + 1];
+  const url = words.find((word) => word.startsWith('http'));
+  return { url, headers, body: JSON.parse(body) as Record<string, unknown> };
+}
 
 describe('console snippets', () => {
   it('quotes values so a shell passes them through unchanged', () => {
@@ -28,5 +57,108 @@ describe('console snippets', () => {
     expect(acceptedModel(null, ['phi'], announced)).toBe('phi');
     expect(acceptedModel({ pinned_model: 'qwen' }, ['phi'], announced)).toBe(MODEL_PLACEHOLDER);
     expect(acceptedModel(null, null, [])).toBe(MODEL_PLACEHOLDER);
+  });
+
+  it('offers chat first and then only the endpoints the card names, in one order', () => {
+    expect(servedEndpoints([])).toEqual(['chat']);
+    expect(servedEndpoints(['messages', 'chat', 'embeddings', 'audio'])).toEqual([
+      'chat',
+      'embeddings',
+      'messages',
+    ]);
+    expect(servedEndpoints([...ENDPOINTS].reverse())).toEqual([...ENDPOINTS]);
+  });
+
+  const paths: Record<Endpoint, string> = {
+    chat: '',
+    embeddings: '/embeddings',
+    completions: '/completions',
+    responses: '/responses',
+    messages: '/v1/messages',
+  };
+  const sdkCalls: Record<Endpoint, string> = {
+    chat: 'chat.completions.create(',
+    embeddings: 'embeddings.create(',
+    completions: 'completions.create(',
+    responses: 'responses.create(',
+    messages: 'messages.create(',
+  };
+  const cases = ENDPOINTS.flatMap((endpoint) => [
+    { endpoint, key: undefined, sdkKey: 'unused' },
+    { endpoint, key: 'sk-your-key', sdkKey: 'sk-your-key' },
+  ]);
+
+  it.each(cases)(
+    '$endpoint with key $key: curl and both SDKs name the URL, the key and the model',
+    ({ endpoint, key, sdkKey }) => {
+      const model = 'o\'model "x"';
+      const [curl, python, javascript] = endpointSnippets(endpoint, 'http://h:3000', 'id1', model, key);
+      const base = 'http://h:3000/api/chat/id1';
+
+      const call = parseCurl(curl.text);
+      expect(call.url).toBe(`${base}${paths[endpoint]}`);
+      expect(call.body.model).toBe(model);
+      const auth = call.headers.filter((h) => h.startsWith('authorization') || h.startsWith('x-api-key'));
+      // The Anthropic SDK's header for messages, OpenAI's Bearer elsewhere; nothing for a public instance.
+      const expected = endpoint === 'messages' ? `x-api-key: ${key}` : `authorization: bearer ${key}`;
+      expect(auth).toEqual(key ? [expected] : []);
+      if (endpoint === 'messages') {
+        expect(call.headers).toContain('anthropic-version: 2023-06-01');
+        expect(call.body).toMatchObject({
+          max_tokens: 1024,
+          messages: [{ role: 'user', content: 'Hello!' }],
+        });
+      }
+
+      const sdk = endpoint === 'messages' ? 'Anthropic' : 'OpenAI';
+      expect([python.label, javascript.label]).toEqual([`${sdk} Python`, `${sdk} JavaScript`]);
+      expect(python.text).toContain(
+        `${sdk}(base_url=${JSON.stringify(base)}, api_key=${JSON.stringify(sdkKey)})`,
+      );
+      expect(python.text).toContain(`model=${JSON.stringify(model)},`);
+      expect(python.text).toContain(`client.${sdkCalls[endpoint]}`);
+      expect(javascript.text).toContain(
+        `new ${sdk}({ baseURL: ${JSON.stringify(base)}, apiKey: ${JSON.stringify(sdkKey)} })`,
+      );
+      expect(javascript.text).toContain(`model: ${JSON.stringify(model)},`);
+      expect(javascript.text).toContain(`client.${sdkCalls[endpoint]}`);
+      expect(new Set([curl.testId, python.testId, javascript.testId]).size).toBe(3);
+    },
+  );
+
+  it('sends the same body from curl and the SDKs', () => {
+    for (const endpoint of ENDPOINTS.filter((e) => e !== 'chat')) {
+      const [curl, python, javascript] = endpointSnippets(endpoint, 'http://h', 'id1', 'm');
+      for (const [name, value] of Object.entries(parseCurl(curl.text).body)) {
+        const messages = [{ role: 'user', content: 'Hello!' }];
+        if (name === 'messages') expect(value).toEqual(messages);
+        expect(python.text).toContain(
+          name === 'messages'
+            ? '    messages=[{"role": "user", "content": "Hello!"}],'
+            : `    ${name}=${JSON.stringify(value)},`,
+        );
+        expect(javascript.text).toContain(
+          name === 'messages'
+            ? '  messages: [{ role: "user", content: "Hello!" }],'
+            : `  ${name}: ${JSON.stringify(value)},`,
+        );
+      }
+    }
+  });
+
+  it('uses the Anthropic SDK for messages, with the instance URL as its base (it appends /v1/messages)', () => {
+    const [, python, javascript] = endpointSnippets('messages', 'http://h', 'id1', 'm', 'sk-k');
+    expect(python.text.split('\n')).toEqual([
+      'from anthropic import Anthropic',
+      '',
+      'client = Anthropic(base_url="http://h/api/chat/id1", api_key="sk-k")',
+      'message = client.messages.create(',
+      '    model="m",',
+      '    max_tokens=1024,',
+      '    messages=[{"role": "user", "content": "Hello!"}],',
+      ')',
+      'print(message.content[0].text)',
+    ]);
+    expect(javascript.text).toContain("import Anthropic from '@anthropic-ai/sdk';");
   });
 });

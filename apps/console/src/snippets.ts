@@ -87,3 +87,198 @@ export function javascriptSnippet(
     "for await (const chunk of stream) process.stdout.write(chunk.choices[0]?.delta?.content ?? '');",
   ].join('\n');
 }
+
+/** What an instance's URL can serve (the card's `endpoints`), chat first: the order the page offers them. */
+export const ENDPOINTS = ['chat', 'embeddings', 'completions', 'responses', 'messages'] as const;
+export type Endpoint = (typeof ENDPOINTS)[number];
+
+export const ENDPOINT_LABELS: Record<Endpoint, string> = {
+  chat: 'Chat',
+  embeddings: 'Embeddings',
+  completions: 'Completions',
+  responses: 'Responses',
+  messages: 'Anthropic Messages',
+};
+
+/** The endpoints a card names, in the page's order; chat is always served (even by a stock host). */
+export function servedEndpoints(announced: readonly string[]): Endpoint[] {
+  return ENDPOINTS.filter((endpoint) => endpoint === 'chat' || announced.includes(endpoint));
+}
+
+/** One copy-ready block: what it is, its text, and a stable test id. */
+export interface Snippet {
+  label: string;
+  text: string;
+  testId: string;
+}
+
+interface Message {
+  role: string;
+  content: string;
+}
+type BodyValue = string | number | Message[];
+
+/**
+ * How each other endpoint is called. One body feeds all three snippets, so curl and the SDKs send
+ * the same request; `max_tokens` is set where the API needs it (Anthropic) or its default is tiny
+ * (completions: 16).
+ */
+interface OtherEndpoint {
+  sdk: 'openai' | 'anthropic';
+  /** Appended to the instance URL by curl; the SDKs add it themselves. */
+  path: string;
+  /** The SDK's method under the client, e.g. `embeddings.create`. */
+  method: string;
+  result: string;
+  body: (model: string) => Record<string, BodyValue>;
+  python: (result: string) => string;
+  javascript: (result: string) => string;
+}
+
+const OTHER_ENDPOINTS: Record<Exclude<Endpoint, 'chat'>, OtherEndpoint> = {
+  embeddings: {
+    sdk: 'openai',
+    path: '/embeddings',
+    method: 'embeddings.create',
+    result: 'embedding',
+    body: (model) => ({ model, input: 'The quick brown fox' }),
+    python: (r) => `print(len(${r}.data[0].embedding), "dimensions")`,
+    javascript: (r) => `console.log(${r}.data[0].embedding.length, 'dimensions');`,
+  },
+  completions: {
+    sdk: 'openai',
+    path: '/completions',
+    method: 'completions.create',
+    result: 'completion',
+    body: (model) => ({ model, prompt: 'Once upon a time', max_tokens: 64 }),
+    python: (r) => `print(${r}.choices[0].text)`,
+    javascript: (r) => `console.log(${r}.choices[0].text);`,
+  },
+  responses: {
+    sdk: 'openai',
+    path: '/responses',
+    method: 'responses.create',
+    result: 'response',
+    body: (model) => ({ model, input: 'Hello!' }),
+    python: (r) => `print(${r}.output_text)`,
+    javascript: (r) => `console.log(${r}.output_text);`,
+  },
+  messages: {
+    sdk: 'anthropic',
+    // Anthropic's SDKs append /v1/messages to their base URL, the instance URL.
+    path: '/v1/messages',
+    method: 'messages.create',
+    result: 'message',
+    body: (model) => ({ model, max_tokens: 1024, messages: [{ role: 'user', content: 'Hello!' }] }),
+    python: (r) => `print(${r}.content[0].text)`,
+    // A loop rather than content[0].text: content is a union of blocks, and TypeScript wants it narrowed.
+    javascript: (r) =>
+      `for (const block of ${r}.content) if (block.type === 'text') console.log(block.text);`,
+  },
+};
+
+/** Each SDK's import; its client class is named as the SDK is. */
+const SDK = {
+  openai: { name: 'OpenAI', python: 'from openai import OpenAI', js: "import OpenAI from 'openai';" },
+  anthropic: {
+    name: 'Anthropic',
+    python: 'from anthropic import Anthropic',
+    js: "import Anthropic from '@anthropic-ai/sdk';",
+  },
+} as const;
+
+function otherCurl(url: string, spec: OtherEndpoint, model: string, apiKey?: string): string {
+  const headers: string[] = [];
+  // The Anthropic SDK sends its key as x-api-key, which the registry accepts as well as Bearer.
+  if (apiKey)
+    headers.push(spec.sdk === 'anthropic' ? `x-api-key: ${apiKey}` : `authorization: Bearer ${apiKey}`);
+  if (spec.sdk === 'anthropic') headers.push('anthropic-version: 2023-06-01');
+  headers.push('content-type: application/json');
+  return [
+    `curl ${url}${spec.path} \\`,
+    ...headers.map((header) => `  -H ${shellQuote(header)} \\`),
+    `  -d ${shellQuote(JSON.stringify(spec.body(model)))}`,
+  ].join('\n');
+}
+
+/** A body value as Python source, spaced as the chat snippet writes its messages. */
+const pythonLiteral = (value: BodyValue): string =>
+  Array.isArray(value)
+    ? `[${value.map((m: Message) => `{"role": ${JSON.stringify(m.role)}, "content": ${JSON.stringify(m.content)}}`).join(', ')}]`
+    : JSON.stringify(value);
+
+/** A body value as JavaScript source (JSON's strings and numbers read the same in both languages). */
+const javascriptLiteral = (value: BodyValue): string =>
+  Array.isArray(value)
+    ? `[${value.map((m: Message) => `{ role: ${JSON.stringify(m.role)}, content: ${JSON.stringify(m.content)} }`).join(', ')}]`
+    : JSON.stringify(value);
+
+function otherPython(url: string, spec: OtherEndpoint, model: string, apiKey: string): string {
+  const sdk = SDK[spec.sdk];
+  return [
+    sdk.python,
+    '',
+    `client = ${sdk.name}(base_url=${JSON.stringify(url)}, api_key=${JSON.stringify(apiKey)})`,
+    `${spec.result} = client.${spec.method}(`,
+    ...Object.entries(spec.body(model)).map(([name, value]) => `    ${name}=${pythonLiteral(value)},`),
+    ')',
+    spec.python(spec.result),
+  ].join('\n');
+}
+
+function otherJavascript(url: string, spec: OtherEndpoint, model: string, apiKey: string): string {
+  const sdk = SDK[spec.sdk];
+  return [
+    sdk.js,
+    '',
+    `const client = new ${sdk.name}({ baseURL: ${JSON.stringify(url)}, apiKey: ${JSON.stringify(apiKey)} });`,
+    `const ${spec.result} = await client.${spec.method}({`,
+    ...Object.entries(spec.body(model)).map(([name, value]) => `  ${name}: ${javascriptLiteral(value)},`),
+    '});',
+    spec.javascript(spec.result),
+  ].join('\n');
+}
+
+/**
+ * The copy-ready calls of one endpoint: curl, then the SDK in Python and JavaScript (OpenAI's, or
+ * Anthropic's for messages). `apiKey` is a private instance's key (or its placeholder); without
+ * one curl sends none and the SDKs, which insist on a value, get "unused".
+ */
+export function endpointSnippets(
+  endpoint: Endpoint,
+  origin: string,
+  instanceId: string,
+  model: string,
+  apiKey?: string,
+): Snippet[] {
+  if (endpoint === 'chat')
+    return [
+      { label: 'curl', text: curlSnippet(origin, instanceId, model, apiKey), testId: 'snippet-curl' },
+      {
+        label: 'OpenAI Python',
+        text: pythonSnippet(origin, instanceId, model, apiKey),
+        testId: 'snippet-python',
+      },
+      {
+        label: 'OpenAI JavaScript',
+        text: javascriptSnippet(origin, instanceId, model, apiKey),
+        testId: 'snippet-javascript',
+      },
+    ];
+  const spec = OTHER_ENDPOINTS[endpoint];
+  const url = chatUrl(origin, instanceId);
+  const sdk = SDK[spec.sdk].name;
+  return [
+    { label: 'curl', text: otherCurl(url, spec, model, apiKey), testId: `snippet-${endpoint}-curl` },
+    {
+      label: `${sdk} Python`,
+      text: otherPython(url, spec, model, apiKey ?? 'unused'),
+      testId: `snippet-${endpoint}-python`,
+    },
+    {
+      label: `${sdk} JavaScript`,
+      text: otherJavascript(url, spec, model, apiKey ?? 'unused'),
+      testId: `snippet-${endpoint}-javascript`,
+    },
+  ];
+}

@@ -7,12 +7,13 @@ import { usePoll } from '../components/use-poll';
 import {
   agentCommand,
   chatUrl,
-  curlSnippet,
-  javascriptSnippet,
+  Endpoint,
+  ENDPOINTS,
   KEY_PLACEHOLDER,
   MODEL_PLACEHOLDER,
-  pythonSnippet,
+  servedEndpoints,
 } from '../snippets';
+import { EndpointSnippets } from './endpoint-snippets';
 import { Playground } from './playground';
 
 const POLL_MS = 1_000;
@@ -44,6 +45,8 @@ export function InstancePage({ instanceId }: { instanceId: string }) {
   const model = chosen || (isPrivate ? MODEL_PLACEHOLDER : (shown?.models[0] ?? instanceId));
   const apiKey = isPrivate ? KEY_PLACEHOLDER : undefined;
   const url = chatUrl(origin, instanceId);
+  // A private card names nothing its host serves: its key holder is shown every endpoint.
+  const offered: Endpoint[] = isPrivate ? [...ENDPOINTS] : servedEndpoints(shown?.endpoints ?? []);
   return (
     <section aria-labelledby="instance-title">
       <p class="crumbs">
@@ -94,21 +97,19 @@ export function InstancePage({ instanceId }: { instanceId: string }) {
       {isPrivate ? (
         <p class="muted">
           Put your key in place of <code>{KEY_PLACEHOLDER}</code>.
-          {chosen ? '' : ` Give your key to the playground and the snippets name a model it may use.`}
+          {chosen ? '' : ` Give your key to the playground and the snippets name a model it may use.`} The
+          page cannot see which endpoints its host serves, so it lists them all; one it does not serve answers
+          501.
         </p>
       ) : null}
+      <EndpointSnippets
+        endpoints={offered}
+        origin={origin}
+        instanceId={instanceId}
+        model={model}
+        apiKey={apiKey}
+      />
       <div class="snippets">
-        <CopyBlock label="curl" text={curlSnippet(origin, instanceId, model, apiKey)} testId="snippet-curl" />
-        <CopyBlock
-          label="OpenAI Python"
-          text={pythonSnippet(origin, instanceId, model, apiKey)}
-          testId="snippet-python"
-        />
-        <CopyBlock
-          label="OpenAI JavaScript"
-          text={javascriptSnippet(origin, instanceId, model, apiKey)}
-          testId="snippet-javascript"
-        />
         <CopyBlock
           label="Host agent (owner, on the model's machine; Node.js 20+)"
           text={agentCommand(origin, instanceId)}
