@@ -63,21 +63,6 @@ describe('ChatExchange', () => {
     ]);
   });
 
-  it('writes the last events of a frame with done together with [DONE] (or before an error event)', async () => {
-    const done = await exchange({}, (x) => {
-      x.rawEvents(Buffer.from('data: {"n":1}\n\n'));
-      x.rawEvents(Buffer.from('data: {"n":2}\n\n'), true);
-      x.done();
-    });
-    expect(done.body).toBe('data: {"n":1}\n\ndata: {"n":2}\n\ndata: [DONE]\n\n');
-    const failed = await exchange({}, (x) => {
-      x.rawEvents(Buffer.from('data: {"n":1}\n\n'), true);
-      x.error('host_error', 'it broke');
-    });
-    expect(failed.body).toMatch(/^data: \{"n":1\}\n\ndata: \{"error":/);
-    expect(failed.body).not.toContain('[DONE]');
-  });
-
   it("assembles binary chunk frames' events into one answer for stream: false", async () => {
     const chunk = (content: string) =>
       `data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"${content}"},"finish_reason":null}]}\n\n`;

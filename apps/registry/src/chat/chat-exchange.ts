@@ -51,9 +51,9 @@ export interface ChatSummary {
 
 /** A line that carries a usage object (not `"usage":null`, which some servers put on every chunk). */
 const hasUsage = (line: string) => line.includes('"usage":{') || line.includes('"usage": {');
+const hasUsageBytes = (events: Buffer) => events.includes('"usage":{') || events.includes('"usage": {');
 
 const DONE = 'data: [DONE]\n\n';
-const DONE_BYTES = Buffer.from(DONE);
 
 /**
  * The caller's side of one chat: turns what the host sends into an SSE stream (or one JSON
@@ -69,8 +69,6 @@ export class ChatExchange implements ChatSink {
   private firstChunkAt: number | null = null;
   /** This caller's backlog as last counted in `options.buffers`. */
   private charged = 0;
-  /** Events given with `last`: written with the end that follows at once. */
-  private tail: Buffer | null = null;
   private readonly assembler: CompletionAssembler | null;
   private readonly usage = { prompt: 0, completion: 0 };
   private readonly timers: { keepalive?: NodeJS.Timeout; total?: NodeJS.Timeout } = {};
@@ -135,15 +133,13 @@ export class ChatExchange implements ChatSink {
    * assembled for `stream: false` is read whole; otherwise only the events a byte search finds a
    * `usage` object in are parsed (counted, and cut out when the caller did not ask for usage).
    */
-  rawEvents(events: Buffer, last = false): void {
+  rawEvents(events: Buffer): void {
     if (this.finished) return;
     if (this.assembler) return this.lines(eventPayloads(events));
     this.noteActivity();
     const out = withoutDroppedUsage(events, this.readUsageOf);
     if (out.length === 0) return;
     this.startStream();
-    // The answer's last bytes leave with its end, in one write (one syscall fewer per chat).
-    if (last) return void (this.tail = out);
     this.res.write(out);
     this.checkBacklog();
   }
@@ -154,8 +150,7 @@ export class ChatExchange implements ChatSink {
       this.sendJson(200, this.assembler.result(`chatcmpl-${this.options.requestId}`));
     } else {
       this.startStream();
-      this.res.end(this.tail === null ? DONE : Buffer.concat([this.tail, DONE_BYTES]));
-      this.tail = null;
+      this.res.end(DONE);
     }
     this.finish('completed', false);
   }
@@ -168,9 +163,7 @@ export class ChatExchange implements ChatSink {
       const retryAfter = failureRetryAfter(code);
       this.sendJson(failure.status, body, retryAfter === undefined ? {} : { 'retry-after': retryAfter });
     } else {
-      const event = `data: ${JSON.stringify(body)}\n\n`;
-      this.res.end(this.tail === null ? event : Buffer.concat([this.tail, Buffer.from(event)]));
-      this.tail = null;
+      this.res.end(`data: ${JSON.stringify(body)}\n\n`);
     }
     this.finish(code, failure.cancelAtHost);
   }
@@ -270,7 +263,6 @@ export class ChatExchange implements ChatSink {
   private finish(outcome: ChatOutcome, cancelAtHost: boolean): void {
     if (this.finished) return;
     this.finished = true;
-    this.tail = null;
     clearTimeout(this.timers.total);
     this.idle.stop();
     clearInterval(this.timers.keepalive);

@@ -261,10 +261,10 @@ export class ChatRouter implements OnModuleInit {
         route.started = true;
         caller.lines(lines);
       },
-      rawEvents: (events, last) => {
+      rawEvents: (events) => {
         if (settled) return;
         route.started = true;
-        deliverEvents(caller, events, last);
+        deliverEvents(caller, events);
       },
       done: () => {
         if (release()) caller.done();

@@ -106,7 +106,7 @@ export class RemoteChatClient implements OnModuleInit, OnModuleDestroy {
         return;
       case 'events':
         if (message.done === true) this.pending.delete(message.requestId);
-        if (message.events.length > 0) deliverEvents(pending.sink, message.events, message.done === true);
+        if (message.events.length > 0) deliverEvents(pending.sink, message.events);
         if (message.done === true) pending.sink.done();
         return;
       case 'done':

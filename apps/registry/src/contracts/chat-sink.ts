@@ -7,10 +7,9 @@ export interface ChatSink {
   /**
    * The same, as the whole SSE events they are (`data: …\n\n` each) from a binary chunk frame:
    * a sink that can pass bytes on without looking inside takes them as they are. Optional: a sink
-   * without it gets `lines` (see `deliverEvents`). `last`: `done()` follows at once (the host's
-   * frame said so), so the sink may send both in one write.
+   * without it gets `lines` (see `deliverEvents`).
    */
-  rawEvents?(events: Buffer, last?: boolean): void;
+  rawEvents?(events: Buffer): void;
   /** The host sent `done`: the answer is complete. */
   done(): void;
   /** The request failed; nothing more follows. */
@@ -18,7 +17,7 @@ export interface ChatSink {
 }
 
 /** Hands whole SSE events to a sink: as bytes when it takes them, else as payloads. */
-export function deliverEvents(sink: ChatSink, events: Buffer, last = false): void {
-  if (sink.rawEvents) sink.rawEvents(events, last);
+export function deliverEvents(sink: ChatSink, events: Buffer): void {
+  if (sink.rawEvents) sink.rawEvents(events);
   else sink.lines(eventPayloads(events));
 }

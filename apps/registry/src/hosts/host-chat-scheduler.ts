@@ -121,7 +121,7 @@ export class HostChatScheduler {
     const id = frame.requestId;
     const sink = this.sinkOf(id);
     if (sink === undefined) return this.recentlyEnded.has(id);
-    if (frame.events.length > 0 && sink) deliverEvents(sink, frame.events, frame.done);
+    if (frame.events.length > 0 && sink) deliverEvents(sink, frame.events);
     if (frame.done) this.complete(id, sink);
     return true;
   }
