@@ -51,7 +51,6 @@ export interface ChatSummary {
 
 /** A line that carries a usage object (not `"usage":null`, which some servers put on every chunk). */
 const hasUsage = (line: string) => line.includes('"usage":{') || line.includes('"usage": {');
-const hasUsageBytes = (events: Buffer) => events.includes('"usage":{') || events.includes('"usage": {');
 
 const DONE = 'data: [DONE]\n\n';
 
