@@ -119,4 +119,71 @@ describe('fault: Redis restarts while cross-node streams are in flight', () => {
     // outage outlasts the hold, is "unavailable, retry" (503).
     expect(duringOutage.status === 503 || (duringOutage.status === 200 && duringOutage.done)).toBe(true);
   });
+
+  // Issue #24: the same for another endpoint, whose stream crosses nodes the chat's way.
+  it('ends an in-flight cross-node Anthropic Messages stream with an error in Anthropic’s shape; embeddings work again after', async () => {
+    const base = (node: RunningRegistry) => `${node.url}/api/chat/${instance.instanceId}`;
+    // [slow]: 40 events 200 ms apart, an 8 s answer.
+    const stream = startStream(`${base(nodeB)}/v1/messages`, {
+      max_tokens: 100,
+      stream: true,
+      messages: [{ role: 'user', content: 'slowly please [slow]' }],
+    });
+    await stream.firstData;
+    // message_start came; a few text deltas too, so the kill lands mid-answer.
+    await new Promise((r) => setTimeout(r, 900));
+
+    const killedAt = Date.now();
+    await redis.kill();
+    await new Promise((r) => setTimeout(r, OUTAGE_MS));
+    await redis.start();
+    const upAt = Date.now();
+    // Every attempt's status and time: a request that waits the recovery out (the hold) shows as one
+    // slow 200, a refused one as a 503; none may be an internal error.
+    const attempts: Array<{ status: number; ms: number }> = [];
+    const embed = async () => {
+      const sentAt = Date.now();
+      const res = await fetch(`${base(nodeB)}/embeddings`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ input: 'hello again' }),
+      });
+      const body = (await res.json()) as { object?: string; data?: unknown[] };
+      attempts.push({ status: res.status, ms: Date.now() - sentAt });
+      return res.status === 200 && body.object === 'list' && body.data?.length === 1;
+    };
+    const embeddingsBack = eventually(embed, 10_000).then(() => Date.now());
+
+    const end = await stream.ended;
+    const last = JSON.parse(end.data.at(-1) ?? 'null') as unknown;
+    const deltas = end.eventNames.filter((e) => e === 'content_block_delta').length;
+    console.log(
+      `redis restart (messages): the cross-node stream ended ${end.endedAt - killedAt} ms after the kill ` +
+        `with event "${end.eventNames.at(-1)}" ${JSON.stringify(last)} (transport=${end.transportError}, ` +
+        `${deltas} deltas before)`,
+    );
+    expect(end.status).toBe(200);
+    expect(deltas).toBeGreaterThan(0);
+    expect(end.transportError).toBeNull();
+    expect(end.eventNames[0]).toBe('message_start');
+    expect(end.eventNames).not.toContain('message_stop');
+    // Anthropic's error event: what its SDKs raise as an APIError.
+    expect(end.eventNames.at(-1)).toBe('error');
+    expect(last).toEqual({
+      type: 'error',
+      error: { type: expect.stringMatching(/^(api_error|overloaded_error)$/), message: expect.any(String) },
+    });
+    expect(end.endedAt - killedAt).toBeLessThan(5_000);
+
+    const embeddingsAt = await embeddingsBack;
+    console.log(
+      `redis restart: a cross-node embeddings request answered 200 ${embeddingsAt - upAt} ms after ` +
+        `Redis came back (attempts: ${JSON.stringify(attempts)})`,
+    );
+    expect(attempts.filter((a) => a.status !== 200 && a.status !== 503)).toEqual([]);
+    // Chat's 1 s target (the test above) with room for a loaded machine: this one shows the
+    // endpoint recovers, not how fast (measured 0.54–1.02 s on 2 busy cores).
+    expect(embeddingsAt - upAt).toBeLessThanOrEqual(2 * RECOVERY_MS);
+    expect(agent.running).toBe(true);
+  });
 });

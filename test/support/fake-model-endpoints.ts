@@ -25,13 +25,22 @@ function json(res: ServerResponse, status: number, value: unknown): void {
   res.end(text);
 }
 
+/** How far a streamed answer got: events written so far (for the fake model's abort records). */
+export interface StreamProgress {
+  sent: number;
+}
+
 /** Writes `events` one per `delayMs` (all at once for 0). */
-function stream(res: ServerResponse, events: string[], delayMs: number): void {
+function stream(res: ServerResponse, events: string[], delayMs: number, progress?: StreamProgress): void {
   res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
-  if (delayMs === 0) return void res.end(events.join(''));
+  if (delayMs === 0) {
+    if (progress) progress.sent = events.length;
+    return void res.end(events.join(''));
+  }
   let i = 0;
   const step = () => {
     if (res.destroyed) return;
+    if (progress) progress.sent = i + 1;
     if (i < events.length - 1) {
       res.write(events[i++]);
       setTimeout(step, delayMs);
@@ -59,6 +68,7 @@ export function answerEndpoint(
   words: string[],
   model: string,
   delayMs: number,
+  progress?: StreamProgress,
 ): void {
   const created = Math.floor(Date.now() / 1000);
   const output = words.join('');
@@ -104,7 +114,7 @@ export function answerEndpoint(
       if ((body.stream_options as { include_usage?: boolean } | undefined)?.include_usage)
         events.push(data({ ...base, choices: [], usage }));
       events.push('data: [DONE]\n\n');
-      return stream(res, events, delayMs);
+      return stream(res, events, delayMs, progress);
     }
     case '/v1/responses': {
       const input = tokensOf(body.input);
@@ -148,7 +158,7 @@ export function answerEndpoint(
           response: response('completed', { output: [item], usage }),
         }),
       );
-      return stream(res, events, delayMs);
+      return stream(res, events, delayMs, progress);
     }
     case '/v1/messages': {
       const input = tokensOf(body.messages);
@@ -177,7 +187,7 @@ export function answerEndpoint(
         }),
         named('message_stop', {}),
       ];
-      return stream(res, events, delayMs);
+      return stream(res, events, delayMs, progress);
     }
   }
 }

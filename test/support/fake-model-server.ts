@@ -9,7 +9,7 @@
  *
  * Per-request behaviours, chosen by the last user message's content:
  *   [hang]     one chunk, then nothing until the client disconnects
- *   [slow]     200 ms between chunks
+ *   [slow]     200 ms between chunks (other endpoints: anywhere in the body, 200 ms between events)
  *   [error500] HTTP 500
  *   [no-usage] no usage chunk, even when `stream_options.include_usage` asks for one
  *
@@ -76,7 +76,7 @@ export interface FakeModel {
   url: string;
   port: number;
   requests: RecordedRequest[];
-  /** Chat responses whose client closed the connection before the response ended. */
+  /** Responses (chat or another endpoint) whose client closed the connection before they ended. */
   aborted: AbortedEvent[];
   /** Emits 'request' (RecordedRequest), 'aborted' (AbortedEvent), 'completed' ({path, at}). */
   events: EventEmitter;
@@ -356,9 +356,20 @@ export async function startFakeModel(opts: FakeModelOptions = {}): Promise<FakeM
           );
         const words = Array.from({ length: chunkCount }, (_, i) => contentFn(i, b));
         const model = typeof b.model === 'string' && b.model !== '' ? b.model : (models[0] ?? 'fake-model');
+        // [slow] anywhere in the body (a prompt, an input, a message): 200 ms between events, as chat's.
+        const delay = JSON.stringify(b).includes('[slow]') ? 200 : baseDelay;
+        const progress = { sent: 0 };
+        res.on('close', () => {
+          if (res.writableFinished) return;
+          const event: AbortedEvent = { path, body, at: Date.now(), chunksSent: progress.sent };
+          counters.aborted++;
+          aborted.push(event);
+          events.emit('aborted', event);
+        });
+        const reply = () => answerEndpoint(res, path, b, words, model, delay, progress);
         // firstDelayMs: "thinking" before the head, so a request can be caught before its first byte.
-        if (firstDelay > 0) later(firstDelay, () => answerEndpoint(res, path, b, words, model, baseDelay));
-        else answerEndpoint(res, path, b, words, model, baseDelay);
+        if (firstDelay > 0) later(firstDelay, reply);
+        else reply();
         return;
       }
       sendJson(

@@ -101,6 +101,8 @@ export interface StreamEnd {
   status: number;
   /** Every `data:` payload except [DONE], in order. */
   data: string[];
+  /** Every `event:` name (named-event streams: Responses, Anthropic), in order. */
+  eventNames: string[];
   done: boolean;
   /** The parsed `error` of a `data: {"error":…}` event, if one came. */
   error: { code?: string; message?: string } | null;
@@ -134,6 +136,7 @@ export function startStream(url: string, body: unknown, headers: Record<string, 
     const end: StreamEnd = {
       status: 0,
       data: [],
+      eventNames: [],
       done: false,
       error: null,
       transportError: null,
@@ -148,6 +151,7 @@ export function startStream(url: string, body: unknown, headers: Record<string, 
         return end;
       }
       for await (const line of sseLines(res.body as ReadableStream<Uint8Array>)) {
+        if (line.startsWith('event: ')) end.eventNames.push(line.slice(7));
         if (!line.startsWith('data: ')) continue;
         const payload = line.slice(6);
         if (payload === '[DONE]') {
