@@ -94,6 +94,28 @@ describe('body capture across two nodes', () => {
     expect(body).toMatchObject({ request_truncated: false, response_truncated: false });
   });
 
+  it('keeps the other endpoints too: the caller’s body and the model server’s answer as written', async () => {
+    const res = await fetch(`${b.url}/api/chat/${setup.instance.instanceId}/embeddings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ input: 'capture this text' }),
+    });
+    expect(res.status).toBe(200);
+    const answer = await res.text();
+    let row: InspectedRequest | undefined;
+    await eventually(async () => {
+      const list = await api<RequestList>(a, '/requests');
+      row = list.body.data!.items.find((r) => r.endpoint.endsWith('/embeddings'));
+      return row !== undefined;
+    }, 5_000);
+    expect(row).toMatchObject({ node: b.nodeId, captured: true });
+    const got = await api<CapturedBody>(a, `/requests/${row!.id}/body`);
+    expect(got.status).toBe(200);
+    expect(JSON.parse(got.body.data!.request)).toEqual({ input: 'capture this text' });
+    expect(got.body.data!.response).toBe(answer);
+    expect(got.body.data!.response).toContain('"embedding"');
+  });
+
   it('is the owner’s only, and names bad switches', async () => {
     const row = await rowOf('trace-capture-on-01');
     expect((await api(a, `/requests/${row.id}/body`, {}, 'Bearer nobody')).status).toBe(401);

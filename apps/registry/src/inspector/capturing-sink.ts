@@ -18,16 +18,25 @@ export function answerText(line: string): string {
 }
 
 /**
+ * The text an answer line of another endpoint adds: the body as the model server wrote it (the
+ * first line is the head — status and content type — which the inspector shows elsewhere).
+ */
+export const bodyText = (line: string, index: number): string => (index === 0 ? '' : line);
+
+/**
  * Passes a chat's lines on to the caller and assembles the answer's text on the side, up to
  * `maxChars` characters (then it stops reading). Only chats whose instance captures bodies pass
- * through it: the others pay nothing.
+ * through it: the others pay nothing. `textOf` reads a chat's content by default; `bodyText` keeps
+ * another endpoint's body as it was written.
  */
 export class CapturingSink implements RoutedSink {
   private text = '';
+  private seen = 0;
 
   constructor(
     private readonly caller: RoutedSink,
     private readonly maxChars: number,
+    private readonly textOf: (line: string, index: number) => string = answerText,
   ) {}
 
   get isFinished(): boolean {
@@ -40,7 +49,10 @@ export class CapturingSink implements RoutedSink {
   }
 
   lines(lines: string[]): void {
-    for (const line of lines) if (this.text.length < this.maxChars) this.text += answerText(line);
+    for (const line of lines) {
+      if (this.text.length < this.maxChars) this.text += this.textOf(line, this.seen);
+      this.seen++;
+    }
     this.caller.lines(lines);
   }
 
