@@ -233,6 +233,44 @@ describe('web console: private instance, access keys and usage in a real browser
     expect(axis[0]).toMatch(/^[A-Z][a-z]{2} \d{1,2}, \d{2}:00 [AP]M$/);
   });
 
+  it('splits the usage per endpoint under the chart: the chats under Chat, an embeddings call under Embeddings', async () => {
+    const res = await fetch(`${registry.url}/api/chat/${owned.instanceId}/embeddings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ model: 'fake-model', input: 'a line to embed' }),
+    });
+    expect(res.status).toBe(200);
+    const { usage } = (await res.json()) as { usage: { prompt_tokens: number } };
+    await open('#/owner');
+    // The view keeps the key chosen above: back to all calls, so the refused keyless chat counts too.
+    await page.getByRole('combobox', { name: /^Key/ }).selectOption('');
+    const table = page.getByTestId('endpoint-usage-table');
+    const row = (endpoint: string) => table.locator(`tbody tr[data-endpoint="${endpoint}"]`);
+    await row('embeddings').waitFor({ timeout: 20_000 });
+    const cells = async (endpoint: string) => [
+      await row(endpoint).locator('th').textContent(),
+      ...(await row(endpoint).locator('td').allTextContents()),
+    ];
+    // All calls, this hour: the two chats and the refused one (no key) under Chat.
+    expect(await cells('chat')).toEqual([
+      'Chat',
+      '2',
+      '0',
+      '1 (401: 1)',
+      expect.stringMatching(/^\d+$/),
+      '12',
+    ]);
+    expect(await cells('embeddings')).toEqual([
+      'Embeddings',
+      '1',
+      '0',
+      '0',
+      String(usage.prompt_tokens),
+      '0',
+    ]);
+    expect(await table.locator('tbody tr').count()).toBe(2);
+  });
+
   it('revokes the key from the owner view after a confirm; the next chat with it gets 401', async () => {
     await page.getByRole('button', { name: `Revoke key ${KEY_NAME}` }).click();
     await page.getByRole('button', { name: `Yes, revoke ${KEY_NAME}` }).click();

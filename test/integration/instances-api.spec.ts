@@ -378,5 +378,15 @@ describe.each<Mode>(['pglite', 'postgresql'])('instance REST API on %s', (mode) 
         '/api/chat/{instanceId}/v1/messages',
       ]),
     );
+    const usage = res.json<{
+      paths: Record<string, { get: { parameters: Array<{ name: string; schema: { enum?: string[] } }> } }>;
+    }>().paths['/api/upload/{instanceId}/usage'].get;
+    expect(usage.parameters.find((p) => p.name === 'endpoint')?.schema.enum).toEqual([
+      'chat',
+      'embeddings',
+      'completions',
+      'responses',
+      'messages',
+    ]);
   });
 });

@@ -117,6 +117,7 @@ describe.each<Mode>(['pglite', 'postgresql'])('access keys and usage on %s', (mo
     const chat = (keyIdOrNull: string | null, failed = false) => ({
       instanceId: owner.id,
       keyId: keyIdOrNull,
+      endpoint: 'chat' as const,
       failed,
       promptTokens: 10,
       completionTokens: 5,
@@ -128,8 +129,8 @@ describe.each<Mode>(['pglite', 'postgresql'])('access keys and usage on %s', (mo
     recorder.record(chat(keyId), t0 + 60_000);
     await recorder.flush();
     recorder.record(chat(keyId), t0 + 3_000); // the same minute again: added, not replaced
-    recorder.refused(owner.id, keyId, 429, t0 + 4_000);
-    recorder.refused(owner.id, null, 401, t0 + 5_000);
+    recorder.refused(owner.id, keyId, 'chat', 429, t0 + 4_000);
+    recorder.refused(owner.id, null, 'chat', 401, t0 + 5_000);
     await recorder.flush();
 
     const query = (q: string) =>
@@ -194,6 +195,61 @@ describe.each<Mode>(['pglite', 'postgresql'])('access keys and usage on %s', (mo
     ]);
   });
 
+  it('sums usage per endpoint in by_endpoint, and narrows to one endpoint when asked', async () => {
+    const t0 = Date.UTC(2026, 10, 30, 10, 0, 10);
+    const use = (endpoint: 'chat' | 'embeddings', promptTokens: number, completionTokens: number) => ({
+      instanceId: owner.id,
+      keyId: null,
+      endpoint,
+      failed: false,
+      promptTokens,
+      completionTokens,
+      firstChunkMs: null,
+    });
+    // One minute, one key (none): chat and embeddings must stay apart, not add into one row.
+    recorder.record(use('chat', 10, 5), t0);
+    recorder.record(use('embeddings', 3, 0), t0 + 1_000);
+    await recorder.flush();
+    recorder.record(use('embeddings', 4, 0), t0 + 2_000); // added to the written embeddings row
+    recorder.refused(owner.id, null, 'embeddings', 429, t0 + 3_000);
+    await recorder.flush();
+
+    type Report = { items: Array<{ requests: number; prompt_tokens: number }>; by_endpoint: unknown };
+    const query = async (q: string) => {
+      const res = await call(
+        'GET',
+        `/api/upload/${owner.id}/usage?from=2026-11-30T10:00:00Z&to=2026-11-30T11:00:00Z&granularity=hour${q}`,
+        owner.auth,
+      );
+      expect(res.statusCode).toBe(200);
+      return res.json<{ data: Report }>().data;
+    };
+    const none = { 401: 0, 403: 0, 422: 0, 429: 0, 503: 0 };
+    const all = await query('');
+    expect(all.items).toEqual([expect.objectContaining({ requests: 3, prompt_tokens: 17 })]);
+    expect(all.by_endpoint).toEqual({
+      chat: { requests: 1, errors: 0, prompt_tokens: 10, completion_tokens: 5, refused: none },
+      embeddings: {
+        requests: 2,
+        errors: 0,
+        prompt_tokens: 7,
+        completion_tokens: 0,
+        refused: { ...none, 429: 1 },
+      },
+    });
+    const embeddings = await query('&endpoint=embeddings');
+    expect(embeddings.items).toEqual([expect.objectContaining({ requests: 2, prompt_tokens: 7 })]);
+    expect(Object.keys(embeddings.by_endpoint as object)).toEqual(['embeddings']);
+    const responses = await query('&endpoint=responses');
+    expect([responses.items, responses.by_endpoint]).toEqual([[], {}]);
+
+    const unknown = await call('GET', `/api/upload/${owner.id}/usage?endpoint=audio`, owner.auth);
+    expect([unknown.statusCode, unknown.json<{ message: string }>().message]).toEqual([
+      422,
+      expect.stringMatching(/^endpoint: /),
+    ]);
+  });
+
   it('counts chats refused before they reach a host, by status, apart from requests', async () => {
     const chat = (body: unknown, instanceId = owner.id) =>
       app.inject({
@@ -214,10 +270,10 @@ describe.each<Mode>(['pglite', 'postgresql'])('access keys and usage on %s', (mo
       `/api/upload/${owner.id}/usage?from=${from}&to=${to}&granularity=day`,
       owner.auth,
     );
-    const items = res.json<{ data: { items: Array<{ requests: number; refused: unknown }> } }>().data.items;
-    expect(items).toEqual([
-      expect.objectContaining({ requests: 0, refused: { 401: 0, 403: 0, 422: 1, 429: 0, 503: 1 } }),
-    ]);
+    const data = res.json<{ data: { items: unknown[]; by_endpoint: unknown } }>().data;
+    const refused = { 401: 0, 403: 0, 422: 1, 429: 0, 503: 1 };
+    expect(data.items).toEqual([expect.objectContaining({ requests: 0, refused })]);
+    expect(data.by_endpoint).toEqual({ chat: expect.objectContaining({ requests: 0, refused }) });
   });
 
   it("counts today's tokens of a key from what is written and what this node holds", async () => {
@@ -230,6 +286,7 @@ describe.each<Mode>(['pglite', 'postgresql'])('access keys and usage on %s', (mo
     recorder.record({
       instanceId: owner.id,
       keyId: key,
+      endpoint: 'chat',
       failed: false,
       promptTokens: 7,
       completionTokens: 3,

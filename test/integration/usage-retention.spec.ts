@@ -24,6 +24,7 @@ describe.each<DatabaseMode>(['pglite', 'postgresql'])('usage retention on %s', (
     const chat = {
       instanceId: owner.id,
       keyId: null,
+      endpoint: 'chat' as const,
       failed: false,
       promptTokens: 1,
       completionTokens: 1,

@@ -38,10 +38,19 @@ export async function revokeKey(baseUrl: string, instance: Registered, keyId: st
 }
 
 export async function usage(baseUrl: string, instance: Registered, query: string): Promise<UsagePeriod[]> {
+  return (await usageReport(baseUrl, instance, query)).items;
+}
+
+/** The whole usage answer: its periods and its totals per endpoint. */
+export async function usageReport(
+  baseUrl: string,
+  instance: Registered,
+  query: string,
+): Promise<UsageReport> {
   const res = await fetch(`${baseUrl}/api/upload/${instance.instanceId}/usage?${query}`, {
     headers: { authorization: instance.auth },
   });
-  return (await envelope<UsageReport>(res)).items;
+  return envelope<UsageReport>(res);
 }
 
 export interface ChatAnswer {

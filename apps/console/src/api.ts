@@ -69,6 +69,7 @@ export const ownerAuth = (instanceId: string, password: string) => `Bearer ${ins
 export type {
   AccessKey,
   ClusterView,
+  EndpointUsage,
   Granularity,
   InstanceCard,
   InstanceDetail,
@@ -80,10 +81,12 @@ export type {
   NodeStats,
   RefusedCounts,
   ReplicaInfo,
+  UsageEndpoint,
   UsagePeriod,
   UsageReport,
   Visibility,
 } from '@app/contracts';
+export { USAGE_ENDPOINTS } from '@app/contracts';
 
 /** The register answer (`Registration`), under the name the pages use. */
 export type { Registration as Registered } from '@app/contracts';

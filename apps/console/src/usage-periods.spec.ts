@@ -1,6 +1,24 @@
-import { fillPeriods, periodLabel, refusedBreakdown, usageWindow } from './usage-periods';
+import { endpointRows, fillPeriods, periodLabel, refusedBreakdown, usageWindow } from './usage-periods';
 
 describe('console usage periods', () => {
+  it('lists the endpoints with usage chat first, in a fixed order, labelled, and none for an old registry', () => {
+    const usage = (requests: number) => ({
+      requests,
+      errors: 0,
+      prompt_tokens: requests,
+      completion_tokens: 0,
+      refused: { 401: 0, 403: 0, 422: 0, 429: 0, 503: 0 },
+    });
+    // The registry's JSON lists them alphabetically; the table keeps one order whatever it gets.
+    const rows = endpointRows({ messages: usage(1), embeddings: usage(2), chat: usage(3) });
+    expect(rows.map((r) => [r.endpoint, r.label, r.usage.requests])).toEqual([
+      ['chat', 'Chat', 3],
+      ['embeddings', 'Embeddings', 2],
+      ['messages', 'Messages (Anthropic)', 1],
+    ]);
+    expect(endpointRows(undefined)).toEqual([]);
+  });
+
   it('asks for whole UTC periods ending with the current one', () => {
     const now = Date.parse('2026-11-29T10:17:42.123Z');
     expect(usageWindow('minute', now)).toEqual({

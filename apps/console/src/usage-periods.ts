@@ -1,4 +1,12 @@
-import type { Granularity, RefusedCounts, UsagePeriod } from './api';
+import {
+  USAGE_ENDPOINTS,
+  type EndpointUsage,
+  type Granularity,
+  type RefusedCounts,
+  type UsageEndpoint,
+  type UsagePeriod,
+  type UsageReport,
+} from './api';
 
 const MINUTE_MS = 60_000;
 const STEP_MS: Record<Granularity, number> = {
@@ -22,9 +30,27 @@ export function periodLabel(start: string, granularity: Granularity): string {
     : date.toLocaleTimeString(undefined, time);
 }
 
-/** Refused calls of a period in all (a registry older than refusal counts reports none). */
-export const refusedTotal = (period: UsagePeriod) =>
+/** Refused calls of a period (or an endpoint) in all (a registry older than refusal counts reports none). */
+export const refusedTotal = (period: Pick<UsagePeriod, 'refused'>) =>
   Object.values<number>(period.refused).reduce((sum, n) => sum + n, 0);
+
+const ENDPOINT_LABELS: Record<UsageEndpoint, string> = {
+  chat: 'Chat',
+  embeddings: 'Embeddings',
+  completions: 'Completions',
+  responses: 'Responses',
+  messages: 'Messages (Anthropic)',
+};
+
+/** The endpoints that had usage in the window, chat first then as the registry lists them, with a label. */
+export function endpointRows(
+  byEndpoint: UsageReport['by_endpoint'] = {},
+): Array<{ endpoint: UsageEndpoint; label: string; usage: EndpointUsage }> {
+  return USAGE_ENDPOINTS.flatMap((endpoint) => {
+    const usage = byEndpoint[endpoint];
+    return usage ? [{ endpoint, label: ENDPOINT_LABELS[endpoint], usage }] : [];
+  });
+}
 
 /** "401: 3, 429: 1": the statuses a period's refused calls got. */
 export const refusedBreakdown = (refused: Partial<RefusedCounts> = {}) =>

@@ -57,6 +57,14 @@ export interface KeyPage {
 export const GRANULARITIES = ['minute', 'hour', 'day'] as const;
 export type Granularity = (typeof GRANULARITIES)[number];
 
+/**
+ * What usage is counted under: `chat` (`/api/chat/{id}` and `/chat/completions`), or an endpoint the
+ * registry relays besides chat (the protocol library's PASSTHROUGH_ENDPOINTS; a usage spec holds the
+ * two lists together, since this library is also the console's and does not import the protocol).
+ */
+export const USAGE_ENDPOINTS = ['chat', 'embeddings', 'completions', 'responses', 'messages'] as const;
+export type UsageEndpoint = (typeof USAGE_ENDPOINTS)[number];
+
 /** One period of `GET /api/upload/{id}/usage`. */
 export interface UsagePeriod {
   start: string;
@@ -73,9 +81,21 @@ export interface UsagePeriod {
 /** Chats refused before they reached a host, by HTTP status. */
 export type RefusedCounts = Record<'401' | '403' | '422' | '429' | '503', number>;
 
+/** One endpoint's totals over a whole usage answer. */
+export interface EndpointUsage {
+  requests: number;
+  errors: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  /** Calls refused before they reached a host, by status (apart from `requests`). */
+  refused: RefusedCounts;
+}
+
 export interface UsageReport {
   from: string;
   to: string;
   granularity: Granularity;
   items: UsagePeriod[];
+  /** The window's totals per endpoint; endpoints without a call or refusal are left out. */
+  by_endpoint: Partial<Record<UsageEndpoint, EndpointUsage>>;
 }

@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { AccessKey, api, Granularity, UsageReport } from '../api';
+import { EndpointUsageTable } from '../components/endpoint-usage-table';
 import { ErrorNote } from '../components/error-note';
 import { UsageChart } from '../components/usage-chart';
 import { usePoll } from '../components/use-poll';
@@ -24,6 +25,7 @@ export function OwnerUsage({ path, auth, keys }: { path: string; auth: string; k
         granularity,
         subject: name ? `key ${name}` : 'all calls',
         rows: report.items,
+        byEndpoint: report.by_endpoint,
         periods: fillPeriods(report.items, granularity, from, to),
       };
     },
@@ -62,6 +64,7 @@ export function OwnerUsage({ path, auth, keys }: { path: string; auth: string; k
             granularity={usage.data.granularity}
             subject={usage.data.subject}
           />
+          <EndpointUsageTable byEndpoint={usage.data.byEndpoint} />
           {usage.data.rows.length === 0 ? (
             <p class="muted">No calls in this window yet (usage is written every few seconds).</p>
           ) : (

@@ -172,6 +172,7 @@ export class ChatRelayService {
     this.usage.record({
       instanceId,
       keyId: key?.id ?? null,
+      endpoint: 'chat',
       // A caller who left chose to; everything else that did not complete is an error.
       failed: summary.outcome !== 'completed' && summary.outcome !== 'caller_gone',
       promptTokens: summary.promptTokens,

@@ -100,7 +100,7 @@ export class ChatController {
     try {
       await this.relay.relay(call);
     } catch (error) {
-      if (!call.reply.sent) this.refused.note(call, error, performance.now() - startedAt);
+      if (!call.reply.sent) this.refused.note(call, error, performance.now() - startedAt, 'chat');
       throw error;
     }
   }

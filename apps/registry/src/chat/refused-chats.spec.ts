@@ -14,7 +14,7 @@ const OTHER_KEY = `sk-${'b'.repeat(43)}`;
 const settled = () => new Promise((resolve) => setImmediate(resolve));
 
 function refusedChats() {
-  const counted: Array<[string, string | null, number]> = [];
+  const counted: Array<[string, string | null, number, string]> = [];
   const directory = {
     lookup: async (id: string) => ({ exists: id !== 'gone' }),
   } as unknown as InstanceDirectory;
@@ -27,8 +27,8 @@ function refusedChats() {
           : null,
   } as unknown as KeyDirectory;
   const usage = {
-    refused: (instanceId: string, keyId: string | null, status: number) =>
-      counted.push([instanceId, keyId, status]),
+    refused: (instanceId: string, keyId: string | null, endpoint: string, status: number) =>
+      counted.push([instanceId, keyId, status, endpoint]),
   } as unknown as UsageRecorder;
   const log = new RequestLog();
   const config = { nodeId: 'node-a' } as AppConfig;
@@ -57,33 +57,41 @@ const call = (instanceId: string, authorization?: string, over: Partial<ChatCall
 describe('RefusedChats', () => {
   it('counts each refused status under the instance, and under its own key when the caller sent one', async () => {
     const { refused, counted } = refusedChats();
-    refused.note(call('inst'), new ApiError(401, 'no key'), 1);
-    refused.note(call('inst', `Bearer ${KEY}`), new ApiError(401, 'this access key was revoked'), 1);
-    refused.note(call('inst', `Bearer ${KEY}`), new ApiError(429, 'limited'), 1);
-    refused.note(call('inst', `Bearer ${OTHER_KEY}`), new ApiError(403, 'model not allowed'), 1);
-    refused.note(call('inst', 'Bearer not-a-key'), new ApiError(422, 'messages is required'), 1);
-    refused.note(call('inst'), new ApiError(503, 'not connected'), 1);
+    refused.note(call('inst'), new ApiError(401, 'no key'), 1, 'chat');
+    refused.note(call('inst', `Bearer ${KEY}`), new ApiError(401, 'this access key was revoked'), 1, 'chat');
+    refused.note(call('inst', `Bearer ${KEY}`), new ApiError(429, 'limited'), 1, 'chat');
+    refused.note(call('inst', `Bearer ${OTHER_KEY}`), new ApiError(403, 'model not allowed'), 1, 'chat');
+    refused.note(call('inst', 'Bearer not-a-key'), new ApiError(422, 'messages is required'), 1, 'chat');
+    refused.note(call('inst'), new ApiError(503, 'not connected'), 1, 'chat');
     await settled();
     // Key lookups take their own time: the order of the counts is not the order of the refusals.
     expect(counted).toHaveLength(6);
     expect(counted).toEqual(
       expect.arrayContaining([
-        ['inst', null, 401],
-        ['inst', 'key_1', 401],
-        ['inst', 'key_1', 429],
-        ['inst', null, 403], // another instance's key is not this owner's to see
-        ['inst', null, 422],
-        ['inst', null, 503],
+        ['inst', null, 401, 'chat'],
+        ['inst', 'key_1', 401, 'chat'],
+        ['inst', 'key_1', 429, 'chat'],
+        ['inst', null, 403, 'chat'], // another instance's key is not this owner's to see
+        ['inst', null, 422, 'chat'],
+        ['inst', null, 503, 'chat'],
       ]),
     );
   });
 
+  it('counts a refused relayed request under its endpoint', async () => {
+    const { refused, counted } = refusedChats();
+    const embeddings = call('inst', `Bearer ${KEY}`, { endpoint: '/api/chat/{id}/embeddings' });
+    refused.note(embeddings, new ApiError(429, 'limited'), 1, 'embeddings');
+    await settled();
+    expect(counted).toEqual([['inst', 'key_1', 429, 'embeddings']]);
+  });
+
   it('counts no unknown instance, other statuses or errors that are not refusals', async () => {
     const { refused, counted, log } = refusedChats();
-    refused.note(call('gone'), new ApiError(401, 'no key'), 1);
-    refused.note(call('inst'), instanceNotFound('inst'), 1);
-    refused.note(call('inst'), new ApiError(413, 'too large'), 1);
-    refused.note(call('inst'), new Error('a bug'), 1);
+    refused.note(call('gone'), new ApiError(401, 'no key'), 1, 'chat');
+    refused.note(call('inst'), instanceNotFound('inst'), 1, 'chat');
+    refused.note(call('inst'), new ApiError(413, 'too large'), 1, 'chat');
+    refused.note(call('inst'), new Error('a bug'), 1, 'chat');
     await settled();
     expect(counted).toEqual([]);
     // The owner's inspector still lists what happened to their instance's callers.
@@ -104,7 +112,12 @@ describe('RefusedChats', () => {
       requestId: 'trace-1234567890',
       endpoint: '/api/chat/{id}/chat/completions',
     });
-    refused.note(traced, new ApiError(422, 'messages: must not be empty', { code: 'invalid_value' }), 3.4);
+    refused.note(
+      traced,
+      new ApiError(422, 'messages: must not be empty', { code: 'invalid_value' }),
+      3.4,
+      'chat',
+    );
     await settled();
     expect(log.query('inst', { since: 0, limit: 10 })).toEqual([
       expect.objectContaining({

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { UsageEndpoint } from '@app/contracts';
 import { randomUUID } from 'node:crypto';
 import { HttpException } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
@@ -43,16 +44,20 @@ export class RefusedChats {
     private readonly capture: BodyCapture,
   ) {}
 
-  /** Records the refusal `error`; never throws (the caller's answer is the error itself). */
-  note(call: ChatCall, error: unknown, durationMs: number): void {
+  /**
+   * Records the refusal `error` of a call to `endpoint` (what usage counts it under); never throws
+   * (the caller's answer is the error itself).
+   */
+  note(call: ChatCall, error: unknown, durationMs: number, endpoint: UsageEndpoint): void {
     const at = Date.now();
-    this.record(call, refusalOf(error), durationMs, at).catch((failure: Error) =>
+    this.record(call, endpoint, refusalOf(error), durationMs, at).catch((failure: Error) =>
       this.logger.warn(`could not count a refused chat of ${call.instanceId}: ${failure.message}`),
     );
   }
 
   private async record(
     call: ChatCall,
+    endpoint: UsageEndpoint,
     refusal: { status: number; code: string | null },
     durationMs: number,
     at: number,
@@ -63,7 +68,7 @@ export class RefusedChats {
     const secret = presentedKey(authorization);
     const key = secret === null ? null : await this.keys.lookup(secret);
     const keyId = key?.instanceId === instanceId ? key.id : null;
-    if (counted(refusal.status)) this.usage.refused(instanceId, keyId, refusal.status);
+    if (counted(refusal.status)) this.usage.refused(instanceId, keyId, endpoint, refusal.status);
     const body = call.body as { model?: unknown } | null;
     const facts = {
       id: randomUUID(),

@@ -151,6 +151,7 @@ export class PassthroughRelayService {
     this.usage.record({
       instanceId,
       keyId: key?.id ?? null,
+      endpoint,
       failed: summary.outcome !== 'completed' && summary.outcome !== 'caller_gone',
       promptTokens: summary.promptTokens,
       completionTokens: summary.completionTokens,

@@ -115,6 +115,7 @@ export class PassthroughController {
           { ...refused, authorization: presentedAuthorization(headers) },
           error,
           performance.now() - startedAt,
+          endpoint,
         );
       }
       throw error;

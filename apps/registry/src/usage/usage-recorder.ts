@@ -1,13 +1,15 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import type { UsageEndpoint } from '@app/contracts';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { BatchWriter } from '../common/batch-writer';
 import { noRefusals, REFUSED_STATUSES, RefusedStatus, UsageRepository, UsageRow } from './usage.repository';
 
-/** What one finished chat adds to its minute. */
+/** What one finished chat (or relayed request) adds to its minute. */
 export interface ChatUsage {
   instanceId: string;
   /** null: no key. */
   keyId: string | null;
+  endpoint: UsageEndpoint;
   failed: boolean;
   promptTokens: number;
   completionTokens: number;
@@ -16,7 +18,7 @@ export interface ChatUsage {
 
 const MINUTE_MS = 60_000;
 
-/** Adds `later` into `earlier` (the same instance, key and minute). */
+/** Adds `later` into `earlier` (the same instance, key, endpoint and minute). */
 function addUp(earlier: UsageRow, later: UsageRow): UsageRow {
   earlier.requests += later.requests;
   earlier.errors += later.errors;
@@ -29,7 +31,7 @@ function addUp(earlier: UsageRow, later: UsageRow): UsageRow {
 }
 
 /**
- * Adds chats up in memory per (instance, key, minute) and writes them every USAGE_FLUSH_MS in one
+ * Adds chats up in memory per (instance, key, endpoint, minute) and writes them every USAGE_FLUSH_MS in one
  * batched upsert (plus one UPDATE of the keys' last use): no database write per chat. On SIGTERM
  * the rest is written; a SIGKILL loses at most the last flush interval.
  */
@@ -64,7 +66,7 @@ export class UsageRecorder implements OnModuleInit, OnModuleDestroy {
   }
 
   record(chat: ChatUsage, at = Date.now()): void {
-    this.add(chat.instanceId, chat.keyId ?? '', at, {
+    this.add(chat.instanceId, chat.keyId ?? '', chat.endpoint, at, {
       requests: 1,
       errors: chat.failed ? 1 : 0,
       promptTokens: chat.promptTokens,
@@ -76,18 +78,31 @@ export class UsageRecorder implements OnModuleInit, OnModuleDestroy {
   }
 
   /** A chat refused before it reached a host: counted by status, apart from `requests`. */
-  refused(instanceId: string, keyId: string | null, status: RefusedStatus, at = Date.now()): void {
+  refused(
+    instanceId: string,
+    keyId: string | null,
+    endpoint: UsageEndpoint,
+    status: RefusedStatus,
+    at = Date.now(),
+  ): void {
     const refused = noRefusals();
     refused[status] = 1;
-    this.add(instanceId, keyId ?? '', at, { refused });
+    this.add(instanceId, keyId ?? '', endpoint, at, { refused });
   }
 
-  private add(instanceId: string, keyId: string, at: number, counts: Partial<UsageRow>): void {
+  private add(
+    instanceId: string,
+    keyId: string,
+    endpoint: UsageEndpoint,
+    at: number,
+    counts: Partial<UsageRow>,
+  ): void {
     const minute = at - (at % MINUTE_MS);
-    this.rows.add(`${instanceId}\n${keyId}\n${minute}`, {
+    this.rows.add(`${instanceId}\n${keyId}\n${endpoint}\n${minute}`, {
       instanceId,
       keyId,
       minute: new Date(minute),
+      endpoint,
       requests: 0,
       errors: 0,
       promptTokens: 0,

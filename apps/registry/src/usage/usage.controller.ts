@@ -14,7 +14,13 @@ export class UsageController {
   constructor(private readonly usage: UsageService) {}
 
   @Get()
-  @ApiOperation({ summary: 'Requests, errors, refused calls, tokens and time to first token per period' })
+  @ApiOperation({
+    summary: 'Requests, errors, refused calls, tokens and time to first token per period and per endpoint',
+    description:
+      '`items`: one entry per period with a call. `by_endpoint`: the whole window summed per endpoint ' +
+      '(`chat`, `embeddings`, `completions`, `responses`, `messages`); endpoints without a call are left out. ' +
+      '`key_id` and `endpoint` narrow both.',
+  })
   async get(@Owner() owner: InstanceRecord, @Query() query: UsageQuery) {
     return ok(await this.usage.report(owner, query));
   }

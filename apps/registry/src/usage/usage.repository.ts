@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Granularity, UsagePeriod } from '@app/contracts';
+import type { EndpointUsage, Granularity, UsageEndpoint, UsagePeriod } from '@app/contracts';
 import { Prisma } from '../database/generated/client';
 import { PrismaService } from '../database/prisma.service';
 
@@ -12,11 +12,12 @@ export type RefusedStatus = (typeof REFUSED_STATUSES)[number];
 export type RefusedCounts = Record<RefusedStatus, number>;
 export const noRefusals = (): RefusedCounts => ({ 401: 0, 403: 0, 422: 0, 429: 0, 503: 0 });
 
-/** One aggregated row: chats of one instance and key ('' = no key) in one minute. */
+/** One aggregated row: calls of one instance, key ('' = no key) and endpoint in one minute. */
 export interface UsageRow {
   instanceId: string;
   keyId: string;
   minute: Date;
+  endpoint: UsageEndpoint;
   requests: number;
   errors: number;
   promptTokens: number;
@@ -25,6 +26,57 @@ export interface UsageRow {
   ttftCount: number;
   /** Refused chats, apart from `requests`. */
   refused: RefusedCounts;
+}
+
+/** What one usage answer sums: [from, to), every key or one, every endpoint or one. */
+export interface UsageWindow {
+  from: Date;
+  to: Date;
+  keyId?: string;
+  endpoint?: UsageEndpoint;
+}
+
+/** The sums every usage read selects (as SUMS names them). */
+interface Sums {
+  requests: bigint;
+  errors: bigint;
+  prompt: bigint;
+  completion: bigint;
+  r401: bigint;
+  r403: bigint;
+  r422: bigint;
+  r429: bigint;
+  r503: bigint;
+}
+
+const SUMS = Prisma.sql`
+  SUM(requests)::bigint AS requests, SUM(errors)::bigint AS errors,
+  SUM(prompt_tokens)::bigint AS prompt, SUM(completion_tokens)::bigint AS completion,
+  SUM(refused_401)::bigint AS r401, SUM(refused_403)::bigint AS r403, SUM(refused_422)::bigint AS r422,
+  SUM(refused_429)::bigint AS r429, SUM(refused_503)::bigint AS r503`;
+
+function where(instanceId: string, { from, to, keyId, endpoint }: UsageWindow): Prisma.Sql {
+  return Prisma.sql`
+    WHERE instance_id = ${instanceId}
+      AND minute >= ${from.toISOString()}::timestamp(3) AND minute < ${to.toISOString()}::timestamp(3)
+      ${keyId === undefined ? Prisma.empty : Prisma.sql`AND key_id = ${keyId}`}
+      ${endpoint === undefined ? Prisma.empty : Prisma.sql`AND endpoint = ${endpoint}`}`;
+}
+
+function totals(r: Sums): EndpointUsage {
+  return {
+    requests: Number(r.requests),
+    errors: Number(r.errors),
+    prompt_tokens: Number(r.prompt),
+    completion_tokens: Number(r.completion),
+    refused: {
+      401: Number(r.r401),
+      403: Number(r.r403),
+      422: Number(r.r422),
+      429: Number(r.r429),
+      503: Number(r.r503),
+    },
+  };
 }
 
 /** Usage per minute: added to in batches (one statement per flush), read summed per period. */
@@ -38,16 +90,16 @@ export class UsageRepository {
     const refused = (status: RefusedStatus) => rows.map((r) => r.refused[status]);
     await this.prisma.$executeRaw`
       INSERT INTO usage_minutes AS u
-             (instance_id, key_id, minute, requests, errors, prompt_tokens, completion_tokens, ttft_ms_sum, ttft_count,
+             (instance_id, key_id, minute, endpoint, requests, errors, prompt_tokens, completion_tokens, ttft_ms_sum, ttft_count,
               refused_401, refused_403, refused_422, refused_429, refused_503)
       SELECT * FROM UNNEST(${col('instanceId')}::text[], ${col('keyId')}::text[],
-                           ${rows.map((r) => r.minute.toISOString())}::timestamp(3)[],
+                           ${rows.map((r) => r.minute.toISOString())}::timestamp(3)[], ${col('endpoint')}::text[],
                            ${col('requests')}::int[], ${col('errors')}::int[],
                            ${col('promptTokens')}::bigint[], ${col('completionTokens')}::bigint[],
                            ${col('ttftMsSum')}::float8[], ${col('ttftCount')}::int[],
                            ${refused(401)}::int[], ${refused(403)}::int[], ${refused(422)}::int[],
                            ${refused(429)}::int[], ${refused(503)}::int[])
-      ON CONFLICT (instance_id, key_id, minute) DO UPDATE SET
+      ON CONFLICT (instance_id, key_id, minute, endpoint) DO UPDATE SET
         requests = u.requests + EXCLUDED.requests,
         errors = u.errors + EXCLUDED.errors,
         prompt_tokens = u.prompt_tokens + EXCLUDED.prompt_tokens,
@@ -81,58 +133,30 @@ export class UsageRepository {
     return row !== null;
   }
 
-  /** Periods with at least one chat or refusal in [from, to), oldest first; every key, or one. */
-  async periods(
-    instanceId: string,
-    from: Date,
-    to: Date,
-    granularity: Granularity,
-    keyId?: string,
-  ): Promise<UsagePeriod[]> {
-    const byKey = keyId === undefined ? Prisma.empty : Prisma.sql`AND key_id = ${keyId}`;
+  /** Periods with at least one call or refusal in [from, to), oldest first. */
+  async periods(instanceId: string, window: UsageWindow, granularity: Granularity): Promise<UsagePeriod[]> {
     const rows = await this.prisma.$queryRaw<
-      Array<{
-        start: string;
-        requests: bigint;
-        errors: bigint;
-        prompt: bigint;
-        completion: bigint;
-        ttft_sum: number | null;
-        ttft_count: bigint;
-        r401: bigint;
-        r403: bigint;
-        r422: bigint;
-        r429: bigint;
-        r503: bigint;
-      }>
+      Array<Sums & { start: string; ttft_sum: number | null; ttft_count: bigint }>
     >`
-      SELECT to_char(date_trunc(${granularity}, minute), 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS start,
-             SUM(requests)::bigint AS requests, SUM(errors)::bigint AS errors,
-             SUM(prompt_tokens)::bigint AS prompt, SUM(completion_tokens)::bigint AS completion,
-             SUM(ttft_ms_sum)::float8 AS ttft_sum, SUM(ttft_count)::bigint AS ttft_count,
-             SUM(refused_401)::bigint AS r401, SUM(refused_403)::bigint AS r403,
-             SUM(refused_422)::bigint AS r422, SUM(refused_429)::bigint AS r429,
-             SUM(refused_503)::bigint AS r503
-        FROM usage_minutes
-       WHERE instance_id = ${instanceId}
-         AND minute >= ${from.toISOString()}::timestamp(3) AND minute < ${to.toISOString()}::timestamp(3)
-         ${byKey}
+      SELECT to_char(date_trunc(${granularity}, minute), 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS start, ${SUMS},
+             SUM(ttft_ms_sum)::float8 AS ttft_sum, SUM(ttft_count)::bigint AS ttft_count
+        FROM usage_minutes ${where(instanceId, window)}
        GROUP BY 1 ORDER BY 1`;
     return rows.map((r) => ({
       start: r.start,
-      requests: Number(r.requests),
-      errors: Number(r.errors),
-      prompt_tokens: Number(r.prompt),
-      completion_tokens: Number(r.completion),
+      ...totals(r),
       avg_ttft_ms: Number(r.ttft_count) > 0 ? Math.round((r.ttft_sum ?? 0) / Number(r.ttft_count)) : null,
-      refused: {
-        401: Number(r.r401),
-        403: Number(r.r403),
-        422: Number(r.r422),
-        429: Number(r.r429),
-        503: Number(r.r503),
-      },
     }));
+  }
+
+  /** The window's totals per endpoint that had a call or refusal in it. */
+  async byEndpoint(
+    instanceId: string,
+    window: UsageWindow,
+  ): Promise<Partial<Record<UsageEndpoint, EndpointUsage>>> {
+    const rows = await this.prisma.$queryRaw<Array<Sums & { endpoint: UsageEndpoint }>>`
+      SELECT endpoint, ${SUMS} FROM usage_minutes ${where(instanceId, window)} GROUP BY 1 ORDER BY 1`;
+    return Object.fromEntries(rows.map((r) => [r.endpoint, totals(r)]));
   }
 
   /** Prompt + completion tokens of a key since `since` (what tokens_per_day reads). */

@@ -14,7 +14,10 @@ const MAX_PERIODS = 10_080;
 export class UsageService {
   constructor(private readonly usage: UsageRepository) {}
 
-  /** The periods of `from..to` (the last day by default), of one key when `key_id` is given. */
+  /**
+   * The periods of `from..to` (the last day by default) and the window's totals per endpoint; of one
+   * key when `key_id` is given, of one endpoint when `endpoint` is.
+   */
   async report(owner: InstanceRecord, query: UsageQuery): Promise<UsageReport> {
     const granularity = query.granularity ?? 'hour';
     const to = query.to ? new Date(query.to) : new Date();
@@ -27,7 +30,11 @@ export class UsageService {
       );
     if (query.key_id !== undefined && !(await this.usage.keyExists(owner.id, query.key_id)))
       throw new ApiError(404, `key '${query.key_id}' not found`, { code: 'key_not_found' });
-    const items = await this.usage.periods(owner.id, from, to, granularity, query.key_id);
-    return { from: from.toISOString(), to: to.toISOString(), granularity, items };
+    const window = { from, to, keyId: query.key_id, endpoint: query.endpoint };
+    const [items, byEndpoint] = await Promise.all([
+      this.usage.periods(owner.id, window, granularity),
+      this.usage.byEndpoint(owner.id, window),
+    ]);
+    return { from: from.toISOString(), to: to.toISOString(), granularity, items, by_endpoint: byEndpoint };
   }
 }

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { IsTimestamp } from '../../common/is-timestamp';
-import { GRANULARITIES, type Granularity } from '@app/contracts';
+import { GRANULARITIES, USAGE_ENDPOINTS, type Granularity, type UsageEndpoint } from '@app/contracts';
 
 export class UsageQuery {
   @ApiPropertyOptional({ description: 'ISO 8601 start (inclusive); default: 24 h before `to`' })
@@ -24,4 +24,12 @@ export class UsageQuery {
   @IsString()
   @MaxLength(64)
   key_id?: string;
+
+  @ApiPropertyOptional({
+    enum: USAGE_ENDPOINTS,
+    description: 'Only this endpoint: `chat` or a relayed one (absent: every endpoint)',
+  })
+  @IsOptional()
+  @IsIn(USAGE_ENDPOINTS)
+  endpoint?: UsageEndpoint;
 }
