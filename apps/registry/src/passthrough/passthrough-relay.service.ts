@@ -15,6 +15,9 @@ import type { KnownKey } from '../keys/key-directory';
 import { NodeState } from '../lifecycle/node-state';
 import { LimitsService } from '../limits/limits.service';
 import { Metrics } from '../metrics/metrics';
+import { BodyCapture } from '../inspector/body-capture';
+import { CAPTURE_LIMITS } from '../inspector/captured-bodies';
+import { bodyText, CapturingSink } from '../inspector/capturing-sink';
 import { NodeRequestLog } from '../inspector/node-request-log';
 import { endedChat } from '../inspector/request-rows';
 import { UsageRecorder } from '../usage/usage-recorder';
@@ -61,6 +64,7 @@ export class PassthroughRelayService {
     private readonly usage: UsageRecorder,
     private readonly metrics: Metrics,
     private readonly requests: NodeRequestLog,
+    private readonly capture: BodyCapture,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -109,6 +113,7 @@ export class PassthroughRelayService {
 
     reply.hijack();
     const chat = this.config.chat;
+    let capturing: CapturingSink | undefined;
     const exchange = new PassthroughExchange(reply.raw, {
       requestId,
       shape,
@@ -134,11 +139,16 @@ export class PassthroughRelayService {
           requestId,
         };
         this.requests.record(instanceId, endedChat(facts, charged, route.servedBy, Date.now()));
+        if (capturing) this.capture.keep(instanceId, requestId, JSON.stringify(body), capturing.answer);
       },
     });
     this.active.add(exchange);
     exchange.dispatched();
-    const sink = admitted.meter ? new MeteredSink(exchange, admitted.meter, () => route.cancel()) : exchange;
+    // Only while the owner captures bodies: the answer is kept on the side, as the model server wrote it.
+    if (this.capture.endsAt(instanceId) !== null)
+      capturing = new CapturingSink(exchange, CAPTURE_LIMITS.perBody, bodyText);
+    const relayed = capturing ?? exchange;
+    const sink = admitted.meter ? new MeteredSink(relayed, admitted.meter, () => route.cancel()) : relayed;
     await this.router.dispatch(route, sink);
   }
 
