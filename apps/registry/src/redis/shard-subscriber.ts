@@ -12,8 +12,8 @@ export interface ShardSubscriberOptions {
 /**
  * Sharded pub/sub for channels that share one hash slot: one connection to the master that owns
  * that slot, SSUBSCRIBE on it. It looks like the classic subscriber the cluster bus drives
- * (`status`, `subscribe`, `unsubscribe`; events `message`, `close`, `ready`), so the bus keeps one
- * recovery path for both modes:
+ * (`status`, `subscribe`, `unsubscribe`; events `messageBuffer` — channel and payload as bytes —
+ * `close`, `ready`), so the bus keeps one recovery path for both modes:
  * - the connection is never retried in place: when it ends (the master died) or the server
  *   unsubscribes us (the slot moved to a promoted replica), `close` is emitted, the master of the
  *   slot is looked up again (`CLUSTER SLOTS`) and a new connection is made, with backoff;
