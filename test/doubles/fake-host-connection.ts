@@ -2,11 +2,11 @@ import { EventEmitter } from 'node:events';
 import type { WebSocket } from 'ws';
 import type { ChatFailureCode, ChatRequestBody } from '@app/protocol';
 import type { ChatSink } from '../../apps/registry/src/contracts/chat-sink';
+import { HostConnection } from '../../apps/registry/src/hosts/host-connection';
 import {
-  HostConnection,
   type HostConnectionEvents,
   NO_SOCKET_LIMITS,
-} from '../../apps/registry/src/hosts/host-connection';
+} from '../../apps/registry/src/hosts/host-connection-options';
 
 /** How a fake host answers a chat, given the chat's sink. */
 export type HostBehaviour = (sink: ChatSink) => void;

@@ -10,8 +10,8 @@ import { ChatSlot, LimitsService } from '../limits/limits.service';
 import type { ChatSummary } from './chat-exchange';
 import { failureError } from './chat-failures';
 import { modelUnreachable } from './chat-holds';
-import type { ChatRoute } from './chat-route';
-import { Admission, ChatRouter } from './chat-router';
+import type { Admission, ChatRoute } from './chat-route';
+import { ChatRouter } from './chat-router';
 import type { DirectoryEntry } from './instance-directory';
 
 /** A chat as it arrives, checked and looked up, before anything is taken for it. */

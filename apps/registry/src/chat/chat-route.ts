@@ -70,3 +70,8 @@ export class ChatRoute implements ChatToRoute {
     this.stopAt = stop;
   }
 }
+
+/** Whether a chat can be routed now or held (with its route), or why neither. */
+export type Admission =
+  | { kind: 'route' | 'hold'; route: ChatRoute }
+  | { kind: 'offline' | 'model_down' | 'hold_full' | 'node_hold_full' };

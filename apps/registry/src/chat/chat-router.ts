@@ -13,7 +13,7 @@ import { ReplicaGossip } from '../replicas/replica-gossip';
 import { KnownReplica, ReplicaTable } from '../replicas/replica-table';
 import { chatFailure } from './chat-failures';
 import { ChatHolds, HOLD_POLL_MS } from './chat-holds';
-import { ChatRoute, ChatToRoute, Target } from './chat-route';
+import { Admission, ChatRoute, ChatToRoute, Target } from './chat-route';
 import { RemoteChatClient } from './remote-chat.client';
 
 /** The caller's side of a chat, as the router sees it. */
@@ -30,11 +30,6 @@ export const MAX_ATTEMPTS = 8;
  * this only bounds what a lost gossip message can cost.
  */
 export const REPLICA_READ_MS = 2_000;
-
-/** Whether a chat can be routed now or held (with its route), or why neither. */
-export type Admission =
-  | { kind: 'route' | 'hold'; route: ChatRoute }
-  | { kind: 'offline' | 'model_down' | 'hold_full' | 'node_hold_full' };
 
 /** The replicas a chat can go to now; `modelDown`: others are connected but their models do not answer. */
 interface Targets {
@@ -255,16 +250,14 @@ export class ChatRouter implements OnModuleInit {
       else this.outstanding.delete(remoteKey);
       return true;
     };
+    /** True when what the host sent may go on to the caller (and the route has then started). */
+    const passes = () => !settled && (route.started = true);
     const sink: ChatSink = {
       lines: (lines) => {
-        if (settled) return;
-        route.started = true;
-        caller.lines(lines);
+        if (passes()) caller.lines(lines);
       },
       rawEvents: (events) => {
-        if (settled) return;
-        route.started = true;
-        deliverEvents(caller, events);
+        if (passes()) deliverEvents(caller, events);
       },
       done: () => {
         if (release()) caller.done();

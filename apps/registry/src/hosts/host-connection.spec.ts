@@ -3,7 +3,8 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { FakeHostSocket } from '../../../../test/doubles/fake-host-connection';
 import { encodeChunkFrame } from '@app/protocol';
 import type { ChatSink } from '../contracts/chat-sink';
-import { HostConnection, NO_SOCKET_LIMITS } from './host-connection';
+import { HostConnection } from './host-connection';
+import { NO_SOCKET_LIMITS } from './host-connection-options';
 import { MODEL_STATUS_MIN_MS } from './host-model-status';
 
 describe('HostConnection over a real socket', () => {
