@@ -22,6 +22,7 @@ import { NodeRequestLog } from '../inspector/node-request-log';
 import { endedChat } from '../inspector/request-rows';
 import { UsageRecorder } from '../usage/usage-recorder';
 import { PassthroughExchange, type ErrorShape } from './passthrough-exchange';
+import { askForStreamUsage } from './stream-usage';
 import { placeTokenCeiling } from './token-field';
 
 export interface PassthroughCall {
@@ -108,6 +109,7 @@ export class PassthroughRelayService {
       http: { endpoint, headers: forwardedHeaders(call.headers) },
     });
     placeTokenCeiling(endpoint, hostBody, body);
+    const stripUsageChunk = askForStreamUsage(endpoint, hostBody, body);
     const { route, key } = admitted;
     const shape: ErrorShape = endpoint === 'messages' ? 'anthropic' : 'openai';
 
@@ -123,6 +125,7 @@ export class PassthroughRelayService {
       totalTimeoutMs: chat.totalTimeoutMs,
       maxBufferedBytes: chat.maxBufferedBytes,
       maxUsageBytes: chat.maxAssembledBytes,
+      stripUsageChunk,
       buffers: this.limits.buffers,
       cancel: () => route.cancel(),
       finished: (summary) => {
