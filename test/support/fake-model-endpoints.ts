@@ -70,9 +70,10 @@ function vector(text: string, dims = 8): number[] {
 
 /** How much of the query's words a document holds, 0..1 (a tie goes to the earlier document). */
 function relevance(query: string, document: string): number {
-  const words = query.toLowerCase().split(/\W+/).filter(Boolean);
-  const text = document.toLowerCase();
-  return words.length === 0 ? 0 : words.filter((w) => text.includes(w)).length / words.length;
+  const wordsOf = (text: string) => text.toLowerCase().split(/\W+/).filter(Boolean);
+  const words = wordsOf(query);
+  const held = new Set(wordsOf(document));
+  return words.length === 0 ? 0 : words.filter((w) => held.has(w)).length / words.length;
 }
 
 /** vLLM's answer (llama.cpp's adds `usage.prompt_tokens` and leaves out `document`). */
