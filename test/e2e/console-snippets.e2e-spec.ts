@@ -76,8 +76,9 @@ describe('the console snippets, run as written (registry, agent, fake model)', (
     const upstream = endpoint === 'chat' ? '/v1/chat/completions' : `/v1/${endpoint}`;
     return model.requests.filter((r) => r.path === upstream).at(-1);
   };
-  /** What an SDK snippet prints: the answer's text, or the embedding's size. */
-  const printed = (endpoint: Endpoint) => (endpoint === 'embeddings' ? '8 dimensions' : WORDS);
+  /** What an SDK snippet prints: the answer's text, the embedding's size, or the best document. */
+  const printed = (endpoint: Endpoint) =>
+    endpoint === 'embeddings' ? '8 dimensions' : endpoint === 'rerank' ? 'best: 1' : WORDS;
 
   it.each(cases)(
     '$endpoint, $visibility: the curl snippet is answered by the model',
@@ -91,6 +92,9 @@ describe('the console snippets, run as written (registry, agent, fake model)', (
         expect(
           (JSON.parse(stdout) as { data: Array<{ embedding: number[] }> }).data[0].embedding,
         ).toHaveLength(8);
+      } else if (endpoint === 'rerank') {
+        // The fox document answers the query best.
+        expect((JSON.parse(stdout) as { results: Array<{ index: number }> }).results[0].index).toBe(1);
       } else expect(stdout).toContain(WORDS);
       expect(model.requests.length).toBeGreaterThan(before);
       expect((lastRequest(endpoint)?.body as { model?: string }).model).toBe('fake-model');

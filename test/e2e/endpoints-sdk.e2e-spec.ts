@@ -132,6 +132,7 @@ describe('embeddings, completions, Responses and Anthropic Messages with the rea
       'completions',
       'responses',
       'messages',
+      'rerank',
     ]);
   });
 

@@ -12,7 +12,7 @@ import {
   type HostToRegistryFrame,
   type RegistryToHostFrame,
 } from '@app/protocol';
-import type { HostConfig } from '../../apps/host/src/config';
+import { DEFAULT_ENDPOINTS, type HostConfig } from '../../apps/host/src/config';
 import { HostAgent } from '../../apps/host/src/host-agent';
 import { createMemoryLogger, type MemoryLogger } from '../../apps/host/src/logger';
 import { eventually } from './eventually';
@@ -173,6 +173,7 @@ export class HostAgentHarness {
         password: PASSWORD,
         upstreamUrl: this.model.url,
         concurrency: 4,
+        endpoints: [...DEFAULT_ENDPOINTS],
         heartbeatMs: 100,
         pingMs: 200,
         backoffBaseMs: 20,

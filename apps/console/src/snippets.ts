@@ -1,4 +1,5 @@
 /** Copy-ready ways to use an instance; pure so they can be checked without a browser. */
+import { rerankSnippets } from './rerank-snippets';
 
 /** Single-quotes a value for a POSIX shell. */
 export const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
@@ -89,7 +90,7 @@ export function javascriptSnippet(
 }
 
 /** What an instance's URL can serve (the card's `endpoints`), chat first: the order the page offers them. */
-export const ENDPOINTS = ['chat', 'embeddings', 'completions', 'responses', 'messages'] as const;
+export const ENDPOINTS = ['chat', 'embeddings', 'completions', 'responses', 'messages', 'rerank'] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
 
 export const ENDPOINT_LABELS: Record<Endpoint, string> = {
@@ -98,6 +99,7 @@ export const ENDPOINT_LABELS: Record<Endpoint, string> = {
   completions: 'Completions',
   responses: 'Responses',
   messages: 'Anthropic Messages',
+  rerank: 'Rerank',
 };
 
 /** The endpoints a card names, in the page's order; chat is always served (even by a stock host). */
@@ -135,7 +137,7 @@ interface OtherEndpoint {
   javascript: (result: string) => string;
 }
 
-const OTHER_ENDPOINTS: Record<Exclude<Endpoint, 'chat'>, OtherEndpoint> = {
+const OTHER_ENDPOINTS: Record<Exclude<Endpoint, 'chat' | 'rerank'>, OtherEndpoint> = {
   embeddings: {
     sdk: 'openai',
     path: '/embeddings',
@@ -265,8 +267,9 @@ export function endpointSnippets(
         testId: 'snippet-javascript',
       },
     ];
-  const spec = OTHER_ENDPOINTS[endpoint];
   const url = chatUrl(origin, instanceId);
+  if (endpoint === 'rerank') return rerankSnippets(url, model, apiKey, shellQuote);
+  const spec = OTHER_ENDPOINTS[endpoint];
   const sdk = SDK[spec.sdk].name;
   return [
     { label: 'curl', text: otherCurl(url, spec, model, apiKey), testId: `snippet-${endpoint}-curl` },

@@ -34,12 +34,13 @@ export function periodLabel(start: string, granularity: Granularity): string {
 export const refusedTotal = (period: Pick<UsagePeriod, 'refused'>) =>
   Object.values<number>(period.refused).reduce((sum, n) => sum + n, 0);
 
-const ENDPOINT_LABELS: Record<UsageEndpoint, string> = {
+export const ENDPOINT_LABELS: Record<UsageEndpoint, string> = {
   chat: 'Chat',
   embeddings: 'Embeddings',
   completions: 'Completions',
   responses: 'Responses',
   messages: 'Messages (Anthropic)',
+  rerank: 'Rerank',
 };
 
 /** The endpoints that had usage in the window, chat first then as the registry lists them, with a label. */

@@ -8,7 +8,7 @@ import {
   parseIntSetting,
   redactUrl,
 } from '@app/common';
-import { isReplicaName } from '@app/protocol';
+import { isReplicaName, PASSTHROUGH_ENDPOINTS, type PassthroughEndpoint } from '@app/protocol';
 import { defaultReplicaName } from './replica-name';
 import type { RequestPolicy } from './request-policy';
 
@@ -30,6 +30,11 @@ export interface HostConfig extends RequestPolicy {
   upstreamKey?: string;
   /** Chats served at once; more are refused with "host busy". */
   concurrency: number;
+  /**
+   * The endpoints besides chat this agent announces in its hello and serves (--endpoints): the
+   * registry sends no others, and the agent refuses any other it is sent.
+   */
+  endpoints: PassthroughEndpoint[];
   /** Model used when a request names none (otherwise the upstream's first model); the only one with pinModel. */
   model?: string;
   /** JSON heartbeat period. */
@@ -70,6 +75,13 @@ export const defaults = {
   healthPath: '/models',
   healthTimeoutMs: 3_000,
 } as const;
+
+/** Endpoints served only when --endpoints names them (audio may be more than an owner expects). */
+const OFF_BY_DEFAULT: ReadonlySet<string> = new Set(['transcriptions']);
+/** What the agent serves besides chat without --endpoints: every endpoint it knows but those above. */
+export const DEFAULT_ENDPOINTS: readonly PassthroughEndpoint[] = PASSTHROUGH_ENDPOINTS.filter(
+  (endpoint) => !OFF_BY_DEFAULT.has(endpoint),
+);
 
 const MAX_TOKENS_LIMIT = 10_000_000;
 const MAX_N_LIMIT = 128;
@@ -117,6 +129,11 @@ Options:
                            server's credentials or target (api_key,
                            api_base, base_url, extra_headers, aws_*, ...);
                            dropped by default, see docs/configuration.md.
+  --endpoints <list>       The endpoints besides chat this agent serves,    [HOST_ENDPOINTS]
+                           comma-separated, from: ${PASSTHROUGH_ENDPOINTS.join(', ')}
+                           (default: ${DEFAULT_ENDPOINTS.join(', ')});
+                           "chat" alone: chat only. Callers of the others
+                           get 501 endpoint_not_supported.
   --health-interval <s>    Probe the model server every <s> seconds, 0-3600 [HOST_HEALTH_INTERVAL]
                            (default ${defaults.healthIntervalS}; 0: never) and tell the registry when
                            it stops or starts answering: while it does not,
@@ -165,6 +182,7 @@ type FlagName =
   | 'model'
   | 'max-tokens'
   | 'max-n'
+  | 'endpoints'
   | 'health-interval'
   | 'health-path'
   | 'log-format';
@@ -181,6 +199,7 @@ const valueFlags: ReadonlySet<string> = new Set<FlagName>([
   'model',
   'max-tokens',
   'max-n',
+  'endpoints',
   'health-interval',
   'health-path',
   'log-format',
@@ -207,6 +226,7 @@ const envNames: Record<FlagName, string> = {
   model: 'UPSTREAM_MODEL',
   'max-tokens': 'HOST_MAX_TOKENS',
   'max-n': 'HOST_MAX_N',
+  endpoints: 'HOST_ENDPOINTS',
   'health-interval': 'HOST_HEALTH_INTERVAL',
   'health-path': 'HOST_HEALTH_PATH',
   'log-format': 'LOG_FORMAT',
@@ -332,6 +352,7 @@ export function parseConfig(
         upstreamUrl,
         upstreamKey,
         concurrency,
+        endpoints: readEndpoints(get('endpoints')),
         model,
         pinModel,
         maxTokens,
@@ -355,6 +376,27 @@ export function parseConfig(
     if (e instanceof ConfigError) return { kind: 'error', message: e.message };
     throw e;
   }
+}
+
+/**
+ * --endpoints: names separated by commas (spaces allowed), each one the agent knows; "chat" is
+ * always served and may be named (alone: chat only). Unset: DEFAULT_ENDPOINTS.
+ */
+function readEndpoints(given: string | undefined): PassthroughEndpoint[] {
+  if (given === undefined) return [...DEFAULT_ENDPOINTS];
+  const names = given
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  const known = (name: string): name is PassthroughEndpoint =>
+    (PASSTHROUGH_ENDPOINTS as readonly string[]).includes(name);
+  const unknown = names.filter((name) => name !== 'chat' && !known(name));
+  if (names.length === 0 || unknown.length > 0)
+    throw new ConfigError(
+      `--endpoints (HOST_ENDPOINTS) takes names separated by commas from: chat, ${PASSTHROUGH_ENDPOINTS.join(', ')}` +
+        (unknown.length > 0 ? `; unknown: ${unknown.slice(0, 5).join(', ').slice(0, 200)}` : '; got none'),
+    );
+  return PASSTHROUGH_ENDPOINTS.filter((endpoint) => names.includes(endpoint));
 }
 
 /** A path under the upstream base URL: `/` first, no spaces, no `..`, at most 200 characters. */

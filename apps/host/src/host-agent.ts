@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import {
-  PASSTHROUGH_ENDPOINTS,
   PROTOCOL_VERSION,
   type ChatFrame,
   type HelloFrame,
@@ -230,7 +229,7 @@ export class HostAgent extends EventEmitter {
         ...(conn.chunkFramesOffered && { binary_chunks: true }),
         // With a pinned model, callers listing models see the only one they will get.
         models: this.config.pinModel && this.config.model ? [this.config.model] : list,
-        endpoints: [...PASSTHROUGH_ENDPOINTS],
+        endpoints: [...this.config.endpoints],
       },
     };
     // Chats that came before the hello (the model list was still loading) keep JSON frames until here.
@@ -370,6 +369,7 @@ export class HostAgent extends EventEmitter {
       frame,
       upstream: this.upstream,
       policy: this.config,
+      served: this.config.endpoints,
       sink: conn,
       signal: entry.controller.signal,
     }).then((outcome) => {

@@ -17,6 +17,7 @@ export const ENDPOINT_PATHS = {
   completions: 'completions',
   responses: 'responses',
   messages: 'v1/messages',
+  rerank: 'rerank',
 } as const;
 
 export type PassthroughEndpoint = keyof typeof ENDPOINT_PATHS;
