@@ -8,6 +8,7 @@ import {
   decodeHostFrame,
   eventPayloads,
   parseBearerCredentials,
+  PASSTHROUGH_ENDPOINTS,
   type ChatResponseFrame,
   type HostToRegistryFrame,
   type RegistryToHostFrame,
@@ -187,6 +188,8 @@ export class HostAgentHarness {
         healthIntervalMs: 0,
         healthPath: '/models',
         healthTimeoutMs: 1_000,
+        // Every endpoint the agent knows, opt-in ones included.
+        endpoints: [...PASSTHROUGH_ENDPOINTS],
         ...overrides,
       },
       { logger: this.logger, handoffLingerMs: 200 },

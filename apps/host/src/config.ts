@@ -8,7 +8,7 @@ import {
   parseIntSetting,
   redactUrl,
 } from '@app/common';
-import { isReplicaName } from '@app/protocol';
+import { isReplicaName, PASSTHROUGH_ENDPOINTS, type PassthroughEndpoint } from '@app/protocol';
 import { defaultReplicaName } from './replica-name';
 import type { RequestPolicy } from './request-policy';
 
@@ -50,12 +50,23 @@ export interface HostConfig extends RequestPolicy {
   verbose: boolean;
   /** `text` for people, `json` (one object per line, the registry's fields) for log pipelines. */
   logFormat: LogFormat;
+  /** The endpoints besides chat this agent announces in `hello` and serves (--endpoints). */
+  endpoints: PassthroughEndpoint[];
 }
 
 export const LOG_FORMATS = ['text', 'json'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export const DEFAULT_UPSTREAM = 'http://127.0.0.1:11434/v1';
+
+/**
+ * The endpoints served unless --endpoints says otherwise: all but `transcriptions`, which the owner
+ * turns on, since it hands strangers' audio files (up to the registry's body limit) to the model
+ * server's decoder (ffmpeg, in most servers), a larger surface than JSON.
+ */
+export const DEFAULT_ENDPOINTS: readonly PassthroughEndpoint[] = PASSTHROUGH_ENDPOINTS.filter(
+  (endpoint) => endpoint !== 'transcriptions',
+);
 
 export const defaults = {
   upstreamUrl: DEFAULT_UPSTREAM,
@@ -124,6 +135,10 @@ Options:
                            replica) instead of an error from the model.
   --health-path <path>     What the probe asks for: GET <upstream><path>    [HOST_HEALTH_PATH]
                            (default ${defaults.healthPath}); any 2xx answer is healthy.
+  --endpoints <list>       Endpoints served besides chat, comma-separated,  [ENDPOINTS]
+                           of ${PASSTHROUGH_ENDPOINTS.join(', ')};
+                           "none" for chat only. Default: all but
+                           transcriptions (audio uploads: opt in).
   --log-format <text|json> json: one JSON object per line (default text).   [LOG_FORMAT]
   --verbose                Print debug lines.                               [HOST_VERBOSE=1]
   --check                  Check the registry (reachable, id and password
@@ -167,6 +182,7 @@ type FlagName =
   | 'max-n'
   | 'health-interval'
   | 'health-path'
+  | 'endpoints'
   | 'log-format';
 
 const valueFlags: ReadonlySet<string> = new Set<FlagName>([
@@ -183,6 +199,7 @@ const valueFlags: ReadonlySet<string> = new Set<FlagName>([
   'max-n',
   'health-interval',
   'health-path',
+  'endpoints',
   'log-format',
 ]);
 
@@ -209,6 +226,7 @@ const envNames: Record<FlagName, string> = {
   'max-n': 'HOST_MAX_N',
   'health-interval': 'HOST_HEALTH_INTERVAL',
   'health-path': 'HOST_HEALTH_PATH',
+  endpoints: 'ENDPOINTS',
   'log-format': 'LOG_FORMAT',
 };
 
@@ -349,6 +367,7 @@ export function parseConfig(
         healthTimeoutMs: envMs('HOST_HEALTH_TIMEOUT_MS', defaults.healthTimeoutMs, 100),
         verbose: on('verbose'),
         logFormat: parseChoiceSetting('--log-format (LOG_FORMAT)', get('log-format'), LOG_FORMATS, 'text'),
+        endpoints: readEndpoints(get('endpoints')),
       },
     };
   } catch (e) {
@@ -358,6 +377,22 @@ export function parseConfig(
 }
 
 /** A path under the upstream base URL: `/` first, no spaces, no `..`, at most 200 characters. */
+/** --endpoints: known names, comma-separated; "none" for chat only; absent: DEFAULT_ENDPOINTS. */
+export function readEndpoints(given: string | undefined): PassthroughEndpoint[] {
+  if (given === undefined) return [...DEFAULT_ENDPOINTS];
+  const names = given
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  if (names.length === 1 && names[0] === 'none') return [];
+  const unknown = names.filter((name) => !(PASSTHROUGH_ENDPOINTS as string[]).includes(name));
+  if (unknown.length > 0)
+    throw new ConfigError(
+      `--endpoints: unknown ${unknown.join(', ')} (known: ${PASSTHROUGH_ENDPOINTS.join(', ')}, or none)`,
+    );
+  return PASSTHROUGH_ENDPOINTS.filter((endpoint) => names.includes(endpoint));
+}
+
 function readHealthPath(given: string | undefined): string {
   if (given === undefined) return defaults.healthPath;
   if (!/^\/[\x21-\x7e]{0,199}$/.test(given) || given.includes('..'))

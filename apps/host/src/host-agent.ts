@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import {
-  PASSTHROUGH_ENDPOINTS,
+  endpointOfPath,
   PROTOCOL_VERSION,
   type ChatFrame,
   type HelloFrame,
@@ -230,7 +230,7 @@ export class HostAgent extends EventEmitter {
         ...(conn.chunkFramesOffered && { binary_chunks: true }),
         // With a pinned model, callers listing models see the only one they will get.
         models: this.config.pinModel && this.config.model ? [this.config.model] : list,
-        endpoints: [...PASSTHROUGH_ENDPOINTS],
+        endpoints: [...this.config.endpoints],
       },
     };
     // Chats that came before the hello (the model list was still loading) keep JSON frames until here.
@@ -354,11 +354,14 @@ export class HostAgent extends EventEmitter {
   private onHttpRequest(conn: RegistryConnection, frame: HttpRequestFrame): void {
     const id = frame.request_id;
     if (this.requests.has(id)) return this.logger.warn(`ignored a second request with id ${id}`);
+    const endpoint = endpointOfPath(frame.path);
     const refusal = this.stopping
       ? 'host agent stopping'
-      : this.requests.size >= this.config.concurrency
-        ? 'host busy'
-        : null;
+      : endpoint === undefined || !this.config.endpoints.includes(endpoint)
+        ? `this agent does not serve ${frame.path}`
+        : this.requests.size >= this.config.concurrency
+          ? 'host busy'
+          : null;
     if (refusal) {
       conn.send({ type: 'http_response_end', request_id: id, error: refusal });
       return;

@@ -62,7 +62,14 @@ export type Granularity = (typeof GRANULARITIES)[number];
  * registry relays besides chat (the protocol library's PASSTHROUGH_ENDPOINTS; a usage spec holds the
  * two lists together, since this library is also the console's and does not import the protocol).
  */
-export const USAGE_ENDPOINTS = ['chat', 'embeddings', 'completions', 'responses', 'messages'] as const;
+export const USAGE_ENDPOINTS = [
+  'chat',
+  'embeddings',
+  'completions',
+  'responses',
+  'messages',
+  'transcriptions',
+] as const;
 export type UsageEndpoint = (typeof USAGE_ENDPOINTS)[number];
 
 /** One period of `GET /api/upload/{id}/usage`. */

@@ -7,6 +7,7 @@ export const TOKEN_FIELD: Readonly<Record<PassthroughEndpoint, string | null>> =
   completions: 'max_tokens',
   responses: 'max_output_tokens',
   messages: 'max_tokens',
+  transcriptions: null,
 };
 
 /**
