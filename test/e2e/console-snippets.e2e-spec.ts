@@ -52,11 +52,15 @@ describe('the console snippets, run as written (registry, agent, fake model)', (
           instanceId: instance.instanceId,
           password: instance.password,
           upstream: model.url,
+          // Transcriptions are opt-in: these agents serve every endpoint the console has snippets for.
+          env: { ENDPOINTS: 'embeddings,completions,responses,messages,transcriptions' },
         }),
       );
     // The snippets import 'openai' and '@anthropic-ai/sdk': Node finds them beside the file.
     scratch = mkdtempSync(path.join(tmpdir(), 'console-snippets-'));
     symlinkSync(path.join(ROOT, 'node_modules'), path.join(scratch, 'node_modules'));
+    // The file the transcription snippets upload (run with the scratch folder as their directory).
+    writeFileSync(path.join(scratch, 'audio.mp3'), Buffer.alloc(3_000, 1));
   });
 
   afterAll(async () => {
@@ -73,17 +77,30 @@ describe('the console snippets, run as written (registry, agent, fake model)', (
     (['public', 'private'] as const).map((visibility) => ({ endpoint, visibility })),
   );
   const lastRequest = (endpoint: Endpoint) => {
-    const upstream = endpoint === 'chat' ? '/v1/chat/completions' : `/v1/${endpoint}`;
+    const upstream =
+      endpoint === 'chat'
+        ? '/v1/chat/completions'
+        : endpoint === 'transcriptions'
+          ? '/v1/audio/transcriptions'
+          : `/v1/${endpoint}`;
     return model.requests.filter((r) => r.path === upstream).at(-1);
   };
-  /** What an SDK snippet prints: the answer's text, or the embedding's size. */
-  const printed = (endpoint: Endpoint) => (endpoint === 'embeddings' ? '8 dimensions' : WORDS);
+  /** What an SDK snippet prints: the answer's text, the embedding's size, or what the fake model heard. */
+  const printed = (endpoint: Endpoint) =>
+    endpoint === 'embeddings'
+      ? '8 dimensions'
+      : endpoint === 'transcriptions'
+        ? expect.stringMatching(/^heard 3000 bytes of audio\.mp3 \(.*\) with fake-model$/)
+        : WORDS;
 
   it.each(cases)(
     '$endpoint, $visibility: the curl snippet is answered by the model',
     async ({ endpoint, visibility }) => {
       const before = model.requests.length;
-      const { stdout } = await run('bash', ['-c', snippets(endpoint, visibility).curl], { timeout: 20_000 });
+      const { stdout } = await run('bash', ['-c', snippets(endpoint, visibility).curl], {
+        timeout: 20_000,
+        cwd: scratch,
+      });
       if (endpoint === 'chat') {
         expect(stdout).toContain('data: [DONE]');
         expect(stdout).toContain('"content":"Hello"');
@@ -91,7 +108,8 @@ describe('the console snippets, run as written (registry, agent, fake model)', (
         expect(
           (JSON.parse(stdout) as { data: Array<{ embedding: number[] }> }).data[0].embedding,
         ).toHaveLength(8);
-      } else expect(stdout).toContain(WORDS);
+      } else if (endpoint === 'transcriptions') expect(stdout).toContain('heard 3000 bytes of audio.mp3');
+      else expect(stdout).toContain(WORDS);
       expect(model.requests.length).toBeGreaterThan(before);
       expect((lastRequest(endpoint)?.body as { model?: string }).model).toBe('fake-model');
     },
@@ -103,7 +121,7 @@ describe('the console snippets, run as written (registry, agent, fake model)', (
       const file = path.join(scratch, `${endpoint}-${visibility}.mjs`);
       writeFileSync(file, snippets(endpoint, visibility).javascript);
       const { stdout } = await run(process.execPath, [file], { timeout: 20_000, cwd: scratch });
-      expect(stdout.trim()).toBe(printed(endpoint));
+      expect(stdout.trim()).toEqual(printed(endpoint));
     },
   );
 
@@ -112,8 +130,9 @@ describe('the console snippets, run as written (registry, agent, fake model)', (
     async ({ endpoint, visibility }) => {
       const { stdout } = await run(PYTHON!, ['-c', snippets(endpoint, visibility).python], {
         timeout: 20_000,
+        cwd: scratch,
       });
-      expect(stdout.trim()).toBe(printed(endpoint));
+      expect(stdout.trim()).toEqual(printed(endpoint));
     },
   );
 });

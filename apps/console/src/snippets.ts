@@ -1,4 +1,5 @@
 /** Copy-ready ways to use an instance; pure so they can be checked without a browser. */
+import { transcriptionSnippets } from './transcription-snippets';
 
 /** Single-quotes a value for a POSIX shell. */
 export const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
@@ -89,7 +90,14 @@ export function javascriptSnippet(
 }
 
 /** What an instance's URL can serve (the card's `endpoints`), chat first: the order the page offers them. */
-export const ENDPOINTS = ['chat', 'embeddings', 'completions', 'responses', 'messages'] as const;
+export const ENDPOINTS = [
+  'chat',
+  'embeddings',
+  'completions',
+  'responses',
+  'messages',
+  'transcriptions',
+] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
 
 export const ENDPOINT_LABELS: Record<Endpoint, string> = {
@@ -98,6 +106,7 @@ export const ENDPOINT_LABELS: Record<Endpoint, string> = {
   completions: 'Completions',
   responses: 'Responses',
   messages: 'Anthropic Messages',
+  transcriptions: 'Audio transcriptions',
 };
 
 /** The endpoints a card names, in the page's order; chat is always served (even by a stock host). */
@@ -135,7 +144,7 @@ interface OtherEndpoint {
   javascript: (result: string) => string;
 }
 
-const OTHER_ENDPOINTS: Record<Exclude<Endpoint, 'chat'>, OtherEndpoint> = {
+const OTHER_ENDPOINTS: Record<Exclude<Endpoint, 'chat' | 'transcriptions'>, OtherEndpoint> = {
   embeddings: {
     sdk: 'openai',
     path: '/embeddings',
@@ -265,8 +274,10 @@ export function endpointSnippets(
         testId: 'snippet-javascript',
       },
     ];
-  const spec = OTHER_ENDPOINTS[endpoint];
   const url = chatUrl(origin, instanceId);
+  // A multipart upload: its own snippets (curl -F, an open file for the SDKs).
+  if (endpoint === 'transcriptions') return transcriptionSnippets(url, model, apiKey);
+  const spec = OTHER_ENDPOINTS[endpoint];
   const sdk = SDK[spec.sdk].name;
   return [
     { label: 'curl', text: otherCurl(url, spec, model, apiKey), testId: `snippet-${endpoint}-curl` },

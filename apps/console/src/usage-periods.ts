@@ -40,6 +40,7 @@ const ENDPOINT_LABELS: Record<UsageEndpoint, string> = {
   completions: 'Completions',
   responses: 'Responses',
   messages: 'Messages (Anthropic)',
+  transcriptions: 'Audio transcriptions',
 };
 
 /** The endpoints that had usage in the window, chat first then as the registry lists them, with a label. */
