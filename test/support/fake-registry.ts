@@ -8,12 +8,11 @@ import {
   decodeHostFrame,
   eventPayloads,
   parseBearerCredentials,
-  PASSTHROUGH_ENDPOINTS,
   type ChatResponseFrame,
   type HostToRegistryFrame,
   type RegistryToHostFrame,
 } from '@app/protocol';
-import type { HostConfig } from '../../apps/host/src/config';
+import { DEFAULT_ENDPOINTS, type HostConfig } from '../../apps/host/src/config';
 import { HostAgent } from '../../apps/host/src/host-agent';
 import { createMemoryLogger, type MemoryLogger } from '../../apps/host/src/logger';
 import { eventually } from './eventually';
@@ -188,8 +187,7 @@ export class HostAgentHarness {
         healthIntervalMs: 0,
         healthPath: '/models',
         healthTimeoutMs: 1_000,
-        // Every endpoint the agent knows, opt-in ones included.
-        endpoints: [...PASSTHROUGH_ENDPOINTS],
+        endpoints: [...DEFAULT_ENDPOINTS],
         ...overrides,
       },
       { logger: this.logger, handoffLingerMs: 200 },
