@@ -36,7 +36,7 @@ export async function createRegistryApp(config: AppConfig): Promise<NestFastifyA
     abortOnError: false,
   });
   app.getHttpAdapter().getInstance().addHook('preValidation', bodyGuard);
-  registerMultipartParser(app.getHttpAdapter().getInstance());
+  registerMultipartParser(app.getHttpAdapter().getInstance(), config.bodyLimitBytes);
   app.getHttpAdapter().getInstance().addHook('onSend', docsSecurityHeaders);
   const document = SwaggerModule.createDocument(
     app,

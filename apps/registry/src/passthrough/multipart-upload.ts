@@ -14,7 +14,12 @@ export const UPLOAD_ROUTE = '/api/chat/:instanceId/audio/transcriptions';
 export const FILE_FIELD = 'file';
 /** Text fields a multipart body may have, and the longest value each may be. */
 export const MAX_FIELDS = 64;
-export const MAX_FIELD_CHARS = 64 * 1024;
+export const MAX_FIELD_CHARS = 16 * 1024;
+/**
+ * The largest multipart body read, below BODY_LIMIT_BYTES when that is larger: the largest file,
+ * and room for the fields (64 x 16 K characters, up to 4 bytes each in UTF-8) and part headers.
+ */
+export const MAX_MULTIPART_BYTES = MAX_UPLOAD_BYTES + 4 * 1024 * 1024 + 64 * 1024;
 
 /** A parsed multipart body: its text fields (a repeated one as an array) and its file, in base64. */
 export interface MultipartBody {
@@ -120,14 +125,14 @@ export function multipartOf(body: unknown): MultipartBody | undefined {
 }
 
 /**
- * Takes multipart/form-data on UPLOAD_ROUTE only (within the app's body limit: 413 beyond);
- * elsewhere it stays the 415 it was. The request body becomes the text fields, the parsed whole
- * kept under MULTIPART.
+ * Takes multipart/form-data on UPLOAD_ROUTE only (within the app's body limit, and never more than
+ * MAX_MULTIPART_BYTES: 413 beyond); elsewhere it stays the 415 it was. The request body becomes
+ * the text fields, the parsed whole kept under MULTIPART.
  */
-export function registerMultipartParser(fastify: FastifyInstance): void {
+export function registerMultipartParser(fastify: FastifyInstance, bodyLimitBytes: number): void {
   fastify.addContentTypeParser(
     'multipart/form-data',
-    { parseAs: 'buffer' },
+    { parseAs: 'buffer', bodyLimit: Math.min(bodyLimitBytes, MAX_MULTIPART_BYTES) },
     (request: FastifyRequest, body: Buffer | string, done: (err: Error | null, body?: unknown) => void) => {
       if (request.routeOptions.url !== UPLOAD_ROUTE) {
         done(
