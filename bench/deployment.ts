@@ -71,11 +71,12 @@ export interface Deployment {
   nodeA: RegistryNode;
   nodeB: RegistryNode;
   /** Two nodes on a Redis Cluster: the hosts on A, cross-node callers on B. */
-  cluster: { nodeA: RegistryNode; nodeB: RegistryNode; redis: RedisClusterServer };
+  /** Null when the run leaves the Redis Cluster out (settings.cluster: the CI gate). */
+  cluster: { nodeA: RegistryNode; nodeB: RegistryNode; redis: RedisClusterServer } | null;
   instances: {
     embedded: { burst: Registered; paced: Registered };
     distributed: { burst: Registered; paced: Registered };
-    cluster: { burst: Registered; paced: Registered };
+    cluster: { burst: Registered; paced: Registered } | null;
     /** A private instance on node A (burst model, its own agent) and an access key without limits. */
     private: { instance: Registered; key: string };
     /** The private instance's twin: public, no key, its own agent (what the key check is compared with). */
@@ -87,11 +88,9 @@ export interface Deployment {
     | 'distributedBurst'
     | 'distributedPaced'
     | 'distributedPrivate'
-    | 'distributedTwin'
-    | 'clusterBurst'
-    | 'clusterPaced',
+    | 'distributedTwin',
     ProbedProcess
-  >;
+  > & { clusterBurst?: ProbedProcess; clusterPaced?: ProbedProcess };
   redisPrefix: string;
   databaseUrl: string;
 }
@@ -268,6 +267,7 @@ export async function deploy(
     return { nodeA, nodeB, databaseUrl: db.url, ...served, privateOne, twin };
   })();
   const clusterSide = (async () => {
+    if (!settings.cluster) return null;
     const redis = await RedisClusterServer.start();
     cleanup.add('stop the Redis Cluster', () => redis.stop());
     const db = await createTestDatabase('bench_cluster');
@@ -293,11 +293,11 @@ export async function deploy(
     embedded: e.node,
     nodeA: d.nodeA,
     nodeB: d.nodeB,
-    cluster: { nodeA: c.nodeA, nodeB: c.nodeB, redis: c.redis },
+    cluster: c && { nodeA: c.nodeA, nodeB: c.nodeB, redis: c.redis },
     instances: {
       embedded: { burst: e.burst, paced: e.paced },
       distributed: { burst: d.burst, paced: d.paced },
-      cluster: { burst: c.burst, paced: c.paced },
+      cluster: c && { burst: c.burst, paced: c.paced },
       private: { instance: d.privateOne.instance, key: d.privateOne.key },
       twin: d.twin.instance,
     },
@@ -308,8 +308,7 @@ export async function deploy(
       distributedPaced: d.agents[1],
       distributedPrivate: d.privateOne.agent,
       distributedTwin: d.twin.agent,
-      clusterBurst: c.agents[0],
-      clusterPaced: c.agents[1],
+      ...(c && { clusterBurst: c.agents[0], clusterPaced: c.agents[1] }),
     },
     redisPrefix,
     databaseUrl: d.databaseUrl,

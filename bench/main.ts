@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Cleanup } from './cleanup';
 import { deploy } from './deployment';
-import { ALL_PATHS, OVERHEAD_PATHS } from './paths';
+import { ALL_PATHS, deployedPaths, OVERHEAD_PATHS } from './paths';
 import { childPids, Load, LoadMeter, machineBusyCores, machineInfo } from './proc';
 import type { ProcessProfile } from './profiling';
 import { RoundTripSamples } from './redis-round-trip';
@@ -127,7 +127,7 @@ async function main(): Promise<number> {
     );
     const deployment = await deploy(settings, cleanup, log);
     const s: Scenario = { settings, deployment, log };
-    const all = ALL_PATHS;
+    const all = deployedPaths(deployment, ALL_PATHS);
 
     const run = (section: Section) => settings.only.includes(section);
     /** Runs a section, noting how busy the machine was meanwhile and how much of it was not us. */
@@ -151,7 +151,7 @@ async function main(): Promise<number> {
         results.overhead = await measured('overhead', () =>
           latencyAtConcurrency1(
             s,
-            [...OVERHEAD_PATHS],
+            deployedPaths(deployment, OVERHEAD_PATHS),
             settings.overhead.warmup,
             settings.overhead.requests,
             {

@@ -46,7 +46,7 @@ export const OVERHEAD_PATHS: PathKey[] = [
 
 /** Targets for the burst model (`kind` burst) or the paced model, in PathKey order. */
 export function targets(d: Deployment, kind: 'burst' | 'paced', keys?: PathKey[]): Target[] {
-  const all: Record<PathKey, URL> = {
+  const all: Partial<Record<PathKey, URL>> = {
     private: d.nodeA.chatUrl(d.instances.private.instance.instanceId),
     twin: d.nodeA.chatUrl(d.instances.twin.instanceId),
     direct: new URL(`${d.models[kind].url}/chat/completions`),
@@ -55,21 +55,34 @@ export function targets(d: Deployment, kind: 'burst' | 'paced', keys?: PathKey[]
     embedded: d.embedded.chatUrl(d.instances.embedded[kind].instanceId),
     same: d.nodeA.chatUrl(d.instances.distributed[kind].instanceId),
     cross: d.nodeB.chatUrl(d.instances.distributed[kind].instanceId),
-    cluster: d.cluster.nodeB.chatUrl(d.instances.cluster[kind].instanceId),
+    ...(d.cluster &&
+      d.instances.cluster && {
+        cluster: d.cluster.nodeB.chatUrl(d.instances.cluster[kind].instanceId),
+      }),
   };
   const key = { authorization: `Bearer ${d.instances.private.key}` };
   return (keys ?? (Object.keys(all) as PathKey[])).map((name) => ({
     name,
-    url: all[name],
+    url: present(all[name], name),
     ...(name === 'private' ? { headers: key } : {}),
   }));
+}
+
+function present<T>(value: T | null | undefined, path: PathKey): T {
+  if (value === null || value === undefined) throw new Error(`path ${path} is not deployed in this run`);
+  return value;
+}
+
+/** The paths this run deployed (the Redis Cluster one is left out of the CI gate). */
+export function deployedPaths(d: Deployment, keys: readonly PathKey[]): PathKey[] {
+  return keys.filter((key) => key !== 'cluster' || d.cluster !== null);
 }
 
 /** The processes doing the work on a path (for CPU figures). */
 export function pathProcesses(d: Deployment, key: PathKey, kind: 'burst' | 'paced'): Record<string, number> {
   const model = { model: d.models[kind].proc.pid };
   const agent = (name: 'embedded' | 'distributed' | 'cluster') =>
-    d.agents[`${name}${kind === 'burst' ? 'Burst' : 'Paced'}`].pid;
+    present(d.agents[`${name}${kind === 'burst' ? 'Burst' : 'Paced'}`], key).pid;
   switch (key) {
     case 'direct':
       return model;
@@ -91,8 +104,8 @@ export function pathProcesses(d: Deployment, key: PathKey, kind: 'burst' | 'pace
       return {
         ...model,
         agent: agent('cluster'),
-        'node A': d.cluster.nodeA.pid,
-        'node B': d.cluster.nodeB.pid,
+        'node A': present(d.cluster, key).nodeA.pid,
+        'node B': present(d.cluster, key).nodeB.pid,
       };
   }
 }
@@ -100,12 +113,13 @@ export function pathProcesses(d: Deployment, key: PathKey, kind: 'burst' | 'pace
 /** The registry nodes and the agent a path goes through (what --profile profiles; none off our relay). */
 export function probedOnPath(d: Deployment, key: PathKey, kind: 'burst' | 'paced'): ProbedProcess[] {
   const agent = (name: 'embedded' | 'distributed' | 'cluster') =>
-    d.agents[`${name}${kind === 'burst' ? 'Burst' : 'Paced'}`];
+    present(d.agents[`${name}${kind === 'burst' ? 'Burst' : 'Paced'}`], key);
   if (key === 'embedded') return [d.embedded, agent('embedded')];
   if (key === 'same') return [d.nodeA, agent('distributed')];
   if (key === 'private') return [d.nodeA, d.agents.distributedPrivate];
   if (key === 'twin') return [d.nodeA, d.agents.distributedTwin];
   if (key === 'cross') return [d.nodeA, d.nodeB, agent('distributed')];
-  if (key === 'cluster') return [d.cluster.nodeA, d.cluster.nodeB, agent('cluster')];
+  if (key === 'cluster')
+    return [present(d.cluster, key).nodeA, present(d.cluster, key).nodeB, agent('cluster')];
   return [];
 }

@@ -6,6 +6,7 @@
  *   {probe: id, op: 'memory'}                → process.memoryUsage() after two full GCs
  *   {probe: id, op: 'profile-start', interval} → starts the V8 CPU profiler (interval in µs)
  *   {probe: id, op: 'profile-stop', file}    → stops it and writes a .cpuprofile to `file`
+ *   {probe: id, op: 'heap-snapshot', file}   → writes a .heapsnapshot to `file` (after two full GCs)
  *
  * Every answer is {probe: id, ok, ...}.
  *
@@ -16,12 +17,12 @@
 import { writeFileSync } from 'node:fs';
 import { ServerResponse } from 'node:http';
 import { Session } from 'node:inspector';
-import { setFlagsFromString } from 'node:v8';
+import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 interface ProbeRequest {
   probe: number;
-  op: 'memory' | 'profile-start' | 'profile-stop';
+  op: 'memory' | 'profile-start' | 'profile-stop' | 'heap-snapshot';
   interval?: number;
   file?: string;
 }
@@ -67,6 +68,10 @@ if (process.send) {
         writeFileSync(req.file!, JSON.stringify(profile));
         return { file: req.file };
       }
+      case 'heap-snapshot':
+        gc();
+        gc();
+        return { file: writeHeapSnapshot(req.file) };
     }
   };
 

@@ -63,14 +63,18 @@ describe('audio transcriptions with the OpenAI SDK (two nodes)', () => {
     open = await cluster.register('open');
     await cluster.agent(open, model, {
       node: nodeA,
-      env: { ENDPOINTS: 'embeddings,transcriptions', UPSTREAM_MODEL: 'whisper-pinned', HOST_PIN_MODEL: '1' },
+      env: {
+        HOST_ENDPOINTS: 'embeddings,transcriptions',
+        UPSTREAM_MODEL: 'whisper-pinned',
+        HOST_PIN_MODEL: '1',
+      },
     });
     closed = await cluster.register('closed');
     await updateInstance(nodeA.url, closed, { visibility: 'private' });
     const issued = await createKey(nodeA.url, closed, { name: 'audio', endpoints: ['transcriptions'] });
     key = issued.key;
     keyId = issued.key_id;
-    await cluster.agent(closed, model, { node: nodeA, env: { ENDPOINTS: 'transcriptions' } });
+    await cluster.agent(closed, model, { node: nodeA, env: { HOST_ENDPOINTS: 'transcriptions' } });
     await cluster.waitOnline(open);
     await cluster.waitOnline(closed);
   });
@@ -165,7 +169,7 @@ describe('audio transcriptions with the OpenAI SDK (two nodes)', () => {
 
   it("applies the owner's policy to the model field (403 for another, the pinned one filled in)", async () => {
     const policyHolder = await cluster.register('policy');
-    await cluster.agent(policyHolder, model, { node: nodeA, env: { ENDPOINTS: 'transcriptions' } });
+    await cluster.agent(policyHolder, model, { node: nodeA, env: { HOST_ENDPOINTS: 'transcriptions' } });
     await cluster.waitOnline(policyHolder);
     await updateInstance(nodeA.url, policyHolder, {
       policy: { pinned_model: 'whisper-pinned', max_tokens: 50 },

@@ -53,7 +53,7 @@ describe('the console snippets, run as written (registry, agent, fake model)', (
           password: instance.password,
           upstream: model.url,
           // Transcriptions are opt-in: these agents serve every endpoint the console has snippets for.
-          env: { ENDPOINTS: 'embeddings,completions,responses,messages,transcriptions' },
+          env: { HOST_ENDPOINTS: 'embeddings,completions,responses,messages,rerank,transcriptions' },
         }),
       );
     // The snippets import 'openai' and '@anthropic-ai/sdk': Node finds them beside the file.
@@ -85,13 +85,15 @@ describe('the console snippets, run as written (registry, agent, fake model)', (
           : `/v1/${endpoint}`;
     return model.requests.filter((r) => r.path === upstream).at(-1);
   };
-  /** What an SDK snippet prints: the answer's text, the embedding's size, or what the fake model heard. */
+  /** What an SDK snippet prints: the answer's text, the embedding's size, the best document, or what the fake model heard. */
   const printed = (endpoint: Endpoint) =>
     endpoint === 'embeddings'
       ? '8 dimensions'
-      : endpoint === 'transcriptions'
-        ? expect.stringMatching(/^heard 3000 bytes of audio\.mp3 \(.*\) with fake-model$/)
-        : WORDS;
+      : endpoint === 'rerank'
+        ? 'best: 1'
+        : endpoint === 'transcriptions'
+          ? expect.stringMatching(/^heard 3000 bytes of audio\.mp3 \(.*\) with fake-model$/)
+          : WORDS;
 
   it.each(cases)(
     '$endpoint, $visibility: the curl snippet is answered by the model',
@@ -108,6 +110,9 @@ describe('the console snippets, run as written (registry, agent, fake model)', (
         expect(
           (JSON.parse(stdout) as { data: Array<{ embedding: number[] }> }).data[0].embedding,
         ).toHaveLength(8);
+      } else if (endpoint === 'rerank') {
+        // The fox document answers the query best.
+        expect((JSON.parse(stdout) as { results: Array<{ index: number }> }).results[0].index).toBe(1);
       } else if (endpoint === 'transcriptions') expect(stdout).toContain('heard 3000 bytes of audio.mp3');
       else expect(stdout).toContain(WORDS);
       expect(model.requests.length).toBeGreaterThan(before);

@@ -132,6 +132,7 @@ describe('embeddings, completions, Responses and Anthropic Messages with the rea
       'completions',
       'responses',
       'messages',
+      'rerank',
     ]);
   });
 
@@ -196,9 +197,9 @@ describe('embeddings, completions, Responses and Anthropic Messages with the rea
       const items = await usage(nodeA.url, closed, `granularity=day&from=${from}&key_id=${keyId}`);
       const prompt = items.reduce((n, i) => n + i.prompt_tokens, 0);
       const completion = items.reduce((n, i) => n + i.completion_tokens, 0);
-      // Case 1 above: completions (not streamed; a stream without stream_options carries no usage),
-      // two responses and two Anthropic messages, 4 tokens each; embeddings count prompt tokens only.
-      return prompt > 0 && completion === 4 * 5;
+      // Case 1 above: two completions (the stream's usage asked for by the registry), two responses
+      // and two Anthropic messages, 4 tokens each; embeddings count prompt tokens only.
+      return prompt > 0 && completion === 4 * 6;
     }, 5_000);
   });
 

@@ -101,4 +101,20 @@ describe('tokens_per_day holds across two nodes, whatever the parallelism and wh
       );
     },
   );
+
+  it('a streamed completion is cut at the budget mid-answer, as a chat is (its `text` chunks are counted as they pass)', async () => {
+    const key = await createKey(nodes()[0].url, env.instance, { name: 'completions', tokens_per_day: 20 });
+    const res = await fetch(`${nodes()[1].url}/api/chat/${id()}/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ prompt: 'count', stream: true }),
+    });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    const tokens = text.split('\n').filter((l) => /"text":"[^"]/.test(l)).length;
+    console.log(`completions: ${tokens} of ${ANSWER} tokens delivered on a 20-token budget`);
+    expect(tokens).toBeLessThan(ANSWER);
+    expect(text).toMatch(/tokens_per_day_exceeded|rate_limit_exceeded/);
+    expect(text).not.toContain('data: [DONE]');
+  });
 });

@@ -376,6 +376,7 @@ describe.each<Mode>(['pglite', 'postgresql'])('instance REST API on %s', (mode) 
         '/api/chat/{instanceId}/completions',
         '/api/chat/{instanceId}/responses',
         '/api/chat/{instanceId}/v1/messages',
+        '/api/chat/{instanceId}/rerank',
         '/api/chat/{instanceId}/audio/transcriptions',
       ]),
     );
@@ -388,6 +389,7 @@ describe.each<Mode>(['pglite', 'postgresql'])('instance REST API on %s', (mode) 
       'completions',
       'responses',
       'messages',
+      'rerank',
       'transcriptions',
     ]);
   });

@@ -6,6 +6,7 @@
  *   POST /v1/completions  {prompt, stream?}          -> text_completion (SSE with [DONE] when streamed)
  *   POST /v1/responses    {input, stream?}           -> response (named SSE events when streamed)
  *   POST /v1/messages     {messages, stream?}        -> Anthropic message (Anthropic's event stream when streamed)
+ *   POST /v1/rerank       {query, documents, top_n?} -> vLLM's rerank: results by relevance, usage.total_tokens only
  *
  * Answers are the words given, one per streamed event; usage counts them.
  */
@@ -16,6 +17,7 @@ export const ENDPOINT_PATHS = [
   '/v1/completions',
   '/v1/responses',
   '/v1/messages',
+  '/v1/rerank',
   '/v1/audio/transcriptions',
 ];
 
@@ -72,6 +74,31 @@ function vector(text: string, dims = 8): number[] {
   );
 }
 
+/** How much of the query's words a document holds, 0..1 (a tie goes to the earlier document). */
+function relevance(query: string, document: string): number {
+  const wordsOf = (text: string) => text.toLowerCase().split(/\W+/).filter(Boolean);
+  const words = wordsOf(query);
+  const held = new Set(wordsOf(document));
+  return words.length === 0 ? 0 : words.filter((w) => held.has(w)).length / words.length;
+}
+
+/** vLLM's answer (llama.cpp's adds `usage.prompt_tokens` and leaves out `document`). */
+function rerank(res: ServerResponse, body: Body, model: string): void {
+  const query = textOf(body.query);
+  const documents = Array.isArray(body.documents) ? body.documents.map(textOf) : [];
+  const topN = typeof body.top_n === 'number' ? body.top_n : documents.length;
+  const results = documents
+    .map((text, index) => ({ index, document: { text }, relevance_score: relevance(query, text) }))
+    .sort((a, b) => b.relevance_score - a.relevance_score || a.index - b.index)
+    .slice(0, topN);
+  json(res, 200, {
+    id: `rerank-fake-${Date.now()}`,
+    model,
+    usage: { total_tokens: tokensOf(query) + documents.reduce((n, d) => n + tokensOf(d), 0) },
+    results,
+  });
+}
+
 export function answerEndpoint(
   res: ServerResponse,
   path: string,
@@ -85,6 +112,8 @@ export function answerEndpoint(
   const output = words.join('');
   const completion = words.length;
   switch (path) {
+    case '/v1/rerank':
+      return rerank(res, body, model);
     case '/v1/embeddings': {
       const inputs = Array.isArray(body.input) ? body.input : [body.input];
       const base64 = body.encoding_format === 'base64';

@@ -3,7 +3,7 @@
  *
  *   GET  /v1/models            -> {object:'list', data:[{id, object:'model', created, owned_by}]}
  *   POST /v1/chat/completions  -> SSE chat.completion.chunk stream, or one chat.completion JSON
- *   POST /v1/embeddings, /v1/completions, /v1/responses, /v1/messages -> see fake-model-endpoints.ts
+ *   POST /v1/embeddings, /v1/completions, /v1/responses, /v1/messages, /v1/rerank -> see fake-model-endpoints.ts
  *   POST /v1/audio/transcriptions (multipart) -> see fake-model-audio.ts
  *
  *   GET  /_stats               -> {requests, completed, aborted, active, waiting, maxActive, started}

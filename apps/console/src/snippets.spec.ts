@@ -9,6 +9,7 @@ import {
   servedEndpoints,
   shellQuote,
 } from './snippets';
+import { RERANK_DOCUMENTS } from './rerank-snippets';
 
 /** The words a POSIX shell hands to curl: single quotes (with '\'' inside) or bare words. */
 function shellWords(command: string): string[] {
@@ -79,6 +80,7 @@ describe('console snippets', () => {
     completions: '/completions',
     responses: '/responses',
     messages: '/v1/messages',
+    rerank: '/rerank',
     transcriptions: '/audio/transcriptions',
   };
   const sdkCalls: Record<Endpoint, string> = {
@@ -87,6 +89,7 @@ describe('console snippets', () => {
     completions: 'completions.create(',
     responses: 'responses.create(',
     messages: 'messages.create(',
+    rerank: 'post(',
     transcriptions: 'audio.transcriptions.create(',
   };
   const cases = ENDPOINTS.flatMap((endpoint) => [
@@ -121,7 +124,11 @@ describe('console snippets', () => {
       expect(python.text).toContain(
         `${sdk}(base_url=${JSON.stringify(base)}, api_key=${JSON.stringify(sdkKey)})`,
       );
-      expect(python.text).toContain(`model=${JSON.stringify(model)},`);
+      // Rerank has no SDK method: the body is a dict given to the SDK's generic post.
+      const rerank = endpoint === 'rerank';
+      expect(python.text).toContain(
+        rerank ? `"model": ${JSON.stringify(model)},` : `model=${JSON.stringify(model)},`,
+      );
       expect(python.text).toContain(`client.${sdkCalls[endpoint]}`);
       expect(javascript.text).toContain(
         `new ${sdk}({ baseURL: ${JSON.stringify(base)}, apiKey: ${JSON.stringify(sdkKey)} })`,
@@ -133,7 +140,9 @@ describe('console snippets', () => {
   );
 
   it('sends the same body from curl and the SDKs', () => {
-    for (const endpoint of ENDPOINTS.filter((e) => e !== 'chat' && e !== 'transcriptions')) {
+    for (const endpoint of ENDPOINTS.filter(
+      (e) => e !== 'chat' && e !== 'rerank' && e !== 'transcriptions',
+    )) {
       const [curl, python, javascript] = endpointSnippets(endpoint, 'http://h', 'id1', 'm');
       for (const [name, value] of Object.entries(parseCurl(curl.text).body)) {
         const messages = [{ role: 'user', content: 'Hello!' }];
@@ -150,6 +159,22 @@ describe('console snippets', () => {
         );
       }
     }
+  });
+
+  it("calls rerank with the OpenAI SDKs' generic post and the same body as curl", () => {
+    const [curl, python, javascript] = endpointSnippets('rerank', 'http://h', 'id1', 'm', 'sk-k');
+    const call = parseCurl(curl.text);
+    expect(call.body).toEqual({
+      model: 'm',
+      query: 'Where is the fox?',
+      documents: RERANK_DOCUMENTS,
+    });
+    expect(python.text).toContain('ranking = client.post(\n    "/rerank",\n    cast_to=object,\n    body={');
+    expect(python.text).toContain(
+      `        "documents": ${JSON.stringify(RERANK_DOCUMENTS).replace('",', '", ')},`,
+    );
+    expect(javascript.text).toContain("const ranking = await client.post('/rerank', {\n  body: {");
+    expect(javascript.text).toContain(`    query: "Where is the fox?",`);
   });
 
   it('uploads the same audio file from curl (-F) and the SDKs (an open file) for transcriptions', () => {

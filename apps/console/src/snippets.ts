@@ -1,4 +1,5 @@
 /** Copy-ready ways to use an instance; pure so they can be checked without a browser. */
+import { rerankSnippets } from './rerank-snippets';
 import { transcriptionSnippets } from './transcription-snippets';
 
 /** Single-quotes a value for a POSIX shell. */
@@ -96,6 +97,7 @@ export const ENDPOINTS = [
   'completions',
   'responses',
   'messages',
+  'rerank',
   'transcriptions',
 ] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
@@ -106,6 +108,7 @@ export const ENDPOINT_LABELS: Record<Endpoint, string> = {
   completions: 'Completions',
   responses: 'Responses',
   messages: 'Anthropic Messages',
+  rerank: 'Rerank',
   transcriptions: 'Audio transcriptions',
 };
 
@@ -144,7 +147,7 @@ interface OtherEndpoint {
   javascript: (result: string) => string;
 }
 
-const OTHER_ENDPOINTS: Record<Exclude<Endpoint, 'chat' | 'transcriptions'>, OtherEndpoint> = {
+const OTHER_ENDPOINTS: Record<Exclude<Endpoint, 'chat' | 'rerank' | 'transcriptions'>, OtherEndpoint> = {
   embeddings: {
     sdk: 'openai',
     path: '/embeddings',
@@ -275,6 +278,7 @@ export function endpointSnippets(
       },
     ];
   const url = chatUrl(origin, instanceId);
+  if (endpoint === 'rerank') return rerankSnippets(url, model, apiKey, shellQuote);
   // A multipart upload: its own snippets (curl -F, an open file for the SDKs).
   if (endpoint === 'transcriptions') return transcriptionSnippets(url, model, apiKey);
   const spec = OTHER_ENDPOINTS[endpoint];

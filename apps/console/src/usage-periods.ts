@@ -34,12 +34,13 @@ export function periodLabel(start: string, granularity: Granularity): string {
 export const refusedTotal = (period: Pick<UsagePeriod, 'refused'>) =>
   Object.values<number>(period.refused).reduce((sum, n) => sum + n, 0);
 
-const ENDPOINT_LABELS: Record<UsageEndpoint, string> = {
+export const ENDPOINT_LABELS: Record<UsageEndpoint, string> = {
   chat: 'Chat',
   embeddings: 'Embeddings',
   completions: 'Completions',
   responses: 'Responses',
   messages: 'Messages (Anthropic)',
+  rerank: 'Rerank',
   transcriptions: 'Audio transcriptions',
 };
 

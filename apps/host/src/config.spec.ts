@@ -1,4 +1,4 @@
-import { parseConfig, type ConfigResult, type HostConfig } from './config';
+import { DEFAULT_ENDPOINTS, parseConfig, type ConfigResult, type HostConfig } from './config';
 import { defaultReplicaName } from './replica-name';
 
 const base = ['--registry', 'http://localhost:3000', '--instance', 'inst_1', '--password', 's3cret'];
@@ -189,6 +189,23 @@ describe('parseConfig', () => {
       const help = parseConfig(['--help'], {});
       expect(help.kind === 'help' && help.text).toMatch(/--replica <name>.*\[HOST_REPLICA\]/);
     });
+  });
+
+  it('serves every endpoint it knows by default; --endpoints or HOST_ENDPOINTS picks some, "chat" alone none', () => {
+    expect(ok(parseConfig(base, {})).endpoints).toEqual([...DEFAULT_ENDPOINTS]);
+    expect(DEFAULT_ENDPOINTS).toEqual(['embeddings', 'completions', 'responses', 'messages', 'rerank']);
+    expect(ok(parseConfig([...base, '--endpoints', 'rerank, embeddings'], {})).endpoints).toEqual([
+      'embeddings',
+      'rerank',
+    ]);
+    expect(ok(parseConfig(base, { HOST_ENDPOINTS: 'messages' })).endpoints).toEqual(['messages']);
+    expect(ok(parseConfig([...base, '--endpoints=chat'], { HOST_ENDPOINTS: 'rerank' })).endpoints).toEqual(
+      [],
+    );
+    expect(error(parseConfig([...base, '--endpoints', 'embeddings,audio/speech'], {}))).toBe(
+      '--endpoints (HOST_ENDPOINTS) takes names separated by commas from: chat, embeddings, completions, responses, messages, rerank, transcriptions; unknown: audio/speech',
+    );
+    expect(error(parseConfig([...base, '--endpoints', ' , '], {}))).toContain('got none');
   });
 
   it('splits a comma-separated registry list', () => {

@@ -30,6 +30,11 @@ export interface HostConfig extends RequestPolicy {
   upstreamKey?: string;
   /** Chats served at once; more are refused with "host busy". */
   concurrency: number;
+  /**
+   * The endpoints besides chat this agent announces in its hello and serves (--endpoints): the
+   * registry sends no others, and the agent refuses any other it is sent.
+   */
+  endpoints: PassthroughEndpoint[];
   /** Model used when a request names none (otherwise the upstream's first model); the only one with pinModel. */
   model?: string;
   /** JSON heartbeat period. */
@@ -50,23 +55,12 @@ export interface HostConfig extends RequestPolicy {
   verbose: boolean;
   /** `text` for people, `json` (one object per line, the registry's fields) for log pipelines. */
   logFormat: LogFormat;
-  /** The endpoints besides chat this agent announces in `hello` and serves (--endpoints). */
-  endpoints: PassthroughEndpoint[];
 }
 
 export const LOG_FORMATS = ['text', 'json'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export const DEFAULT_UPSTREAM = 'http://127.0.0.1:11434/v1';
-
-/**
- * The endpoints served unless --endpoints says otherwise: all but `transcriptions`, which the owner
- * turns on, since it hands strangers' audio files (up to the registry's body limit) to the model
- * server's decoder (ffmpeg, in most servers), a larger surface than JSON.
- */
-export const DEFAULT_ENDPOINTS: readonly PassthroughEndpoint[] = PASSTHROUGH_ENDPOINTS.filter(
-  (endpoint) => endpoint !== 'transcriptions',
-);
 
 export const defaults = {
   upstreamUrl: DEFAULT_UPSTREAM,
@@ -81,6 +75,13 @@ export const defaults = {
   healthPath: '/models',
   healthTimeoutMs: 3_000,
 } as const;
+
+/** Endpoints served only when --endpoints names them (audio may be more than an owner expects). */
+const OFF_BY_DEFAULT: ReadonlySet<string> = new Set(['transcriptions']);
+/** What the agent serves besides chat without --endpoints: every endpoint it knows but those above. */
+export const DEFAULT_ENDPOINTS: readonly PassthroughEndpoint[] = PASSTHROUGH_ENDPOINTS.filter(
+  (endpoint) => !OFF_BY_DEFAULT.has(endpoint),
+);
 
 const MAX_TOKENS_LIMIT = 10_000_000;
 const MAX_N_LIMIT = 128;
@@ -128,6 +129,11 @@ Options:
                            server's credentials or target (api_key,
                            api_base, base_url, extra_headers, aws_*, ...);
                            dropped by default, see docs/configuration.md.
+  --endpoints <list>       The endpoints besides chat this agent serves,    [HOST_ENDPOINTS]
+                           comma-separated, from: ${PASSTHROUGH_ENDPOINTS.join(', ')}
+                           (default: ${DEFAULT_ENDPOINTS.join(', ')});
+                           "chat" alone: chat only. Callers of the others
+                           get 501 endpoint_not_supported.
   --health-interval <s>    Probe the model server every <s> seconds, 0-3600 [HOST_HEALTH_INTERVAL]
                            (default ${defaults.healthIntervalS}; 0: never) and tell the registry when
                            it stops or starts answering: while it does not,
@@ -135,10 +141,6 @@ Options:
                            replica) instead of an error from the model.
   --health-path <path>     What the probe asks for: GET <upstream><path>    [HOST_HEALTH_PATH]
                            (default ${defaults.healthPath}); any 2xx answer is healthy.
-  --endpoints <list>       Endpoints served besides chat, comma-separated,  [ENDPOINTS]
-                           of ${PASSTHROUGH_ENDPOINTS.join(', ')};
-                           "none" for chat only. Default: all but
-                           transcriptions (audio uploads: opt in).
   --log-format <text|json> json: one JSON object per line (default text).   [LOG_FORMAT]
   --verbose                Print debug lines.                               [HOST_VERBOSE=1]
   --check                  Check the registry (reachable, id and password
@@ -180,9 +182,9 @@ type FlagName =
   | 'model'
   | 'max-tokens'
   | 'max-n'
+  | 'endpoints'
   | 'health-interval'
   | 'health-path'
-  | 'endpoints'
   | 'log-format';
 
 const valueFlags: ReadonlySet<string> = new Set<FlagName>([
@@ -197,9 +199,9 @@ const valueFlags: ReadonlySet<string> = new Set<FlagName>([
   'model',
   'max-tokens',
   'max-n',
+  'endpoints',
   'health-interval',
   'health-path',
-  'endpoints',
   'log-format',
 ]);
 
@@ -224,9 +226,9 @@ const envNames: Record<FlagName, string> = {
   model: 'UPSTREAM_MODEL',
   'max-tokens': 'HOST_MAX_TOKENS',
   'max-n': 'HOST_MAX_N',
+  endpoints: 'HOST_ENDPOINTS',
   'health-interval': 'HOST_HEALTH_INTERVAL',
   'health-path': 'HOST_HEALTH_PATH',
-  endpoints: 'ENDPOINTS',
   'log-format': 'LOG_FORMAT',
 };
 
@@ -350,6 +352,7 @@ export function parseConfig(
         upstreamUrl,
         upstreamKey,
         concurrency,
+        endpoints: readEndpoints(get('endpoints')),
         model,
         pinModel,
         maxTokens,
@@ -367,7 +370,6 @@ export function parseConfig(
         healthTimeoutMs: envMs('HOST_HEALTH_TIMEOUT_MS', defaults.healthTimeoutMs, 100),
         verbose: on('verbose'),
         logFormat: parseChoiceSetting('--log-format (LOG_FORMAT)', get('log-format'), LOG_FORMATS, 'text'),
-        endpoints: readEndpoints(get('endpoints')),
       },
     };
   } catch (e) {
@@ -376,23 +378,28 @@ export function parseConfig(
   }
 }
 
-/** A path under the upstream base URL: `/` first, no spaces, no `..`, at most 200 characters. */
-/** --endpoints: known names, comma-separated; "none" for chat only; absent: DEFAULT_ENDPOINTS. */
-export function readEndpoints(given: string | undefined): PassthroughEndpoint[] {
+/**
+ * --endpoints: names separated by commas (spaces allowed), each one the agent knows; "chat" is
+ * always served and may be named (alone: chat only). Unset: DEFAULT_ENDPOINTS.
+ */
+function readEndpoints(given: string | undefined): PassthroughEndpoint[] {
   if (given === undefined) return [...DEFAULT_ENDPOINTS];
   const names = given
     .split(',')
     .map((name) => name.trim())
     .filter((name) => name !== '');
-  if (names.length === 1 && names[0] === 'none') return [];
-  const unknown = names.filter((name) => !(PASSTHROUGH_ENDPOINTS as string[]).includes(name));
-  if (unknown.length > 0)
+  const known = (name: string): name is PassthroughEndpoint =>
+    (PASSTHROUGH_ENDPOINTS as readonly string[]).includes(name);
+  const unknown = names.filter((name) => name !== 'chat' && !known(name));
+  if (names.length === 0 || unknown.length > 0)
     throw new ConfigError(
-      `--endpoints: unknown ${unknown.join(', ')} (known: ${PASSTHROUGH_ENDPOINTS.join(', ')}, or none)`,
+      `--endpoints (HOST_ENDPOINTS) takes names separated by commas from: chat, ${PASSTHROUGH_ENDPOINTS.join(', ')}` +
+        (unknown.length > 0 ? `; unknown: ${unknown.slice(0, 5).join(', ').slice(0, 200)}` : '; got none'),
     );
   return PASSTHROUGH_ENDPOINTS.filter((endpoint) => names.includes(endpoint));
 }
 
+/** A path under the upstream base URL: `/` first, no spaces, no `..`, at most 200 characters. */
 function readHealthPath(given: string | undefined): string {
   if (given === undefined) return defaults.healthPath;
   if (!/^\/[\x21-\x7e]{0,199}$/.test(given) || given.includes('..'))

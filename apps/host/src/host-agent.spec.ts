@@ -34,7 +34,7 @@ describe('HostAgent (in process, against a fake registry and a fake model)', () 
         concurrency: 4,
         cancel: true,
         models: ['m1', 'm2'],
-        endpoints: ['embeddings', 'completions', 'responses', 'messages'],
+        endpoints: ['embeddings', 'completions', 'responses', 'messages', 'rerank'],
       },
     });
     // The hello is the first frame, then JSON heartbeats follow.
@@ -52,6 +52,40 @@ describe('HostAgent (in process, against a fake registry and a fake model)', () 
     expect(registry.upgrades[0].headers['x-replica']).toBe(REPLICA);
     expect(h.logger.text()).toContain(`connected to ${registry.url} as ${INSTANCE} (replica ${REPLICA})`);
     expect(h.agent!.connected).toBe(true);
+  });
+
+  it('announces only the endpoints of --endpoints, serves them, and refuses any other it is sent', async () => {
+    const registry = await h.newRegistry();
+    h.newAgent([registry.url], { endpoints: ['rerank'] });
+    await eventually(() => registry.frames.some((f) => f.frame.type === 'hello'), 3000);
+    const hello = registry.frames.find((f) => f.frame.type === 'hello')!.frame as HelloFrame;
+    expect(hello.capabilities?.endpoints).toEqual(['rerank']);
+    const ends = (id: string) =>
+      registry.frames.filter((f) => f.frame.type === 'http_response_end' && f.frame.request_id === id);
+    const request = (request_id: string, path: 'rerank' | 'embeddings', body: Record<string, unknown>) =>
+      registry.send(0, { type: 'http_request', request_id, method: 'POST', path, headers: {}, body });
+
+    request('r1', 'rerank', { model: 'm1', query: 'fox', documents: ['a cat', 'a fox'] });
+    await eventually(() => ends('r1').length === 1, 3000);
+    expect(ends('r1')[0].frame).toEqual({ type: 'http_response_end', request_id: 'r1' });
+    const body = registry.frames
+      .filter((f) => f.frame.type === 'http_response_body' && f.frame.request_id === 'r1')
+      .map((f) => (f.frame as { data: string }).data)
+      .join('');
+    expect((JSON.parse(body) as { results: Array<{ index: number }> }).results[0].index).toBe(1);
+
+    const before = h.model.requests.length;
+    request('r2', 'embeddings', { model: 'm1', input: 'x' });
+    await eventually(() => ends('r2').length === 1, 3000);
+    expect(ends('r2')[0].frame).toEqual({
+      type: 'http_response_end',
+      request_id: 'r2',
+      error: 'path embeddings is not served by this agent (see --endpoints)',
+    });
+    expect(
+      registry.frames.some((f) => f.frame.type === 'http_response_head' && f.frame.request_id === 'r2'),
+    ).toBe(false);
+    expect(h.model.requests.length).toBe(before);
   });
 
   it('sends an empty model list when the upstream is down', async () => {

@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import {
-  endpointOfPath,
   PROTOCOL_VERSION,
   type ChatFrame,
   type HelloFrame,
@@ -354,14 +353,11 @@ export class HostAgent extends EventEmitter {
   private onHttpRequest(conn: RegistryConnection, frame: HttpRequestFrame): void {
     const id = frame.request_id;
     if (this.requests.has(id)) return this.logger.warn(`ignored a second request with id ${id}`);
-    const endpoint = endpointOfPath(frame.path);
     const refusal = this.stopping
       ? 'host agent stopping'
-      : endpoint === undefined || !this.config.endpoints.includes(endpoint)
-        ? `this agent does not serve ${frame.path}`
-        : this.requests.size >= this.config.concurrency
-          ? 'host busy'
-          : null;
+      : this.requests.size >= this.config.concurrency
+        ? 'host busy'
+        : null;
     if (refusal) {
       conn.send({ type: 'http_response_end', request_id: id, error: refusal });
       return;
@@ -373,6 +369,7 @@ export class HostAgent extends EventEmitter {
       frame,
       upstream: this.upstream,
       policy: this.config,
+      served: this.config.endpoints,
       sink: conn,
       signal: entry.controller.signal,
     }).then((outcome) => {

@@ -16,6 +16,11 @@ export interface InstancePolicy {
   pinned_model?: string;
   /** Ceiling of every token field a model server reads; a request without max_tokens gets at most this. */
   max_tokens?: number;
+  /**
+   * The endpoints callers may call (`chat`, `embeddings`, `completions`, `responses`, `messages`,
+   * `rerank`); absent (or null when set): all of them. Others are refused with 403.
+   */
+  endpoints?: string[];
 }
 
 /** `POST /api/upload/register`: the only answer that shows the password. */

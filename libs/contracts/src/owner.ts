@@ -68,6 +68,7 @@ export const USAGE_ENDPOINTS = [
   'completions',
   'responses',
   'messages',
+  'rerank',
   'transcriptions',
 ] as const;
 export type UsageEndpoint = (typeof USAGE_ENDPOINTS)[number];

@@ -18,6 +18,7 @@ export const ENDPOINT_PATHS = {
   completions: 'completions',
   responses: 'responses',
   messages: 'v1/messages',
+  rerank: 'rerank',
   transcriptions: 'audio/transcriptions',
 } as const;
 

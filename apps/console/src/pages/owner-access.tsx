@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
-import { api, ApiFailure, InstanceDetail, InstancePolicy, Visibility } from '../api';
+import { api, ApiFailure, InstanceDetail, InstancePolicy, USAGE_ENDPOINTS, Visibility } from '../api';
 import { ErrorNote } from '../components/error-note';
 import { commaList, optionalInt } from '../format';
+import { ENDPOINT_LABELS } from '../usage-periods';
 
 type ModelRule = 'any' | 'allowed' | 'pinned';
 
@@ -25,6 +26,10 @@ export function OwnerAccess({
   const [allowed, setAllowed] = useState((detail.policy?.allowed_models ?? []).join(', '));
   const [pinned, setPinned] = useState(detail.policy?.pinned_model ?? '');
   const [ceiling, setCeiling] = useState(detail.policy?.max_tokens?.toString() ?? '');
+  // Every endpoint ticked: no list (all allowed, as ones added later will be).
+  const [endpoints, setEndpoints] = useState<string[]>(detail.policy?.endpoints ?? [...USAGE_ENDPOINTS]);
+  const toggle = (endpoint: string, on: boolean) =>
+    setEndpoints((now) => USAGE_ENDPOINTS.filter((e) => (e === endpoint ? on : now.includes(e))));
   const [notice, setNotice] = useState('');
   const [error, setError] = useState<ApiFailure | null>(null);
 
@@ -36,6 +41,11 @@ export function OwnerAccess({
     if (rule === 'pinned') policy.pinned_model = pinned.trim();
     const maxTokens = optionalInt(ceiling);
     if (maxTokens !== undefined) policy.max_tokens = maxTokens;
+    if (endpoints.length === 0) {
+      setError(new ApiFailure(0, 'Allow at least one endpoint (or make the instance private).'));
+      return;
+    }
+    if (endpoints.length < USAGE_ENDPOINTS.length) policy.endpoints = endpoints;
     try {
       await api(path, {
         method: 'PUT',
@@ -115,6 +125,22 @@ export function OwnerAccess({
             onInput={(e) => setCeiling(e.currentTarget.value)}
           />
         </label>
+        <fieldset>
+          <legend>Endpoints callers may use</legend>
+          {USAGE_ENDPOINTS.map((endpoint) => (
+            <label class="choice" key={endpoint}>
+              <input
+                type="checkbox"
+                name="endpoints"
+                value={endpoint}
+                checked={endpoints.includes(endpoint)}
+                onChange={(e) => toggle(endpoint, e.currentTarget.checked)}
+              />
+              {ENDPOINT_LABELS[endpoint]}
+            </label>
+          ))}
+          <p class="muted">Callers of an unticked one get 403, with any key.</p>
+        </fieldset>
         <ErrorNote error={error} />
         {notice ? (
           <p class="notice" role="status">

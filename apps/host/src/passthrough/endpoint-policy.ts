@@ -1,12 +1,13 @@
 import type { PassthroughEndpoint } from '@app/protocol';
 import { applyRequestPolicy, type RequestPolicy } from '../request-policy';
 
-/** The field each API reads as "at most this many tokens" (embeddings generate none). */
+/** The field each API reads as "at most this many tokens" (embeddings and rerank generate none). */
 export const TOKEN_FIELD: Readonly<Record<PassthroughEndpoint, string | null>> = {
   embeddings: null,
   completions: 'max_tokens',
   responses: 'max_output_tokens',
   messages: 'max_tokens',
+  rerank: null,
   transcriptions: null,
 };
 

@@ -1,4 +1,9 @@
-import { endpointOfPath, type HttpRequestFrame, type HttpResponseFrame } from '@app/protocol';
+import {
+  endpointOfPath,
+  type HttpRequestFrame,
+  type HttpResponseFrame,
+  type PassthroughEndpoint,
+} from '@app/protocol';
 import { describeUpstreamError, type Upstream } from '../upstream';
 import type { RequestPolicy } from '../request-policy';
 import { applyEndpointPolicy } from './endpoint-policy';
@@ -24,15 +29,19 @@ export async function serveHttp(options: {
   frame: HttpRequestFrame;
   upstream: Upstream;
   policy: RequestPolicy;
+  /** The endpoints this agent serves (--endpoints); a request for another is refused. */
+  served: readonly PassthroughEndpoint[];
   sink: HttpFrameSink;
   signal: AbortSignal;
 }): Promise<HttpOutcome> {
   const { frame, upstream, sink, signal } = options;
   const request_id = frame.request_id;
   const endpoint = endpointOfPath(frame.path);
-  if (endpoint === undefined) {
-    sink.send({ type: 'http_response_end', request_id, error: `path ${frame.path} is not served` });
-    return { kind: 'error', message: `path ${frame.path} is not served` };
+  // The registry sends only what the hello announced; anything else is refused, never relayed.
+  if (endpoint === undefined || !options.served.includes(endpoint)) {
+    const message = `path ${frame.path} is not served by this agent (see --endpoints)`;
+    sink.send({ type: 'http_response_end', request_id, error: message });
+    return { kind: 'error', message };
   }
   const { body } = applyEndpointPolicy(endpoint, frame.body, options.policy);
   try {

@@ -37,7 +37,7 @@ describe('HostAgent serving audio/transcriptions (in process, fake registry and 
       {
         type: 'http_response_end',
         request_id: 't1',
-        error: 'this agent does not serve audio/transcriptions',
+        error: 'path audio/transcriptions is not served by this agent (see --endpoints)',
       },
     ]);
     expect(h.model.requests.length).toBe(before);

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { ChatRequestBody, HttpTarget } from '@app/protocol';
 import { ApiError } from '../common/http-errors';
 import { ChatAccess } from '../keys/chat-access.service';
-import { applyChatPolicy } from '../keys/chat-policy';
+import { applyChatPolicy, assertEndpointAllowed } from '../keys/chat-policy';
 import type { KnownKey } from '../keys/key-directory';
 import type { TokenMeter } from '../keys/token-meter';
 import { addressKey } from '../limits/address-key';
@@ -75,10 +75,10 @@ export class ChatAdmission {
   async admit(chat: ChatToAdmit): Promise<AdmittedChat> {
     const { instanceId, entry, hostBody } = chat;
     const key = await this.access.identify(instanceId, entry.visibility, chat.authorization, chat.ip);
-    if (key?.endpoints && !key.endpoints.has(chat.http?.endpoint ?? 'chat'))
-      throw new ApiError(403, `this access key may not call ${chat.http?.endpoint ?? 'chat'}`, {
-        code: 'endpoint_not_allowed',
-      });
+    const endpoint = chat.http?.endpoint ?? 'chat';
+    assertEndpointAllowed(entry.policy, endpoint);
+    if (key?.endpoints && !key.endpoints.has(endpoint))
+      throw new ApiError(403, `this access key may not call ${endpoint}`, { code: 'endpoint_not_allowed' });
     if (entry.policy || key?.models) applyChatPolicy(hostBody, chat.body, entry.policy, key);
     const address = addressKey(chat.ip);
     this.limits.assertChatRate(address, instanceId);

@@ -122,4 +122,21 @@ describe('HostChatScheduler', () => {
     expect(scheduler.onResponse({ type: 'chat_response', request_id: 'invented', raw_sse: '3' })).toBe(false);
     expect(scheduler.droppedFrames).toBe(2);
   });
+
+  it('remembers only cancelled requests, and at most max(16, 2 × concurrency) of them', () => {
+    scheduler.setCapabilities({ concurrency: 10, cancel: true });
+    const a = recordingSink();
+    scheduler.submit('done', body(), a.sink);
+    scheduler.onResponse({ type: 'chat_response', request_id: 'done', raw_sse: '1', done: true });
+    // The host ended it itself: a frame after its `done` is one it invented.
+    expect(scheduler.onResponse({ type: 'chat_response', request_id: 'done', raw_sse: '2' })).toBe(false);
+    for (let i = 0; i < 21; i++) {
+      scheduler.submit(`c${i}`, body(), a.sink);
+      scheduler.cancel(`c${i}`);
+    }
+    // 2 × 10 = 20 remembered: the oldest one is forgotten.
+    expect(scheduler.onResponse({ type: 'chat_response', request_id: 'c0', raw_sse: 'x' })).toBe(false);
+    expect(scheduler.onResponse({ type: 'chat_response', request_id: 'c1', raw_sse: 'x' })).toBe(true);
+    expect(scheduler.onResponse({ type: 'chat_response', request_id: 'c20', raw_sse: 'x' })).toBe(true);
+  });
 });

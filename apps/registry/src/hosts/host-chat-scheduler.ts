@@ -11,8 +11,13 @@ import { ENDPOINT_PATHS } from '@app/protocol';
 import { deliverEvents, type ChatSink } from '../contracts/chat-sink';
 import { hostErrorMessage, loggableHostError } from './host-error-detail';
 
-/** Ended requests remembered per socket, so their late frames are not taken for a host inventing ids. */
-const RECENTLY_ENDED = 1_024;
+/**
+ * Cancelled requests remembered per socket, so the frames the host sent before it read the cancel
+ * are not taken for a host inventing ids: at least this many, and twice the host's concurrency
+ * (every slot cancelled at once, twice over). A request the host ended itself (done, error) gets
+ * no late frames, so it is not remembered: an idle host keeps no ids, a busy one at most these.
+ */
+const MIN_REMEMBERED_CANCELS = 16;
 
 interface Waiting {
   requestId: string;
@@ -34,7 +39,8 @@ export class HostChatScheduler {
   /** requestId → sink; null marks an abandoned request a non-cancelling host is still streaming. */
   private readonly active = new Map<string, ChatSink | null>();
   private readonly waiting: Waiting[] = [];
-  private readonly recentlyEnded = new Set<string>();
+  /** Created at the first cancel (most hosts never need it). */
+  private recentlyCancelled?: Set<string>;
   /** Frames for requests we no longer know (late, cancelled, or from a confused host). */
   droppedFrames = 0;
   /** Called whenever the last active request ends (used to close a retired socket). */
@@ -90,6 +96,7 @@ export class HostChatScheduler {
     if (!this.active.has(requestId)) return;
     if (this.canCancel) {
       this.send({ type: 'cancel', request_id: requestId });
+      this.rememberCancelled(requestId);
       this.finish(requestId);
     } else {
       this.active.set(requestId, null);
@@ -100,7 +107,7 @@ export class HostChatScheduler {
   onResponse(frame: ChatResponseFrame): boolean {
     const id = frame.request_id;
     const sink = this.sinkOf(id);
-    if (sink === undefined) return this.recentlyEnded.has(id);
+    if (sink === undefined) return this.wasCancelled(id);
     if (frame.error !== undefined && frame.error !== null) {
       this.finish(id);
       // The detail may be an upstream's body or address: for the node's log, never for the caller.
@@ -120,7 +127,7 @@ export class HostChatScheduler {
   onEvents(frame: ChunkFrame): boolean {
     const id = frame.requestId;
     const sink = this.sinkOf(id);
-    if (sink === undefined) return this.recentlyEnded.has(id);
+    if (sink === undefined) return this.wasCancelled(id);
     if (frame.events.length > 0 && sink) deliverEvents(sink, frame.events);
     if (frame.done) this.complete(id, sink);
     return true;
@@ -153,12 +160,20 @@ export class HostChatScheduler {
 
   private finish(requestId: string): void {
     this.active.delete(requestId);
-    this.recentlyEnded.add(requestId);
-    if (this.recentlyEnded.size > RECENTLY_ENDED)
-      this.recentlyEnded.delete(this.recentlyEnded.values().next().value as string);
     this.pump();
     this.onLoad?.();
     if (this.active.size === 0) this.onIdle?.();
+  }
+
+  private rememberCancelled(requestId: string): void {
+    const ids = (this.recentlyCancelled ??= new Set());
+    ids.add(requestId);
+    if (ids.size > Math.max(MIN_REMEMBERED_CANCELS, 2 * this.concurrency))
+      ids.delete(ids.values().next().value as string);
+  }
+
+  private wasCancelled(requestId: string): boolean {
+    return this.recentlyCancelled?.has(requestId) === true;
   }
 
   private start(next: Waiting): void {

@@ -25,7 +25,8 @@ import { HostModelStatus } from './host-model-status';
 export class HostConnection {
   private static readonly logger = new Logger('HostConnection');
   readonly scheduler: HostChatScheduler;
-  readonly connectedAt = new Date();
+  /** Epoch ms (a number, not a Date: one object less per host). */
+  readonly connectedAt = Date.now();
   capabilities: HostCapabilities = { concurrency: 1, cancel: false, models: [] };
   agent: string | null = null;
   /** Frames dropped because they were not JSON or not a known frame. */

@@ -15,7 +15,7 @@ const HOLDERS_RESYNC_MS = 60_000;
 const stateOf = (connection: HostConnection): ReplicaState => ({
   capacity: connection.capacity,
   inFlight: connection.load,
-  connectedAt: connection.connectedAt.getTime(),
+  connectedAt: connection.connectedAt,
   draining: connection.draining,
   modelStatus: connection.modelStatus,
   modelDetail: connection.modelDetail,
@@ -93,7 +93,7 @@ export class HostPresence implements OnModuleInit, OnModuleDestroy {
     // `registered`, and the directory (instance_holders) lists it online as soon as detail does.
     await Promise.all([
       this.instances
-        .markConnected(instanceId, connection.connectedAt)
+        .markConnected(instanceId, new Date(connection.connectedAt))
         .catch((error: Error) =>
           this.logger.warn(`could not record connection of ${instanceId}: ${error.message}`),
         ),

@@ -85,15 +85,7 @@ export class HostSocketServer implements OnApplicationShutdown {
       this.limits.assertHostConnectAllowed(ip, target.instanceId);
       if (!this.limits.acquireSocket(ip))
         return this.reject(socket, 429, 'too many host connections from this address');
-      this.wss.handleUpgrade(request, socket, head, (ws) => {
-        ws.once('close', () => this.limits.releaseSocket(ip));
-        this.acceptance
-          .accept(ws, target.instanceId, target.replica, instance.passwordHash)
-          .catch((error: Error) => {
-            this.logger.error(`could not accept host ${target.instanceId}: ${error.message}`);
-            ws.close(1011, 'registry error');
-          });
-      });
+      this.upgrade(request, socket, head, ip, target.instanceId, target.replica, instance.passwordHash);
     } catch (error) {
       if (error instanceof ApiError)
         return this.reject(socket, error.getStatus(), error.message, error.details.headers);
@@ -102,6 +94,32 @@ export class HostSocketServer implements OnApplicationShutdown {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * Its own scope on purpose: the socket's close listener lives as long as the host stays, and a
+   * closure keeps its whole scope — here only what it needs, not the password or the instance row.
+   */
+  private upgrade(
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    ip: string,
+    instanceId: string,
+    replica: string,
+    passwordHash: Uint8Array,
+  ): void {
+    this.wss.handleUpgrade(request, socket, head, (ws) => {
+      ws.once('close', this.socketReleaser(ip));
+      this.acceptance.accept(ws, instanceId, replica, passwordHash).catch((error: Error) => {
+        this.logger.error(`could not accept host ${instanceId}: ${error.message}`);
+        ws.close(1011, 'registry error');
+      });
+    });
+  }
+
+  private socketReleaser(ip: string): () => void {
+    return () => this.limits.releaseSocket(ip);
   }
 
   private reject(

@@ -11,5 +11,7 @@ export function asPolicy(value: unknown): InstancePolicy | null {
     policy.allowed_models = raw.allowed_models.filter((m): m is string => typeof m === 'string');
   if (typeof raw.pinned_model === 'string') policy.pinned_model = raw.pinned_model;
   if (typeof raw.max_tokens === 'number') policy.max_tokens = raw.max_tokens;
+  if (Array.isArray(raw.endpoints))
+    policy.endpoints = raw.endpoints.filter((e): e is string => typeof e === 'string');
   return Object.keys(policy).length > 0 ? policy : null;
 }

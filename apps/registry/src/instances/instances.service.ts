@@ -223,9 +223,16 @@ export class InstancesService {
     const policy = dto.policy as InstancePolicy | null | undefined;
     if (policy?.allowed_models !== undefined && policy.pinned_model !== undefined)
       throw invalidField('policy', 'policy: give allowed_models or pinned_model, not both');
+    // endpoints: null means all of them, as absent does: it is not stored.
+    const { endpoints, ...rest } = policy ?? {};
     return {
       visibility: dto.visibility,
-      policy: policy === null ? Prisma.DbNull : policy === undefined ? undefined : { ...policy },
+      policy:
+        policy === null
+          ? Prisma.DbNull
+          : policy === undefined
+            ? undefined
+            : { ...rest, ...(endpoints != null && { endpoints: [...new Set(endpoints)] }) },
     };
   }
 

@@ -28,11 +28,23 @@ describe('publicModels', () => {
 
 describe('servedEndpoints', () => {
   it('lists chat always and the announced endpoints it knows, in a fixed order', () => {
-    expect(servedEndpoints({ hostEndpoints: null })).toEqual(['chat']);
-    expect(servedEndpoints({ hostEndpoints: ['messages', 'rerank', 'embeddings'] })).toEqual([
+    expect(servedEndpoints({ hostEndpoints: null, policy: null })).toEqual(['chat']);
+    expect(
+      servedEndpoints({ hostEndpoints: ['messages', 'audio/speech', 'rerank', 'embeddings'], policy: null }),
+    ).toEqual(['chat', 'embeddings', 'messages', 'rerank']);
+  });
+
+  it("leaves out the endpoints the owner's policy does not allow, chat included", () => {
+    const hostEndpoints = ['embeddings', 'completions', 'rerank'];
+    expect(servedEndpoints({ hostEndpoints, policy: { endpoints: ['chat', 'rerank', 'messages'] } })).toEqual(
+      ['chat', 'rerank'],
+    );
+    expect(servedEndpoints({ hostEndpoints, policy: { endpoints: ['embeddings'] } })).toEqual(['embeddings']);
+    expect(servedEndpoints({ hostEndpoints, policy: { max_tokens: 5 } })).toEqual([
       'chat',
       'embeddings',
-      'messages',
+      'completions',
+      'rerank',
     ]);
   });
 });

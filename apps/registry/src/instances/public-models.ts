@@ -1,4 +1,5 @@
 import { PASSTHROUGH_ENDPOINTS } from '@app/protocol';
+import { asPolicy } from './instance-policy';
 import type { InstanceRecord } from './instances.repository';
 
 /**
@@ -16,10 +17,14 @@ export function publicModels(record: Pick<InstanceRecord, 'hostModels' | 'config
 }
 
 /**
- * The endpoints under the instance's URL its host serves: chat always, the others as its last
- * `hello` announced them (a stock Second Me host, which sends none, serves chat only).
+ * The endpoints under the instance's URL its callers can use: chat, and the others as the host's
+ * last `hello` announced them (a stock Second Me host, which sends none, serves chat only), less
+ * those the owner's policy leaves out.
  */
-export function servedEndpoints(record: Pick<InstanceRecord, 'hostEndpoints'>): string[] {
+export function servedEndpoints(record: Pick<InstanceRecord, 'hostEndpoints' | 'policy'>): string[] {
   const announced = Array.isArray(record.hostEndpoints) ? record.hostEndpoints : [];
-  return ['chat', ...PASSTHROUGH_ENDPOINTS.filter((endpoint) => announced.includes(endpoint))];
+  const allowed = asPolicy(record.policy)?.endpoints;
+  return ['chat', ...PASSTHROUGH_ENDPOINTS.filter((endpoint) => announced.includes(endpoint))].filter(
+    (endpoint) => !allowed || allowed.includes(endpoint),
+  );
 }

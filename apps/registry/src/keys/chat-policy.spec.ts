@@ -1,4 +1,5 @@
-import { applyChatPolicy, visibleModels } from './chat-policy';
+import { ApiError } from '../common/http-errors';
+import { applyChatPolicy, assertEndpointAllowed, visibleModels } from './chat-policy';
 
 const scope = (models: string[]) => ({ models: new Set(models), firstModel: models[0] });
 const run = (
@@ -121,5 +122,28 @@ describe('owner policy and key scope on a chat body', () => {
     expect(visibleModels(['h1'], { pinned_model: 'p' }, null)).toEqual(['p']);
     expect(visibleModels(['h1'], { allowed_models: ['a', 'b'] }, scope(['b']))).toEqual(['b']);
     expect(visibleModels(['h1'], null, scope(['k']))).toEqual(['k']);
+  });
+});
+
+describe("the owner's endpoint list", () => {
+  it('allows every endpoint without a list, and only the listed ones with one (403 naming the endpoint)', () => {
+    for (const policy of [null, {}, { max_tokens: 10 }])
+      for (const endpoint of ['chat', 'embeddings', 'rerank'])
+        expect(() => assertEndpointAllowed(policy, endpoint)).not.toThrow();
+    const policy = { endpoints: ['embeddings', 'rerank'] };
+    expect(() => assertEndpointAllowed(policy, 'rerank')).not.toThrow();
+    for (const endpoint of ['chat', 'messages']) {
+      const refusal = (() => {
+        try {
+          assertEndpointAllowed(policy, endpoint);
+        } catch (error) {
+          return error as ApiError;
+        }
+      })();
+      expect(refusal).toBeInstanceOf(ApiError);
+      expect(refusal!.getStatus()).toBe(403);
+      expect(refusal!.message).toBe(`the owner of this instance does not allow ${endpoint}`);
+      expect(refusal!.details.code).toBe('endpoint_not_allowed');
+    }
   });
 });

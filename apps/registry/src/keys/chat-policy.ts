@@ -42,6 +42,17 @@ export function applyChatPolicy(
   if (policy?.max_tokens !== undefined) holdTokenFields(hostBody, raw, policy.max_tokens);
 }
 
+/**
+ * The owner's endpoint list (absent: all): 403 for an endpoint left out of it, whoever calls, in
+ * the called API's shape (the error filter picks it from the route).
+ */
+export function assertEndpointAllowed(policy: InstancePolicy | null, endpoint: string): void {
+  if (policy?.endpoints && !policy.endpoints.includes(endpoint))
+    throw new ApiError(403, `the owner of this instance does not allow ${endpoint}`, {
+      code: 'endpoint_not_allowed',
+    });
+}
+
 /** The model ids a caller may use, for `/models`: the owner's policy, then the key's list. */
 export function visibleModels(
   hostModels: string[],

@@ -17,6 +17,34 @@ describe('token estimates of a metered chat', () => {
     ).toBe(false);
   });
 
+  it("counts the other endpoints' generated text: completions, Responses, Anthropic Messages", () => {
+    expect(carriesTokens('{"object":"text_completion","choices":[{"index":0,"text":" once"}]}')).toBe(true);
+    expect(carriesTokens('{"type":"response.output_text.delta","item_id":"m","delta":"Hel"}')).toBe(true);
+    expect(
+      carriesTokens('{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}'),
+    ).toBe(true);
+    expect(
+      carriesTokens('{"type":"content_block_delta","delta":{"type":"thinking_delta","thinking":"h"}}'),
+    ).toBe(true);
+    expect(
+      carriesTokens(
+        '{"type":"content_block_delta","delta":{"type":"input_json_delta","partial_json":"{\\"a"}}',
+      ),
+    ).toBe(true);
+    // Starts, empty blocks and nested objects named `text`/`delta` are not text.
+    expect(carriesTokens('{"type":"content_block_start","content_block":{"type":"text","text":""}}')).toBe(
+      false,
+    );
+    expect(carriesTokens('{"type":"response.created","response":{"text":{"format":{"type":"text"}}}}')).toBe(
+      false,
+    );
+    expect(
+      carriesTokens(
+        '{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":9}}',
+      ),
+    ).toBe(false);
+  });
+
   it('estimates a prompt at four characters a token, text parts included, at least one', () => {
     expect(estimatePromptTokens([{ role: 'user', content: 'hi' }])).toBe(1);
     expect(

@@ -3,9 +3,13 @@ import type { ChatRequestBody } from '@app/protocol';
 /**
  * A chunk that carries generated text (content, reasoning or tool-call arguments, not empty):
  * OpenAI-compatible servers (Ollama, llama.cpp, vLLM) stream one token per such chunk, so each
- * counts one token until the model's own usage, if it sends one, says otherwise.
+ * counts one token until the model's own usage, if it sends one, says otherwise. The other
+ * endpoints' streams too: completions' `text`, Responses' `delta`, Anthropic's `text_delta`
+ * (`text`), `thinking_delta` and `input_json_delta` (`partial_json`). A relayed endpoint's piece
+ * may hold several events (one upstream read): it counts one, and the model's usage settles it.
  */
-const GENERATED = /"(?:content|reasoning_content|reasoning|arguments)": ?"[^"]/;
+const GENERATED =
+  /"(?:content|reasoning_content|reasoning|arguments|text|delta|thinking|partial_json)": ?"[^"]/;
 
 export const carriesTokens = (line: string): boolean => GENERATED.test(line);
 

@@ -80,6 +80,43 @@ describe('PassthroughExchange', () => {
     expect(result.summary?.outcome).toBe('host_disconnected');
   });
 
+  describe('stripUsageChunk (a streamed completion whose caller did not ask for usage)', () => {
+    const token = 'data: {"choices":[{"text":"a","index":0}]}\n\n';
+    const usage = 'data: {"choices":[],"usage":{"prompt_tokens":2,"completion_tokens":1}}\n\n';
+
+    it('counts the usage-only chunk and cuts it out of the stream, split across body pieces', async () => {
+      const result = await exchange({ stripUsageChunk: true }, (x) => {
+        x.lines([head(200, 'text/event-stream'), token + usage.slice(0, 20)]);
+        x.lines([usage.slice(20), 'data: [DONE]\n\n']);
+        x.done();
+      });
+      expect(result.body).toBe(token + 'data: [DONE]\n\n');
+      expect(result.summary).toMatchObject({ outcome: 'completed', promptTokens: 2, completionTokens: 1 });
+    });
+
+    it('writes what is held before an error event, and leaves a JSON answer alone', async () => {
+      const failed = await exchange({ stripUsageChunk: true }, (x) => {
+        x.lines([head(200, 'text/event-stream'), token + 'data: {"choi']);
+        x.error('host_disconnected', 'the host disconnected');
+      });
+      expect(failed.body).toMatch(/^data: \{"choices".*\n\ndata: \{"choievent: error\n/);
+      const json = '{"choices":[],"usage":{"prompt_tokens":2}}';
+      const whole = await exchange({ stripUsageChunk: true }, (x) => {
+        x.lines([head(200, 'application/json'), json]);
+        x.done();
+      });
+      expect(whole.body).toBe(json);
+    });
+
+    it('without it, the usage chunk is relayed as it came', async () => {
+      const result = await exchange({}, (x) => {
+        x.lines([head(200, 'text/event-stream'), token + usage]);
+        x.done();
+      });
+      expect(result.body).toBe(token + usage);
+    });
+  });
+
   it('refuses a host that sends body before the head (502) and stops it', async () => {
     const result = await exchange({}, (x) => x.lines(['{"not":"a head"}']));
     expect(result.status).toBe(502);

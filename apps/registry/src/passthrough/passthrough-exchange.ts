@@ -9,7 +9,11 @@ import type { RoutedSink } from '../chat/chat-router';
 import { IdleTimer } from '../chat/idle-timer';
 import { readHeadLine } from '../hosts/http-response-lines';
 import type { BufferBudget } from '../limits/buffer-budget';
+import { UsageChunkCutter } from './usage-chunk-cutter';
 import { UsageReader } from './usage-reader';
+
+/** Most of one event held back while it is read for a usage-only chunk (which is far smaller). */
+const MAX_HELD_EVENT_CHARS = 64 * 1024;
 
 /** Whose error shape the caller gets. */
 export type ErrorShape = 'openai' | 'anthropic';
@@ -25,6 +29,8 @@ export interface PassthroughOptions {
   maxBufferedBytes: number;
   /** Most of a JSON answer kept to read its usage. */
   maxUsageBytes: number;
+  /** Cut the usage-only chunk out of an event stream (the registry asked for it, the caller did not). */
+  stripUsageChunk?: boolean;
   buffers?: BufferBudget;
   cancel: () => void;
   finished: (summary: ChatSummary) => void;
@@ -45,6 +51,7 @@ export class PassthroughExchange implements RoutedSink {
   /** The status the caller got (null: none yet). */
   private status: number | null = null;
   private usage: UsageReader | null = null;
+  private cutter: UsageChunkCutter | null = null;
   private firstChunkAt: number | null = null;
   private dispatchedAt: number;
   private charged = 0;
@@ -86,6 +93,8 @@ export class PassthroughExchange implements RoutedSink {
     }
     if (text === '') return;
     this.usage?.add(text);
+    if (this.cutter) text = this.cutter.push(text);
+    if (text === '') return;
     this.res.write(text);
     this.checkBacklog();
   }
@@ -93,7 +102,7 @@ export class PassthroughExchange implements RoutedSink {
   done(): void {
     if (this.finished) return;
     if (!this.started) return this.error('host_error', 'the host ended the request without an answer');
-    this.res.end();
+    this.res.end(this.cutter?.end());
     this.finish('completed', false);
   }
 
@@ -120,7 +129,8 @@ export class PassthroughExchange implements RoutedSink {
         this.options.shape === 'anthropic'
           ? anthropicError(failure.status, message)
           : openAiError(message, openAiErrorType(failure.status), code);
-      this.res.end(`event: error\ndata: ${JSON.stringify(event)}\n\n`);
+      const held = this.cutter?.end() ?? '';
+      this.res.end(`${held}event: error\ndata: ${JSON.stringify(event)}\n\n`);
     } else {
       this.res.destroy();
     }
@@ -141,6 +151,7 @@ export class PassthroughExchange implements RoutedSink {
     this.idle.arm(this.options.idleTimeoutMs, 'the host went silent mid-answer');
     this.stream = head.contentType.startsWith('text/event-stream');
     this.usage = new UsageReader(this.stream, this.options.maxUsageBytes);
+    if (this.stream && this.options.stripUsageChunk) this.cutter = new UsageChunkCutter(MAX_HELD_EVENT_CHARS);
     this.res.writeHead(head.status, {
       'content-type': head.contentType || 'application/octet-stream',
       'x-request-id': this.options.requestId,

@@ -27,6 +27,7 @@ import { NodeRequestLog } from '../inspector/node-request-log';
 import { endedChat } from '../inspector/request-rows';
 import { UsageRecorder } from '../usage/usage-recorder';
 import { PassthroughExchange, type ErrorShape } from './passthrough-exchange';
+import { askForStreamUsage } from './stream-usage';
 import { capturedRequest, multipartOf, notMultipart } from './multipart-upload';
 import { placeTokenCeiling } from './token-field';
 
@@ -122,6 +123,7 @@ export class PassthroughRelayService {
       },
     });
     placeTokenCeiling(endpoint, hostBody, body);
+    const stripUsageChunk = askForStreamUsage(endpoint, hostBody, body);
     const { route, key } = admitted;
     const shape: ErrorShape = endpoint === 'messages' ? 'anthropic' : 'openai';
 
@@ -137,6 +139,7 @@ export class PassthroughRelayService {
       totalTimeoutMs: chat.totalTimeoutMs,
       maxBufferedBytes: chat.maxBufferedBytes,
       maxUsageBytes: chat.maxAssembledBytes,
+      stripUsageChunk,
       buffers: this.limits.buffers,
       cancel: () => route.cancel(),
       finished: (summary) => {

@@ -24,8 +24,8 @@ const RELAYED =
 
 /**
  * The model server's other endpoints under the instance's base URL, for the SDKs and tools that
- * call more than chat: OpenAI's embeddings, completions and Responses, and Anthropic's Messages
- * (its SDKs append `/v1/messages` to their base URL).
+ * call more than chat: OpenAI's embeddings, completions and Responses, Anthropic's Messages
+ * (its SDKs append `/v1/messages` to their base URL), and rerank (vLLM's and llama.cpp's).
  */
 @ApiTags('endpoints')
 @Controller('api/chat/:instanceId')
@@ -92,6 +92,23 @@ export class PassthroughController {
     @Res() reply: FastifyReply,
   ) {
     return this.pass('messages', id, body, h, ip, reply);
+  }
+
+  @Post('rerank')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Rerank documents against a query (vLLM, llama.cpp: `/v1/rerank`)',
+    description: RELAYED,
+  })
+  @ApiBody(ANY_JSON)
+  rerank(
+    @Param('instanceId') id: string,
+    @Body() body: unknown,
+    @Headers() h: Headers_,
+    @Ip() ip: string,
+    @Res() reply: FastifyReply,
+  ) {
+    return this.pass('rerank', id, body, h, ip, reply);
   }
 
   @Post('audio/transcriptions')

@@ -10,6 +10,19 @@ describe('UsageReader', () => {
     expect(reader.end()).toEqual({ prompt: 7, completion: 0 });
   });
 
+  it("reads rerank's usage: llama.cpp's prompt_tokens, vLLM's lone total_tokens as prompt tokens", () => {
+    const llama = new UsageReader(false, 1 << 20);
+    llama.add(JSON.stringify({ results: [], usage: { prompt_tokens: 9, total_tokens: 9 } }));
+    expect(llama.end()).toEqual({ prompt: 9, completion: 0 });
+    const vllm = new UsageReader(false, 1 << 20);
+    vllm.add(JSON.stringify({ id: 'rerank-1', results: [], usage: { total_tokens: 11 } }));
+    expect(vllm.end()).toEqual({ prompt: 11, completion: 0 });
+    // A total beside a completion count is not all prompt: it is not read as such.
+    const chat = new UsageReader(false, 1 << 20);
+    chat.add(JSON.stringify({ usage: { completion_tokens: 3, total_tokens: 10 } }));
+    expect(chat.end()).toEqual({ prompt: 0, completion: 3 });
+  });
+
   it("reads Anthropic's stream: input from message_start, the running output total from message_delta", () => {
     const reader = new UsageReader(true, 1 << 20);
     reader.add(
@@ -44,6 +57,9 @@ describe('placeTokenCeiling', () => {
     placeTokenCeiling('embeddings', embeddings, { input: 'x' });
     expect(embeddings).toEqual({ input: 'x' });
     const messages: Record<string, unknown> = { messages: [], max_tokens: 64 };
+    const rerank: Record<string, unknown> = { query: 'q', documents: ['d'], max_tokens: 64 };
+    placeTokenCeiling('rerank', rerank, { query: 'q', documents: ['d'] });
+    expect(rerank).toEqual({ query: 'q', documents: ['d'] });
     placeTokenCeiling('messages', messages, { messages: [] });
     expect(messages).toEqual({ messages: [], max_tokens: 64 });
   });

@@ -9,7 +9,8 @@ const count = (v: unknown): number | undefined =>
 
 /**
  * Notes the usage of one parsed object: OpenAI's `usage.prompt_tokens`/`completion_tokens`
- * (embeddings, completions), Responses' `input_tokens`/`output_tokens` (at the top, or in a
+ * (embeddings, completions, llama.cpp's rerank), a lone `total_tokens` as prompt tokens (vLLM's
+ * rerank, which generates none), Responses' `input_tokens`/`output_tokens` (at the top, or in a
  * stream's `response.completed` event), Anthropic's (in `message_start`'s message, then each
  * `message_delta`, whose output count is the running total).
  */
@@ -19,8 +20,11 @@ export function noteUsage(value: unknown, into: ReadUsage): void {
   for (const usage of [obj.usage, obj.response?.usage, obj.message?.usage]) {
     if (typeof usage !== 'object' || usage === null) continue;
     const u = usage as Record<string, unknown>;
-    const prompt = count(u.prompt_tokens) ?? count(u.input_tokens);
     const completion = count(u.completion_tokens) ?? count(u.output_tokens);
+    const prompt =
+      count(u.prompt_tokens) ??
+      count(u.input_tokens) ??
+      (completion === undefined ? count(u.total_tokens) : undefined);
     if (prompt !== undefined) into.prompt = prompt;
     if (completion !== undefined) into.completion = completion;
   }

@@ -1,5 +1,17 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayNotEmpty,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Length,
+  Max,
+  Min,
+} from 'class-validator';
+import { KEY_ENDPOINTS } from '../../keys/dto/create-key.dto';
 
 /** The owner policy as the REST API takes it (`policy` of register and PUT); null clears it. */
 export class InstancePolicyDto {
@@ -27,4 +39,17 @@ export class InstancePolicyDto {
   @Min(1)
   @Max(10_000_000)
   max_tokens?: number;
+
+  @ApiPropertyOptional({
+    type: [String],
+    enum: KEY_ENDPOINTS,
+    nullable: true,
+    description: 'Endpoints callers may call (403 for the others, with any key); absent or null: all of them',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayNotEmpty()
+  @ArrayMaxSize(KEY_ENDPOINTS.length)
+  @IsIn(KEY_ENDPOINTS, { each: true })
+  endpoints?: string[] | null;
 }
