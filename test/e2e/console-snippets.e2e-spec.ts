@@ -52,11 +52,15 @@ describe('the console snippets, run as written (registry, agent, fake model)', (
           instanceId: instance.instanceId,
           password: instance.password,
           upstream: model.url,
+          // Transcriptions are opt-in: these agents serve every endpoint the console has snippets for.
+          env: { HOST_ENDPOINTS: 'embeddings,completions,responses,messages,rerank,transcriptions' },
         }),
       );
     // The snippets import 'openai' and '@anthropic-ai/sdk': Node finds them beside the file.
     scratch = mkdtempSync(path.join(tmpdir(), 'console-snippets-'));
     symlinkSync(path.join(ROOT, 'node_modules'), path.join(scratch, 'node_modules'));
+    // The file the transcription snippets upload (run with the scratch folder as their directory).
+    writeFileSync(path.join(scratch, 'audio.mp3'), Buffer.alloc(3_000, 1));
   });
 
   afterAll(async () => {
@@ -73,18 +77,32 @@ describe('the console snippets, run as written (registry, agent, fake model)', (
     (['public', 'private'] as const).map((visibility) => ({ endpoint, visibility })),
   );
   const lastRequest = (endpoint: Endpoint) => {
-    const upstream = endpoint === 'chat' ? '/v1/chat/completions' : `/v1/${endpoint}`;
+    const upstream =
+      endpoint === 'chat'
+        ? '/v1/chat/completions'
+        : endpoint === 'transcriptions'
+          ? '/v1/audio/transcriptions'
+          : `/v1/${endpoint}`;
     return model.requests.filter((r) => r.path === upstream).at(-1);
   };
-  /** What an SDK snippet prints: the answer's text, the embedding's size, or the best document. */
+  /** What an SDK snippet prints: the answer's text, the embedding's size, the best document, or what the fake model heard. */
   const printed = (endpoint: Endpoint) =>
-    endpoint === 'embeddings' ? '8 dimensions' : endpoint === 'rerank' ? 'best: 1' : WORDS;
+    endpoint === 'embeddings'
+      ? '8 dimensions'
+      : endpoint === 'rerank'
+        ? 'best: 1'
+        : endpoint === 'transcriptions'
+          ? expect.stringMatching(/^heard 3000 bytes of audio\.mp3 \(.*\) with fake-model$/)
+          : WORDS;
 
   it.each(cases)(
     '$endpoint, $visibility: the curl snippet is answered by the model',
     async ({ endpoint, visibility }) => {
       const before = model.requests.length;
-      const { stdout } = await run('bash', ['-c', snippets(endpoint, visibility).curl], { timeout: 20_000 });
+      const { stdout } = await run('bash', ['-c', snippets(endpoint, visibility).curl], {
+        timeout: 20_000,
+        cwd: scratch,
+      });
       if (endpoint === 'chat') {
         expect(stdout).toContain('data: [DONE]');
         expect(stdout).toContain('"content":"Hello"');
@@ -95,7 +113,8 @@ describe('the console snippets, run as written (registry, agent, fake model)', (
       } else if (endpoint === 'rerank') {
         // The fox document answers the query best.
         expect((JSON.parse(stdout) as { results: Array<{ index: number }> }).results[0].index).toBe(1);
-      } else expect(stdout).toContain(WORDS);
+      } else if (endpoint === 'transcriptions') expect(stdout).toContain('heard 3000 bytes of audio.mp3');
+      else expect(stdout).toContain(WORDS);
       expect(model.requests.length).toBeGreaterThan(before);
       expect((lastRequest(endpoint)?.body as { model?: string }).model).toBe('fake-model');
     },
@@ -107,7 +126,7 @@ describe('the console snippets, run as written (registry, agent, fake model)', (
       const file = path.join(scratch, `${endpoint}-${visibility}.mjs`);
       writeFileSync(file, snippets(endpoint, visibility).javascript);
       const { stdout } = await run(process.execPath, [file], { timeout: 20_000, cwd: scratch });
-      expect(stdout.trim()).toBe(printed(endpoint));
+      expect(stdout.trim()).toEqual(printed(endpoint));
     },
   );
 
@@ -116,8 +135,9 @@ describe('the console snippets, run as written (registry, agent, fake model)', (
     async ({ endpoint, visibility }) => {
       const { stdout } = await run(PYTHON!, ['-c', snippets(endpoint, visibility).python], {
         timeout: 20_000,
+        cwd: scratch,
       });
-      expect(stdout.trim()).toBe(printed(endpoint));
+      expect(stdout.trim()).toEqual(printed(endpoint));
     },
   );
 });

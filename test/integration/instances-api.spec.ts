@@ -377,6 +377,7 @@ describe.each<Mode>(['pglite', 'postgresql'])('instance REST API on %s', (mode) 
         '/api/chat/{instanceId}/responses',
         '/api/chat/{instanceId}/v1/messages',
         '/api/chat/{instanceId}/rerank',
+        '/api/chat/{instanceId}/audio/transcriptions',
       ]),
     );
     const usage = res.json<{
@@ -389,6 +390,7 @@ describe.each<Mode>(['pglite', 'postgresql'])('instance REST API on %s', (mode) 
       'responses',
       'messages',
       'rerank',
+      'transcriptions',
     ]);
   });
 });

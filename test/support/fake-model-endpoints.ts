@@ -18,6 +18,7 @@ export const ENDPOINT_PATHS = [
   '/v1/responses',
   '/v1/messages',
   '/v1/rerank',
+  '/v1/audio/transcriptions',
 ];
 
 type Body = Record<string, unknown>;
@@ -38,7 +39,12 @@ export interface StreamProgress {
 }
 
 /** Writes `events` one per `delayMs` (all at once for 0). */
-function stream(res: ServerResponse, events: string[], delayMs: number, progress?: StreamProgress): void {
+export function streamEvents(
+  res: ServerResponse,
+  events: string[],
+  delayMs: number,
+  progress?: StreamProgress,
+): void {
   res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
   if (delayMs === 0) {
     if (progress) progress.sent = events.length;
@@ -148,7 +154,7 @@ export function answerEndpoint(
       if ((body.stream_options as { include_usage?: boolean } | undefined)?.include_usage)
         events.push(data({ ...base, choices: [], usage }));
       events.push('data: [DONE]\n\n');
-      return stream(res, events, delayMs, progress);
+      return streamEvents(res, events, delayMs, progress);
     }
     case '/v1/responses': {
       const input = tokensOf(body.input);
@@ -192,7 +198,7 @@ export function answerEndpoint(
           response: response('completed', { output: [item], usage }),
         }),
       );
-      return stream(res, events, delayMs, progress);
+      return streamEvents(res, events, delayMs, progress);
     }
     case '/v1/messages': {
       const input = tokensOf(body.messages);
@@ -221,7 +227,7 @@ export function answerEndpoint(
         }),
         named('message_stop', {}),
       ];
-      return stream(res, events, delayMs, progress);
+      return streamEvents(res, events, delayMs, progress);
     }
   }
 }

@@ -4,6 +4,7 @@
  *   GET  /v1/models            -> {object:'list', data:[{id, object:'model', created, owned_by}]}
  *   POST /v1/chat/completions  -> SSE chat.completion.chunk stream, or one chat.completion JSON
  *   POST /v1/embeddings, /v1/completions, /v1/responses, /v1/messages, /v1/rerank -> see fake-model-endpoints.ts
+ *   POST /v1/audio/transcriptions (multipart) -> see fake-model-audio.ts
  *
  *   GET  /_stats               -> {requests, completed, aborted, active, waiting, maxActive, started}
  *
@@ -19,7 +20,8 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type ServerResponse, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { answerEndpoint, ENDPOINT_PATHS } from './fake-model-endpoints';
+import { answerTranscription, readFormBody, TRANSCRIPTIONS_PATH } from './fake-model-audio';
+import { answerEndpoint, ENDPOINT_PATHS, streamEvents } from './fake-model-endpoints';
 import { FifoSlots } from './fifo-slots';
 
 export interface FakeModelOptions {
@@ -299,9 +301,15 @@ export async function startFakeModel(opts: FakeModelOptions = {}): Promise<FakeM
     const path = (req.url ?? '/').split('?')[0].replace(/\/+$/, '') || '/';
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8');
-      let body: unknown = undefined;
+    const onEnd = async () => {
+      const bytes = Buffer.concat(chunks);
+      // A transcription's multipart body: its fields and the file described (see fake-model-audio.ts).
+      const form =
+        path === TRANSCRIPTIONS_PATH
+          ? await readFormBody(bytes, String(req.headers['content-type'] ?? ''))
+          : null;
+      const raw = form ? '' : bytes.toString('utf8');
+      let body: unknown = form ?? undefined;
       let badJson = false;
       if (raw !== '') {
         try {
@@ -366,7 +374,10 @@ export async function startFakeModel(opts: FakeModelOptions = {}): Promise<FakeM
           aborted.push(event);
           events.emit('aborted', event);
         });
-        const reply = () => answerEndpoint(res, path, b, words, model, delay, progress);
+        const reply = () =>
+          path === TRANSCRIPTIONS_PATH
+            ? answerTranscription(res, b, model, (events) => streamEvents(res, events, delay, progress))
+            : answerEndpoint(res, path, b, words, model, delay, progress);
         // firstDelayMs: "thinking" before the head, so a request can be caught before its first byte.
         if (firstDelay > 0) later(firstDelay, reply);
         else reply();
@@ -377,7 +388,8 @@ export async function startFakeModel(opts: FakeModelOptions = {}): Promise<FakeM
         404,
         errorBody(`no route for ${req.method} ${path}`, 'invalid_request_error', 'not_found'),
       );
-    });
+    };
+    req.on('end', () => void onEnd());
   });
   server.keepAliveTimeout = 65_000;
 

@@ -21,12 +21,16 @@ function shellWords(command: string): string[] {
   return words;
 }
 
-/** curl's URL, its headers and its JSON body, as the shell would pass them. */
+/** curl's URL, its headers and its JSON body (or its -F form fields), as the shell would pass them. */
 function parseCurl(command: string) {
   const words = shellWords(command);
   const headers = words.flatMap((word, i) => (words[i - 1] === '-H' ? [word.toLowerCase()] : []));
-  const body = words[words.indexOf('-d') + 1];
   const url = words.find((word) => word.startsWith('http'));
+  if (!words.includes('-d')) {
+    const fields = words.flatMap((word, i) => (words[i - 1] === '-F' ? [word.split(/=(.*)/s)] : []));
+    return { url, headers, body: Object.fromEntries(fields) as Record<string, unknown> };
+  }
+  const body = words[words.indexOf('-d') + 1];
   return { url, headers, body: JSON.parse(body) as Record<string, unknown> };
 }
 
@@ -77,6 +81,7 @@ describe('console snippets', () => {
     responses: '/responses',
     messages: '/v1/messages',
     rerank: '/rerank',
+    transcriptions: '/audio/transcriptions',
   };
   const sdkCalls: Record<Endpoint, string> = {
     chat: 'chat.completions.create(',
@@ -85,6 +90,7 @@ describe('console snippets', () => {
     responses: 'responses.create(',
     messages: 'messages.create(',
     rerank: 'post(',
+    transcriptions: 'audio.transcriptions.create(',
   };
   const cases = ENDPOINTS.flatMap((endpoint) => [
     { endpoint, key: undefined, sdkKey: 'unused' },
@@ -134,7 +140,9 @@ describe('console snippets', () => {
   );
 
   it('sends the same body from curl and the SDKs', () => {
-    for (const endpoint of ENDPOINTS.filter((e) => e !== 'chat' && e !== 'rerank')) {
+    for (const endpoint of ENDPOINTS.filter(
+      (e) => e !== 'chat' && e !== 'rerank' && e !== 'transcriptions',
+    )) {
       const [curl, python, javascript] = endpointSnippets(endpoint, 'http://h', 'id1', 'm');
       for (const [name, value] of Object.entries(parseCurl(curl.text).body)) {
         const messages = [{ role: 'user', content: 'Hello!' }];
@@ -167,6 +175,15 @@ describe('console snippets', () => {
     );
     expect(javascript.text).toContain("const ranking = await client.post('/rerank', {\n  body: {");
     expect(javascript.text).toContain(`    query: "Where is the fox?",`);
+  });
+
+  it('uploads the same audio file from curl (-F) and the SDKs (an open file) for transcriptions', () => {
+    const [curl, python, javascript] = endpointSnippets('transcriptions', 'http://h', 'id1', 'm');
+    expect(parseCurl(curl.text).body).toEqual({ file: '@audio.mp3', model: 'm' });
+    expect(curl.text).not.toContain('content-type');
+    expect(python.text).toContain('with open("audio.mp3", "rb") as audio:');
+    expect(python.text).toContain('file=audio)');
+    expect(javascript.text).toContain("file: fs.createReadStream('audio.mp3'),");
   });
 
   it('uses the Anthropic SDK for messages, with the instance URL as its base (it appends /v1/messages)', () => {

@@ -1,5 +1,6 @@
 /** Copy-ready ways to use an instance; pure so they can be checked without a browser. */
 import { rerankSnippets } from './rerank-snippets';
+import { transcriptionSnippets } from './transcription-snippets';
 
 /** Single-quotes a value for a POSIX shell. */
 export const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
@@ -90,7 +91,15 @@ export function javascriptSnippet(
 }
 
 /** What an instance's URL can serve (the card's `endpoints`), chat first: the order the page offers them. */
-export const ENDPOINTS = ['chat', 'embeddings', 'completions', 'responses', 'messages', 'rerank'] as const;
+export const ENDPOINTS = [
+  'chat',
+  'embeddings',
+  'completions',
+  'responses',
+  'messages',
+  'rerank',
+  'transcriptions',
+] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
 
 export const ENDPOINT_LABELS: Record<Endpoint, string> = {
@@ -100,6 +109,7 @@ export const ENDPOINT_LABELS: Record<Endpoint, string> = {
   responses: 'Responses',
   messages: 'Anthropic Messages',
   rerank: 'Rerank',
+  transcriptions: 'Audio transcriptions',
 };
 
 /** The endpoints a card names, in the page's order; chat is always served (even by a stock host). */
@@ -137,7 +147,7 @@ interface OtherEndpoint {
   javascript: (result: string) => string;
 }
 
-const OTHER_ENDPOINTS: Record<Exclude<Endpoint, 'chat' | 'rerank'>, OtherEndpoint> = {
+const OTHER_ENDPOINTS: Record<Exclude<Endpoint, 'chat' | 'rerank' | 'transcriptions'>, OtherEndpoint> = {
   embeddings: {
     sdk: 'openai',
     path: '/embeddings',
@@ -269,6 +279,8 @@ export function endpointSnippets(
     ];
   const url = chatUrl(origin, instanceId);
   if (endpoint === 'rerank') return rerankSnippets(url, model, apiKey, shellQuote);
+  // A multipart upload: its own snippets (curl -F, an open file for the SDKs).
+  if (endpoint === 'transcriptions') return transcriptionSnippets(url, model, apiKey);
   const spec = OTHER_ENDPOINTS[endpoint];
   const sdk = SDK[spec.sdk].name;
   return [

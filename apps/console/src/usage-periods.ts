@@ -41,6 +41,7 @@ export const ENDPOINT_LABELS: Record<UsageEndpoint, string> = {
   responses: 'Responses',
   messages: 'Messages (Anthropic)',
   rerank: 'Rerank',
+  transcriptions: 'Audio transcriptions',
 };
 
 /** The endpoints that had usage in the window, chat first then as the registry lists them, with a label. */

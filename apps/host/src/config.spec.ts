@@ -203,7 +203,7 @@ describe('parseConfig', () => {
       [],
     );
     expect(error(parseConfig([...base, '--endpoints', 'embeddings,audio/speech'], {}))).toBe(
-      '--endpoints (HOST_ENDPOINTS) takes names separated by commas from: chat, embeddings, completions, responses, messages, rerank; unknown: audio/speech',
+      '--endpoints (HOST_ENDPOINTS) takes names separated by commas from: chat, embeddings, completions, responses, messages, rerank, transcriptions; unknown: audio/speech',
     );
     expect(error(parseConfig([...base, '--endpoints', ' , '], {}))).toContain('got none');
   });

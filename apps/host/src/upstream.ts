@@ -143,16 +143,17 @@ export class Upstream {
   /**
    * POST to another endpoint: `path` below the base URL (`embeddings`), or from the base URL's
    * origin when it starts with `/` (`/v1/messages`, where Anthropic-style servers serve it).
+   * The body is JSON text, or bytes (a multipart body, its Content-Type in `headers`).
    */
   post(
     path: string,
     headers: OutgoingHttpHeaders,
-    json: string,
+    body: string | Buffer,
     signal: AbortSignal,
   ): Promise<UpstreamResponse> {
     const full = path.startsWith('/') ? path : `${this.basePath}/${path}`;
-    const all = { ...this.authHeaders, ...headers, 'Content-Length': Buffer.byteLength(json) };
-    return this.send('POST', full, all, json, signal);
+    const all = { ...this.authHeaders, ...headers, 'Content-Length': Buffer.byteLength(body) };
+    return this.send('POST', full, all, body, signal);
   }
 
   /** Destroys the pooled sockets, in use or idle (on shutdown, once requests are aborted). */
@@ -169,7 +170,7 @@ export class Upstream {
     method: string,
     path: string,
     headers: OutgoingHttpHeaders,
-    body: string | undefined,
+    body: string | Buffer | undefined,
     signal: AbortSignal,
     retry = true,
   ): Promise<UpstreamResponse> {

@@ -9,6 +9,7 @@ import { trustFunction } from './common/client-address';
 import { docsSecurityHeaders } from './common/docs-security-headers';
 import type { AppConfig } from './config/app-config';
 import { HostSocketServer } from './hosts/host-socket.server';
+import { registerMultipartParser } from './passthrough/multipart-upload';
 
 /** Builds a registry node (not yet listening): used by main.ts and by tests. */
 export async function createRegistryApp(config: AppConfig): Promise<NestFastifyApplication> {
@@ -35,6 +36,7 @@ export async function createRegistryApp(config: AppConfig): Promise<NestFastifyA
     abortOnError: false,
   });
   app.getHttpAdapter().getInstance().addHook('preValidation', bodyGuard);
+  registerMultipartParser(app.getHttpAdapter().getInstance(), config.bodyLimitBytes);
   app.getHttpAdapter().getInstance().addHook('onSend', docsSecurityHeaders);
   const document = SwaggerModule.createDocument(
     app,

@@ -69,6 +69,7 @@ export const USAGE_ENDPOINTS = [
   'responses',
   'messages',
   'rerank',
+  'transcriptions',
 ] as const;
 export type UsageEndpoint = (typeof USAGE_ENDPOINTS)[number];
 

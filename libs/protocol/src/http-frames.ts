@@ -8,7 +8,8 @@
  *   host -> registry  http_response_end   {request_id, error?} (the body ended, or failed)
  *
  * `cancel` stops one as it stops a chat. Bodies travel as UTF-8 text in JSON (every endpoint here
- * answers JSON or an event stream); a binary body (audio) would need a binary frame first.
+ * answers JSON or an event stream). A multipart request (`audio/transcriptions`) travels as its text
+ * fields in `body` and its file in `upload`, the bytes in base64 (see docs/protocol.md for why).
  */
 
 /** Endpoints the registry relays besides chat, and the path the host is asked for. */
@@ -18,6 +19,7 @@ export const ENDPOINT_PATHS = {
   responses: 'responses',
   messages: 'v1/messages',
   rerank: 'rerank',
+  transcriptions: 'audio/transcriptions',
 } as const;
 
 export type PassthroughEndpoint = keyof typeof ENDPOINT_PATHS;
@@ -35,10 +37,34 @@ export const FORWARDED_HEADERS = ['accept', 'anthropic-version', 'anthropic-beta
 /** Longest forwarded header value. */
 export const MAX_HEADER_CHARS = 256;
 
+/** The endpoints whose request is multipart: text fields in `body`, the file in `upload`. */
+export const UPLOAD_ENDPOINTS: readonly PassthroughEndpoint[] = ['transcriptions'];
+
+/**
+ * Largest file an upload may carry, whatever BODY_LIMIT_BYTES says: its base64 (4/3 of it, 21.4 MiB)
+ * must fit a WebSocket frame the agent accepts (64 MiB) and a Redis pub/sub message between nodes
+ * well under Redis' default hard limit for a subscriber's output buffer (32 MB).
+ */
+export const MAX_UPLOAD_BYTES = 16 * 1024 * 1024;
+export const MAX_UPLOAD_BASE64_CHARS = Math.ceil(MAX_UPLOAD_BYTES / 3) * 4;
+
+/** The file of a multipart request, as it travels (frame and cluster message alike). */
+export interface HttpUpload {
+  /** The form field it came in (`file`). */
+  field: string;
+  /** Its file name as the caller sent it (control characters removed, at most MAX_HEADER_CHARS). */
+  filename: string;
+  content_type: string;
+  /** The bytes, base64. */
+  data: string;
+}
+
 /** The request as routing carries it: what is sent besides the body. */
 export interface HttpTarget {
   endpoint: PassthroughEndpoint;
   headers: Record<string, string>;
+  /** The file of a multipart request (UPLOAD_ENDPOINTS only). */
+  upload?: HttpUpload;
 }
 
 export interface HttpRequestFrame {
@@ -47,7 +73,10 @@ export interface HttpRequestFrame {
   method: 'POST';
   path: PassthroughPath;
   headers: Record<string, string>;
+  /** The JSON body, or a multipart request's text fields (a repeated field as an array). */
   body: Record<string, unknown>;
+  /** A multipart request's file: present exactly when the path is one of UPLOAD_ENDPOINTS'. */
+  upload?: HttpUpload;
 }
 
 export interface HttpResponseHeadFrame {
@@ -86,10 +115,31 @@ const isString = (v: unknown): v is string => typeof v === 'string';
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
+// eslint-disable-next-line no-control-regex -- control characters are what is removed
+const CONTROL = /[\u0000-\u001f\u007f]/g;
+const text = (v: unknown) => (isString(v) ? v.replace(CONTROL, '').slice(0, MAX_HEADER_CHARS) : '');
+
+/** An upload as sent; null when it is not one or its data is over MAX_UPLOAD_BASE64_CHARS. */
+export function readUpload(value: unknown): HttpUpload | null {
+  if (!isObject(value) || !isString(value.data) || value.data.length > MAX_UPLOAD_BASE64_CHARS) return null;
+  const field = text(value.field);
+  if (field === '') return null;
+  return { field, filename: text(value.filename), content_type: text(value.content_type), data: value.data };
+}
+
+/** The upload an endpoint must carry (and no other may): undefined when none, null when it breaks that. */
+function uploadFor(endpoint: PassthroughEndpoint, value: unknown): HttpUpload | undefined | null {
+  if (!UPLOAD_ENDPOINTS.includes(endpoint)) return value === undefined ? undefined : null;
+  return readUpload(value);
+}
+
 /** Checks an `http_request` a registry sent; null when it breaks the allow-lists. */
 export function checkHttpRequest(obj: Record<string, unknown>): HttpRequestFrame | null {
   if (!isString(obj.request_id) || obj.method !== 'POST' || !isObject(obj.body)) return null;
-  if (endpointOfPath(obj.path) === undefined) return null;
+  const endpoint = endpointOfPath(obj.path);
+  if (endpoint === undefined) return null;
+  const upload = uploadFor(endpoint, obj.upload);
+  if (upload === null) return null;
   const headers = isObject(obj.headers) ? forwardedHeaders(obj.headers) : {};
   return {
     type: 'http_request',
@@ -98,6 +148,7 @@ export function checkHttpRequest(obj: Record<string, unknown>): HttpRequestFrame
     path: obj.path as PassthroughPath,
     headers,
     body: obj.body,
+    ...(upload && { upload }),
   };
 }
 
@@ -140,8 +191,12 @@ export function announcedEndpoints(value: unknown): PassthroughEndpoint[] {
 export function readHttpTarget(value: unknown): HttpTarget | null {
   if (!isObject(value) || typeof value.endpoint !== 'string') return null;
   if (!Object.hasOwn(ENDPOINT_PATHS, value.endpoint)) return null;
+  const endpoint = value.endpoint as PassthroughEndpoint;
+  const upload = uploadFor(endpoint, value.upload);
+  if (upload === null) return null;
   return {
-    endpoint: value.endpoint as PassthroughEndpoint,
+    endpoint,
     headers: isObject(value.headers) ? forwardedHeaders(value.headers) : {},
+    ...(upload && { upload }),
   };
 }

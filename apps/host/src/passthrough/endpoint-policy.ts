@@ -8,6 +8,7 @@ export const TOKEN_FIELD: Readonly<Record<PassthroughEndpoint, string | null>> =
   responses: 'max_output_tokens',
   messages: 'max_tokens',
   rerank: null,
+  transcriptions: null,
 };
 
 /**

@@ -7,6 +7,7 @@ import {
 import { describeUpstreamError, type Upstream } from '../upstream';
 import type { RequestPolicy } from '../request-policy';
 import { applyEndpointPolicy } from './endpoint-policy';
+import { multipartBody } from './multipart-body';
 
 export interface HttpFrameSink {
   send(frame: HttpResponseFrame): unknown;
@@ -43,9 +44,13 @@ export async function serveHttp(options: {
     return { kind: 'error', message };
   }
   const { body } = applyEndpointPolicy(endpoint, frame.body, options.policy);
-  const headers = { 'Content-Type': 'application/json', ...frame.headers };
   try {
-    const res = await upstream.post(upstreamPath(frame.path), headers, JSON.stringify(body), signal);
+    // A multipart request (with its file) goes as multipart again; every other as JSON.
+    const encoded = frame.upload
+      ? await multipartBody(body, frame.upload)
+      : { body: JSON.stringify(body), contentType: 'application/json' };
+    const headers = { 'Content-Type': encoded.contentType, ...frame.headers };
+    const res = await upstream.post(upstreamPath(frame.path), headers, encoded.body, signal);
     sink.send({ type: 'http_response_head', request_id, status: res.status, content_type: res.contentType });
     await new Promise<void>((resolve, reject) => {
       // Decoded as UTF-8 across reads: a character split between two reads is sent whole.

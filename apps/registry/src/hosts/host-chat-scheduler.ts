@@ -187,6 +187,7 @@ export class HostChatScheduler {
         path: ENDPOINT_PATHS[next.http.endpoint],
         headers: next.http.headers,
         body: next.request,
+        ...(next.http.upload && { upload: next.http.upload }),
       });
     else this.send({ type: 'chat', request_id: next.requestId, request: next.request });
   }

@@ -2,7 +2,12 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { FastifyReply } from 'fastify';
-import { forwardedHeaders, type ChatRequestBody, type PassthroughEndpoint } from '@app/protocol';
+import {
+  forwardedHeaders,
+  UPLOAD_ENDPOINTS,
+  type ChatRequestBody,
+  type PassthroughEndpoint,
+} from '@app/protocol';
 import { ApiError, instanceNotFound } from '../common/http-errors';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { ChatAdmission } from '../chat/chat-admission';
@@ -23,6 +28,7 @@ import { endedChat } from '../inspector/request-rows';
 import { UsageRecorder } from '../usage/usage-recorder';
 import { PassthroughExchange, type ErrorShape } from './passthrough-exchange';
 import { askForStreamUsage } from './stream-usage';
+import { capturedRequest, multipartOf, notMultipart } from './multipart-upload';
 import { placeTokenCeiling } from './token-field';
 
 export interface PassthroughCall {
@@ -83,12 +89,14 @@ export class PassthroughRelayService {
     const { instanceId, endpoint, reply } = call;
     if (this.state.draining)
       throw failureError('shutting_down', 'this registry node is shutting down; retry');
+    const multipart = multipartOf(call.body);
+    if (UPLOAD_ENDPOINTS.includes(endpoint) && !multipart) throw notMultipart(endpoint);
     if (typeof call.body !== 'object' || call.body === null || Array.isArray(call.body))
       throw new ApiError(422, 'the request body must be a JSON object', {
         code: 'invalid_body',
         param: 'body',
       });
-    const body = call.body as Record<string, unknown>;
+    const body = multipart ? { ...multipart.fields } : (call.body as Record<string, unknown>);
     const entry = await this.directory.lookup(instanceId);
     if (!entry.exists) throw instanceNotFound(instanceId);
     const requestId = randomUUID();
@@ -103,10 +111,16 @@ export class PassthroughRelayService {
       entry,
       authorization: presentedAuthorization(call.headers),
       ip: call.ip,
-      bodyBytes: Number.isSafeInteger(contentLength)
-        ? contentLength
-        : Buffer.byteLength(JSON.stringify(body)),
-      http: { endpoint, headers: forwardedHeaders(call.headers) },
+      bodyBytes: multipart
+        ? multipart.heldBytes
+        : Number.isSafeInteger(contentLength)
+          ? contentLength
+          : Buffer.byteLength(JSON.stringify(body)),
+      http: {
+        endpoint,
+        headers: forwardedHeaders(call.headers),
+        ...(multipart && { upload: multipart.upload }),
+      },
     });
     placeTokenCeiling(endpoint, hostBody, body);
     const stripUsageChunk = askForStreamUsage(endpoint, hostBody, body);
@@ -142,7 +156,8 @@ export class PassthroughRelayService {
           requestId,
         };
         this.requests.record(instanceId, endedChat(facts, charged, route.servedBy, Date.now()));
-        if (capturing) this.capture.keep(instanceId, requestId, JSON.stringify(body), capturing.answer);
+        if (capturing)
+          this.capture.keep(instanceId, requestId, capturedRequest(body, multipart), capturing.answer);
       },
     });
     this.active.add(exchange);

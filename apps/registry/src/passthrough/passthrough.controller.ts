@@ -1,5 +1,5 @@
 import { Body, Controller, Headers, HttpCode, Ip, Param, Post, Res } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { performance } from 'node:perf_hooks';
 import { ENDPOINT_PATHS, type PassthroughEndpoint } from '@app/protocol';
@@ -11,6 +11,14 @@ import {
 } from './passthrough-relay.service';
 
 const ANY_JSON = { schema: { type: 'object', additionalProperties: true } };
+const UPLOAD_FORM = {
+  schema: {
+    type: 'object',
+    required: ['file'],
+    properties: { file: { type: 'string', format: 'binary' }, model: { type: 'string' } },
+    additionalProperties: true,
+  },
+};
 const RELAYED =
   " The body goes to the instance's model server as sent (the owner's model pin and token ceiling applied); the answer, streamed or not, comes back as the model server wrote it. Same keys (Bearer or x-api-key), limits, replicas and usage as chat. A host that serves chat only (a stock Second Me host) answers 501.";
 
@@ -101,6 +109,26 @@ export class PassthroughController {
     @Res() reply: FastifyReply,
   ) {
     return this.pass('rerank', id, body, h, ip, reply);
+  }
+
+  @Post('audio/transcriptions')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'OpenAI audio transcriptions (multipart/form-data, the audio in `file`), streamed or not',
+    description:
+      RELAYED +
+      " The body is multipart/form-data of at most BODY_LIMIT_BYTES (413 beyond), with the audio (at most 16 MiB) in `file` (422 without one); the text fields (`model`, `response_format`, `stream`, ...) are read for the owner's policy and go on as sent. Served only by hosts whose owner turned it on.",
+  })
+  @ApiConsumes('multipart/form-data')
+  @ApiBody(UPLOAD_FORM)
+  transcriptions(
+    @Param('instanceId') id: string,
+    @Body() body: unknown,
+    @Headers() h: Headers_,
+    @Ip() ip: string,
+    @Res() reply: FastifyReply,
+  ) {
+    return this.pass('transcriptions', id, body, h, ip, reply);
   }
 
   /** Relays; a request refused before it reached a host is counted in the owner's usage, as chat's. */

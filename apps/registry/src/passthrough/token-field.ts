@@ -10,6 +10,8 @@ export function placeTokenCeiling(
   hostBody: Record<string, unknown>,
   raw: Record<string, unknown>,
 ): void {
+  // Transcriptions take no token limit: the ceiling is not sent (a caller's own fields go on).
+  if (endpoint === 'transcriptions' && raw.max_tokens === undefined) delete hostBody.max_tokens;
   if (hostBody.max_tokens === undefined || raw.max_tokens !== undefined) return;
   if (endpoint === 'embeddings' || endpoint === 'rerank') delete hostBody.max_tokens;
   else if (endpoint === 'responses') {

@@ -18,7 +18,7 @@ export class UsageController {
     summary: 'Requests, errors, refused calls, tokens and time to first token per period and per endpoint',
     description:
       '`items`: one entry per period with a call. `by_endpoint`: the whole window summed per endpoint ' +
-      '(`chat`, `embeddings`, `completions`, `responses`, `messages`, `rerank`); endpoints without a call are left out. ' +
+      '(`chat`, `embeddings`, `completions`, `responses`, `messages`, `rerank`, `transcriptions`); endpoints without a call are left out. ' +
       '`key_id` and `endpoint` narrow both.',
   })
   async get(@Owner() owner: InstanceRecord, @Query() query: UsageQuery) {
