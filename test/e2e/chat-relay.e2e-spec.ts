@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import type { FakeModel } from '../support/fake-model-server';
 import { TestCluster } from '../support/cluster';
 import type { RunningRegistry } from '../support/processes';
-import { registerInstance, Registered } from '../support/registry-client';
+import { eventually, registerInstance, Registered } from '../support/registry-client';
 import { contentOf, readSse } from '../support/sse';
 
 const messages = [{ role: 'user', content: 'Say hello' }];
@@ -78,11 +78,12 @@ describe('chat relay across two registry nodes (real Redis, PostgreSQL, agent)',
       });
       expect(omitted.choices[0].message.content).toBe('Hello from the fake model.Hello from');
 
-      const models = await client.models.list();
-      // 'announced-in-hello' only reaches the registry through the agent's hello frame.
-      expect(models.data.map((m) => m.id)).toEqual(
-        expect.arrayContaining(['fake-model', 'announced-in-hello']),
-      );
+      // 'announced-in-hello' only reaches the registry through the agent's hello frame, recorded a
+      // moment after the host shows online (and a node may have read the models just before: its
+      // cache holds them for up to a second), so the list is read until it names it.
+      const ids = async () => (await client.models.list()).data.map((m) => m.id);
+      await eventually(async () => (await ids()).includes('announced-in-hello'), 5_000);
+      expect(await ids()).toEqual(expect.arrayContaining(['fake-model', 'announced-in-hello']));
     }
   });
 

@@ -268,6 +268,7 @@ describe('web console in a real browser (Chromium, registry, agent, fake model)'
       'Completions',
       'Responses',
       'Anthropic Messages',
+      'Rerank',
     ]);
     expect(await endpointTab('Chat').getAttribute('aria-selected')).toBe('true');
     await endpointTab('Embeddings').click();

@@ -71,6 +71,8 @@ describe('console snippets', () => {
       'embeddings',
       'messages',
     ]);
+    // An owner who denied chat: the card lists what is left, and so does the page.
+    expect(servedEndpoints(['embeddings', 'rerank'])).toEqual(['embeddings', 'rerank']);
     expect(servedEndpoints([...ENDPOINTS].reverse())).toEqual([...ENDPOINTS]);
   });
 

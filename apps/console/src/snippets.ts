@@ -112,9 +112,13 @@ export const ENDPOINT_LABELS: Record<Endpoint, string> = {
   transcriptions: 'Audio transcriptions',
 };
 
-/** The endpoints a card names, in the page's order; chat is always served (even by a stock host). */
+/**
+ * The endpoints a card names, in the page's order. The registry lists chat (every host serves it)
+ * unless the owner's policy denies it; a card not read yet (no list) shows chat.
+ */
 export function servedEndpoints(announced: readonly string[]): Endpoint[] {
-  return ENDPOINTS.filter((endpoint) => endpoint === 'chat' || announced.includes(endpoint));
+  if (announced.length === 0) return ['chat'];
+  return ENDPOINTS.filter((endpoint) => announced.includes(endpoint));
 }
 
 /** One copy-ready block: what it is, its text, and a stable test id. */

@@ -3,7 +3,7 @@ import { CopyBlock } from '../components/copy-block';
 import { Endpoint, ENDPOINT_LABELS, endpointSnippets } from '../snippets';
 
 interface Props {
-  /** What the instance serves, chat first; one tab each. */
+  /** What the instance serves, in the page's order (chat first unless its owner denies it); one tab each. */
   endpoints: Endpoint[];
   origin: string;
   instanceId: string;
@@ -11,11 +11,11 @@ interface Props {
   apiKey?: string;
 }
 
-/** The instance's copy-ready calls, one tab per endpoint it serves (chat first, and the default). */
+/** The instance's copy-ready calls, one tab per endpoint it serves (the first is the default: chat unless denied). */
 export function EndpointSnippets({ endpoints, origin, instanceId, model, apiKey }: Props) {
   const [picked, setPicked] = useState<Endpoint>('chat');
-  // A host that reconnects without the picked endpoint takes its tab away: back to chat.
-  const shown = endpoints.includes(picked) ? picked : 'chat';
+  // A host that reconnects without the picked endpoint takes its tab away: back to the first.
+  const shown = endpoints.includes(picked) ? picked : (endpoints[0] ?? 'chat');
   const panelId = 'endpoint-snippets-panel';
   return (
     <>
