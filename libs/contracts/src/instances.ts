@@ -18,7 +18,7 @@ export interface InstancePolicy {
   max_tokens?: number;
   /**
    * The endpoints callers may call (`chat`, `embeddings`, `completions`, `responses`, `messages`,
-   * `rerank`); absent (or null when set): all of them. Others are refused with 403.
+   * `rerank`, `transcriptions`); absent (or null when set): all of them. Others are refused with 403.
    */
   endpoints?: string[];
 }
@@ -71,8 +71,9 @@ export interface InstanceDetail {
   /** The models callers see (what the host announced, within the owner's policy). */
   models: string[];
   /**
-   * What the instance's URL serves: `chat` always, and `embeddings`, `completions`, `responses`,
-   * `messages` (Anthropic, at `/v1/messages`) as its host announced them (absent from older registries).
+   * What the instance's URL serves: `chat`, and `embeddings`, `completions`, `responses`, `messages`
+   * (Anthropic, at `/v1/messages`), `rerank`, `transcriptions` (at `/audio/transcriptions`) as its
+   * host announced them, less those the owner's policy denies (absent from older registries).
    */
   endpoints?: string[];
   /** Sorted by name (absent from registries older than replicas). */

@@ -34,7 +34,7 @@ export interface AccessKey {
   max_concurrent: number | null;
   tokens_per_day: number | null;
   models: string[] | null;
-  /** Endpoints the key may call (`chat`, `embeddings`, `completions`, `responses`, `messages`); null: all. */
+  /** Endpoints the key may call (any of USAGE_ENDPOINTS: `chat`, `embeddings`, …, `transcriptions`); null: all. */
   endpoints: string[] | null;
   created_at: string;
   last_used_at: string | null;
