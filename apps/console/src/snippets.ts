@@ -1,4 +1,5 @@
 /** Copy-ready ways to use an instance; pure so they can be checked without a browser. */
+import { USAGE_ENDPOINTS, type UsageEndpoint } from '@app/contracts';
 import { rerankSnippets } from './rerank-snippets';
 import { transcriptionSnippets } from './transcription-snippets';
 
@@ -91,16 +92,8 @@ export function javascriptSnippet(
 }
 
 /** What an instance's URL can serve (the card's `endpoints`), chat first: the order the page offers them. */
-export const ENDPOINTS = [
-  'chat',
-  'embeddings',
-  'completions',
-  'responses',
-  'messages',
-  'rerank',
-  'transcriptions',
-] as const;
-export type Endpoint = (typeof ENDPOINTS)[number];
+export const ENDPOINTS = USAGE_ENDPOINTS;
+export type Endpoint = UsageEndpoint;
 
 export const ENDPOINT_LABELS: Record<Endpoint, string> = {
   chat: 'Chat',
