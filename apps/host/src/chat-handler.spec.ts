@@ -309,6 +309,47 @@ describe('serveChat', () => {
     ]);
   });
 
+  it('binary chunk frames: canonical reads go as the bytes read, any other read through the parser', async () => {
+    const euro = Buffer.from('€');
+    const reads = [
+      Buffer.from('data: {"a":1}\n\ndata: {"b":"é"}\n\n'), // canonical: passed as it is
+      Buffer.from('data: {"c'), // a partial event: parsed, and kept until its end
+      Buffer.from('":3}\n\n'),
+      Buffer.from(': keepalive\r\n\r\ndata: {"d":4}\r\n\r\n'), // CRLF and a comment: parsed
+      Buffer.concat([Buffer.from('data: {"e":"'), euro.subarray(0, 1)]), // a split multi-byte character
+      Buffer.concat([euro.subarray(1), Buffer.from('"}\n\n')]),
+      Buffer.from('data:{"f":6}\n\ndata: {"g":7}\n\n'), // no space after `data:`: parsed
+      Buffer.from('data: {"h":8}\n\ndata: [DONE]\n\ndata: ignored\n\n'), // canonical up to [DONE]
+    ];
+    const fake = await startUpstream(async (_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      res.flushHeaders();
+      for (const r of reads) {
+        await delay(10);
+        res.write(r);
+      }
+      res.end();
+    });
+    const sent: Array<{ events: string | Buffer; done: boolean }> = [];
+    const s: ChatSink = {
+      ...sink(),
+      binaryChunks: true,
+      sendEvents: (_id, events, done) => (sent.push({ events, done }), true),
+    };
+    expect(await serve(fake.upstream, s)).toEqual({ kind: 'done', lines: 8 });
+    const text = sent
+      .map((f) => (typeof f.events === 'string' ? f.events : f.events.toString('utf8')))
+      .join('');
+    expect(text).toBe(
+      ['{"a":1}', '{"b":"é"}', '{"c":3}', '{"d":4}', '{"e":"€"}', '{"f":6}', '{"g":7}', '{"h":8}']
+        .map((p) => `data: ${p}\n\n`)
+        .join(''),
+    );
+    // Bytes as read (a Buffer) for the canonical reads only: a, b; then c, d, e, f + g; then h.
+    expect(sent.map((f) => Buffer.isBuffer(f.events))).toEqual([true, false, false, false, false, true]);
+    expect(sent.map((f) => f.done)).toEqual([false, false, false, false, false, true]);
+  });
+
   it('upstreamBody forces stream, asks for usage and fills a missing model only', () => {
     const usage = { include_usage: true };
     expect(upstreamBody({ messages: [], stream: false, top_p: 1 }, 'm')).toEqual({

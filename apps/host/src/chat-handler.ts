@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
+import { StringDecoder } from 'node:string_decoder';
 import { sseEvents, type ChatResponseFrame } from '@app/protocol';
-import { isDone, SseLineParser } from './sse-parser';
+import { canonicalEvents, isDone, SseLineParser } from './sse-parser';
 import { describeUpstreamError, readSomeText, type Upstream, type UpstreamResponse } from './upstream';
 
 /** Where the frames of one request go: the socket the request came in on. */
@@ -8,7 +9,7 @@ export interface ChatSink {
   send(frame: ChatResponseFrame): boolean;
   /** True when the chunks go as binary chunk frames (`sendEvents`) instead of JSON frames. */
   readonly binaryChunks?: boolean;
-  sendEvents?(requestId: string, events: string, done: boolean): boolean;
+  sendEvents?(requestId: string, events: string | Buffer, done: boolean): boolean;
   readonly isOpen: boolean;
   readonly bufferedAmount: number;
 }
@@ -111,6 +112,44 @@ function forwardStream(
     sink.binaryChunks === true && sink.sendEvents !== undefined && /^[\x21-\x7e]{1,255}$/.test(requestId);
   let lines = 0;
   let first = true;
+  const decoder = new StringDecoder('utf8');
+  // The parser and the decoder hold nothing (the last read they took ended a line): a read of
+  // canonical events may then bypass them.
+  let clean = true;
+
+  const counted = (count: number) => {
+    if (count === 0) return;
+    lines += count;
+    if (first) {
+      first = false;
+      options.onFirstChunk?.();
+    }
+  };
+
+  // One read as it came, when it is whole canonical events (nearly always); true once [DONE] was
+  // seen; null when the read needs the parser.
+  const forwardBytes = (read: Buffer): boolean | null => {
+    const events = canonicalEvents(read);
+    if (events === null) return null;
+    if (events.count === 0 && !events.done) return false;
+    counted(events.count);
+    sink.sendEvents!(
+      requestId,
+      events.end === read.length ? read : read.subarray(0, events.end),
+      events.done,
+    );
+    return events.done;
+  };
+
+  // Any read: canonical bytes as they are, anything else through the decoder and the parser.
+  const forwardRead = (read: Buffer): boolean => {
+    if (binary && clean) {
+      const done = forwardBytes(read);
+      if (done !== null) return done;
+    }
+    clean = read.length > 0 && read[read.length - 1] === 0x0a;
+    return forward(parser.push(decoder.write(read)));
+  };
 
   // Forwards the payloads of one read; true once [DONE] was seen (what follows it is dropped).
   const forward = (payloads: string[]): boolean => {
@@ -125,13 +164,7 @@ function forwardStream(
     const count = done ? doneAt : payloads.length;
     if (binary) {
       if (count === 0 && !done) return false;
-      if (count > 0) {
-        lines += count;
-        if (first) {
-          first = false;
-          options.onFirstChunk?.();
-        }
-      }
+      counted(count);
       // The SSE bytes the caller will read, built once; nobody parses or re-encodes them.
       sink.sendEvents!(requestId, sseEvents(payloads, count), done);
       return done;
@@ -140,11 +173,7 @@ function forwardStream(
       if (done) sink.send({ type: 'chat_response', request_id: requestId, done: true });
       return done;
     }
-    if (first) {
-      first = false;
-      options.onFirstChunk?.();
-    }
-    lines += count;
+    counted(count);
     sink.send(
       count === 1
         ? { type: 'chat_response', request_id: requestId, raw_sse: payloads[0], done }
@@ -185,11 +214,11 @@ function forwardStream(
       if (!over)
         finish({ kind: 'error', message: `forwarding failed: ${describeUpstreamError(err)}` }, false);
     };
-    const onData = (chunk: string) => {
+    const onData = (chunk: Buffer) => {
       if (over) return;
       try {
         if (!sink.isOpen) return finish({ kind: 'aborted' }, false);
-        if (forward(parser.push(chunk))) return finish({ kind: 'done', lines }, true);
+        if (forwardRead(chunk)) return finish({ kind: 'done', lines }, true);
       } catch (err) {
         return broken(err);
       }
@@ -211,7 +240,9 @@ function forwardStream(
     const onEnd = () => {
       if (over) return;
       try {
-        if (forward(parser.end())) finish({ kind: 'done', lines }, true);
+        const rest = decoder.end();
+        if (forward(rest === '' ? parser.end() : [...parser.push(rest), ...parser.end()]))
+          finish({ kind: 'done', lines }, true);
         else finish(fail('upstream ended without [DONE]'), true);
       } catch (err) {
         broken(err);
@@ -225,7 +256,6 @@ function forwardStream(
     };
 
     signal.addEventListener('abort', onAbort);
-    body.setEncoding('utf8');
     body.on('data', onData);
     body.on('end', onEnd);
     body.on('error', onError);

@@ -163,7 +163,7 @@ export class RegistryConnection {
    * The SSE events of one upstream read as one binary chunk frame; only once the hello said
    * `binary_chunks` (the caller checks `binaryChunks`). False if the socket is not open.
    */
-  sendEvents(requestId: string, events: string, done: boolean): boolean {
+  sendEvents(requestId: string, events: string | Buffer, done: boolean): boolean {
     if (this.ws.readyState !== WebSocket.OPEN) return false;
     if (this.tcp) corkForThisTick(this.tcp);
     this.ws.send(encodeChunkFrame(requestId, events, done));

@@ -1,4 +1,4 @@
-import { isDone, SseLineParser } from './sse-parser';
+import { canonicalEvents, isDone, SseLineParser } from './sse-parser';
 
 describe('SseLineParser', () => {
   it('returns the payload of each complete data line', () => {
@@ -63,5 +63,34 @@ describe('SseLineParser', () => {
     expect(isDone('[DONE]')).toBe(true);
     expect(isDone(' [DONE] ')).toBe(true);
     expect(isDone('{"content":"[DONE]"}')).toBe(false);
+  });
+});
+
+describe('canonicalEvents', () => {
+  const of = (text: string) => canonicalEvents(Buffer.from(text));
+
+  it('takes whole `data: …\\n\\n` events up to [DONE], counting them', () => {
+    expect(of('data: {"a":1}\n\ndata: {"b":2}\n\n')).toEqual({ end: 30, count: 2, done: false });
+    expect(of('data: 1\n\ndata: [DONE]\n\ndata: 2\n\n')).toEqual({ end: 9, count: 1, done: true });
+    expect(of('data: [DONE]\n\n')).toEqual({ end: 0, count: 0, done: true });
+    expect(of('data:  [DONE] \n\n')).toEqual({ end: 0, count: 0, done: true });
+    expect(of('')).toEqual({ end: 0, count: 0, done: false });
+    expect(of('data: [1,2]\n\n')).toEqual({ end: 13, count: 1, done: false });
+  });
+
+  it('leaves every other shape to the parser', () => {
+    for (const text of [
+      'data: {"a":1}', // no end
+      'data: {"a":1}\n', // one newline (the event may go on)
+      'data: {"a":1}\ndata: {"b":2}\n\n', // events one newline apart
+      'data: {"a":1}\r\n\r\n', // CRLF
+      'data:{"a":1}\n\n', // no space
+      ': keepalive\n\ndata: 1\n\n', // a comment
+      'event: x\ndata: 1\n\n', // an event name
+      '\ufeffdata: 1\n\n', // a BOM
+      'data: \n\n', // an empty payload
+      'data: 1\n\ndata: 2', // a whole event, then a partial one
+    ])
+      expect(of(text)).toBeNull();
   });
 });

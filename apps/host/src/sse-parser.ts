@@ -62,3 +62,55 @@ function pushLine(line: string, out: string[]): void {
 export function isDone(payload: string): boolean {
   return payload === '[DONE]' || payload.trim() === '[DONE]';
 }
+
+/** Where a read of canonical events stops being forwardable as it is; see `canonicalEvents`. */
+export interface CanonicalEvents {
+  /** Bytes [0, end) are whole `data: <payload>\n\n` events (none of them `[DONE]`). */
+  end: number;
+  /** Events in [0, end). */
+  count: number;
+  /** An event `data: [DONE]\n\n` starts at `end`: the answer is complete. */
+  done: boolean;
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+const OPEN_BRACKET = 0x5b;
+
+/**
+ * The fast path for what nearly every OpenAI-compatible server sends: when one upstream read is
+ * nothing but whole `data: <payload>\n\n` events (LF only, one space, up to an optional
+ * `data: [DONE]`), its bytes can go to the registry as they are, with no decoding, splitting or
+ * re-encoding. Null when the read is anything else (a partial event, CRLF, comments, `event:`
+ * lines, a BOM, `data:` without its space, a single newline between events): that read takes
+ * `SseLineParser`, which handles them all.
+ */
+export function canonicalEvents(read: Buffer): CanonicalEvents | null {
+  let at = 0;
+  let count = 0;
+  while (at < read.length) {
+    if (!startsWithData(read, at)) return null;
+    const payload = at + 6;
+    const nl = read.indexOf(LF, payload);
+    if (nl === -1 || read[nl + 1] !== LF || nl === payload || read[nl - 1] === CR) return null;
+    // Only a payload starting with `[` or a space can be the end marker (`isDone` decides).
+    const first = read[payload];
+    if ((first === OPEN_BRACKET || first === 0x20) && isDone(read.toString('latin1', payload, nl)))
+      return { end: at, count, done: true };
+    count++;
+    at = nl + 2;
+  }
+  return { end: at, count, done: false };
+}
+
+/** `data: ` at `at` (byte compares: cheaper than a native call for six bytes). */
+function startsWithData(read: Buffer, at: number): boolean {
+  return (
+    read[at] === 0x64 && // d
+    read[at + 1] === 0x61 && // a
+    read[at + 2] === 0x74 && // t
+    read[at + 3] === 0x61 && // a
+    read[at + 4] === 0x3a && // :
+    read[at + 5] === 0x20
+  );
+}

@@ -41,16 +41,18 @@ export function sseEvents(payloads: readonly string[], count = payloads.length):
   return text;
 }
 
-/** One binary chunk frame: a single allocation, the text written into it. */
-export function encodeChunkFrame(requestId: string, events: string, done: boolean): Buffer {
-  const idBytes = Buffer.byteLength(requestId, 'latin1');
+/** One binary chunk frame: a single allocation, the events (text or the bytes as read) written into it. */
+export function encodeChunkFrame(requestId: string, events: string | Buffer, done: boolean): Buffer {
+  const idBytes = requestId.length;
   if (idBytes === 0 || idBytes > 255) throw new RangeError('a request id of 1..255 characters');
-  const frame = Buffer.allocUnsafe(HEADER_BYTES + idBytes + Buffer.byteLength(events, 'utf8'));
+  const eventBytes = typeof events === 'string' ? Buffer.byteLength(events, 'utf8') : events.length;
+  const frame = Buffer.allocUnsafe(HEADER_BYTES + idBytes + eventBytes);
   frame[0] = CHUNK_FRAME_TYPE;
   frame[1] = done ? FLAG_DONE : 0;
   frame[2] = idBytes;
   frame.write(requestId, HEADER_BYTES, 'latin1');
-  frame.write(events, HEADER_BYTES + idBytes, 'utf8');
+  if (typeof events === 'string') frame.write(events, HEADER_BYTES + idBytes, 'utf8');
+  else events.copy(frame, HEADER_BYTES + idBytes);
   return frame;
 }
 

@@ -4,7 +4,10 @@
  * around them go to the caller as they are.
  */
 
-const NEEDLES = [Buffer.from('"usage":{'), Buffer.from('"usage": {')];
+/** One search for the key; what follows it (`{`, after at most one space) is checked where it is found. */
+const NEEDLE = Buffer.from('"usage":');
+const OPEN_BRACE = 0x7b;
+const SPACE = 0x20;
 const SEPARATOR = Buffer.from('\n\n');
 const PREFIX_BYTES = 'data: '.length;
 
@@ -17,11 +20,7 @@ export interface EventSpan {
 
 /** The next event at or after `from` (an event boundary) whose bytes contain a usage object; null if none. */
 export function nextUsageEvent(events: Buffer, from: number): EventSpan | null {
-  let at = -1;
-  for (const needle of NEEDLES) {
-    const i = events.indexOf(needle, from);
-    if (i !== -1 && (at === -1 || i < at)) at = i;
-  }
+  const at = usageObjectAt(events, from);
   if (at === -1) return null;
   const before = events.lastIndexOf(SEPARATOR, at);
   const after = events.indexOf(SEPARATOR, at);
@@ -29,6 +28,20 @@ export function nextUsageEvent(events: Buffer, from: number): EventSpan | null {
     start: before === -1 || before < from ? from : before + SEPARATOR.length,
     end: after === -1 ? events.length : after + SEPARATOR.length,
   };
+}
+
+/**
+ * Where the next `"usage":{` (or `"usage": {`) starts, -1 if nowhere: one pass over the bytes
+ * (two needles were two passes over every frame); a `"usage":null`, which some
+ * servers put on every chunk, is stepped over.
+ */
+function usageObjectAt(events: Buffer, from: number): number {
+  for (let at = events.indexOf(NEEDLE, from); at !== -1; at = events.indexOf(NEEDLE, at + NEEDLE.length)) {
+    let next = at + NEEDLE.length;
+    if (events[next] === SPACE) next++;
+    if (events[next] === OPEN_BRACE) return at;
+  }
+  return -1;
 }
 
 /** The chunk JSON of an event found by `nextUsageEvent`. */
