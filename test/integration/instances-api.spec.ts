@@ -332,6 +332,28 @@ describe.each<Mode>(['pglite', 'postgresql'])('instance REST API on %s', (mode) 
       expect(res.json().message).toContain(field);
     });
 
+    it('text the database cannot store → 422 naming where, before any handler (register and chat)', async () => {
+      const res = await inject({
+        method: 'POST',
+        url: '/api/upload/register',
+        body: { upload_name: 'x', config: { notes: ['ok', 'a\u0000b'] } },
+      });
+      expect(res.statusCode).toBe(422);
+      expect(res.json().message).toBe(
+        'body.config.notes.1: text must not contain NUL characters or unpaired surrogates',
+      );
+      const chat = await inject({
+        method: 'POST',
+        url: '/api/chat/no-such-instance/chat/completions',
+        body: { messages: [{ role: 'user', content: 'a\ud800' }] },
+      });
+      // 422, not the 404 the handler would give: the hook answered first.
+      expect(chat.statusCode).toBe(422);
+      expect(chat.json().error.message).toBe(
+        'body.messages.0.content: text must not contain NUL characters or unpaired surrogates',
+      );
+    });
+
     it('malformed JSON → 400', async () => {
       const res = await inject({ method: 'POST', url: '/api/upload/register', payload: '{"upload_name": ' });
       expect(res.statusCode).toBe(400);

@@ -18,4 +18,13 @@ describe('findBodyProblem', () => {
     expect(findBodyProblem({ upload_name: 'a\uD800' })).toMatch(/unpaired/);
     expect(findBodyProblem({ ['k\uDC00']: 1 })).toMatch(/keys/);
   });
+
+  it('names the path of the problem, through arrays and objects', () => {
+    expect(findBodyProblem({ messages: [{ content: 'ok' }, { role: 'user', content: 'a\u0000' }] })).toBe(
+      'body.messages.1.content: text must not contain NUL characters or unpaired surrogates',
+    );
+    expect(findBodyProblem({ a: { ['b\uD800']: 1 } })).toBe(
+      'body.a: keys must not contain NUL characters or unpaired surrogates',
+    );
+  });
 });
