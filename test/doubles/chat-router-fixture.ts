@@ -133,5 +133,7 @@ export function setup(
     connectLocal,
     hosts,
     presenceReads: () => presence.reads,
+    presence,
+    bus,
   };
 }

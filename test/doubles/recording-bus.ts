@@ -34,6 +34,11 @@ export class RecordingBus extends LocalClusterBus {
     if (topic && message) this.broadcasts.push({ topic, message });
   }
 
+  /** This node's channels are subscribed again after a drop (`onReconnect` handlers run). */
+  reconnected(): void {
+    for (const handler of this.reconnectHandlers) handler();
+  }
+
   /** Another node's broadcast arrives here. */
   receiveBroadcast(topic: BroadcastTopic, message: Record<string, unknown>, from: string): void {
     this.deliverBroadcast(topic, message, from);

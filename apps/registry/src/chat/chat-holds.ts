@@ -86,6 +86,11 @@ export class ChatHolds {
     if (held?.size === 0) this.held.delete(route.instanceId);
   }
 
+  /** Every waiting chat looks again now (what told this node of new replicas may have been missed). */
+  wakeAll(): void {
+    for (const held of [...this.held.values()]) for (const route of [...held]) route.wake?.();
+  }
+
   /** A replica of the instance connected (here or elsewhere): its waiting chats look again now. */
   wake(instanceId: string): void {
     const held = this.held.get(instanceId);

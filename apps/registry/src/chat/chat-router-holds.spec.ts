@@ -20,6 +20,22 @@ describe('ChatRouter: holds, admission, and the failure table', () => {
     expect(t.router.heldCount('inst')).toBe(0);
   });
 
+  it('when its node is reconnected (e.g. Redis came back), a held chat reads presence again at once', async () => {
+    // Another node re-claimed the replica while this node's subscription was down: no gossip came.
+    const t = setup({ env: { CHAT_HOLD_MS: '5000' } });
+    const dispatched = t.dispatch(t.chat);
+    await eventually(() => t.router.heldCount('inst') === 1, 1_000);
+    t.presence.claimElsewhere('inst', 'b');
+    const reconnectedAt = Date.now();
+    t.bus.reconnected();
+    await dispatched;
+    await t.settled();
+    expect(t.chat.sink.events).toEqual(['a', 'done']);
+    expect(t.sentTo).toEqual(['b:']);
+    // Not at the next poll of the hold (HOLD_POLL_MS, 500 ms).
+    expect(Date.now() - reconnectedAt).toBeLessThan(400);
+  });
+
   it('a held chat whose replica never comes gets instance_offline when the hold ends', async () => {
     const t = setup({ distributed: false, env: { CHAT_HOLD_MS: '200' } });
     await t.dispatch(t.chat);

@@ -76,6 +76,16 @@ export class ChatRouter implements OnModuleInit {
         this.holds.wake(connection.instanceId);
     });
     this.gossip.onGained((instanceId) => this.holds.wake(instanceId));
+    // Back after a drop (e.g. Redis restarted): gossip sent meanwhile (replicas re-claimed as Redis
+    // came back) was lost, so what this node knows is read again, and chats waiting for a replica
+    // look at once instead of at their next poll — again once this node's own channels are back,
+    // since a cross-node chat cannot go before they are.
+    const lookAgain = () => {
+      this.table.markAllStale();
+      this.holds.wakeAll();
+    };
+    this.bus.onBroadcastGap(lookAgain);
+    this.bus.onReconnect(lookAgain);
   }
 
   /** Chats waiting for a replica of the instance on this node. */

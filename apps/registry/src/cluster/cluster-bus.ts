@@ -33,6 +33,7 @@ export abstract class ClusterBus {
   private readonly broadcastHandlers: { [T in BroadcastTopic]?: BroadcastHandler } = {};
   /** Run when broadcasts may have been missed (the subscription dropped and is back). */
   protected readonly broadcastGapHandlers: (() => void)[] = [];
+  protected readonly reconnectHandlers: (() => void)[] = [];
 
   /** Resolves false when no node is listening on that channel (PUBLISH returned 0) or Redis is unreachable. */
   abstract sendRequest(nodeId: string, message: NodeRequestMessage): Promise<boolean>;
@@ -69,6 +70,14 @@ export abstract class ClusterBus {
   /** Routes other nodes' broadcasts on `topic` to `handler` (one handler per topic). */
   onBroadcast(topic: BroadcastTopic, handler: BroadcastHandler): void {
     this.broadcastHandlers[topic] = handler;
+  }
+
+  /**
+   * Runs `handler` each time this node's own channels are subscribed again after a drop (the
+   * `onDisconnect` that came before it): from now on it can send cross-node chats and get their answers.
+   */
+  onReconnect(handler: () => void): void {
+    this.reconnectHandlers.push(handler);
   }
 
   /** Runs `handler` each time the bus's subscriber is back after a drop: what was broadcast meanwhile is lost. */

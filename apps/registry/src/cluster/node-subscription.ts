@@ -13,6 +13,8 @@ export interface NodeSubscriptionEvents {
   message(channel: string, payload: Buffer): void;
   /** The subscription dropped (once per outage): what was sent to this node meanwhile is lost. */
   lost(): void;
+  /** Subscribed again after a drop (Redis confirmed): other nodes reach this one again. */
+  restored?(): void;
 }
 
 /**
@@ -115,5 +117,6 @@ export class NodeSubscription {
     this.lost = false;
     this.subscribedNow = true;
     this.log?.log('cluster bus subscription restored');
+    this.events.restored?.();
   }
 }

@@ -123,7 +123,11 @@ export class RedisClusterBus extends ClusterBus {
       this.shardSubscriber ?? (connections.subscriber as Redis),
       this.publisher,
       [this.requestChannel, this.replyChannel],
-      { message: this.onMessage, lost: () => this.disconnected() },
+      {
+        message: this.onMessage,
+        lost: () => this.disconnected(),
+        restored: () => this.runAll(this.reconnectHandlers, 'reconnect'),
+      },
       opts.log,
     );
     this.broadcasts = new RedisBroadcasts(

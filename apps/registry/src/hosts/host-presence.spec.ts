@@ -77,5 +77,16 @@ describe('HostPresence', () => {
       await eventually(() => (t.world.presence.ownerOf('inst')?.epoch ?? 0) > first, 1_000);
       expect(connection.epoch).toBe(t.world.presence.ownerOf('inst')?.epoch);
     });
+
+    it('tells the other nodes of a re-claim as of a connect (the gossip carries the new epoch)', async () => {
+      await t.restart({ PRESENCE_TTL_MS: '600000', PRESENCE_REFRESH_MS: '300000' });
+      const { connection } = await t.node.connect();
+      const changes: string[] = [];
+      t.node.hub.onChange((c, change) => changes.push(`${change}:${c.epoch}`));
+      t.world.presence.forgetAll();
+      t.world.presence.restore();
+      await eventually(() => changes.length > 0, 1_000);
+      expect(changes).toEqual([`up:${connection.epoch}`]);
+    });
   });
 });

@@ -153,6 +153,9 @@ export class HostPresence implements OnModuleInit, OnModuleDestroy {
       if ('tooMany' in claimed) return;
       connection.epoch = claimed.epoch;
       this.logger.log(`re-claimed presence of ${connection.slot} (epoch ${connection.epoch})`);
+      // As a connect: the gossip tells the other nodes now (its new epoch; chats they hold for the
+      // instance go at once), not only presence at their next read.
+      this.hub.notify(connection, 'up');
     } else if (owner.nodeId !== this.config.nodeId || owner.epoch > connection.epoch) {
       this.hub.supersede(connection);
     }

@@ -124,6 +124,14 @@ export class ReplicaTable {
         if (replica.nodeId === nodeId) entry.replicas.delete(slot);
   }
 
+  /**
+   * The gossip may have been missed (this node's subscription dropped and is back): every entry is
+   * read from presence again when a chat next needs it; what it knows meanwhile still routes.
+   */
+  markAllStale(): void {
+    for (const entry of this.entries.values()) entry.readAt = Number.NEGATIVE_INFINITY;
+  }
+
   /** Every node some known replica is on (their liveness is checked). */
   nodes(): Set<string> {
     const nodes = new Set<string>();
