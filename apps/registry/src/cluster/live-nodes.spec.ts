@@ -1,5 +1,5 @@
 import type { ClusterBus } from './cluster-bus';
-import { FORGET_DEAD_NODE_MS, LiveNodes } from './live-nodes';
+import { FORGET_DEAD_NODE_MS, LiveNodes, RECENTLY_DEAD_MS } from './live-nodes';
 
 /** A bus whose membership and liveness the test sets; counts the questions asked. */
 function fakeBus() {
@@ -50,6 +50,31 @@ describe('LiveNodes', () => {
     expect(changes).toHaveLength(1);
     await live.refresh();
     expect(changes).toHaveLength(1);
+  });
+
+  it('asks again about a node seen dead lately (resubscribing after a Redis restart), at most every 100 ms, for RECENTLY_DEAD_MS', async () => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
+    const { bus, state } = fakeBus();
+    const live = new LiveNodes(bus);
+    await live.refresh();
+    state.dead.add('c');
+    await live.refresh();
+    state.asked = [];
+    expect(await live.isAlive('c')).toBe(false);
+    expect(await live.isAlive('c')).toBe(false);
+    expect(state.asked).toEqual(['c']);
+    // Listening again before the next check: the next chat that needs it finds it alive.
+    state.dead.delete('c');
+    jest.advanceTimersByTime(150);
+    expect(await live.isAlive('c')).toBe(true);
+    expect([...live.current].sort()).toEqual(['b', 'c', 'me']);
+    // A node dead for longer is not asked between checks.
+    state.dead.add('c');
+    await live.refresh();
+    jest.advanceTimersByTime(RECENTLY_DEAD_MS + 1);
+    state.asked = [];
+    expect(await live.isAlive('c')).toBe(false);
+    expect(state.asked).toEqual([]);
   });
 
   it('asks once about a node it has not seen yet (its hosts may show in presence first)', async () => {

@@ -3,6 +3,14 @@ import { ClusterBus } from './cluster-bus';
 
 /** How often the membership and each member's liveness are read again. */
 export const LIVE_NODES_CHECK_MS = 1_000;
+/**
+ * A member found not listening is asked again when a chat needs it, for this long after it was
+ * first seen so: a node resubscribing after a Redis restart listens again within a moment, and must
+ * not stay dead until the next check.
+ */
+export const RECENTLY_DEAD_MS = 5_000;
+/** Such a node is asked at most this often (a truly dead node: a few PUBSUB NUMSUB a second). */
+const ASK_DEAD_AGAIN_MS = 100;
 /** A node dead for this long leaves the membership (its rows of what it held are purged). */
 export const FORGET_DEAD_NODE_MS = 10 * 60_000;
 
@@ -20,6 +28,8 @@ export class LiveNodes implements OnModuleInit, OnModuleDestroy {
   private alive = new Set<string>();
   /** performance.now() since which a member has been seen dead. */
   private readonly deadSince = new Map<string, number>();
+  /** performance.now() a recently dead node was last asked on demand (see RECENTLY_DEAD_MS). */
+  private readonly askedDead = new Map<string, number>();
   private readonly forgetListeners: Array<(nodeId: string) => void> = [];
   private readonly changeListeners: Array<() => void> = [];
   private timer?: NodeJS.Timeout;
@@ -46,13 +56,25 @@ export class LiveNodes implements OnModuleInit, OnModuleDestroy {
     return this.alive;
   }
 
-  /** Whether `nodeId` is alive: from the last check, or asked now for a node not seen yet. */
+  /**
+   * Whether `nodeId` is alive: from the last check, or asked now for a node not seen yet (it joined
+   * since: its hosts can be in presence before it is here) or seen dead only lately.
+   */
   async isAlive(nodeId: string): Promise<boolean> {
     if (this.alive.has(nodeId)) return true;
-    if (this.deadSince.has(nodeId)) return false;
-    // A node that joined since the last check (its hosts can be in presence before it is here).
+    const deadSince = this.deadSince.get(nodeId);
+    if (deadSince !== undefined) {
+      const now = performance.now();
+      if (now - deadSince > RECENTLY_DEAD_MS) return false;
+      if (now - (this.askedDead.get(nodeId) ?? -Infinity) < ASK_DEAD_AGAIN_MS) return false;
+      this.askedDead.set(nodeId, now);
+    }
     const alive = await this.bus.isNodeAlive(nodeId);
-    if (alive) this.update(new Set([...this.alive, nodeId]));
+    if (alive) {
+      this.deadSince.delete(nodeId);
+      this.askedDead.delete(nodeId);
+      this.update(new Set([...this.alive, nodeId]));
+    }
     return alive;
   }
 
@@ -95,6 +117,8 @@ export class LiveNodes implements OnModuleInit, OnModuleDestroy {
       if (now - since >= FORGET_DEAD_NODE_MS) this.forget(nodeId);
     }
     for (const nodeId of this.deadSince.keys()) if (!members.includes(nodeId)) this.deadSince.delete(nodeId);
+    for (const nodeId of this.askedDead.keys())
+      if (!this.deadSince.has(nodeId)) this.askedDead.delete(nodeId);
     this.update(alive);
   }
 
