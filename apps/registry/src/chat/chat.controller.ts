@@ -1,6 +1,6 @@
-import { Body, Controller, Get, Headers, HttpCode, Ip, Param, Post, Res } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import { Controller, Get, Headers, HttpCode, Ip, Param, Post, Req, Res } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { performance } from 'node:perf_hooks';
 import { instanceNotFound } from '../common/http-errors';
 import { ChatAccess } from '../keys/chat-access.service';
@@ -32,29 +32,10 @@ export class ChatController {
   @Post()
   @HttpCode(200)
   @ApiOperation({ summary: 'Chat with an instance (Second Me path; streams by default)' })
+  @ApiParam({ name: 'instanceId' })
   @ApiBody({ type: ChatCompletionDto })
-  async chat(
-    @Param('instanceId') instanceId: string,
-    @Body() body: unknown,
-    @Ip() ip: string,
-    @Headers('x-request-id') requestId: string | undefined,
-    @Headers('authorization') authorization: string | undefined,
-    @Headers('content-length') contentLength: string | undefined,
-    @Res() reply: FastifyReply,
-  ) {
-    const bodyBytes = declaredLength(contentLength);
-    await this.relayCounted({
-      instanceId,
-      body,
-      defaultStream: true,
-      rules: 'second_me',
-      ip,
-      authorization,
-      requestId,
-      bodyBytes,
-      endpoint: CHAT_PATH,
-      reply,
-    });
+  async chat(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    await this.relayCounted(chatCall(request, reply, true, 'second_me', CHAT_PATH));
   }
 
   @Post('chat/completions')
@@ -64,31 +45,11 @@ export class ChatController {
     description:
       "OpenAI's rules: temperature from 0 to 2, and nothing filled in when temperature or max_tokens is absent (the owner's max_tokens ceiling still applies). The bare route keeps Second Me's (0..1, defaults 0.7 and 2000).",
   })
+  @ApiParam({ name: 'instanceId' })
   @ApiBody({ type: OpenAiChatCompletionDto })
-  async completions(
-    @Param('instanceId') instanceId: string,
-    @Body() body: unknown,
-    @Headers('accept') accept: string | undefined,
-    @Headers('x-request-id') requestId: string | undefined,
-    @Headers('authorization') authorization: string | undefined,
-    @Headers('content-length') contentLength: string | undefined,
-    @Ip() ip: string,
-    @Res() reply: FastifyReply,
-  ) {
-    const defaultStream = (accept ?? '').includes('text/event-stream');
-    const bodyBytes = declaredLength(contentLength);
-    await this.relayCounted({
-      instanceId,
-      body,
-      defaultStream,
-      rules: 'openai',
-      ip,
-      authorization,
-      requestId,
-      bodyBytes,
-      endpoint: COMPLETIONS_PATH,
-      reply,
-    });
+  async completions(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const defaultStream = (header(request, 'accept') ?? '').includes('text/event-stream');
+    await this.relayCounted(chatCall(request, reply, defaultStream, 'openai', COMPLETIONS_PATH));
   }
 
   /**
@@ -122,6 +83,37 @@ export class ChatController {
       data: [...ids].map((id) => ({ id, object: 'model', created: 0, owned_by: instanceId })),
     };
   }
+}
+
+/**
+ * The call as the relay takes it, read from the request itself: one `@Req()` instead of a
+ * decorator (and a pipe) per parameter on the busiest route.
+ */
+function chatCall(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  defaultStream: boolean,
+  rules: ChatCall['rules'],
+  endpoint: string,
+): ChatCall {
+  return {
+    instanceId: (request.params as { instanceId: string }).instanceId,
+    body: request.body,
+    defaultStream,
+    rules,
+    ip: request.ip,
+    authorization: header(request, 'authorization'),
+    requestId: header(request, 'x-request-id'),
+    bodyBytes: declaredLength(header(request, 'content-length')),
+    endpoint,
+    reply,
+  };
+}
+
+/** A header as `@Headers(name)` gives it: the value Node joined or kept (first of a repeated one). */
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
 }
 
 /** Content-Length as a number (Fastify already refused a body longer than it says). */
