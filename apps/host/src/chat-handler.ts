@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
 import { sseEvents, type ChatResponseFrame } from '@app/protocol';
+import type { Abortable } from './cancellation';
 import { canonicalEvents, isDone, SseLineParser } from './sse-parser';
 import { describeUpstreamError, readSomeText, type Upstream, type UpstreamResponse } from './upstream';
 
@@ -22,7 +23,7 @@ export interface ServeChatOptions {
   defaultModel?: string;
   sink: ChatSink;
   /** Aborted on `cancel`, socket loss or shutdown: the upstream request is dropped, nothing more is sent. */
-  signal: AbortSignal;
+  signal: Abortable;
   /** Called once with the time of the first forwarded line (for logs). */
   onFirstChunk?: () => void;
   /** Socket buffer above which reading the upstream pauses (simple backpressure). */

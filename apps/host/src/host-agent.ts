@@ -323,7 +323,7 @@ export class HostAgent extends EventEmitter {
       upstream: this.upstream,
       defaultModel: this.config.model ?? this.models.known[0],
       sink: conn,
-      signal: entry.controller.signal,
+      signal: entry.cancellation,
       onFirstChunk: debug
         ? () =>
             this.logger.debug(
@@ -371,7 +371,7 @@ export class HostAgent extends EventEmitter {
       policy: this.config,
       served: this.config.endpoints,
       sink: conn,
-      signal: entry.controller.signal,
+      signal: entry.cancellation,
     }).then((outcome) => {
       this.requests.finished(entry);
       if (outcome.kind === 'done') this.stats.served++;

@@ -7,12 +7,12 @@ describe('InFlightTable', () => {
 
   beforeEach(() => (table = new InFlightTable()));
 
-  it('tracks each chat with its own abort controller', () => {
+  it('tracks each chat with its own cancellation', () => {
     const one = table.add('r1', a);
     const two = table.add('r2', a);
     expect(table.size).toBe(2);
     expect(table.has('r1')).toBe(true);
-    expect(one.controller).not.toBe(two.controller);
+    expect(one.cancellation).not.toBe(two.cancellation);
     expect(one.conn).toBe(a);
   });
 
@@ -20,11 +20,11 @@ describe('InFlightTable', () => {
     const one = table.add('r1', a);
     const two = table.add('r2', a);
     expect(table.cancel('r1', b)).toBeUndefined();
-    expect(one.controller.signal.aborted).toBe(false);
+    expect(one.cancellation.aborted).toBe(false);
 
     expect(table.cancel('r1', a)).toBe(one);
-    expect(one.controller.signal.aborted).toBe(true);
-    expect(two.controller.signal.aborted).toBe(false);
+    expect(one.cancellation.aborted).toBe(true);
+    expect(two.cancellation.aborted).toBe(false);
     expect(table.has('r1')).toBe(false);
     // A second cancel for the same id finds nothing: the chat is already over.
     expect(table.cancel('r1', a)).toBeUndefined();
@@ -34,8 +34,8 @@ describe('InFlightTable', () => {
     const onA = [table.add('r1', a), table.add('r2', a)];
     const onB = table.add('r3', b);
     expect(table.abortOn(a)).toEqual(onA);
-    expect(onA.every((e) => e.controller.signal.aborted)).toBe(true);
-    expect(onB.controller.signal.aborted).toBe(false);
+    expect(onA.every((e) => e.cancellation.aborted)).toBe(true);
+    expect(onB.cancellation.aborted).toBe(false);
     expect(table.busyOn(a)).toBe(false);
     expect(table.busyOn(b)).toBe(true);
     expect(table.size).toBe(1);
@@ -44,7 +44,7 @@ describe('InFlightTable', () => {
   it('abortAll aborts and forgets everything (shutdown)', () => {
     const entries = [table.add('r1', a), table.add('r2', b)];
     expect(table.abortAll()).toEqual(entries);
-    expect(entries.every((e) => e.controller.signal.aborted)).toBe(true);
+    expect(entries.every((e) => e.cancellation.aborted)).toBe(true);
     expect(table.size).toBe(0);
   });
 
@@ -52,13 +52,13 @@ describe('InFlightTable', () => {
     const first = table.add('r1', a);
     table.finished(first);
     expect(table.has('r1')).toBe(false);
-    expect(first.controller.signal.aborted).toBe(false);
+    expect(first.cancellation.aborted).toBe(false);
 
     const cancelled = table.add('r2', a);
     table.cancel('r2', a);
     const reused = table.add('r2', a);
     table.finished(cancelled);
     expect(table.has('r2')).toBe(true);
-    expect(reused.controller.signal.aborted).toBe(false);
+    expect(reused.cancellation.aborted).toBe(false);
   });
 });

@@ -1,16 +1,17 @@
 import { performance } from 'node:perf_hooks';
+import { Cancellation } from './cancellation';
 
 /** One chat being served, on the socket it came in on. */
 export interface InFlight<Conn> {
   id: string;
   conn: Conn;
   /** Aborted on cancel, socket loss or shutdown: the upstream request is dropped. */
-  controller: AbortController;
+  cancellation: Cancellation;
   startedAt: number;
 }
 
 /**
- * The chats the agent is serving, by request id. Each has its own abort controller; a chat leaves
+ * The chats the agent is serving, by request id. Each has its own cancellation; a chat leaves
  * the table when it ends, is cancelled, or its socket is gone, whichever comes first.
  */
 export class InFlightTable<Conn> {
@@ -29,7 +30,7 @@ export class InFlightTable<Conn> {
     const entry: InFlight<Conn> = {
       id,
       conn,
-      controller: new AbortController(),
+      cancellation: new Cancellation(),
       startedAt: performance.now(),
     };
     this.requests.set(id, entry);
@@ -46,7 +47,7 @@ export class InFlightTable<Conn> {
     const entry = this.requests.get(id);
     if (!entry || entry.conn !== conn) return undefined;
     this.requests.delete(id);
-    entry.controller.abort();
+    entry.cancellation.abort();
     return entry;
   }
 
@@ -55,7 +56,7 @@ export class InFlightTable<Conn> {
     const aborted = [...this.requests.values()].filter((entry) => entry.conn === conn);
     for (const entry of aborted) {
       this.requests.delete(entry.id);
-      entry.controller.abort();
+      entry.cancellation.abort();
     }
     return aborted;
   }
@@ -64,7 +65,7 @@ export class InFlightTable<Conn> {
   abortAll(): InFlight<Conn>[] {
     const aborted = [...this.requests.values()];
     this.requests.clear();
-    for (const entry of aborted) entry.controller.abort();
+    for (const entry of aborted) entry.cancellation.abort();
     return aborted;
   }
 

@@ -5,6 +5,7 @@ import {
   type OutgoingHttpHeaders,
 } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { abortError, type Abortable } from './cancellation';
 
 export interface UpstreamOptions {
   /** Base URL without trailing slash, e.g. http://127.0.0.1:11434/v1. */
@@ -134,7 +135,7 @@ export class Upstream {
    * arrived; the caller reads the body to its end (the socket then returns to the pool) or
    * destroys it. Aborting `signal` destroys the request and its socket.
    */
-  chatCompletions(body: Record<string, unknown>, signal: AbortSignal): Promise<UpstreamResponse> {
+  chatCompletions(body: Record<string, unknown>, signal: Abortable): Promise<UpstreamResponse> {
     const json = JSON.stringify(body);
     const headers = { ...this.chatHeaders, 'Content-Length': Buffer.byteLength(json) };
     return this.send('POST', `${this.basePath}/chat/completions`, headers, json, signal);
@@ -149,7 +150,7 @@ export class Upstream {
     path: string,
     headers: OutgoingHttpHeaders,
     body: string | Buffer,
-    signal: AbortSignal,
+    signal: Abortable,
   ): Promise<UpstreamResponse> {
     const full = path.startsWith('/') ? path : `${this.basePath}/${path}`;
     const all = { ...this.authHeaders, ...headers, 'Content-Length': Buffer.byteLength(body) };
@@ -171,10 +172,11 @@ export class Upstream {
     path: string,
     headers: OutgoingHttpHeaders,
     body: string | Buffer | undefined,
-    signal: AbortSignal,
+    signal: Abortable,
     retry = true,
   ): Promise<UpstreamResponse> {
     return new Promise((resolve, reject) => {
+      if (signal.aborted) return reject(abortError());
       let answered = false;
       const req = (this.secure ? httpsRequest : httpRequest)(
         {
@@ -184,7 +186,6 @@ export class Upstream {
           method,
           headers,
           agent: this.agent,
-          signal,
         },
         (res) => {
           answered = true;
@@ -192,6 +193,11 @@ export class Upstream {
           resolve({ status: res.statusCode ?? 0, contentType: contentType ?? '', body: res });
         },
       );
+      // As node:http's `signal` option does, without needing an AbortSignal: cancelling destroys
+      // the request and its socket, whether the answer has started or not, until the request closes.
+      const onAbort = () => req.destroy(abortError());
+      signal.addEventListener('abort', onAbort);
+      req.once('close', () => signal.removeEventListener('abort', onAbort));
       // Stays attached for the request's life: later socket errors must not go unhandled.
       req.on('error', (err: Error & { code?: unknown }) => {
         if (answered) return;

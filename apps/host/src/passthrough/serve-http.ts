@@ -5,6 +5,7 @@ import {
   type PassthroughEndpoint,
 } from '@app/protocol';
 import { describeUpstreamError, type Upstream } from '../upstream';
+import type { Abortable } from '../cancellation';
 import type { RequestPolicy } from '../request-policy';
 import { applyEndpointPolicy } from './endpoint-policy';
 import { multipartBody } from './multipart-body';
@@ -32,7 +33,7 @@ export async function serveHttp(options: {
   /** The endpoints this agent serves (--endpoints); a request for another is refused. */
   served: readonly PassthroughEndpoint[];
   sink: HttpFrameSink;
-  signal: AbortSignal;
+  signal: Abortable;
 }): Promise<HttpOutcome> {
   const { frame, upstream, sink, signal } = options;
   const request_id = frame.request_id;
