@@ -10,13 +10,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Cleanup } from './cleanup';
 import { deploy } from './deployment';
-import { ALL_PATHS, deployedPaths, OVERHEAD_PATHS } from './paths';
+import { ALL_PATHS, ALONE_PATHS, deployedPaths, OVERHEAD_PATHS } from './paths';
 import { childPids, Load, LoadMeter, machineBusyCores, machineInfo } from './proc';
 import type { ProcessProfile } from './profiling';
 import { RoundTripSamples } from './redis-round-trip';
 import { GateCheck, gateChecks, renderGate } from './gate';
 import { floorFigures, render, Results, verdicts } from './report';
-import { latencyAtConcurrency1 } from './scenarios/latency';
+import { latencyAlone, latencyAtConcurrency1 } from './scenarios/latency';
 import { pacedStreams } from './scenarios/paced';
 import { replicas } from './scenarios/replicas';
 import { scaleAndCost } from './scenarios/scale';
@@ -161,6 +161,10 @@ async function main(): Promise<number> {
           ),
         );
         results.redisRoundTrip = redis.result();
+        if (settings.alone.requests > 0) {
+          log('1c. concurrency 1, each path on its own (back to back, two passes)');
+          results.alone = await latencyAlone(s, deployedPaths(deployment, ALONE_PATHS));
+        }
       }
       if (run('throughput')) {
         log(`2. throughput at ${settings.concurrency} streams`);
@@ -207,6 +211,7 @@ async function main(): Promise<number> {
   if (gate) process.stdout.write(renderGate(gate));
   const failures = [
     ...(results.overhead ?? []),
+    ...(results.alone ?? []),
     ...(results.throughput ?? []),
     ...(results.paced ?? []),
     ...(results.scale?.cost.flatMap((c) => c.paths) ?? []),

@@ -33,6 +33,9 @@ export const ALL_PATHS: PathKey[] = ['direct', ...FLOOR, ...RELAYED, 'cluster'];
  * The key check is judged against the twin, not `same`, whose agent also serves `cross` and so is
  * woken twice as often: that alone measured 0.3–0.4 ms (docs/performance.md, the private path).
  */
+/** Section 1c (each path on its own at c=1): direct, the tunnel floor and our three relayed paths. */
+export const ALONE_PATHS: PathKey[] = ['direct', 'tunnel', ...RELAYED];
+
 export const OVERHEAD_PATHS: PathKey[] = [
   'direct',
   ...FLOOR,

@@ -2,7 +2,7 @@
 import type { Load, MachineInfo } from './proc';
 import { FLOOR, PATH_LABELS, PathKey, RELAYED } from './paths';
 import type { RedisRoundTripResult } from './redis-round-trip';
-import type { PathLatency } from './scenarios/latency';
+import type { PathAlone, PathLatency } from './scenarios/latency';
 import type { PathPaced } from './scenarios/paced';
 import type { ReplicaRun, ReplicasResult } from './scenarios/replicas';
 import type { ScaleResult } from './scenarios/scale';
@@ -14,6 +14,8 @@ export interface Results {
   overhead?: PathLatency[];
   /** Redis pub/sub round trips between two processes, one after every round of the c=1 run. */
   redisRoundTrip?: RedisRoundTripResult;
+  /** Concurrency 1, each path on its own (not judged: see latencyAlone). */
+  alone?: PathAlone[];
   throughput?: PathThroughput[];
   paced?: PathPaced[];
   scale?: ScaleResult;
@@ -170,6 +172,26 @@ function floorLines(results: Results): string {
       `floor, cross node: minimal WS tunnel + Redis round trip = ${signed(cross.sum)} ms TTFT overhead p50 at c=1 (${signed(cross.tunnel)} + ${ms(cross.redis)})`,
     );
   return `\n${lines.join('\n')}\n(floors are not judged: the simplest relays of that shape, measured by the same client in the same run —\n a relay of that shape, with auth, limits and accounting on top, cannot expect to do better on this machine)`;
+}
+
+/** Section 1c: each pass's TTFT p50, their mean, and the mean minus direct's and the tunnel's. */
+function aloneTable(paths: PathAlone[]): string {
+  const mean = (p: PathAlone | undefined) =>
+    p && p.ttftP50.length > 0 ? p.ttftP50.reduce((a, b) => a + b, 0) / p.ttftP50.length : NaN;
+  const direct = mean(byPath(paths, 'direct'));
+  const tunnel = mean(byPath(paths, 'tunnel'));
+  return table(
+    ['path (ms)', 'TTFT p50, pass 1', 'pass 2', 'mean', 'overhead', 'vs tunnel floor', 'failed'],
+    paths.map((p) => [
+      PATH_LABELS[p.path],
+      ms(p.ttftP50[0]),
+      ms(p.ttftP50[1]),
+      ms(mean(p)),
+      p.path === 'direct' ? '—' : signed(mean(p) - direct),
+      p.path === 'direct' || p.path === 'tunnel' ? '—' : signed(mean(p) - tunnel),
+      String(p.failures.count),
+    ]),
+  );
 }
 
 /** The note under the c=1 table. */
@@ -436,6 +458,11 @@ export function render(
           : ''),
     );
   }
+  if (results.alone)
+    section(
+      `1c. Concurrency 1, each path on its own (${s.alone.requests} requests back to back after ${s.alone.warmup} warm-up, path after path; a second pass in reverse order; not judged)`,
+      aloneTable(results.alone),
+    );
   if (results.throughput) {
     section(
       `1b. Relay overhead at concurrency ${s.concurrency} (closed loop, ${s.throughput.rounds} × ${s.throughput.measureMs / 1000} s per path)`,

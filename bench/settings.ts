@@ -21,6 +21,11 @@ export interface Settings {
   concurrency: number;
   requestTimeoutMs: number;
   overhead: { warmup: number; requests: number };
+  /**
+   * Concurrency 1 again, each path on its own: `warmup` then `requests` back to back, in two passes
+   * (forward, then in reverse order); 0 requests skips it.
+   */
+  alone: { warmup: number; requests: number };
   throughput: { warmupMs: number; measureMs: number; rounds: number };
   /** Paced streams: one run per entry of `streams`, all at `delayMs` between tokens. */
   paced: { streams: number[]; chunks: number; delayMs: number; rampMs: number; warmup: boolean };
@@ -58,6 +63,7 @@ const FULL: Omit<Settings, 'outDir' | 'profile' | 'only'> = {
   concurrency: 64,
   requestTimeoutMs: 30_000,
   overhead: { warmup: 200, requests: 2_000 },
+  alone: { warmup: 100, requests: 500 },
   throughput: { warmupMs: 1_000, measureMs: 5_000, rounds: 2 },
   paced: { streams: [200, 1_000], chunks: 60, delayMs: 50, rampMs: 1_000, warmup: true },
   scale: {
@@ -86,6 +92,7 @@ const SMOKE: Omit<Settings, 'outDir' | 'profile' | 'only'> = {
   concurrency: 64,
   requestTimeoutMs: 10_000,
   overhead: { warmup: 10, requests: 40 },
+  alone: { warmup: 5, requests: 20 },
   throughput: { warmupMs: 100, measureMs: 300, rounds: 1 },
   paced: { streams: [20], chunks: 10, delayMs: 20, rampMs: 100, warmup: false },
   scale: { hosts: [20, 50], settleMs: 100, idleWindowMs: 200, connectParallel: 50, registerParallel: 16 },
@@ -108,6 +115,7 @@ const GATE: Omit<Settings, 'outDir' | 'profile' | 'only'> = {
   // It judges nothing on a Redis Cluster: six redis-servers and two nodes less to start and load.
   cluster: false,
   overhead: { warmup: 30, requests: 300 },
+  alone: { warmup: 0, requests: 0 },
   throughput: { warmupMs: 300, measureMs: 1_500, rounds: 2 },
 };
 

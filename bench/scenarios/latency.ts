@@ -102,3 +102,42 @@ export async function latencyAtConcurrency1(
     client.close();
   }
 }
+
+/** One path at concurrency 1 on its own: TTFT p50 of each pass (ms). */
+export interface PathAlone {
+  path: PathKey;
+  ttftP50: number[];
+  failures: Failures;
+}
+
+/**
+ * Concurrency 1, each path on its own: `warmup` requests, then `requests` back to back, path after
+ * path; then the same in reverse order (drift of the machine hits the first and last paths alike).
+ * Unlike the interleaved rounds, a path's processes stay warm between its requests: what a lone
+ * busy caller sees, where the interleaved rounds show what a request to processes that slept costs.
+ */
+export async function latencyAlone(
+  { settings, deployment }: Scenario,
+  keys: PathKey[],
+): Promise<PathAlone[]> {
+  const { warmup, requests } = settings.alone;
+  const client = new SseClient();
+  const opts = { timeoutMs: settings.requestTimeoutMs, expectChunks: settings.burstChunks + 1 };
+  const list = targets(deployment, 'burst', keys);
+  const out = new Map(keys.map((k) => [k, { path: k, ttftP50: [] as number[], all: [] as StreamResult[] }]));
+  try {
+    for (const order of [list, [...list].reverse()]) {
+      for (const target of order) {
+        for (let i = 0; i < warmup; i++) await client.stream(target, opts);
+        const results: StreamResult[] = [];
+        for (let i = 0; i < requests; i++) results.push(await client.stream(target, opts));
+        const entry = out.get(target.name as PathKey)!;
+        entry.all.push(...results);
+        entry.ttftP50.push(round(summarize(results.filter((r) => r.ok).map((r) => r.ttftMs)).p50));
+      }
+    }
+  } finally {
+    client.close();
+  }
+  return [...out.values()].map(({ path, ttftP50, all }) => ({ path, ttftP50, failures: failuresOf(all) }));
+}
