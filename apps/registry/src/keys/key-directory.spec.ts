@@ -46,6 +46,17 @@ describe('KeyDirectory', () => {
     expect(repo.reads).toBe(1);
   });
 
+  it('lookups of one key that miss together share one read (no query per waiting chat)', async () => {
+    const repo = new HeldReads();
+    const keys = new KeyDirectory(repo.asRepository(), config);
+    const { key } = issueAccessKey();
+    const lookups = Array.from({ length: 50 }, () => keys.lookup(key));
+    expect(repo.reads).toBe(1);
+    repo.answer(record());
+    for (const found of await Promise.all(lookups)) expect(found).toMatchObject({ id: 'key_1' });
+    expect(repo.reads).toBe(1);
+  });
+
   it('does not cache a read that a revocation (forget) overtook: the next lookup reads again', async () => {
     const repo = new HeldReads();
     const keys = new KeyDirectory(repo.asRepository(), config);

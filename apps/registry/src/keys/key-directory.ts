@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { SingleFlight } from '../common/single-flight';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { accessKeyId } from './access-key';
 import { ChatKeyRecord, KeysRepository } from './keys.repository';
@@ -64,11 +65,12 @@ function knownKey(record: ChatKeyRecord): KnownKey {
  * Keys by the hex SHA-256 of the secret: after the first use on a node a key check is a hash and
  * a Map lookup. A revocation removes the entry on every node at once (AccessChanges); the
  * KEY_CACHE_MS expiry is the safety net for a broadcast that was lost. Past KEY_CACHE_MAX_BYTES the
- * oldest entries go first.
+ * oldest entries go first. Lookups of one key that miss the cache at the same time share one read.
  */
 @Injectable()
 export class KeyDirectory {
   private readonly cache = new Map<string, Cached>();
+  private readonly reads = new SingleFlight<KnownKey | null>();
   private bytes = 0;
   /** Bumped by every forget/clear: a database read that started before may hold a key since revoked. */
   private generation = 0;
@@ -89,6 +91,10 @@ export class KeyDirectory {
     const now = Date.now();
     const cached = this.cache.get(id);
     if (cached && cached.until > now) return cached.key;
+    return this.reads.run(id, () => this.read(id, now));
+  }
+
+  private async read(id: string, now: number): Promise<KnownKey | null> {
     const generation = this.generation;
     const record = await this.keys.findForChat(new Uint8Array(Buffer.from(id, 'hex')));
     const key = record && knownKey(record);
@@ -100,12 +106,14 @@ export class KeyDirectory {
   /** Drops the key with this hash (hex) from the cache: its next use reads the database. */
   forget(hashHex: string): void {
     this.generation++;
+    this.reads.forget(hashHex);
     this.drop(hashHex);
   }
 
   /** After revocations may have been missed (the broadcast connection dropped). */
   clear(): void {
     this.generation++;
+    this.reads.clear();
     this.cache.clear();
     this.bytes = 0;
   }
