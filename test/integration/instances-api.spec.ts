@@ -402,6 +402,12 @@ describe.each<Mode>(['pglite', 'postgresql'])('instance REST API on %s', (mode) 
         '/api/chat/{instanceId}/audio/transcriptions',
       ]),
     );
+    // The chat routes take their call from the request object; their path parameter is still documented.
+    for (const chat of ['/api/chat/{instanceId}', '/api/chat/{instanceId}/chat/completions']) {
+      expect(res.json().paths[chat].post.parameters).toEqual([
+        { name: 'instanceId', required: true, in: 'path', schema: { type: 'string' } },
+      ]);
+    }
     const usage = res.json<{
       paths: Record<string, { get: { parameters: Array<{ name: string; schema: { enum?: string[] } }> } }>;
     }>().paths['/api/upload/{instanceId}/usage'].get;

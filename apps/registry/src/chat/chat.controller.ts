@@ -32,7 +32,7 @@ export class ChatController {
   @Post()
   @HttpCode(200)
   @ApiOperation({ summary: 'Chat with an instance (Second Me path; streams by default)' })
-  @ApiParam({ name: 'instanceId' })
+  @ApiParam({ name: 'instanceId', type: String })
   @ApiBody({ type: ChatCompletionDto })
   async chat(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     await this.relayCounted(chatCall(request, reply, true, 'second_me', CHAT_PATH));
@@ -45,7 +45,7 @@ export class ChatController {
     description:
       "OpenAI's rules: temperature from 0 to 2, and nothing filled in when temperature or max_tokens is absent (the owner's max_tokens ceiling still applies). The bare route keeps Second Me's (0..1, defaults 0.7 and 2000).",
   })
-  @ApiParam({ name: 'instanceId' })
+  @ApiParam({ name: 'instanceId', type: String })
   @ApiBody({ type: OpenAiChatCompletionDto })
   async completions(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const defaultStream = (header(request, 'accept') ?? '').includes('text/event-stream');
